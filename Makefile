@@ -1,0 +1,98 @@
+# sharedroot: prepare NetBSD images for Xen guests sharing one root.
+#
+#   make                      build the tools in build/
+#   make check                build, install into a staging prefix, run
+#                             every test with kyua; ends "N passed, N failed"
+#   make PREFIX=/dir install  install the tools, man pages and data
+#   make bench                speed figures (not a test)
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+B	?= build
+SHAREDIR = $(PREFIX)/share/sharedroot
+
+CC	?= cc
+PKGS	 = libbsd-overlay libarchive blkid
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter -Ilib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
+	  lib/udiff.c lib/template.c lib/tree.c lib/plan.c lib/attach.c \
+	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c
+LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
+TOOLS	= setup-root
+TESTS_C	= t_edit_rc t_edit_makedev t_udiff t_template t_tree
+TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop
+
+CHECKB	 = $(CURDIR)/build/check
+STAGE	 = $(CHECKB)/stage
+
+all: $(TOOLS:%=$(B)/bin/%)
+
+$(B)/%.o: %.c lib/*.h bin/*.h Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DSHAREDIR='"$(SHAREDIR)"' -c -o $@ $<
+
+$(B)/libsharedroot.a: $(LIBOBJS)
+	rm -f $@
+	ar rcs $@ $(LIBOBJS)
+
+$(B)/bin/%: $(B)/bin/%.o $(B)/bin/tool.o $(B)/libsharedroot.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/man/man8 \
+	    $(DESTDIR)$(SHAREDIR)/rc $(DESTDIR)$(SHAREDIR)/templates
+	for t in $(TOOLS); do \
+	    install -m 0755 $(B)/bin/$$t $(DESTDIR)$(PREFIX)/sbin/$$t && \
+	    install -m 0644 man/$$t.8 $(DESTDIR)$(PREFIX)/man/man8/$$t.8 || \
+	    exit 1; done
+	install -m 0644 rc/* $(DESTDIR)$(SHAREDIR)/rc/
+	if ls templates/* >/dev/null 2>&1; then \
+	    install -m 0644 templates/* $(DESTDIR)$(SHAREDIR)/templates/; fi
+
+# Tests: a staged install, the atf-c programs, the atf-sh scripts.
+check: deps
+	$(MAKE) B=$(CHECKB)/obj PREFIX=$(STAGE) install
+	$(MAKE) B=$(CHECKB)/obj PREFIX=$(STAGE) tests
+	sh mk/check.sh $(CHECKB)/tests
+
+tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
+	$(CHECKB)/tests/Kyuafile
+
+$(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -DSR_DATA='"$(CURDIR)/tests/data"' -o $@ $< \
+	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
+
+$(CHECKB)/tests/t_%: tests/bin/t_%.sh tests/bin/h_common.sh
+	@mkdir -p $(@D)
+	{ echo '#! /usr/bin/env atf-sh'; \
+	  echo 'SR_SBIN=$(STAGE)/sbin'; \
+	  echo 'SR_SHARE=$(STAGE)/share/sharedroot'; \
+	  echo 'SR_DATA=$(CURDIR)/tests/data'; \
+	  cat tests/bin/h_common.sh $<; } > $@.tmp
+	chmod 0755 $@.tmp
+	mv $@.tmp $@
+
+$(CHECKB)/tests/Kyuafile: Makefile
+	@mkdir -p $(@D)
+	{ echo 'syntax(2)'; echo 'test_suite("sharedroot")'; \
+	  for t in $(TESTS_C); do echo "atf_test_program{name=\"$$t\"}"; done; \
+	  for t in $(TESTS_SH); do echo "atf_test_program{name=\"$$t\"}"; \
+	  done; } > $@
+
+deps:
+	@sh mk/deps.sh
+
+bench: all
+	sh mk/bench.sh $(B)
+
+clean:
+	rm -rf build
+
+.PHONY: all install check tests deps bench clean
+.SECONDARY:

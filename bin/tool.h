@@ -1,0 +1,30 @@
+/*
+ * What the two front ends share: how they report, and how they end a
+ * run that holds attached images.
+ */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <stdbool.h>
+
+#include "attach.h"
+#include "sr.h"
+
+struct toolout {
+	const char *image;	/* named in every message */
+	int	 verbose;	/* -q: -1, default: 0, -v: 1 */
+};
+
+/* The sr_logfn the library reports through. */
+void	tool_log(void *, enum sr_level, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * Undo everything attached (in reverse order), then say what failed
+ * ("prog: image: message") and exit 1.
+ */
+void	tool_fail(const char *, struct attach **, int)
+	    __attribute__((noreturn));
+/* Undo everything attached; on a teardown failure, tool_fail(). */
+void	tool_finish(const char *, struct attach **, int);
+
+#endif /* TOOL_H */

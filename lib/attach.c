@@ -1,0 +1,278 @@
+/*
+ * Target handling common to every back end: open, lock, sanity checks,
+ * the private mount point and the ordered teardown.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "sr.h"
+
+extern char **environ;
+
+enum attach_backend
+attach_backend(void)
+{
+	const char *e = getenv("SHAREDROOT_ATTACH");
+
+	if (e != NULL && strcmp(e, "vnd") == 0)
+		return BACKEND_VND;
+	if (e != NULL && strcmp(e, "loop") == 0)
+		return BACKEND_LOOP;
+#ifdef __linux__
+	return BACKEND_LOOP;
+#else
+	return BACKEND_VND;
+#endif
+}
+
+void
+attach_init(struct attach *a, const char *path, bool rdonly)
+{
+	memset(a, 0, sizeof(*a));
+	a->path = path;
+	a->rdonly = rdonly;
+	a->backend = attach_backend();
+	a->fd = a->loopfd = a->rootfd = -1;
+	a->loopnr = -1;
+}
+
+static int
+open_target(struct attach *a)
+{
+	struct stat st;
+
+	/* The target itself may be a symlink the admin made: follow it. */
+	a->fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (a->fd == -1) {
+		sr_seterrno("open");
+		return -1;
+	}
+	if (fstat(a->fd, &st) == -1) {
+		sr_seterrno("stat");
+		return -1;
+	}
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	if (S_ISDIR(st.st_mode)) {
+		a->isdir = true;
+	} else if (!S_ISREG(st.st_mode)) {
+		sr_seterr("open: not a regular file or a directory");
+		return -1;
+	} else if (!a->rdonly) {
+		int rw;
+
+		/* Root ignores mode bits; a read-only image is still one. */
+		if ((st.st_mode & 0222) == 0) {
+			sr_seterr("open: image file is read-only (mode %04o)",
+			    (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		if ((rw = open(a->path, O_RDWR | O_CLOEXEC)) == -1) {
+			sr_seterrno("open read-write");
+			return -1;
+		}
+		close(a->fd);
+		a->fd = rw;
+	}
+	if (flock(a->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			sr_seterr("lock: in use by another process");
+		else
+			sr_seterrno("lock");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_mntdir(struct attach *a)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(a->mntdir, sizeof(a->mntdir),
+	    "%s/sharedroot.XXXXXX", tmp) >= sizeof(a->mntdir)) {
+		sr_seterr("mount point: TMPDIR too long");
+		return -1;
+	}
+	if (mkdtemp(a->mntdir) == NULL) {
+		sr_seterrno("mount point %s", a->mntdir);
+		a->mntdir[0] = '\0';
+		return -1;
+	}
+	a->mntdir_made = true;
+	return 0;
+}
+
+int
+attach_open(struct attach *a)
+{
+	bool loop = a->backend == BACKEND_LOOP;
+
+	if (open_target(a) == -1)
+		return -1;
+	if (a->isdir) {
+		a->rootfd = a->fd;
+		a->fd = -1;
+		return 0;
+	}
+	if (geteuid() != 0) {
+		sr_seterr("attach: attaching an image needs root");
+		return -1;
+	}
+	if ((loop ? loop_check_unused(a) : vnd_check_unused(a)) == -1 ||
+	    sr_checkpoint() == -1)
+		return -1;
+	if ((loop ? loop_attach(a) : vnd_attach(a)) == -1 ||
+	    sr_checkpoint() == -1)
+		return -1;
+	if (make_mntdir(a) == -1)
+		return -1;
+	if ((loop ? loop_mount(a) : vnd_mount(a)) == -1 ||
+	    sr_checkpoint() == -1)
+		return -1;
+	/*
+	 * Open the root through the mount; if the mount had silently not
+	 * happened we would be looking at our own empty directory, so
+	 * check that it is a different file system.
+	 */
+	if ((a->rootfd = open(a->mntdir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		sr_seterrno("mount: open %s", a->mntdir);
+		return -1;
+	}
+	if (loop) {
+		struct stat st, pst;
+
+		if (fstat(a->rootfd, &st) == -1 ||
+		    fstatat(a->rootfd, "..", &pst, 0) == -1 ||
+		    st.st_dev == pst.st_dev) {
+			sr_seterr("mount: %s is not a mounted file system",
+			    a->mntdir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+sr_syncfs(int fd)
+{
+#ifdef __linux__
+	return syncfs(fd);
+#else
+	(void)fd;
+	sync();
+	return 0;
+#endif
+}
+
+int
+attach_teardown(struct attach *a)
+{
+	bool loop = a->backend == BACKEND_LOOP;
+	int rv = 0;
+
+	if (a->rootfd != -1) {
+		if (!a->rdonly && sr_syncfs(a->rootfd) == -1 && rv == 0) {
+			sr_seterrno("sync");
+			rv = -1;
+		}
+		close(a->rootfd);
+		a->rootfd = -1;
+	}
+	if (a->mounted && (loop ? loop_unmount(a) : vnd_unmount(a)) == -1)
+		rv = -1;
+	if ((a->loopfd != -1 || a->vnd_attached) &&
+	    (loop ? loop_detach(a) : vnd_detach(a)) == -1)
+		rv = -1;
+	if (a->mntdir_made && !a->mounted) {
+		if (rmdir(a->mntdir) == -1 && errno != ENOENT && rv == 0) {
+			sr_seterrno("remove mount point %s", a->mntdir);
+			rv = -1;
+		}
+		a->mntdir_made = false;
+	}
+	if (a->fd != -1) {
+		close(a->fd);
+		a->fd = -1;
+	}
+	return rv;
+}
+
+int
+run_cmd(char *const argv[], struct sbuf *out)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def;
+	int pfd[2] = { -1, -1 }, status, rv = -1;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&def);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	if (out != NULL) {
+		if (pipe2(pfd, O_CLOEXEC) == -1) {
+			sr_seterrno("%s: pipe", argv[0]);
+			goto done;
+		}
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	}
+	if ((errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
+	    environ)) != 0) {
+		sr_seterrno("%s", argv[0]);
+		goto done;
+	}
+	if (out != NULL) {
+		char buf[4096];
+		ssize_t n;
+
+		close(pfd[1]);
+		pfd[1] = -1;
+		while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 || sbuf_add(out, buf, (size_t)n) == -1)
+				break;
+		}
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			sr_seterrno("%s: wait", argv[0]);
+			goto done;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rv = 0;
+	else if (WIFEXITED(status))
+		sr_seterr("%s: exited with status %d", argv[0],
+		    WEXITSTATUS(status));
+	else
+		sr_seterr("%s: killed by signal %d", argv[0],
+		    WTERMSIG(status));
+done:
+	if (pfd[0] != -1)
+		close(pfd[0]);
+	if (pfd[1] != -1)
+		close(pfd[1]);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rv;
+}

@@ -1,0 +1,67 @@
+/*
+ * Attaching a target (an image or a directory) and handing back its root
+ * directory fd.  One state struct per target; every handle has a
+ * sentinel, and attach_teardown() undoes, in reverse, exactly what was
+ * done, however far the run got.  It is safe to call twice.
+ */
+#ifndef ATTACH_H
+#define ATTACH_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdbool.h>
+
+enum attach_backend { BACKEND_LOOP, BACKEND_VND };
+
+struct attach {
+	const char *path;		/* as the user named it */
+	bool	 rdonly;
+	bool	 isdir;
+	enum attach_backend backend;
+	int	 fd;			/* the image or directory, locked */
+	dev_t	 dev;
+	ino_t	 ino;
+	char	 fstype[32];
+	/* loop */
+	int	 loopfd;
+	int	 loopnr;
+	/* vnd */
+	char	 vnd[16];
+	bool	 vnd_attached;
+	/* mount */
+	char	 mntdir[PATH_MAX];
+	bool	 mntdir_made;
+	bool	 mounted;
+	int	 rootfd;		/* the guest's root */
+};
+
+/* Fill a with sentinels; no resources yet. */
+void	attach_init(struct attach *, const char *, bool);
+/*
+ * Open and lock the target, check it, and for an image attach and mount
+ * it.  On success a->rootfd is the guest's root.
+ */
+int	attach_open(struct attach *);
+/* Flush, unmount, detach, remove the mount point, close. */
+int	attach_teardown(struct attach *);
+/* The back end in use: $SHAREDROOT_ATTACH or the host's own. */
+enum attach_backend attach_backend(void);
+
+/* Back ends (attach_loop.c, attach_vnd.c). */
+int	loop_check_unused(struct attach *);
+int	loop_attach(struct attach *);
+int	loop_mount(struct attach *);
+int	loop_unmount(struct attach *);
+int	loop_detach(struct attach *);
+int	vnd_check_unused(struct attach *);
+int	vnd_attach(struct attach *);
+int	vnd_mount(struct attach *);
+int	vnd_unmount(struct attach *);
+int	vnd_detach(struct attach *);
+
+/* Run a command found in PATH; with out, collect its standard output. */
+struct sbuf;
+int	run_cmd(char *const [], struct sbuf *);
+
+#endif /* ATTACH_H */

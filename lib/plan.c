@@ -1,0 +1,209 @@
+/*
+ * Plans: the changes a run will make, decided up front (see plan.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+static struct change *
+plan_add(struct plan *p, enum change_kind kind, const char *path)
+{
+	struct change *c;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		struct change *nv = reallocarray(p->v, cap, sizeof(*nv));
+
+		if (nv == NULL) {
+			sr_seterrno("out of memory");
+			return NULL;
+		}
+		p->v = nv;
+		p->cap = cap;
+	}
+	c = &p->v[p->n];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->srcfd = -1;
+	if ((c->path = strdup(path)) == NULL) {
+		sr_seterrno("out of memory");
+		return NULL;
+	}
+	p->n++;
+	return c;
+}
+
+int
+plan_write(struct plan *p, const char *path, const struct sbuf *old,
+    char *new, size_t newlen, const struct tree_wopts *wo)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_WRITE, path)) == NULL) {
+		free(new);
+		return -1;
+	}
+	c->new = new;
+	c->newlen = newlen;
+	c->wo = *wo;
+	if (old != NULL) {
+		if ((c->old = malloc(old->len + 1)) == NULL) {
+			sr_seterrno("out of memory");
+			return -1;
+		}
+		memcpy(c->old, old->s ? old->s : "", old->len);
+		c->old[old->len] = '\0';
+		c->oldlen = old->len;
+	}
+	return 0;
+}
+
+int
+plan_write_fd(struct plan *p, const char *path, int fd, const char *src,
+    const struct tree_wopts *wo)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_WRITE_FD, path)) == NULL)
+		return -1;
+	c->srcfd = fd;
+	c->wo = *wo;
+	if ((c->target = strdup(src)) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+plan_link(struct plan *p, const char *path, const char *target,
+    bool keep_orig)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_LINK, path)) == NULL)
+		return -1;
+	c->wo.keep_orig = keep_orig;
+	if ((c->target = strdup(target)) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+plan_mkdir(struct plan *p, const char *path, mode_t mode)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_MKDIR, path)) == NULL)
+		return -1;
+	c->wo.mode = mode;
+	return 0;
+}
+
+int
+plan_remove(struct plan *p, const char *path)
+{
+	return plan_add(p, CH_REMOVE, path) == NULL ? -1 : 0;
+}
+
+int
+plan_apply(const struct plan *p, int rootfd, sr_logfn *log, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->v[i];
+		int rv = -1;
+
+		if (sr_checkpoint() == -1)
+			return -1;
+		switch (c->kind) {
+		case CH_WRITE:
+			log(ctx, SR_VERBOSE, "%s: %s", c->path,
+			    c->old ? "edited" : "written");
+			rv = tree_writefile(rootfd, c->path, c->new, c->newlen,
+			    &c->wo);
+			break;
+		case CH_WRITE_FD:
+			log(ctx, SR_VERBOSE, "%s: installed from %s", c->path,
+			    c->target);
+			rv = tree_writefile_fd(rootfd, c->path, c->srcfd,
+			    &c->wo);
+			break;
+		case CH_LINK:
+			log(ctx, SR_VERBOSE, "%s: linked to %s", c->path,
+			    c->target);
+			rv = 0;
+			if (c->wo.keep_orig)
+				rv = tree_keep_orig(rootfd, c->path);
+			if (rv == 0)
+				rv = tree_link(rootfd, c->target, c->path);
+			break;
+		case CH_MKDIR:
+			log(ctx, SR_VERBOSE, "%s: directory made", c->path);
+			rv = tree_mkdir(rootfd, c->path, c->wo.mode);
+			break;
+		case CH_REMOVE:
+			log(ctx, SR_VERBOSE, "%s: removed", c->path);
+			rv = tree_remove(rootfd, c->path);
+			break;
+		}
+		if (rv == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+plan_describe(const struct plan *p, struct sbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->v[i];
+		int rv = 0;
+
+		switch (c->kind) {
+		case CH_WRITE:
+			rv = udiff(out, c->path, c->old, c->oldlen, c->new,
+			    c->newlen);
+			break;
+		case CH_WRITE_FD:
+			rv = sbuf_printf(out, "install %s from %s\n", c->path,
+			    c->target);
+			break;
+		case CH_LINK:
+			rv = sbuf_printf(out, "link %s to %s\n", c->path,
+			    c->target);
+			break;
+		case CH_MKDIR:
+			rv = sbuf_printf(out, "create %s/\n", c->path);
+			break;
+		case CH_REMOVE:
+			rv = sbuf_printf(out, "remove %s\n", c->path);
+			break;
+		}
+		if (rv == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+plan_free(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].path);
+		free(p->v[i].target);
+		free(p->v[i].old);
+		free(p->v[i].new);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}

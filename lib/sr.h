@@ -1,0 +1,99 @@
+/*
+ * sharedroot: the library shared by setup-root and setup-local.
+ *
+ * Conventions: functions return 0 on success and -1 on failure, leaving a
+ * message for the caller in sr_errmsg().  Nothing in lib/ prints or exits;
+ * the tools in bin/ decide what to say and how to end.
+ */
+#ifndef SR_H
+#define SR_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Messages ------------------------------------------------------------- */
+
+/* Record why the current operation failed ("etc/rc: cannot ..."). */
+void	sr_seterr(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* The same, with ": strerror(errno)" appended. */
+void	sr_seterrno(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* The last message recorded. */
+const char *sr_errmsg(void);
+
+/* Progress reporting, supplied by the tool. */
+enum sr_level { SR_INFO, SR_VERBOSE, SR_WARN };
+typedef void sr_logfn(void *, enum sr_level, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Growing buffers ------------------------------------------------------ */
+
+struct sbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+
+int	sbuf_add(struct sbuf *, const void *, size_t);
+int	sbuf_adds(struct sbuf *, const char *);
+int	sbuf_printf(struct sbuf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	sbuf_free(struct sbuf *);
+
+/* Signals -------------------------------------------------------------- */
+
+/* Catch SIGINT, SIGTERM and SIGHUP: they only set a flag. */
+void	sr_signals_catch(void);
+/* The signal caught so far, or 0. */
+int	sr_interrupted(void);
+/* Fail with "interrupted" if a signal arrived; for use between steps. */
+int	sr_checkpoint(void);
+
+/* Text edits ----------------------------------------------------------- */
+
+/*
+ * The outcome of a pure edit from old text to new text.
+ */
+enum edit_result {
+	EDIT_CHANGED,		/* new text differs */
+	EDIT_ALREADY,		/* the edit had been made before */
+	EDIT_NOTNEEDED,		/* this shape of file needs no edit */
+	EDIT_CANNOT,		/* the place for the edit was not found */
+	EDIT_ERROR		/* out of memory */
+};
+
+/*
+ * Each edit takes the old text (len bytes, not NUL-terminated), stores a
+ * malloc'd new text in *out (NUL-terminated, *outlen bytes) when it
+ * returns EDIT_CHANGED, and otherwise leaves *out NULL and may set a
+ * reason with sr_seterr().
+ */
+#define RC_HOOK_LINE	". /etc/rc.pre-hooks"
+enum edit_result rc_insert_hook(const char *, size_t, char **, size_t *);
+enum edit_result rc_remove_hook(const char *, size_t, char **, size_t *);
+enum edit_result makedev_patch(const char *, size_t, char **, size_t *);
+
+/* Unified diff of two texts, appended to out. */
+int	udiff(struct sbuf *, const char *, const char *, size_t,
+	    const char *, size_t);
+
+/* Templates ------------------------------------------------------------ */
+
+struct tmpl_var {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Replace each @NAME@ in text with its value from vars (NULL-terminated).
+ * An unknown @NAME@ is an error naming file:line.
+ */
+int	tmpl_render(const char *, const char *, size_t,
+	    const struct tmpl_var *, struct sbuf *);
+/* Read the template file dir/name (a host path the tool was given). */
+int	tmpl_load(const char *, const char *, const struct tmpl_var *,
+	    struct sbuf *);
+
+#endif /* SR_H */

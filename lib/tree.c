@@ -1,0 +1,740 @@
+/*
+ * Contained access to a guest tree (see tree.h).
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#endif
+
+#include "tree.h"
+
+#define MAXDEPTH	128
+
+/* Reject what could step outside: absolute paths, "." and "..". */
+static int
+check_rel(const char *rel)
+{
+	const char *p = rel;
+
+	if (*rel == '/') {
+		sr_seterr("%s: not a path inside the guest", rel);
+		errno = EINVAL;
+		return -1;
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			sr_seterr("%s: not a plain path inside the guest", rel);
+			errno = EINVAL;
+			return -1;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Whether some component of rel is a symbolic link: opening a link with
+ * O_DIRECTORY | O_NOFOLLOW says ENOTDIR, which alone would mislead.
+ */
+static bool
+has_symlink(int rootfd, const char *rel)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	char *p;
+
+	if (strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf))
+		return false;
+	for (p = buf;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		{
+			char c = *p;
+			bool link;
+
+			*p = '\0';
+			/* Components before this one are not links, so
+			 * fstatat() below cannot leave the tree. */
+			link = fstatat(rootfd, buf, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+			*p = c;
+			if (link)
+				return true;
+			if (c == '\0' || fstatat(rootfd, buf, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				return false;
+		}
+	}
+}
+
+static void
+set_open_error(int rootfd, const char *rel, const char *step)
+{
+	if (errno == ENOTDIR && has_symlink(rootfd, rel))
+		errno = ELOOP;
+	if (errno == ELOOP)
+		sr_seterr("%s: %s: a symbolic link in the path (refused)",
+		    rel, step);
+	else if (errno == EXDEV)
+		sr_seterr("%s: %s: path leaves the guest (refused)", rel, step);
+	else
+		sr_seterrno("%s: %s", rel, step);
+}
+
+/* The portable walk: one component at a time, never following links. */
+static int
+walk_open(int rootfd, const char *rel, int flags)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = rel;
+	int fd, nfd;
+
+	if ((fd = dup(rootfd)) == -1)
+		return -1;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		bool last = p[n] == '\0';
+
+		if (n > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = openat(fd, comp, (last ? flags : O_RDONLY | O_DIRECTORY) |
+		    O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (nfd == -1)
+			return -1;
+		fd = nfd;
+		p += n + (last ? 0 : 1);
+	}
+	return fd;
+}
+
+static int
+contained_open(int rootfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd != -1 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+#endif
+	return walk_open(rootfd, rel, flags);
+}
+
+int
+tree_opendir(int rootfd, const char *rel)
+{
+	int fd;
+
+	if (*rel == '\0' || strcmp(rel, ".") == 0) {
+		if ((fd = dup(rootfd)) == -1)
+			sr_seterrno("/: open");
+		return fd;
+	}
+	if (check_rel(rel) == -1)
+		return -1;
+	if ((fd = contained_open(rootfd, rel, O_RDONLY | O_DIRECTORY)) == -1)
+		set_open_error(rootfd, rel, "open directory");
+	return fd;
+}
+
+int
+tree_openparent(int rootfd, const char *rel, const char **name)
+{
+	const char *slash;
+	char dir[PATH_MAX];
+	int fd;
+
+	if (check_rel(rel) == -1)
+		return -1;
+	if ((slash = strrchr(rel, '/')) == NULL) {
+		*name = rel;
+		return tree_opendir(rootfd, "");
+	}
+	if ((size_t)(slash - rel) >= sizeof(dir)) {
+		sr_seterr("%s: path too long", rel);
+		return -1;
+	}
+	memcpy(dir, rel, (size_t)(slash - rel));
+	dir[slash - rel] = '\0';
+	*name = slash + 1;
+	if ((fd = contained_open(rootfd, dir, O_RDONLY | O_DIRECTORY)) == -1)
+		set_open_error(rootfd, rel, "open parent directory");
+	return fd;
+}
+
+int
+tree_lstat(int rootfd, const char *rel, struct stat *st)
+{
+	const char *name;
+	int pfd, rv, saved;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	rv = fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW);
+	saved = errno;
+	if (rv == -1)
+		sr_seterrno("%s: stat", rel);
+	close(pfd);
+	errno = saved;
+	return rv;
+}
+
+int
+tree_readfile(int rootfd, const char *rel, size_t max, struct sbuf *out,
+    struct stat *stp)
+{
+	struct stat st;
+	const char *name;
+	char buf[65536];
+	ssize_t n;
+	int pfd, fd, saved;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	/* O_NONBLOCK: a fifo planted in the image must not hang us. */
+	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	saved = errno;
+	close(pfd);
+	if (fd == -1) {
+		errno = saved;
+		if (errno == ELOOP)
+			sr_seterr("%s: read: is a symbolic link (refused)", rel);
+		else
+			sr_seterrno("%s: read", rel);
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		sr_seterr("%s: read: not a regular file", rel);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		sr_seterr("%s: read: larger than %zu bytes", rel, max);
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (out->len + (size_t)n > max ||
+		    sbuf_add(out, buf, (size_t)n) == -1) {
+			sr_seterr("%s: read: file grew or out of memory", rel);
+			close(fd);
+			return -1;
+		}
+	if (n == -1) {
+		sr_seterrno("%s: read", rel);
+		close(fd);
+		return -1;
+	}
+	if (out->s == NULL && sbuf_add(out, "", 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (stp != NULL)
+		*stp = st;
+	close(fd);
+	return 0;
+}
+
+static int
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t n = write(fd, c, len);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A fresh hidden temporary beside name, opened for writing. */
+static int
+make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
+{
+	int fd, i;
+
+	for (i = 0; i < 100; i++) {
+		if ((size_t)snprintf(tmp, tmpsz, ".%.200s.sr%08x", name,
+		    arc4random()) >= tmpsz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+typedef int fillfn(int, const void *, size_t, int);
+
+static int
+fill_buf(int fd, const void *data, size_t len, int srcfd)
+{
+	(void)srcfd;
+	return write_all(fd, data, len);
+}
+
+static int
+fill_fd(int fd, const void *data, size_t len, int srcfd)
+{
+	char buf[1 << 16];
+	ssize_t n;
+
+	(void)data;
+	(void)len;
+	if (lseek(srcfd, 0, SEEK_SET) == -1)
+		return -1;
+	while ((n = read(srcfd, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (write_all(fd, buf, (size_t)n) == -1)
+			return -1;
+		if (sr_interrupted()) {
+			errno = EINTR;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Keep the first version of an edited file as NAME.orig: a hard link,
+ * so it costs nothing and keeps owner, mode and times.  Only a regular
+ * file is kept, and an existing NAME.orig is never replaced.
+ */
+static int
+keep_orig_at(int pfd, const char *name, const char *rel)
+{
+	char orig[NAME_MAX + 1];
+	struct stat st;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		sr_seterrno("%s: keep original: stat", rel);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if ((size_t)snprintf(orig, sizeof(orig), "%s.orig", name) >=
+	    sizeof(orig)) {
+		sr_seterr("%s: keep original: name too long", rel);
+		return -1;
+	}
+	if (linkat(pfd, name, pfd, orig, 0) == -1 && errno != EEXIST) {
+		sr_seterrno("%s.orig: keep original", rel);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tree_keep_orig(int rootfd, const char *rel)
+{
+	const char *name;
+	int pfd, rv;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	rv = keep_orig_at(pfd, name, rel);
+	close(pfd);
+	return rv;
+}
+
+/* Open a regular file inside the guest for reading, never a link. */
+int
+tree_openfile(int rootfd, const char *rel)
+{
+	struct stat st;
+	const char *name;
+	int pfd, fd, saved;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	saved = errno;
+	close(pfd);
+	if (fd == -1) {
+		errno = saved;
+		if (errno == ELOOP)
+			sr_seterr("%s: open: is a symbolic link (refused)", rel);
+		else
+			sr_seterrno("%s: open", rel);
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		sr_seterr("%s: open: not a regular file", rel);
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
+    size_t len, int srcfd, const struct tree_wopts *o)
+{
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	const char *name;
+	int pfd, fd = -1, rv = -1;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			sr_seterr("%s: write: is a directory", rel);
+			goto done;
+		}
+		if (o->keep_orig && keep_orig_at(pfd, name, rel) == -1)
+			goto done;
+	} else if (errno != ENOENT) {
+		sr_seterrno("%s: write: stat", rel);
+		goto done;
+	}
+	if ((fd = make_temp(pfd, name, tmp, sizeof(tmp))) == -1) {
+		sr_seterrno("%s: write: create temporary", rel);
+		goto done;
+	}
+	if (fill(fd, data, len, srcfd) == -1) {
+		if (sr_checkpoint() == 0)
+			sr_seterrno("%s: write", rel);
+		goto unlink;
+	}
+	if ((geteuid() == 0 && fchown(fd, o->uid, o->gid) == -1) ||
+	    fchmod(fd, o->mode) == -1) {
+		sr_seterrno("%s: write: set owner and mode", rel);
+		goto unlink;
+	}
+	if (fsync(fd) == -1) {
+		sr_seterrno("%s: write: fsync", rel);
+		goto unlink;
+	}
+	if (renameat(pfd, tmp, pfd, name) == -1) {
+		sr_seterrno("%s: write: rename into place", rel);
+		goto unlink;
+	}
+	(void)fsync(pfd);
+	rv = 0;
+	goto done;
+unlink:
+	(void)unlinkat(pfd, tmp, 0);
+done:
+	if (fd != -1)
+		close(fd);
+	close(pfd);
+	return rv;
+}
+
+int
+tree_writefile(int rootfd, const char *rel, const void *data, size_t len,
+    const struct tree_wopts *o)
+{
+	return write_atomic(rootfd, rel, fill_buf, data, len, -1, o);
+}
+
+int
+tree_writefile_fd(int rootfd, const char *rel, int srcfd,
+    const struct tree_wopts *o)
+{
+	return write_atomic(rootfd, rel, fill_fd, NULL, 0, srcfd, o);
+}
+
+int
+tree_link(int rootfd, const char *from, const char *to)
+{
+	char tmp[NAME_MAX + 1];
+	const char *fname, *tname;
+	int ffd, tfd, i, rv = -1;
+
+	if ((ffd = tree_openparent(rootfd, from, &fname)) == -1)
+		return -1;
+	if ((tfd = tree_openparent(rootfd, to, &tname)) == -1) {
+		close(ffd);
+		return -1;
+	}
+	for (i = 0; i < 100; i++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", tname,
+		    arc4random()) >= sizeof(tmp))
+			break;
+		if (linkat(ffd, fname, tfd, tmp, 0) == 0)
+			break;
+		if (errno != EEXIST) {
+			sr_seterrno("%s: link to %s", to, from);
+			goto done;
+		}
+	}
+	if (renameat(tfd, tmp, tfd, tname) == -1) {
+		sr_seterrno("%s: link to %s: rename into place", to, from);
+		(void)unlinkat(tfd, tmp, 0);
+		goto done;
+	}
+	(void)fsync(tfd);
+	rv = 0;
+done:
+	close(ffd);
+	close(tfd);
+	return rv;
+}
+
+int
+tree_mkdir(int rootfd, const char *rel, mode_t mode)
+{
+	struct stat st;
+	const char *name;
+	int pfd, rv = -1;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	if (mkdirat(pfd, name, mode) == 0) {
+		if (geteuid() == 0 &&
+		    fchownat(pfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) == -1) {
+			sr_seterrno("%s: mkdir: set owner", rel);
+			goto done;
+		}
+		/* mkdir is subject to the umask; the mode is what we say. */
+		if (fchmodat(pfd, name, mode, 0) == -1) {
+			sr_seterrno("%s: mkdir: set mode", rel);
+			goto done;
+		}
+		rv = 0;
+	} else if (errno == EEXIST &&
+	    fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		rv = 0;
+	} else if (errno == EEXIST) {
+		sr_seterr("%s: mkdir: exists and is not a directory", rel);
+	} else {
+		sr_seterrno("%s: mkdir", rel);
+	}
+done:
+	close(pfd);
+	return rv;
+}
+
+static int
+cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names in the directory fd (consumed). */
+static int
+list_fd(int fd, const char *rel, char ***out)
+{
+	char **v = NULL, **nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		sr_seterrno("%s: list", rel);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n + 2 > cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		if ((v[n] = strdup(de->d_name)) == NULL)
+			goto fail;
+		v[++n] = NULL;
+	}
+	if (errno != 0)
+		goto fail;
+	closedir(d);
+	if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL) {
+		sr_seterrno("%s: list", rel);
+		return -1;
+	}
+	qsort(v, n, sizeof(*v), cmpname);
+	*out = v;
+	return 0;
+fail:
+	sr_seterrno("%s: list", rel);
+	closedir(d);
+	if (v != NULL) {
+		v[n] = NULL;
+		tree_freelist(v);
+	}
+	return -1;
+}
+
+static int
+remove_at(int pfd, const char *name, const char *rel, int depth)
+{
+	struct stat st;
+	char **names;
+	size_t i;
+	int fd;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		sr_seterrno("%s: remove: stat %s", rel, name);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(pfd, name, 0) == -1 && errno != ENOENT) {
+			sr_seterrno("%s: remove %s", rel, name);
+			return -1;
+		}
+		return 0;
+	}
+	if (depth > MAXDEPTH) {
+		sr_seterr("%s: remove: nested too deeply", rel);
+		return -1;
+	}
+	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		sr_seterrno("%s: remove: open %s", rel, name);
+		return -1;
+	}
+	if (list_fd(dup(fd), rel, &names) == -1) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; names[i] != NULL; i++)
+		if (sr_checkpoint() == -1 ||
+		    remove_at(fd, names[i], rel, depth + 1) == -1) {
+			tree_freelist(names);
+			close(fd);
+			return -1;
+		}
+	tree_freelist(names);
+	close(fd);
+	if (unlinkat(pfd, name, AT_REMOVEDIR) == -1) {
+		sr_seterrno("%s: remove directory %s", rel, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tree_remove(int rootfd, const char *rel)
+{
+	const char *name;
+	int pfd, rv;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	rv = remove_at(pfd, name, rel, 0);
+	close(pfd);
+	return rv;
+}
+
+int
+tree_list(int rootfd, const char *rel, char ***out)
+{
+	int fd;
+
+	if ((fd = tree_opendir(rootfd, rel)) == -1)
+		return -1;
+	return list_fd(fd, rel, out);
+}
+
+void
+tree_freelist(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+tree_same_content(int afd, int bfd, bool *same)
+{
+	char a[1 << 16], b[1 << 16];
+	ssize_t na, nb;
+	struct stat sa, sb;
+
+	if (fstat(afd, &sa) == -1 || fstat(bfd, &sb) == -1) {
+		sr_seterrno("compare: stat");
+		return -1;
+	}
+	*same = false;
+	if (sa.st_size != sb.st_size)
+		return 0;
+	if (lseek(afd, 0, SEEK_SET) == -1 || lseek(bfd, 0, SEEK_SET) == -1) {
+		sr_seterrno("compare: seek");
+		return -1;
+	}
+	for (;;) {
+		size_t got = 0;
+
+		na = read(afd, a, sizeof(a));
+		if (na <= 0)
+			break;
+		while (got < (size_t)na) {
+			nb = read(bfd, b + got, (size_t)na - got);
+			if (nb <= 0)
+				return 0;
+			got += (size_t)nb;
+		}
+		if (memcmp(a, b, (size_t)na) != 0)
+			return 0;
+	}
+	if (na == -1) {
+		sr_seterrno("compare: read");
+		return -1;
+	}
+	*same = true;
+	return 0;
+}
