@@ -68,7 +68,7 @@ $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -DSR_DATA='"$(CURDIR)/tests/data"' -o $@ $< \
 	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
 
-$(CHECKB)/tests/t_%: tests/bin/t_%.sh tests/bin/h_common.sh
+$(CHECKB)/tests/t_%: tests/bin/t_%.sh tests/bin/h_common.sh mk/sample-root.sh
 	@mkdir -p $(@D)
 	{ echo '#! /usr/bin/env atf-sh'; \
 	  echo 'SR_SBIN=$(STAGE)/sbin'; \

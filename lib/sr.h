@@ -74,6 +74,13 @@ enum edit_result {
 enum edit_result rc_insert_hook(const char *, size_t, char **, size_t *);
 enum edit_result rc_remove_hook(const char *, size_t, char **, size_t *);
 enum edit_result makedev_patch(const char *, size_t, char **, size_t *);
+/* Set name=value in rc.conf: replace each active assignment, or append. */
+enum edit_result rcconf_set(const char *, size_t, const char *, const char *,
+	    char **, size_t *);
+/* Turn off every terminal in ttys but the console. */
+enum edit_result ttys_console_only(const char *, size_t, char **, size_t *);
+/* Comment out root's crontab lines running /etc/daily and /etc/weekly. */
+enum edit_result crontab_quiet(const char *, size_t, char **, size_t *);
 
 /* Unified diff of two texts, appended to out. */
 int	udiff(struct sbuf *, const char *, const char *, size_t,

@@ -5,28 +5,10 @@ PATH=$SR_SBIN:$PATH
 export PATH
 
 # make_root SHAPE DIR: a small NetBSD root of the given shape (nb4 or
-# nb10), as NETBSD.md describes it.  Device nodes need root; without it
-# they are plain files, which is all setup-root needs to remove.
+# nb10), as NETBSD.md describes it (see mk/sample-root.sh).
 make_root()
 {
-	_shape=$1 _d=$2
-	mkdir -p "$_d/etc" "$_d/dev" "$_d/usr/bin" "$_d/var/cron/tabs" \
-	    "$_d/var/db" "$_d/tmp" "$_d/etc/ssh" "$_d/etc/rc.d" \
-	    "$_d/etc/defaults" "$_d/dev/pts"
-	cp "$SR_DATA/$_shape/rc" "$_d/etc/rc"
-	cp "$SR_DATA/$_shape/MAKEDEV" "$_d/dev/MAKEDEV"
-	chmod 0555 "$_d/dev/MAKEDEV"
-	echo '# site devices' > "$_d/dev/MAKEDEV.local"
-	printf 'old kernel\n' > "$_d/netbsd"
-	if [ "$(id -u)" = 0 ]; then
-		mknod "$_d/dev/console" c 0 0
-		mknod "$_d/dev/wd0a" b 0 0
-		mknod "$_d/dev/pts/0" c 5 2
-	else
-		: > "$_d/dev/console"; : > "$_d/dev/wd0a"; : > "$_d/dev/pts/0"
-	fi
-	ln -s wd0a "$_d/dev/root"
-	chmod 1777 "$_d/tmp"
+	atf_check sh "$SR_DATA/../../mk/sample-root.sh" "$1" "$2"
 }
 
 # digest DIR: every path with its type, mode, owner, size, link count

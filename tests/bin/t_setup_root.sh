@@ -14,7 +14,7 @@ prepares_4x_root_body()
 	atf_check -o inline:'XEN3_DOMU kernel\n' cat root/netbsd-XEN3_DOMU
 	atf_check -o inline:"$(stat -c %i root/netbsd-XEN3_DOMU)\n" \
 	    stat -c %i root/netbsd
-	atf_check -o inline:'old kernel\n' cat root/netbsd.orig
+	atf_check -o inline:'netbsd kernel\n' cat root/netbsd.orig
 	atf_check -o inline:'MAKEDEV\nMAKEDEV.local\nMAKEDEV.orig\n' ls root/dev
 	atf_check -o match:'^	makedev xbd0 xbd1 xbd2 xbd3 xbd4 xencons$' \
 	    cat root/dev/MAKEDEV
@@ -47,7 +47,7 @@ prepares_today_root_body()
 	atf_check cmp "$SR_DATA/nb10/MAKEDEV" root/dev/MAKEDEV
 	atf_check test ! -e root/dev/MAKEDEV.orig
 	atf_check -o inline:'MAKEDEV\nMAKEDEV.local\n' ls root/dev
-	atf_check -o inline:'old kernel\n' cat root/netbsd
+	atf_check -o inline:'netbsd kernel\n' cat root/netbsd
 	hook=$(grep -n '^\. /etc/rc.pre-hooks$' root/etc/rc | cut -d: -f1)
 	ifl=$(grep -n '^if \[ -e ./rc.subr \] ; then$' root/etc/rc | cut -d: -f1)
 	atf_check test "$((hook + 2))" -eq "$ifl"

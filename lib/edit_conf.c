@@ -1,0 +1,204 @@
+/*
+ * Edits of a guest's own configuration: rc.conf variables, ttys and
+ * root's crontab.  Pure functions from old text to new text, like the
+ * others (see sr.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+#include "sr.h"
+
+/* Whether a line is an active "name=..." assignment. */
+static bool
+assigns(const struct line *ln, const char *name)
+{
+	size_t i = line_indent(ln), n = strlen(name);
+
+	return ln->len >= i + n + 1 && memcmp(ln->s + i, name, n) == 0 &&
+	    ln->s[i + n] == '=';
+}
+
+enum edit_result
+rcconf_set(const char *text, size_t len, const char *name, const char *value,
+    char **out, size_t *outlen)
+{
+	struct lines l;
+	enum edit_result r = EDIT_ERROR;
+	size_t i, want = strlen(name) + 1 + strlen(value);
+	bool found = false, changed = false;
+
+	*out = NULL;
+	if (lines_split(&l, text, len) == -1)
+		return EDIT_ERROR;
+	/*
+	 * Replace each active assignment: the shell takes the last, and a
+	 * stale earlier one would only mislead whoever reads the file.
+	 */
+	for (i = 0; i < l.n; i++) {
+		const char *code;
+		size_t clen;
+
+		if (!assigns(&l.v[i], name))
+			continue;
+		found = true;
+		line_code(&l.v[i], &code, &clen);
+		if (clen == want && line_indent(&l.v[i]) == 0 &&
+		    memcmp(code + strlen(name) + 1, value, strlen(value)) == 0 &&
+		    clen == l.v[i].len)
+			continue;
+		if (lines_replacef(&l, i, "%s=%s", name, value) == -1)
+			goto done;
+		changed = true;
+	}
+	if (!found) {
+		if (!l.lastnl && l.n > 0)
+			l.lastnl = true;
+		if (lines_insertf(&l, l.n, "%s=%s", name, value) == -1)
+			goto done;
+		l.lastnl = true;
+		changed = true;
+	}
+	if (!changed) {
+		r = EDIT_ALREADY;
+		goto done;
+	}
+	if (lines_join(&l, out, outlen) == -1)
+		goto done;
+	r = EDIT_CHANGED;
+done:
+	lines_free(&l);
+	return r;
+}
+
+/*
+ * ttys(5): name, getty command (maybe quoted), type, on|off, flags.
+ * Find the status field of a line: its offset and length, or false.
+ */
+static bool
+ttys_status(const struct line *ln, size_t *off, size_t *flen,
+    size_t *nameoff, size_t *namelen)
+{
+	size_t i = line_indent(ln), field = 0;
+
+	if (i < ln->len && ln->s[i] == '#')
+		return false;
+	while (i < ln->len) {
+		size_t b;
+
+		while (i < ln->len && (ln->s[i] == ' ' || ln->s[i] == '\t'))
+			i++;
+		if (i == ln->len || ln->s[i] == '#')
+			break;
+		b = i;
+		if (ln->s[i] == '"') {
+			i++;
+			while (i < ln->len && ln->s[i] != '"')
+				i++;
+			if (i < ln->len)
+				i++;
+		} else {
+			while (i < ln->len && ln->s[i] != ' ' &&
+			    ln->s[i] != '\t')
+				i++;
+		}
+		if (field == 0) {
+			*nameoff = b;
+			*namelen = i - b;
+		}
+		if (field == 3) {
+			*off = b;
+			*flen = i - b;
+			return true;
+		}
+		field++;
+	}
+	return false;
+}
+
+enum edit_result
+ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
+{
+	struct lines l;
+	enum edit_result r = EDIT_ERROR;
+	bool changed = false;
+	size_t i;
+
+	*out = NULL;
+	if (lines_split(&l, text, len) == -1)
+		return EDIT_ERROR;
+	for (i = 0; i < l.n; i++) {
+		size_t off, flen, noff, nlen;
+		const struct line *ln = &l.v[i];
+
+		if (!ttys_status(ln, &off, &flen, &noff, &nlen))
+			continue;
+		if (nlen == 7 && memcmp(ln->s + noff, "console", 7) == 0)
+			continue;
+		if (flen != 2 || memcmp(ln->s + off, "on", 2) != 0)
+			continue;
+		if (lines_replacef(&l, i, "%.*soff%.*s", (int)off, ln->s,
+		    (int)(ln->len - off - 2), ln->s + off + 2) == -1)
+			goto done;
+		changed = true;
+	}
+	if (!changed) {
+		r = EDIT_ALREADY;
+		goto done;
+	}
+	if (lines_join(&l, out, outlen) == -1)
+		goto done;
+	r = EDIT_CHANGED;
+done:
+	lines_free(&l);
+	return r;
+}
+
+/* Whether an active crontab line runs the given script as a word. */
+static bool
+runs(const struct line *ln, const char *script)
+{
+	size_t n = strlen(script), i;
+
+	if (ln->len == 0 || ln->s[line_indent(ln)] == '#')
+		return false;
+	for (i = 0; i + n <= ln->len; i++)
+		if (memcmp(ln->s + i, script, n) == 0 &&
+		    (i == 0 || ln->s[i - 1] == ' ' || ln->s[i - 1] == '\t') &&
+		    (i + n == ln->len || ln->s[i + n] == ' ' ||
+		    ln->s[i + n] == '\t' || ln->s[i + n] == ';'))
+			return true;
+	return false;
+}
+
+enum edit_result
+crontab_quiet(const char *text, size_t len, char **out, size_t *outlen)
+{
+	struct lines l;
+	enum edit_result r = EDIT_ERROR;
+	bool changed = false;
+	size_t i;
+
+	*out = NULL;
+	if (lines_split(&l, text, len) == -1)
+		return EDIT_ERROR;
+	for (i = 0; i < l.n; i++) {
+		if (!runs(&l.v[i], "/etc/daily") &&
+		    !runs(&l.v[i], "/etc/weekly"))
+			continue;
+		if (lines_replacef(&l, i, "#%.*s", (int)l.v[i].len,
+		    l.v[i].s) == -1)
+			goto done;
+		changed = true;
+	}
+	if (!changed) {
+		r = EDIT_ALREADY;
+		goto done;
+	}
+	if (lines_join(&l, out, outlen) == -1)
+		goto done;
+	r = EDIT_CHANGED;
+done:
+	lines_free(&l);
+	return r;
+}
