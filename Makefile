@@ -21,9 +21,10 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/udiff.c lib/template.c lib/tree.c lib/plan.c lib/attach.c \
-	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c
+	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
+	  lib/edit_conf.c lib/copytree.c lib/localprep.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
-TOOLS	= setup-root
+TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_udiff t_template t_tree
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop
 
@@ -35,6 +36,13 @@ all: $(TOOLS:%=$(B)/bin/%)
 $(B)/%.o: %.c lib/*.h bin/*.h Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DSHAREDIR='"$(SHAREDIR)"' -c -o $@ $<
+
+# The tools have SHAREDIR compiled in: rebuild them when PREFIX changes.
+$(B)/sharedir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
+
+$(TOOLS:%=$(B)/bin/%.o): $(B)/sharedir.stamp
 
 $(B)/libsharedroot.a: $(LIBOBJS)
 	rm -f $@
@@ -94,5 +102,5 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all install check tests deps bench clean
+.PHONY: all install check tests deps bench clean FORCE
 .SECONDARY:

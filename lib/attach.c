@@ -124,9 +124,17 @@ attach_open(struct attach *a)
 	if (open_target(a) == -1)
 		return -1;
 	if (a->isdir) {
+		if (a->keyfile != NULL) {
+			sr_seterr("attach: -c is for images, not directories");
+			return -1;
+		}
 		a->rootfd = a->fd;
 		a->fd = -1;
 		return 0;
+	}
+	if (a->keyfile != NULL && loop) {
+		sr_seterr("attach: cgd volumes need a NetBSD host for now");
+		return -1;
 	}
 	if (geteuid() != 0) {
 		sr_seterr("attach: attaching an image needs root");
@@ -210,6 +218,77 @@ attach_teardown(struct attach *a)
 		a->fd = -1;
 	}
 	return rv;
+}
+
+int
+image_create(const char *path, off_t size, enum attach_backend be,
+    char *tmp, size_t tmpsz)
+{
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL) {
+		if ((size_t)snprintf(tmp, tmpsz, ".%s.XXXXXX", path) >= tmpsz)
+			goto toolong;
+	} else if ((size_t)snprintf(tmp, tmpsz, "%.*s/.%s.XXXXXX",
+	    (int)(slash - path), path, slash + 1) >= tmpsz)
+		goto toolong;
+	if ((fd = mkstemp(tmp)) == -1) {
+		sr_seterrno("create");
+		tmp[0] = '\0';
+		return -1;
+	}
+	/* Sparse: only what the file system writes takes space. */
+	if (fchmod(fd, 0600) == -1 || ftruncate(fd, size) == -1 ||
+	    fsync(fd) == -1) {
+		sr_seterrno("create");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (be == BACKEND_LOOP) {
+		char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
+		    "root_owner=0:0", tmp, NULL };
+
+		if (run_cmd(argv, NULL) == -1) {
+			char msg[512];
+
+			strlcpy(msg, sr_errmsg(), sizeof(msg));
+			sr_seterr("create: %s", msg);
+			return -1;
+		}
+	}
+	return 0;
+toolong:
+	sr_seterr("create: path too long");
+	tmp[0] = '\0';
+	return -1;
+}
+
+int
+keyfile_check(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		sr_seterrno("key file %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		sr_seterr("key file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_mode & 0044) {
+		sr_seterr("key file %s: readable by group or others (mode "
+		    "%04o); chmod go-rwx it", path,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }
 
 int

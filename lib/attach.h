@@ -29,6 +29,12 @@ struct attach {
 	/* vnd */
 	char	 vnd[16];
 	bool	 vnd_attached;
+	/* cgd on the vnd (-c keyfile) */
+	const char *keyfile;
+	char	 cgd[16];
+	bool	 cgd_attached;
+	/* make a new file system on it first (a new image) */
+	bool	 format;
 	/* mount */
 	char	 mntdir[PATH_MAX];
 	bool	 mntdir_made;
@@ -59,6 +65,12 @@ int	vnd_attach(struct attach *);
 int	vnd_mount(struct attach *);
 int	vnd_unmount(struct attach *);
 int	vnd_detach(struct attach *);
+
+/* Make a sparse image file of the given size under a temporary name
+ * beside path (stored in tmp); for the loop back end also format it. */
+int	image_create(const char *, off_t, enum attach_backend, char *, size_t);
+/* Check a cgd key file: a regular file no group or other can read. */
+int	keyfile_check(const char *);
 
 /* Run a command found in PATH; with out, collect its standard output. */
 struct sbuf;

@@ -16,6 +16,8 @@
 
 #define NVND	64
 
+static int cgd_attach(struct attach *);
+
 /*
  * "vndconfig -l" prints a line a unit: "vnd0: /path (/dev/wd0a) inode
  * 1234" when attached, "vnd1: not in use" when free.  Find whether our
@@ -100,6 +102,67 @@ vnd_attach(struct attach *a)
 		return -1;
 	}
 	a->vnd_attached = true;
+	if (a->keyfile != NULL && cgd_attach(a) == -1)
+		return -1;
+	if (a->format) {
+		char rdev[32];
+		char *nargv[] = { "newfs", rdev, NULL };
+
+		snprintf(rdev, sizeof(rdev), "/dev/r%sa",
+		    a->keyfile ? a->cgd : a->vnd);
+		if (run_cmd(nargv, NULL) == -1) {
+			char msg[512];
+
+			strlcpy(msg, sr_errmsg(), sizeof(msg));
+			sr_seterr("create: %s", msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "cgdconfig -l": "cgd0: /dev/vnd0a" in use, "cgd1: not in use" free. */
+static int
+cgd_attach(struct attach *a)
+{
+	char *largv[] = { "cgdconfig", "-l", NULL };
+	char dev[32], *argv[6];
+	struct sbuf out = { 0 };
+	char *line, *save = NULL;
+	int unit = -1;
+
+	if (run_cmd(largv, &out) == -1) {
+		sbuf_free(&out);
+		return -1;
+	}
+	for (line = strtok_r(out.s ? out.s : (char *)"", "\n", &save);
+	    line != NULL && unit == -1; line = strtok_r(NULL, "\n", &save)) {
+		int nr;
+
+		if (sscanf(line, "cgd%d:", &nr) == 1 && nr >= 0 && nr < NVND &&
+		    strstr(line, "not in use") != NULL)
+			unit = nr;
+	}
+	sbuf_free(&out);
+	if (unit == -1) {
+		sr_seterr("attach: no free cgd device");
+		return -1;
+	}
+	snprintf(a->cgd, sizeof(a->cgd), "cgd%d", unit);
+	snprintf(dev, sizeof(dev), "/dev/%sa", a->vnd);
+	argv[0] = "cgdconfig";
+	argv[1] = a->cgd;
+	argv[2] = dev;
+	argv[3] = (char *)a->keyfile;
+	argv[4] = NULL;
+	if (run_cmd(argv, NULL) == -1) {
+		char msg[512];
+
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		sr_seterr("attach cgd: %s", msg);
+		return -1;
+	}
+	a->cgd_attached = true;
 	return 0;
 }
 
@@ -109,7 +172,7 @@ vnd_mount(struct attach *a)
 	char dev[32], *argv[8];
 	int i = 0;
 
-	snprintf(dev, sizeof(dev), "/dev/%sa", a->vnd);
+	snprintf(dev, sizeof(dev), "/dev/%sa", a->keyfile ? a->cgd : a->vnd);
 	argv[i++] = "mount";
 	if (a->rdonly)
 		argv[i++] = "-r";
@@ -151,6 +214,18 @@ int
 vnd_detach(struct attach *a)
 {
 	char *argv[] = { "vndconfig", "-u", a->vnd, NULL };
+	char *cargv[] = { "cgdconfig", "-u", a->cgd, NULL };
+
+	if (a->cgd_attached) {
+		if (run_cmd(cargv, NULL) == -1) {
+			char msg[512];
+
+			strlcpy(msg, sr_errmsg(), sizeof(msg));
+			sr_seterr("detach %s: %s", a->cgd, msg);
+			return -1;
+		}
+		a->cgd_attached = false;
+	}
 
 	if (run_cmd(argv, NULL) == -1) {
 		char msg[512];

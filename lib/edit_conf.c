@@ -128,7 +128,7 @@ ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 	if (lines_split(&l, text, len) == -1)
 		return EDIT_ERROR;
 	for (i = 0; i < l.n; i++) {
-		size_t off, flen, noff, nlen;
+		size_t off, flen, noff = 0, nlen = 0;
 		const struct line *ln = &l.v[i];
 
 		if (!ttys_status(ln, &off, &flen, &noff, &nlen))

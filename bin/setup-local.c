@@ -1,0 +1,219 @@
+/*
+ * setup-local: make a Xen guest's local disk (its etc, tmp and var) from
+ * the shared NetBSD root.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <libutil.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "localprep.h"
+#include "tool.h"
+
+#ifndef SHAREDIR
+#define SHAREDIR "/usr/local/share/sharedroot"
+#endif
+
+#define MINSIZE	(4ULL << 20)
+#define MAXSIZE	(16ULL << 40)
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
+	    "[-P pkg-device|none] [-S cipher|none] [-s size] "
+	    "[-T templates-dir] root local\n", getprogname());
+	exit(1);
+}
+
+/* The root's tree as a host path the copier can read (absolute). */
+static const char *
+root_path(const struct attach *a, char *buf)
+{
+	if (!a->isdir)
+		return a->mntdir;
+	if (realpath(a->path, buf) == NULL) {
+		sr_seterrno("realpath");
+		return NULL;
+	}
+	return buf;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct localprep lp;
+	struct toolout rout = { NULL, 0 }, lout = { NULL, 0 };
+	struct attach ra, la, *ats[2] = { &ra, &la };
+	struct plan plan = { 0 };
+	struct copy_stats cs;
+	struct sbuf desc = { 0 };
+	struct stat st;
+	char tmpl[PATH_MAX], rbuf[PATH_MAX], newimg[PATH_MAX] = "";
+	const char *keyfile = NULL, *rpath;
+	uint64_t size = 0;
+	bool dryrun = false, create = false;
+	int ch;
+
+	setprogname(argv[0]);
+	memset(&lp, 0, sizeof(lp));
+	snprintf(tmpl, sizeof(tmpl), "%s/templates", SHAREDIR);
+	lp.tmpldir = tmpl;
+	lp.pkgdev = "/dev/xbd3a";
+	lp.log = tool_log;
+	lp.logctx = &lout;
+	while ((ch = getopt(argc, argv, "c:fh:nP:qS:s:T:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			keyfile = optarg;
+			break;
+		case 'f':
+			lp.force = true;
+			break;
+		case 'h':
+			lp.hostname = optarg;
+			break;
+		case 'n':
+			dryrun = true;
+			break;
+		case 'P':
+			lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 'q':
+			rout.verbose = lout.verbose = -1;
+			break;
+		case 'S':
+			lp.cipher = optarg;
+			break;
+		case 's':
+			if (expand_number(optarg, &size) == -1 ||
+			    size < MINSIZE || size > MAXSIZE)
+				errx(1, "-s %s: give a size from 4m to 16t",
+				    optarg);
+			break;
+		case 'T':
+			lp.tmpldir = optarg;
+			break;
+		case 'v':
+			rout.verbose = lout.verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage();
+	rout.image = argv[0];
+	lout.image = argv[1];
+	sr_signals_catch();
+	attach_init(&ra, argv[0], true);
+	attach_init(&la, argv[1], dryrun);
+	la.keyfile = keyfile;
+
+	if ((lp.hostname != NULL && hostname_ok(lp.hostname) == -1) ||
+	    (lp.pkgdev != NULL && pkgdev_ok(lp.pkgdev) == -1) ||
+	    (keyfile != NULL && keyfile_check(keyfile) == -1))
+		tool_fail(lout.image, ats, 0);
+	if (stat(argv[1], &st) == -1) {
+		if (errno != ENOENT)
+			tool_fail(lout.image, ats, 0);
+		if (size == 0) {
+			sr_seterr("does not exist; -s size creates it");
+			tool_fail(lout.image, ats, 0);
+		}
+		create = true;
+	}
+
+	/* The root first: read-only, and all edits decided from it. */
+	if (attach_open(&ra) == -1)
+		tool_fail(rout.image, ats, 1);
+	lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
+	if ((rpath = root_path(&ra, rbuf)) == NULL)
+		tool_fail(rout.image, ats, 1);
+	if (create && !dryrun) {
+		if (geteuid() != 0) {
+			sr_seterr("create: making an image needs root");
+			tool_fail(lout.image, ats, 1);
+		}
+		if (image_create(argv[1], (off_t)size, la.backend, newimg,
+		    sizeof(newimg)) == -1) {
+			if (newimg[0] != '\0')
+				unlink(newimg);
+			tool_fail(lout.image, ats, 1);
+		}
+		la.path = newimg;
+		la.format = la.backend == BACKEND_VND;
+	}
+	if (!(create && dryrun)) {
+		if (attach_open(&la) == -1)
+			goto fail_local;
+		if (!la.isdir == !ra.isdir && la.dev == ra.dev &&
+		    la.ino == ra.ino) {
+			sr_seterr("root and local are the same");
+			goto fail_local;
+		}
+		if (localprep_check(la.rootfd, &lp) == -1)
+			goto fail_local;
+	}
+	lp.local_fstype = netbsd_fstype(la.isdir || (create && dryrun) ?
+	    NULL : la.fstype);
+	if (localprep_plan(ra.rootfd, &lp, &plan) == -1)
+		tool_fail(rout.image, ats, 2);
+
+	if (dryrun) {
+		struct copy_opts co = { rpath, -1, (const char *const[]){
+		    "etc", "tmp", "var", NULL }, local_secrets, true,
+		    tool_log, &lout };
+
+		if (create)
+			tool_log(&lout, SR_INFO, "would be created: %ju bytes, "
+			    "sparse", (uintmax_t)size);
+		/* List the secrets left out, unless told to be quiet. */
+		if (lout.verbose == 0)
+			lout.verbose = 1;
+		if (copy_trees(&co, &cs) == -1 ||
+		    plan_describe(&plan, &desc) == -1)
+			tool_fail(lout.image, ats, 2);
+		printf("copy etc, tmp, var: %ju entries from %s\n",
+		    cs.entries, rout.image);
+		fputs(desc.s ? desc.s : "", stdout);
+		tool_finish(lout.image, ats, 2);
+		tool_log(&lout, SR_INFO, "dry run: nothing written");
+		return 0;
+	}
+	if (localprep_apply(rpath, la.rootfd, &lp, &plan, &cs) == -1)
+		goto fail_local;
+	tool_finish(lout.image, ats, 2);
+	if (create && rename(newimg, argv[1]) == -1) {
+		sr_seterrno("create: rename into place");
+		goto fail_local;
+	}
+	tool_log(&lout, SR_INFO, "provisioned from %s: %ju entries, %ju "
+	    "changes%s", rout.image, cs.entries, plan.n,
+	    cs.warnings ? " (with warnings)" : "");
+	sbuf_free(&desc);
+	plan_free(&plan);
+	return 0;
+fail_local:
+	{
+		char msg[1024];
+
+		/* An image this run made goes again, whatever failed. */
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		if (newimg[0] != '\0') {
+			(void)attach_teardown(&la);
+			unlink(newimg);
+		}
+		sr_seterr("%s", msg);
+	}
+	tool_fail(lout.image, ats, 2);
+}

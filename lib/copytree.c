@@ -1,0 +1,234 @@
+/*
+ * The tree copier: archive_read_disk into archive_write_disk.
+ *
+ * Owners are copied as numbers and never looked up by name: the guest's
+ * uid 12 is not whatever the host calls its user 12, and a name lookup
+ * on either side would quietly turn guest owners into host ones.
+ * Symbolic links are read physically (never followed) and written as
+ * links; the writer refuses to write through a link or a "..".
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "copytree.h"
+
+#define EXTRACT_FLAGS (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | \
+	ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | \
+	ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SPARSE | \
+	ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | \
+	ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
+
+static bool
+excluded(const struct copy_opts *o, const char *rel)
+{
+	const char *const *p;
+
+	for (p = o->exclude; p != NULL && *p != NULL; p++)
+		if (fnmatch(*p, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return true;
+	return false;
+}
+
+static int
+copy_data(struct archive *in, struct archive *out, const char *rel,
+    struct copy_stats *st)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r;
+
+	for (;;) {
+		r = archive_read_data_block(in, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN) {
+			sr_seterr("%s: copy: read: %s", rel,
+			    archive_error_string(in));
+			return -1;
+		}
+		if (archive_write_data_block(out, buf, size, off) <
+		    ARCHIVE_WARN) {
+			sr_seterr("%s: copy: write: %s", rel,
+			    archive_error_string(out));
+			return -1;
+		}
+		st->bytes += size;
+		if (sr_checkpoint() == -1)
+			return -1;
+	}
+}
+
+static int
+copy_one(const struct copy_opts *o, const char *top, struct archive *out,
+    struct archive_entry_linkresolver *lr, struct copy_stats *st)
+{
+	struct archive *in;
+	struct archive_entry *e = NULL, *spare = NULL;
+	char path[PATH_MAX];
+	size_t plen;
+	int r, rv = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o->srcpath, top) >=
+	    sizeof(path)) {
+		sr_seterr("%s: copy: path too long", top);
+		return -1;
+	}
+	plen = strlen(o->srcpath) + 1;
+	if ((in = archive_read_disk_new()) == NULL) {
+		sr_seterr("%s: copy: out of memory", top);
+		return -1;
+	}
+	archive_read_disk_set_symlink_physical(in);
+	if (archive_read_disk_open(in, path) != ARCHIVE_OK) {
+		sr_seterr("%s: copy: %s", top, archive_error_string(in));
+		goto done;
+	}
+	for (;;) {
+		const char *name, *rel;
+
+		if ((e = archive_entry_new()) == NULL) {
+			sr_seterr("%s: copy: out of memory", top);
+			goto done;
+		}
+		r = archive_read_next_header2(in, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			sr_seterr("%s: copy: %s", top, archive_error_string(in));
+			goto done;
+		}
+		name = archive_entry_pathname(e);
+		if (name == NULL || strncmp(name, o->srcpath, plen - 1) != 0 ||
+		    name[plen - 1] != '/') {
+			sr_seterr("%s: copy: unexpected path from the reader",
+			    top);
+			goto done;
+		}
+		rel = name + plen;
+		if (excluded(o, rel)) {
+			o->log(o->logctx, SR_VERBOSE, "%s: not copied "
+			    "(each guest makes its own)", rel);
+			st->excluded++;
+			archive_entry_free(e);
+			e = NULL;
+			continue;
+		}
+		archive_read_disk_descend(in);
+		{
+			char *copy = strdup(rel);
+
+			if (copy == NULL) {
+				sr_seterr("%s: copy: out of memory", top);
+				goto done;
+			}
+			archive_entry_set_pathname(e, copy);
+			free(copy);
+		}
+		st->entries++;
+		if (o->dryrun) {
+			archive_entry_free(e);
+			e = NULL;
+			continue;
+		}
+		archive_entry_linkify(lr, &e, &spare);
+		r = archive_write_header(out, e);
+		if (r < ARCHIVE_WARN) {
+			sr_seterr("%s: copy: %s", archive_entry_pathname(e),
+			    archive_error_string(out));
+			goto done;
+		}
+		if (r == ARCHIVE_WARN) {
+			/* An attribute this host cannot set: say which. */
+			o->log(o->logctx, SR_WARN, "%s: %s",
+			    archive_entry_pathname(e),
+			    archive_error_string(out));
+			st->warnings++;
+		}
+		if (archive_entry_hardlink(e) == NULL &&
+		    archive_entry_size(e) > 0 &&
+		    copy_data(in, out, archive_entry_pathname(e), st) == -1)
+			goto done;
+		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			sr_seterr("%s: copy: %s", archive_entry_pathname(e),
+			    archive_error_string(out));
+			goto done;
+		}
+		archive_entry_free(e);
+		e = NULL;
+		if (sr_checkpoint() == -1)
+			goto done;
+	}
+	rv = 0;
+done:
+	archive_entry_free(e);
+	archive_entry_free(spare);
+	archive_read_close(in);
+	archive_read_free(in);
+	return rv;
+}
+
+int
+copy_trees(const struct copy_opts *o, struct copy_stats *st)
+{
+	struct archive *out = NULL;
+	struct archive_entry_linkresolver *lr = NULL;
+	const char *const *t;
+	int cwd, rv = -1;
+
+	memset(st, 0, sizeof(*st));
+	if (o->srcpath[0] != '/') {
+		sr_seterr("copy: %s: the source must be an absolute path",
+		    o->srcpath);
+		return -1;
+	}
+	/*
+	 * The writer works relative to the current directory, and the
+	 * reader returns to the directory it was opened in after each
+	 * call: both are the destination, entered through its fd.
+	 */
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		sr_seterrno("copy: open the current directory");
+		return -1;
+	}
+	if (!o->dryrun && fchdir(o->dstfd) == -1) {
+		sr_seterrno("copy: enter the destination");
+		close(cwd);
+		return -1;
+	}
+	if ((out = archive_write_disk_new()) == NULL ||
+	    (lr = archive_entry_linkresolver_new()) == NULL) {
+		sr_seterr("copy: out of memory");
+		goto done;
+	}
+	archive_write_disk_set_options(out, EXTRACT_FLAGS);
+	archive_entry_linkresolver_set_strategy(lr, ARCHIVE_FORMAT_TAR_USTAR);
+	for (t = o->tops; *t != NULL; t++)
+		if (copy_one(o, *t, out, lr, st) == -1)
+			goto done;
+	/* Directory times and modes are set last, on close. */
+	if (archive_write_close(out) != ARCHIVE_OK) {
+		sr_seterr("copy: %s", archive_error_string(out));
+		goto done;
+	}
+	rv = 0;
+done:
+	if (lr != NULL)
+		archive_entry_linkresolver_free(lr);
+	if (out != NULL)
+		archive_write_free(out);
+	if (fchdir(cwd) == -1 && rv == 0) {
+		sr_seterrno("copy: return to the working directory");
+		rv = -1;
+	}
+	close(cwd);
+	return rv;
+}

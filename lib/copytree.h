@@ -1,0 +1,33 @@
+/*
+ * Copy whole trees with every attribute, through libarchive: the way
+ * cpio -p does, in one process.
+ */
+#ifndef COPYTREE_H
+#define COPYTREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sr.h"
+
+struct copy_opts {
+	const char *srcpath;		/* host path of the source root */
+	int	 dstfd;			/* directory to copy into */
+	const char *const *tops;	/* "etc", ... relative to srcpath */
+	const char *const *exclude;	/* fnmatch(3) patterns, relative */
+	bool	 dryrun;		/* only count and list exclusions */
+	sr_logfn *log;
+	void	*logctx;
+};
+
+struct copy_stats {
+	uintmax_t entries;
+	uintmax_t bytes;
+	uintmax_t excluded;
+	uintmax_t warnings;
+};
+
+/* Copy each top from srcpath to the same place under dstfd. */
+int	copy_trees(const struct copy_opts *, struct copy_stats *);
+
+#endif /* COPYTREE_H */

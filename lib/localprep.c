@@ -1,0 +1,576 @@
+/*
+ * setup-local's steps.  The edits are computed from the root's texts
+ * before anything is written; the copy goes to a staging directory in
+ * the local file system and each tree is swapped into place only when
+ * it is complete, so an interrupted run leaves old or new trees, never
+ * a half-copied one.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/fs.h>
+#include <sys/syscall.h>
+#endif
+
+#include "localprep.h"
+
+#define TEXT_MAX	(4 * 1024 * 1024)
+#define STAGE		".sharedroot.stage"
+
+const char *const local_trees[] = { "var", "tmp", "etc", NULL };
+const char *const local_secrets[] = {
+	"etc/ssh/ssh_host_*key*", "var/db/entropy-file", NULL
+};
+
+struct cipher {
+	const char *name;
+	const char *keylen;
+	bool	 obsolete;
+	bool	 modern;	/* needs a newer NetBSD than 4.x */
+};
+
+static const struct cipher ciphers[] = {
+	{ "aes-xts", "256", false, true },
+	{ "adiantum", "256", false, true },
+	{ "aes-cbc", "256", false, false },
+	{ "blowfish-cbc", "128", true, false },
+	{ "3des-cbc", "192", true, false },
+	{ NULL, NULL, false, false }
+};
+
+int
+hostname_ok(const char *h)
+{
+	size_t n = strlen(h), i;
+
+	if (n == 0 || n > 255 || h[0] == '-' || h[0] == '.') {
+		sr_seterr("-h %s: not a host name", h);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') ||
+		    (h[i] >= 'A' && h[i] <= 'Z') ||
+		    (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
+		    h[i] == '.')) {
+			sr_seterr("-h %s: not a host name (letters, digits, "
+			    "'-' and '.')", h);
+			return -1;
+		}
+	return 0;
+}
+
+int
+pkgdev_ok(const char *d)
+{
+	const char *s;
+
+	if (strncmp(d, "/dev/", 5) != 0 || d[5] == '\0' || strlen(d) > 63)
+		goto bad;
+	for (s = d + 5; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			goto bad;
+	return 0;
+bad:
+	sr_seterr("-P %s: give a device, /dev/NAME, or none", d);
+	return -1;
+}
+
+const char *
+netbsd_fstype(const char *t)
+{
+	if (t == NULL || strcmp(t, "ufs") == 0)
+		return "ffs";
+	if (strcmp(t, "ext2") == 0 || strcmp(t, "ext3") == 0 ||
+	    strcmp(t, "ext4") == 0)
+		return "ext2fs";
+	if (strcmp(t, "vfat") == 0)
+		return "msdos";
+	return t;
+}
+
+int
+localprep_check(int localfd, const struct localprep *lp)
+{
+	struct stat st;
+
+	if (tree_lstat(localfd, "etc", &st) == 0) {
+		if (lp->force) {
+			lp->log(lp->logctx, SR_INFO, "etc: the guest's "
+			    "configuration is replaced (-f)");
+			return 0;
+		}
+		sr_seterr("etc: already provisioned; its /etc is the guest's "
+		    "own (-f replaces it)");
+		return -1;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* Read a text file from the root; missing is an error unless optional. */
+static int
+read_root(int rootfd, const char *rel, struct sbuf *b, struct stat *st,
+    bool optional, bool *found)
+{
+	*found = false;
+	if (tree_readfile(rootfd, rel, TEXT_MAX, b, st) == 0) {
+		*found = true;
+		return 0;
+	}
+	return optional && errno == ENOENT ? 0 : -1;
+}
+
+/* Chain an edit: on EDIT_CHANGED the new text replaces cur. */
+static int
+chain(enum edit_result r, const char *rel, char *new, size_t newlen,
+    struct sbuf *cur)
+{
+	char msg[512];
+
+	switch (r) {
+	case EDIT_CHANGED:
+		sbuf_free(cur);
+		cur->s = new;
+		cur->len = newlen;
+		cur->cap = newlen + 1;
+		return 1;
+	case EDIT_ALREADY:
+	case EDIT_NOTNEEDED:
+		return 0;
+	case EDIT_CANNOT:
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		sr_seterr("%s: %s", rel, msg);
+		return -1;
+	case EDIT_ERROR:
+	default:
+		return -1;
+	}
+}
+
+/* Plan a write of text over the root's version (old may be NULL). */
+static int
+plan_text(struct plan *p, const char *rel, const struct sbuf *old,
+    struct sbuf *new, const struct stat *st, mode_t mode)
+{
+	struct tree_wopts wo = { mode, 0, 0, true };
+
+	if (st != NULL) {
+		wo.uid = st->st_uid;
+		wo.gid = st->st_gid;
+		if (mode == 0)
+			wo.mode = st->st_mode & 07777;
+	}
+	if (old != NULL && old->len == new->len &&
+	    memcmp(old->s, new->s, new->len) == 0)
+		return 0;
+	if (plan_write(p, rel, old, new->s, new->len, &wo) == -1) {
+		new->s = NULL;
+		return -1;
+	}
+	new->s = NULL;
+	new->len = new->cap = 0;
+	return 0;
+}
+
+/* Plan a file from a template, replacing the root's if any. */
+static int
+plan_template(int rootfd, const struct localprep *lp, struct plan *p,
+    const char *tmpl, const char *rel, const struct tmpl_var *vars,
+    mode_t mode)
+{
+	struct sbuf old = { 0 }, new = { 0 };
+	struct stat st;
+	bool found;
+	int rv = -1;
+
+	if (tmpl_load(lp->tmpldir, tmpl, vars, &new) == -1)
+		return -1;
+	if (read_root(rootfd, rel, &old, &st, true, &found) == -1)
+		goto done;
+	rv = plan_text(p, rel, found ? &old : NULL, &new, NULL, mode);
+	lp->log(lp->logctx, SR_VERBOSE, "%s: from template %s", rel, tmpl);
+done:
+	sbuf_free(&old);
+	sbuf_free(&new);
+	return rv;
+}
+
+static int
+plan_dir(int rootfd, struct plan *p, const char *rel)
+{
+	struct stat st;
+
+	if (tree_lstat(rootfd, rel, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		sr_seterr("%s: exists and is not a directory", rel);
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	return plan_mkdir(p, rel, 0755);
+}
+
+/* etc/rc: the vanilla rc, without the shared root's hook. */
+static int
+plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
+{
+	struct sbuf rc = { 0 }, orig = { 0 }, want = { 0 };
+	struct stat st, ost;
+	char *new;
+	size_t newlen;
+	bool found, haveorig;
+	int rv = -1;
+
+	if (read_root(rootfd, "etc/rc", &rc, &st, false, &found) == -1 ||
+	    read_root(rootfd, "etc/rc.orig", &orig, &ost, true,
+	    &haveorig) == -1)
+		goto done;
+	if (haveorig && rc_insert_hook(orig.s, orig.len, &new,
+	    &newlen) == EDIT_CHANGED) {
+		free(new);
+		if (sbuf_add(&want, orig.s, orig.len) == -1)
+			goto done;
+		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the vanilla rc, "
+		    "from rc.orig");
+	} else {
+		enum edit_result r = rc_remove_hook(rc.s, rc.len, &new,
+		    &newlen);
+
+		if (sbuf_add(&want, rc.s, rc.len) == -1 ||
+		    chain(r, "etc/rc", new, newlen, &want) == -1)
+			goto done;
+		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc "
+		    "without the pre-hook");
+	}
+	/* The 4.x shape loads rc.subr at column 0: an old guest. */
+	*old4x = strstr(want.s, "\n. /etc/rc.subr\n") != NULL;
+	if (plan_text(p, "etc/rc", &rc, &want, &st, 0) == -1)
+		goto done;
+	if (tree_lstat(rootfd, "etc/rc.pre-hooks", &st) == 0) {
+		if (plan_remove(p, "etc/rc.pre-hooks") == -1)
+			goto done;
+	} else if (errno != ENOENT)
+		goto done;
+	rv = 0;
+done:
+	sbuf_free(&rc);
+	sbuf_free(&orig);
+	sbuf_free(&want);
+	return rv;
+}
+
+static int
+plan_rcconf(int rootfd, const struct localprep *lp, struct plan *p,
+    bool swap)
+{
+	struct {
+		const char *name, *value;
+	} set[] = {
+		{ "critical_filesystems_local", "\"/local /etc /tmp /var\"" },
+		{ "powerd", "YES" },
+		{ "savecore", "NO" },
+		{ "sendmail", "NO" },
+		{ "wscons", "NO" },
+		{ "cgd", "YES" },
+		{ "hostname", lp->hostname },
+	};
+	struct sbuf old = { 0 }, cur = { 0 };
+	struct stat st;
+	size_t i, newlen;
+	char *new;
+	bool found;
+	int rv = -1;
+
+	if (read_root(rootfd, "etc/rc.conf", &old, &st, false, &found) == -1 ||
+	    sbuf_add(&cur, old.s, old.len) == -1)
+		goto done;
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		if (set[i].value == NULL ||
+		    (!swap && strcmp(set[i].name, "cgd") == 0))
+			continue;
+		enum edit_result r = rcconf_set(cur.s, cur.len, set[i].name,
+		    set[i].value, &new, &newlen);
+
+		if (chain(r, "etc/rc.conf", new, newlen, &cur) == -1)
+			goto done;
+	}
+	lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: local file systems, "
+	    "powerd, savecore, sendmail, wscons%s%s", swap ? ", cgd" : "",
+	    lp->hostname ? ", hostname" : "");
+	rv = plan_text(p, "etc/rc.conf", &old, &cur, &st, 0);
+done:
+	sbuf_free(&old);
+	sbuf_free(&cur);
+	return rv;
+}
+
+/* An edit of a file the root has, or a note that it has none. */
+static int
+plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
+    const char *rel, enum edit_result (*edit)(const char *, size_t, char **,
+    size_t *), mode_t mode, bool optional, const char *what)
+{
+	struct sbuf old = { 0 }, cur = { 0 };
+	struct stat st;
+	size_t newlen;
+	char *new;
+	bool found;
+	int rv = -1, r;
+
+
+	if (read_root(rootfd, rel, &old, &st, optional, &found) == -1)
+		goto done;
+	if (!found) {
+		lp->log(lp->logctx, SR_WARN, "%s: not in the root; no %s", rel,
+		    what);
+		rv = 0;
+		goto done;
+	}
+	if (sbuf_add(&cur, old.s, old.len) == -1)
+		goto done;
+	r = edit(old.s, old.len, &new, &newlen);
+	if ((r = chain(r, rel, new, newlen, &cur)) == -1)
+		goto done;
+	lp->log(lp->logctx, SR_VERBOSE, "%s: %s%s", rel, what,
+	    r ? "" : " (already)");
+	rv = plan_text(p, rel, &old, &cur, &st, mode);
+done:
+	sbuf_free(&old);
+	sbuf_free(&cur);
+	return rv;
+}
+
+static int
+plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
+    bool old4x, bool *swap)
+{
+	const struct cipher *c;
+	const char *name = lp->cipher;
+
+	*swap = !(name != NULL && strcmp(name, "none") == 0);
+	if (!*swap) {
+		lp->log(lp->logctx, SR_VERBOSE, "swap: none (-S none)");
+		return 0;
+	}
+	/* aes-xts and adiantum need NetBSD 8 and 10; 4.x has aes-cbc. */
+	if (name == NULL)
+		name = old4x ? "aes-cbc" : "aes-xts";
+	for (c = ciphers; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			break;
+	if (c->name == NULL) {
+		sr_seterr("-S %s: unknown cipher (aes-xts, adiantum, aes-cbc, "
+		    "blowfish-cbc, 3des-cbc, or none)", name);
+		return -1;
+	}
+	if (c->modern && old4x) {
+		sr_seterr("-S %s: the root is NetBSD 4.x-shaped, whose cgd "
+		    "lacks %s; use aes-cbc", name, name);
+		return -1;
+	}
+	if (c->obsolete)
+		lp->log(lp->logctx, SR_WARN, "-S %s: obsolete cipher, kept "
+		    "only for old disks", name);
+	{
+		const struct tmpl_var vars[] = {
+			{ "CIPHER", c->name },
+			{ "KEY_LENGTH", c->keylen },
+			/* 4.x knows only encblkno; later, encblkno1. */
+			{ "IV_METHOD", old4x ? "encblkno" : "encblkno1" },
+			{ NULL, NULL }
+		};
+
+		lp->log(lp->logctx, SR_VERBOSE, "swap: cgd0 on /dev/xbd1a, "
+		    "%s with a %s-bit key, new at every boot", c->name,
+		    c->keylen);
+		if (plan_dir(rootfd, p, "etc/cgd") == -1 ||
+		    plan_template(rootfd, lp, p, "cgd.conf",
+		    "etc/cgd/cgd.conf", vars, 0644) == -1 ||
+		    plan_template(rootfd, lp, p, "cgd-params",
+		    "etc/cgd/xbd1a", vars, 0600) == -1 ||
+		    plan_template(rootfd, lp, p, "rc.conf.d-cgd",
+		    "etc/rc.conf.d/cgd", vars, 0644) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
+{
+	const char *const *t;
+	struct stat st;
+	bool old4x = false, swap = false;
+
+	/* The trees must be real directories: a link could point anywhere. */
+	for (t = local_trees; *t != NULL; t++) {
+		if (tree_lstat(rootfd, *t, &st) == -1)
+			return -1;
+		if (!S_ISDIR(st.st_mode)) {
+			sr_seterr("%s: not a directory in the root (refused)",
+			    *t);
+			return -1;
+		}
+	}
+	if (plan_rc(rootfd, lp, p, &old4x) == -1 ||
+	    plan_dir(rootfd, p, "etc/rc.conf.d") == -1 ||
+	    plan_swap(rootfd, lp, p, old4x, &swap) == -1)
+		return -1;
+	{
+		const struct tmpl_var vars[] = {
+			{ "ROOT_FSTYPE", lp->root_fstype },
+			{ "LOCAL_FSTYPE", lp->local_fstype },
+			{ NULL, NULL }
+		};
+
+		if (plan_template(rootfd, lp, p, "rc.conf.d-root",
+		    "etc/rc.conf.d/root", vars, 0644) == -1)
+			return -1;
+	}
+	{
+		char pkgline[128], swapline[64];
+		const struct tmpl_var vars[] = {
+			{ "ROOT_FSTYPE", lp->root_fstype },
+			{ "LOCAL_FSTYPE", lp->local_fstype },
+			{ "SWAP_LINE", swapline },
+			{ "PKG_LINE", pkgline },
+			{ NULL, NULL }
+		};
+
+		if (lp->pkgdev != NULL)
+			snprintf(pkgline, sizeof(pkgline), "%s\t/usr/pkg\tffs\t"
+			    "ro\t\t1 2", lp->pkgdev);
+		else
+			snprintf(pkgline, sizeof(pkgline), "# no /usr/pkg "
+			    "disk (setup-local -P none)");
+		if (swap)
+			snprintf(swapline, sizeof(swapline), "/dev/cgd0b\tnone"
+			    "\t\tswap\tsw\t\t0 0");
+		else
+			snprintf(swapline, sizeof(swapline), "# no swap "
+			    "(setup-local -S none)");
+		if (plan_template(rootfd, lp, p, "fstab", "etc/fstab", vars,
+		    0644) == -1)
+			return -1;
+	}
+	if (plan_rcconf(rootfd, lp, p, swap) == -1)
+		return -1;
+	if (lp->hostname != NULL) {
+		struct sbuf old = { 0 }, new = { 0 };
+		struct stat mst;
+		bool found;
+		int rv;
+
+		if (read_root(rootfd, "etc/myname", &old, &mst, true,
+		    &found) == -1 || sbuf_printf(&new, "%s\n",
+		    lp->hostname) == -1) {
+			sbuf_free(&old);
+			return -1;
+		}
+		rv = plan_text(p, "etc/myname", found ? &old : NULL, &new,
+		    found ? &mst : NULL, 0644);
+		sbuf_free(&old);
+		sbuf_free(&new);
+		if (rv == -1)
+			return -1;
+	}
+	if (plan_edit(rootfd, lp, p, "etc/ttys", ttys_console_only, 0, false,
+	    "every terminal but the console off") == -1 ||
+	    plan_edit(rootfd, lp, p, "var/cron/tabs/root", crontab_quiet,
+	    0600, true, "daily and weekly runs commented out") == -1)
+		return -1;
+	return 0;
+}
+
+/* Swap two names atomically where the system can; else rename. */
+static int
+swap_into_place(int stagefd, int localfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(localfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT) {
+			sr_seterrno("%s: swap into place", name);
+			return -1;
+		}
+		if (renameat(stagefd, name, localfd, name) == -1) {
+			sr_seterrno("%s: move into place", name);
+			return -1;
+		}
+		return 0;
+	}
+#if defined(__linux__) && defined(SYS_renameat2)
+	if (syscall(SYS_renameat2, stagefd, name, localfd, name,
+	    RENAME_EXCHANGE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS) {
+		sr_seterrno("%s: swap into place", name);
+		return -1;
+	}
+#endif
+	{
+		char old[NAME_MAX + 1];
+
+		/* Two steps: the old tree goes aside first, then the new in. */
+		snprintf(old, sizeof(old), "%s.old", name);
+		if (renameat(localfd, name, stagefd, old) == -1 ||
+		    renameat(stagefd, name, localfd, name) == -1) {
+			sr_seterrno("%s: swap into place", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
+    const struct plan *p, struct copy_stats *cs)
+{
+	const char *const tops[] = { "etc", "tmp", "var", NULL };
+	struct copy_opts co;
+	const char *const *t;
+	int stagefd = -1, rv = -1;
+
+	/* A stage left by a killed run holds nothing of value. */
+	if (tree_remove(localfd, STAGE) == -1 ||
+	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
+	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
+		goto done;
+	memset(&co, 0, sizeof(co));
+	co.srcpath = rootpath;
+	co.dstfd = stagefd;
+	co.tops = tops;
+	co.exclude = local_secrets;
+	co.log = lp->log;
+	co.logctx = lp->logctx;
+	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+		goto done;
+	lp->log(lp->logctx, SR_VERBOSE, "etc, tmp, var: %ju entries and %ju "
+	    "bytes copied, %ju secrets left out", cs->entries, cs->bytes,
+	    cs->excluded);
+	if (plan_apply(p, stagefd, lp->log, lp->logctx) == -1 ||
+	    fsync(stagefd) == -1 || sr_checkpoint() == -1)
+		goto done;
+	/* etc last: its presence is what marks a provisioned guest. */
+	for (t = local_trees; *t != NULL; t++)
+		if (swap_into_place(stagefd, localfd, *t) == -1)
+			goto done;
+	(void)fsync(localfd);
+	rv = 0;
+done:
+	if (stagefd != -1)
+		close(stagefd);
+	/* The stage now holds only what was replaced, or a failed copy. */
+	if (tree_remove(localfd, STAGE) == -1 && rv == 0)
+		rv = -1;
+	return rv;
+}

@@ -1,0 +1,46 @@
+/*
+ * setup-local's work: a guest's local tree (etc, tmp, var) seeded from
+ * the shared root and made the guest's own.
+ */
+#ifndef LOCALPREP_H
+#define LOCALPREP_H
+
+#include <stdbool.h>
+
+#include "copytree.h"
+#include "plan.h"
+
+struct localprep {
+	const char *hostname;		/* -h, or NULL */
+	const char *cipher;		/* -S: a cipher, "none", or NULL */
+	const char *pkgdev;		/* -P: a device, or NULL for none */
+	const char *tmpldir;		/* -T, or the installed templates */
+	const char *root_fstype;	/* NetBSD names: ffs, ext2fs */
+	const char *local_fstype;
+	bool	 force;
+	sr_logfn *log;
+	void	*logctx;
+};
+
+/* The trees a guest keeps, and what of them it must not share. */
+extern const char *const local_trees[];
+extern const char *const local_secrets[];
+
+/* Check -h and -P values, which end up in guest files. */
+int	hostname_ok(const char *);
+int	pkgdev_ok(const char *);
+/* The NetBSD name of a file-system type from libblkid ("ext2" -> "ext2fs"). */
+const char *netbsd_fstype(const char *);
+/* Refuse a local that holds an etc/ already, unless forced. */
+int	localprep_check(int, const struct localprep *);
+/* Decide every edit from the root's own texts; read only the root. */
+int	localprep_plan(int, const struct localprep *, struct plan *);
+/*
+ * Copy the trees from the root (at host path rootpath) into a staging
+ * directory in the local, apply the plan there, then swap each tree
+ * into place.
+ */
+int	localprep_apply(const char *, int, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
+
+#endif /* LOCALPREP_H */
