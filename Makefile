@@ -25,8 +25,9 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
-TESTS_C	= t_edit_rc t_edit_makedev t_udiff t_template t_tree
-TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop
+TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree
+TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
+	   t_setup_local
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage

@@ -121,11 +121,22 @@ main(int argc, char *argv[])
 
 	if ((lp.hostname != NULL && hostname_ok(lp.hostname) == -1) ||
 	    (lp.pkgdev != NULL && pkgdev_ok(lp.pkgdev) == -1) ||
+	    (lp.cipher != NULL && cipher_ok(lp.cipher) == -1) ||
 	    (keyfile != NULL && keyfile_check(keyfile) == -1))
 		tool_fail(lout.image, ats, 0);
-	if (stat(argv[1], &st) == -1) {
-		if (errno != ENOENT)
+	if (stat(argv[1], &st) == 0) {
+		struct stat rst;
+
+		if (stat(argv[0], &rst) == 0 && rst.st_dev == st.st_dev &&
+		    rst.st_ino == st.st_ino) {
+			sr_seterr("root and local are the same");
 			tool_fail(lout.image, ats, 0);
+		}
+	} else {
+		if (errno != ENOENT) {
+			sr_seterrno("stat");
+			tool_fail(lout.image, ats, 0);
+		}
 		if (size == 0) {
 			sr_seterr("does not exist; -s size creates it");
 			tool_fail(lout.image, ats, 0);
@@ -156,11 +167,6 @@ main(int argc, char *argv[])
 	if (!(create && dryrun)) {
 		if (attach_open(&la) == -1)
 			goto fail_local;
-		if (!la.isdir == !ra.isdir && la.dev == ra.dev &&
-		    la.ino == ra.ino) {
-			sr_seterr("root and local are the same");
-			goto fail_local;
-		}
 		if (localprep_check(la.rootfd, &lp) == -1)
 			goto fail_local;
 	}

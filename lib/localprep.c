@@ -46,6 +46,25 @@ static const struct cipher ciphers[] = {
 	{ NULL, NULL, false, false }
 };
 
+static const struct cipher *
+cipher_find(const char *name)
+{
+	const struct cipher *c;
+
+	for (c = ciphers; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	sr_seterr("-S %s: unknown cipher (aes-xts, adiantum, aes-cbc, "
+	    "blowfish-cbc, 3des-cbc, or none)", name);
+	return NULL;
+}
+
+int
+cipher_ok(const char *name)
+{
+	return strcmp(name, "none") == 0 || cipher_find(name) != NULL ? 0 : -1;
+}
+
 int
 hostname_ok(const char *h)
 {
@@ -364,14 +383,8 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
 	/* aes-xts and adiantum need NetBSD 8 and 10; 4.x has aes-cbc. */
 	if (name == NULL)
 		name = old4x ? "aes-cbc" : "aes-xts";
-	for (c = ciphers; c->name != NULL; c++)
-		if (strcmp(c->name, name) == 0)
-			break;
-	if (c->name == NULL) {
-		sr_seterr("-S %s: unknown cipher (aes-xts, adiantum, aes-cbc, "
-		    "blowfish-cbc, 3des-cbc, or none)", name);
+	if ((c = cipher_find(name)) == NULL)
 		return -1;
-	}
 	if (c->modern && old4x) {
 		sr_seterr("-S %s: the root is NetBSD 4.x-shaped, whose cgd "
 		    "lacks %s; use aes-cbc", name, name);

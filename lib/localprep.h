@@ -29,6 +29,8 @@ extern const char *const local_secrets[];
 /* Check -h and -P values, which end up in guest files. */
 int	hostname_ok(const char *);
 int	pkgdev_ok(const char *);
+/* Check -S: a cipher cgd knows, or none. */
+int	cipher_ok(const char *);
 /* The NetBSD name of a file-system type from libblkid ("ext2" -> "ext2fs"). */
 const char *netbsd_fstype(const char *);
 /* Refuse a local that holds an etc/ already, unless forced. */

@@ -21,6 +21,7 @@ command -v mke2fs >/dev/null 2>&1 || need e2fsprogs
 command -v losetup >/dev/null 2>&1 || need mount
 command -v pax >/dev/null 2>&1 || need pax
 command -v flock >/dev/null 2>&1 || need util-linux
+command -v getfattr >/dev/null 2>&1 || need attr
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -67,6 +67,7 @@ chmod 2750 var/run/sgid-tool
 ln -s ../tmp var/tmp-link
 if command -v setfattr >/dev/null 2>&1; then
 	setfattr -n user.sharedroot -v kept etc/rc.conf 2>/dev/null || true
+	setfattr -n user.sharedroot -v group etc/group 2>/dev/null || true
 fi
 if $root; then
 	mknod dev/console c 0 0
@@ -76,6 +77,7 @@ if $root; then
 	mknod var/chroot/dev/null c 1 3
 	chmod 0666 var/chroot/dev/null
 	chown 0:5 var/run/sgid-tool
+	chmod 2750 var/run/sgid-tool
 	chown 66:66 var/spool/lock
 	chown 12345:12345 var/log/messages
 	chown -R 0:0 etc

@@ -72,3 +72,33 @@ mount_ro()
 	atf_check mount -o loop,ro "$1" "$2"
 	undo_add "umount '$(pwd)/$2'"
 }
+
+# meta DIR: one line a path with what a faithful copy keeps: type, mode,
+# owner, group, size, links, device numbers, the time of non-directories,
+# content hash, link target and extended attributes.
+meta()
+{
+	(cd "$1" && find . -print | LC_ALL=C sort | while read -r _p; do
+		_l=$(stat -c '%F %a %u %g %s %h %t,%T' "$_p")
+		[ -d "$_p" ] || _l="$_l $(stat -c %Y "$_p")"
+		if [ -L "$_p" ]; then
+			_l="$_l -> $(readlink "$_p")"
+		elif [ -f "$_p" ]; then
+			_l="$_l $(md5sum < "$_p" | cut -c1-32)"
+		fi
+		if [ -z "$META_NOXATTR" ] && [ ! -L "$_p" ] &&
+		    command -v getfattr >/dev/null 2>&1; then
+			_l="$_l $(getfattr -d -m user. --absolute-names "$_p" \
+			    2>/dev/null | grep -v '^#' | tr '\n' ' ')"
+		fi
+		echo "$_p $_l"
+	done)
+}
+
+# sl_fixture SHAPE: a prepared root "root" and an empty local "local".
+sl_fixture()
+{
+	make_root "$1" root
+	atf_check -o ignore setup-root root
+	mkdir local
+}
