@@ -24,6 +24,28 @@
 #define MINSIZE	(4ULL << 20)
 #define MAXSIZE	(16ULL << 40)
 
+static struct attach ra, la;
+static struct attach *ats[2] = { &ra, &la };
+static char newimg[PATH_MAX];
+
+/*
+ * Fail, naming image: undo everything, and remove an image this run
+ * created, whatever step failed.
+ */
+static void __attribute__((noreturn))
+fail(const char *image)
+{
+	char msg[1024];
+
+	if (newimg[0] != '\0') {
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		(void)attach_teardown(&la);
+		unlink(newimg);
+		sr_seterr("%s", msg);
+	}
+	tool_fail(image, ats, 2);
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -51,12 +73,11 @@ main(int argc, char *argv[])
 {
 	struct localprep lp;
 	struct toolout rout = { NULL, 0 }, lout = { NULL, 0 };
-	struct attach ra, la, *ats[2] = { &ra, &la };
 	struct plan plan = { 0 };
 	struct copy_stats cs;
 	struct sbuf desc = { 0 };
 	struct stat st;
-	char tmpl[PATH_MAX], rbuf[PATH_MAX], newimg[PATH_MAX] = "";
+	char tmpl[PATH_MAX], rbuf[PATH_MAX];
 	const char *keyfile = NULL, *rpath;
 	uint64_t size = 0;
 	bool dryrun = false, create = false;
@@ -156,24 +177,22 @@ main(int argc, char *argv[])
 			tool_fail(lout.image, ats, 1);
 		}
 		if (image_create(argv[1], (off_t)size, la.backend, newimg,
-		    sizeof(newimg)) == -1) {
-			if (newimg[0] != '\0')
-				unlink(newimg);
-			tool_fail(lout.image, ats, 1);
-		}
+		    sizeof(newimg)) == -1)
+			fail(lout.image);
 		la.path = newimg;
 		la.format = la.backend == BACKEND_VND;
 	}
 	if (!(create && dryrun)) {
-		if (attach_open(&la) == -1)
-			goto fail_local;
-		if (localprep_check(la.rootfd, &lp) == -1)
-			goto fail_local;
+		/* Read-only until we know it is ours to fill. */
+		la.ro_first = true;
+		if (attach_open(&la) == -1 ||
+		    localprep_check(la.rootfd, &lp) == -1)
+			fail(lout.image);
 	}
 	lp.local_fstype = netbsd_fstype(la.isdir || (create && dryrun) ?
 	    NULL : la.fstype);
 	if (localprep_plan(ra.rootfd, &lp, &plan) == -1)
-		tool_fail(rout.image, ats, 2);
+		fail(rout.image);
 
 	if (dryrun) {
 		struct copy_opts co = { rpath, -1, (const char *const[]){
@@ -188,20 +207,22 @@ main(int argc, char *argv[])
 			lout.verbose = 1;
 		if (copy_trees(&co, &cs) == -1 ||
 		    plan_describe(&plan, &desc) == -1)
-			tool_fail(lout.image, ats, 2);
+			fail(lout.image);
 		printf("copy etc, tmp, var: %ju entries from %s\n",
 		    cs.entries, rout.image);
 		fputs(desc.s ? desc.s : "", stdout);
-		tool_finish(lout.image, ats, 2);
+		if (tool_finish(ats, 2) == -1)
+			fail(lout.image);
 		tool_log(&lout, SR_INFO, "dry run: nothing written");
 		return 0;
 	}
-	if (localprep_apply(rpath, la.rootfd, &lp, &plan, &cs) == -1)
-		goto fail_local;
-	tool_finish(lout.image, ats, 2);
+	if (attach_remount_rw(&la) == -1 ||
+	    localprep_apply(rpath, la.rootfd, &lp, &plan, &cs) == -1 ||
+	    tool_finish(ats, 2) == -1)
+		fail(lout.image);
 	if (create && rename(newimg, argv[1]) == -1) {
 		sr_seterrno("create: rename into place");
-		goto fail_local;
+		fail(lout.image);
 	}
 	tool_log(&lout, SR_INFO, "provisioned from %s: %ju entries, %ju "
 	    "changes%s", rout.image, cs.entries, plan.n,
@@ -209,17 +230,4 @@ main(int argc, char *argv[])
 	sbuf_free(&desc);
 	plan_free(&plan);
 	return 0;
-fail_local:
-	{
-		char msg[1024];
-
-		/* An image this run made goes again, whatever failed. */
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		if (newimg[0] != '\0') {
-			(void)attach_teardown(&la);
-			unlink(newimg);
-		}
-		sr_seterr("%s", msg);
-	}
-	tool_fail(lout.image, ats, 2);
 }

@@ -84,7 +84,8 @@ main(int argc, char *argv[])
 		fputs(desc.s ? desc.s : "", stdout);
 	} else if (plan_apply(&plan, at.rootfd, tool_log, &out) == -1)
 		tool_fail(out.image, ats, 1);
-	tool_finish(out.image, ats, 1);
+	if (tool_finish(ats, 1) == -1)
+		tool_fail(out.image, ats, 1);
 
 	if (kernel == NULL && out.verbose == 0)
 		tool_log(&out, SR_INFO, "netbsd: no kernel given (-k); "

@@ -54,14 +54,14 @@ tool_fail(const char *image, struct attach **a, int n)
 	exit(1);
 }
 
-void
-tool_finish(const char *image, struct attach **a, int n)
+int
+tool_finish(struct attach **a, int n)
 {
 	char tmsg[1024];
 
-	(void)image;
 	if (teardown_all(a, n, tmsg, sizeof(tmsg)) == -1) {
-		fprintf(stderr, "%s: %s\n", getprogname(), tmsg);
-		exit(1);
+		sr_seterr("%s", tmsg);
+		return -1;
 	}
+	return 0;
 }

@@ -24,7 +24,7 @@ void	tool_log(void *, enum sr_level, const char *, ...)
  */
 void	tool_fail(const char *, struct attach **, int)
 	    __attribute__((noreturn));
-/* Undo everything attached; on a teardown failure, tool_fail(). */
-void	tool_finish(const char *, struct attach **, int);
+/* Undo everything attached; -1 (with the message set) if that failed. */
+int	tool_finish(struct attach **, int);
 
 #endif /* TOOL_H */

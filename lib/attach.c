@@ -175,6 +175,18 @@ attach_open(struct attach *a)
 	return 0;
 }
 
+int
+attach_remount_rw(struct attach *a)
+{
+	if (a->isdir || !a->ro_first)
+		return 0;
+	if ((a->backend == BACKEND_LOOP ? loop_remount_rw(a) :
+	    vnd_remount_rw(a)) == -1)
+		return -1;
+	a->ro_first = false;
+	return 0;
+}
+
 static int
 sr_syncfs(int fd)
 {

@@ -35,6 +35,8 @@ struct attach {
 	bool	 cgd_attached;
 	/* make a new file system on it first (a new image) */
 	bool	 format;
+	/* mount read-only until attach_remount_rw(), though attached rw */
+	bool	 ro_first;
 	/* mount */
 	char	 mntdir[PATH_MAX];
 	bool	 mntdir_made;
@@ -49,6 +51,8 @@ void	attach_init(struct attach *, const char *, bool);
  * it.  On success a->rootfd is the guest's root.
  */
 int	attach_open(struct attach *);
+/* Make a mount that was made read-only first (ro_first) writable. */
+int	attach_remount_rw(struct attach *);
 /* Flush, unmount, detach, remove the mount point, close. */
 int	attach_teardown(struct attach *);
 /* The back end in use: $SHAREDROOT_ATTACH or the host's own. */
@@ -58,11 +62,13 @@ enum attach_backend attach_backend(void);
 int	loop_check_unused(struct attach *);
 int	loop_attach(struct attach *);
 int	loop_mount(struct attach *);
+int	loop_remount_rw(struct attach *);
 int	loop_unmount(struct attach *);
 int	loop_detach(struct attach *);
 int	vnd_check_unused(struct attach *);
 int	vnd_attach(struct attach *);
 int	vnd_mount(struct attach *);
+int	vnd_remount_rw(struct attach *);
 int	vnd_unmount(struct attach *);
 int	vnd_detach(struct attach *);
 

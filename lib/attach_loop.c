@@ -158,7 +158,7 @@ loop_mount(struct attach *a)
 		(void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 		unshared = true;
 	}
-	if (a->rdonly)
+	if (a->rdonly || a->ro_first)
 		flags |= MS_RDONLY;
 	snprintf(dev, sizeof(dev), "/dev/loop%d", a->loopnr);
 	if (mount(dev, a->mntdir, a->fstype, flags, NULL) == -1) {
@@ -170,6 +170,17 @@ loop_mount(struct attach *a)
 		return -1;
 	}
 	a->mounted = true;
+	return 0;
+}
+
+int
+loop_remount_rw(struct attach *a)
+{
+	if (mount(NULL, a->mntdir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL) == -1) {
+		sr_seterrno("mount read-write");
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,6 +236,7 @@ noloop(void)
 int loop_check_unused(struct attach *a) { (void)a; return noloop(); }
 int loop_attach(struct attach *a) { (void)a; return noloop(); }
 int loop_mount(struct attach *a) { (void)a; return noloop(); }
+int loop_remount_rw(struct attach *a) { (void)a; return noloop(); }
 int loop_unmount(struct attach *a) { (void)a; return noloop(); }
 int loop_detach(struct attach *a) { (void)a; return noloop(); }
 

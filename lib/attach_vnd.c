@@ -174,7 +174,7 @@ vnd_mount(struct attach *a)
 
 	snprintf(dev, sizeof(dev), "/dev/%sa", a->keyfile ? a->cgd : a->vnd);
 	argv[i++] = "mount";
-	if (a->rdonly)
+	if (a->rdonly || a->ro_first)
 		argv[i++] = "-r";
 	argv[i++] = "-o";
 	argv[i++] = "nodev,nosuid,noexec";
@@ -190,6 +190,21 @@ vnd_mount(struct attach *a)
 		return -1;
 	}
 	a->mounted = true;
+	return 0;
+}
+
+int
+vnd_remount_rw(struct attach *a)
+{
+	char *argv[] = { "mount", "-u", "-w", a->mntdir, NULL };
+
+	if (run_cmd(argv, NULL) == -1) {
+		char msg[512];
+
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		sr_seterr("mount read-write: %s", msg);
+		return -1;
+	}
 	return 0;
 }
 

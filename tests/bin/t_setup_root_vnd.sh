@@ -18,6 +18,7 @@ STUB
 #!/bin/sh
 echo "mount \$*" >> $here/log
 [ -z "\$MOUNT_RC" ] || exit \$MOUNT_RC
+[ "\$1" != -u ] || exit 0
 for last; do :; done
 cp -a $here/tree/. "\$last"/
 [ -z "\$MOUNT_KILL" ] || kill -TERM \$PPID
@@ -130,8 +131,48 @@ vnd_interrupted_unwinds_body()
 	check_no_leftovers
 }
 
+atf_test_case vnd_setup_local_cgd
+vnd_setup_local_cgd_head()
+{
+	atf_set descr "setup-local -c: vnd, then cgdconfig, then mount cgd"
+	atf_set require.user root
+}
+vnd_setup_local_cgd_body()
+{
+	vnd_stubs
+	cat > stubs/cgdconfig <<STUB
+#!/bin/sh
+echo "cgdconfig \$*" >> $here/log
+[ "\$1" != -l ] || printf 'cgd0: /dev/vnd0a\ncgd1: not in use\n'
+STUB
+	chmod +x stubs/cgdconfig
+	rm -rf tree
+	mkdir tree
+	make_root nb10 root
+	atf_check -o ignore setup-root root
+	printf 'params\n' > key
+	chmod 0600 key
+	: > local.img
+	atf_check -o match:provisioned setup-local -c key root local.img
+	mnt=$(sed -n 's/^umount //p' log)
+	atf_check -o inline:"vndconfig -l
+vndconfig -l
+vndconfig vnd1 local.img
+cgdconfig -l
+cgdconfig cgd1 /dev/vnd1a key
+mount -r -o nodev,nosuid,noexec /dev/cgd1a $mnt
+mount -u -w $mnt
+umount $mnt
+cgdconfig -u cgd1
+vndconfig -u vnd1
+" cat log
+	atf_check -o match:'^/dev/xbd2a' cat out/etc/fstab
+	check_no_leftovers
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case vnd_setup_local_cgd
 	atf_add_test_case vnd_command_lines
 	atf_add_test_case vnd_dry_run_read_only
 	atf_add_test_case vnd_in_use_refused
