@@ -97,8 +97,9 @@ $(CHECKB)/tests/Kyuafile: Makefile
 deps:
 	@sh mk/deps.sh
 
-bench: all
-	sh mk/bench.sh $(B)
+bench: deps
+	$(MAKE) B=$(CURDIR)/build/bench/obj PREFIX=$(CURDIR)/build/bench/stage install
+	sh mk/bench.sh $(CURDIR)/build/bench/stage/sbin
 
 clean:
 	rm -rf build

@@ -82,7 +82,7 @@ main(int argc, char *argv[])
 		if (plan_describe(&plan, &desc) == -1)
 			tool_fail(out.image, ats, 1);
 		fputs(desc.s ? desc.s : "", stdout);
-	} else if (plan_apply(&plan, at.rootfd, tool_log, &out) == -1)
+	} else if (plan_apply(&plan, at.rootfd, false, tool_log, &out) == -1)
 		tool_fail(out.image, ats, 1);
 	if (tool_finish(ats, 1) == -1)
 		tool_fail(out.image, ats, 1);

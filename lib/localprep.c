@@ -179,7 +179,7 @@ static int
 plan_text(struct plan *p, const char *rel, const struct sbuf *old,
     struct sbuf *new, const struct stat *st, mode_t mode)
 {
-	struct tree_wopts wo = { mode, 0, 0, true };
+	struct tree_wopts wo = { .mode = mode, .keep_orig = true };
 
 	if (st != NULL) {
 		wo.uid = st->st_uid;
@@ -504,6 +504,18 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 	return 0;
 }
 
+static int
+sync_tree(int fd)
+{
+#ifdef __linux__
+	return syncfs(fd);
+#else
+	(void)fd;
+	sync();
+	return 0;
+#endif
+}
+
 /* Swap two names atomically where the system can; else rename. */
 static int
 swap_into_place(int stagefd, int localfd, const char *name)
@@ -570,9 +582,17 @@ localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
 	lp->log(lp->logctx, SR_VERBOSE, "etc, tmp, var: %ju entries and %ju "
 	    "bytes copied, %ju secrets left out", cs->entries, cs->bytes,
 	    cs->excluded);
-	if (plan_apply(p, stagefd, lp->log, lp->logctx) == -1 ||
-	    fsync(stagefd) == -1 || sr_checkpoint() == -1)
+	/*
+	 * Nothing in the stage is live until it is swapped in: one sync of
+	 * the file system makes all of it durable before that.
+	 */
+	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
+	    sr_checkpoint() == -1)
 		goto done;
+	if (sync_tree(stagefd) == -1) {
+		sr_seterrno("%s: sync", STAGE);
+		goto done;
+	}
 	/* etc last: its presence is what marks a provisioned guest. */
 	for (t = local_trees; *t != NULL; t++)
 		if (swap_into_place(stagefd, localfd, *t) == -1)

@@ -111,12 +111,14 @@ plan_remove(struct plan *p, const char *path)
 }
 
 int
-plan_apply(const struct plan *p, int rootfd, sr_logfn *log, void *ctx)
+plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
+    void *ctx)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
 		const struct change *c = &p->v[i];
+		struct tree_wopts wo = c->wo;
 		int rv = -1;
 
 		if (sr_checkpoint() == -1)
@@ -125,14 +127,15 @@ plan_apply(const struct plan *p, int rootfd, sr_logfn *log, void *ctx)
 		case CH_WRITE:
 			log(ctx, SR_VERBOSE, "%s: %s", c->path,
 			    c->old ? "edited" : "written");
+			wo.nosync = nosync;
 			rv = tree_writefile(rootfd, c->path, c->new, c->newlen,
-			    &c->wo);
+			    &wo);
 			break;
 		case CH_WRITE_FD:
 			log(ctx, SR_VERBOSE, "%s: installed from %s", c->path,
 			    c->target);
-			rv = tree_writefile_fd(rootfd, c->path, c->srcfd,
-			    &c->wo);
+			wo.nosync = nosync;
+			rv = tree_writefile_fd(rootfd, c->path, c->srcfd, &wo);
 			break;
 		case CH_LINK:
 			log(ctx, SR_VERBOSE, "%s: linked to %s", c->path,

@@ -43,8 +43,11 @@ int	plan_write_fd(struct plan *, const char *, int, const char *,
 int	plan_link(struct plan *, const char *, const char *, bool);
 int	plan_mkdir(struct plan *, const char *, mode_t);
 int	plan_remove(struct plan *, const char *);
-/* Carry out the changes in order; stops at the first failure. */
-int	plan_apply(const struct plan *, int, sr_logfn *, void *);
+/*
+ * Carry out the changes in order; stops at the first failure.  With
+ * nosync the files are not synced one by one: the caller syncs the tree.
+ */
+int	plan_apply(const struct plan *, int, bool, sr_logfn *, void *);
 /* What the plan would do: diffs and a list of paths. */
 int	plan_describe(const struct plan *, struct sbuf *);
 void	plan_free(struct plan *);

@@ -113,7 +113,7 @@ kernel_installed(int rootfd, const char *rel, int kfd, bool *same,
 static int
 plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
 {
-	const struct tree_wopts wo = { 0755, 0, 0, true };
+	const struct tree_wopts wo = { .mode = 0755, .keep_orig = true };
 	const char *base;
 	struct stat kst, nst;
 	bool same;
@@ -166,8 +166,8 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 		return -1;
 	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
-		const struct tree_wopts wo = { st.st_mode & 07777, st.st_uid,
-		    st.st_gid, true };
+		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: init) to make "
 		    "xbd2 to xbd4 and the pseudo-devices a domU needs");
@@ -266,7 +266,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		{ "LOCAL_RDEV", rp->localrdev },
 		{ NULL, NULL }
 	};
-	const struct tree_wopts hwo = { 0644, 0, 0, true };
+	const struct tree_wopts hwo = { .mode = 0644, .keep_orig = true };
 	struct sbuf hook = { 0 }, cur = { 0 }, rc = { 0 };
 	struct stat st;
 	char dir[PATH_MAX], *new = NULL;
@@ -305,8 +305,8 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		goto done;
 	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
-		const struct tree_wopts wo = { st.st_mode & 07777, st.st_uid,
-		    st.st_gid, true };
+		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "etc/rc: to source "
 		    "rc.pre-hooks before rc.subr and rc.conf");

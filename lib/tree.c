@@ -452,7 +452,7 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 		sr_seterrno("%s: write: set owner and mode", rel);
 		goto unlink;
 	}
-	if (fsync(fd) == -1) {
+	if (!o->nosync && fsync(fd) == -1) {
 		sr_seterrno("%s: write: fsync", rel);
 		goto unlink;
 	}
@@ -460,7 +460,8 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 		sr_seterrno("%s: write: rename into place", rel);
 		goto unlink;
 	}
-	(void)fsync(pfd);
+	if (!o->nosync)
+		(void)fsync(pfd);
 	rv = 0;
 	goto done;
 unlink:

@@ -22,6 +22,7 @@ struct tree_wopts {
 	uid_t	 uid;
 	gid_t	 gid;
 	bool	 keep_orig;	/* link the old file to NAME.orig, once */
+	bool	 nosync;	/* the caller syncs the whole tree later */
 };
 
 /* Open a directory inside the guest; "" or "." is the root itself. */

@@ -1,0 +1,101 @@
+#!/bin/sh
+# make bench: provision 20 guests from a NetBSD-10-shaped root on ext2
+# images through loop devices, with setup-local and with the same steps
+# as a shell pipeline, and print the time per guest of each and the ratio.
+# Needs root and loop devices; says why and stops otherwise.
+set -e
+tool=$1
+N=${BENCH_GUESTS:-20}
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" != 0 ] || [ ! -e /dev/loop-control ]; then
+	echo "bench: needs root and loop devices; nothing measured"
+	exit 0
+fi
+w=$(mktemp -d "${TMPDIR:-/tmp}/sharedroot-bench.XXXXXX")
+trap 'umount "$w/rmnt" "$w/lmnt" 2>/dev/null || true
+      losetup -j "$w/root.img" | cut -d: -f1 | xargs -r losetup -d
+      rm -rf "$w"' EXIT INT TERM
+
+# The root: the sample tree plus the bulk of a real etc and var.
+sh "$top/mk/sample-root.sh" nb10 "$w/tree"
+i=0
+while [ $i -lt 600 ]; do
+	mkdir -p "$w/tree/etc/mtree.d" "$w/tree/var/db/pkg/p$((i % 40))"
+	printf 'config %d\n' $i > "$w/tree/etc/mtree.d/f$i"
+	head -c 2048 /dev/urandom > "$w/tree/var/db/pkg/p$((i % 40))/f$i"
+	i=$((i + 1))
+done
+head -c 4000000 /dev/urandom > "$w/tree/var/db/locate.database"
+"$tool/setup-root" -q "$w/tree"
+mke2fs -q -F -t ext2 -d "$w/tree" "$w/root.img" 256M
+mkdir "$w/rmnt" "$w/lmnt"
+
+now() { date +%s.%N; }
+
+# The pipeline: what setup-local does, as an administrator would script it.
+pipeline()
+{
+	img=$1
+	truncate -s 64M "$img"
+	mke2fs -q -F -t ext2 "$img"
+	rdev=$(losetup -f --show -r "$w/root.img")
+	mount -o ro "$rdev" "$w/rmnt"
+	ldev=$(losetup -f --show "$img")
+	mount "$ldev" "$w/lmnt"
+	(cd "$w/rmnt" && pax -rw -pe etc tmp var "$w/lmnt")
+	l=$w/lmnt
+	rm -f "$l"/etc/ssh/ssh_host_*key* "$l/var/db/entropy-file" \
+	    "$l/etc/rc.pre-hooks"
+	cp -p "$l/etc/rc.orig" "$l/etc/rc"
+	for f in rc.conf fstab ttys; do cp -p "$l/etc/$f" "$l/etc/$f.orig"; done
+	cp -p "$l/var/cron/tabs/root" "$l/var/cron/tabs/root.orig"
+	sed -i -e '/^wscons=/d' -e '/^sendmail=/d' "$l/etc/rc.conf"
+	printf '%s\n' 'critical_filesystems_local="/local /etc /tmp /var"' \
+	    powerd=YES savecore=NO sendmail=NO wscons=NO cgd=YES \
+	    >> "$l/etc/rc.conf"
+	awk -F'\t' 'BEGIN { OFS = "\t" } !/^#/ && $1 != "console" {
+	    sub(/^on/, "off", $4) } { print }' "$l/etc/ttys.orig" > "$l/etc/ttys"
+	sed -i -E 's,^([^#].*/etc/(daily|weekly)),#\1,' "$l/var/cron/tabs/root"
+	cat > "$l/etc/fstab" <<FSTAB
+/dev/xbd0a / ffs ro 1 1
+/dev/cgd0b none swap sw 0 0
+/dev/xbd2a /local ext2fs rw 1 2
+/dev/xbd3a /usr/pkg ffs ro 1 2
+/local/etc /etc null rw 0 0
+/local/tmp /tmp null rw 0 0
+/local/var /var null rw 0 0
+kernfs /kern kernfs rw
+procfs /proc procfs rw,noauto
+FSTAB
+	mkdir -p "$l/etc/cgd" "$l/etc/rc.conf.d"
+	echo 'cgd0 /dev/xbd1a /etc/cgd/xbd1a' > "$l/etc/cgd/cgd.conf"
+	printf 'algorithm aes-xts;\niv-method encblkno1;\nkeylength 256;\nverify_method none;\nkeygen urandomkey;\n' \
+	    > "$l/etc/cgd/xbd1a"
+	cp "$top/templates/rc.conf.d-cgd" "$l/etc/rc.conf.d/cgd"
+	cp "$top/templates/rc.conf.d-root" "$l/etc/rc.conf.d/root"
+	umount "$w/lmnt"
+	losetup -d "$ldev"
+	umount "$w/rmnt"
+	losetup -d "$rdev"
+}
+
+t0=$(now)
+i=1
+while [ $i -le "$N" ]; do
+	"$tool/setup-local" -q -s 64m "$w/root.img" "$w/g$i.img"
+	i=$((i + 1))
+done
+t1=$(now)
+i=1
+while [ $i -le "$N" ]; do
+	pipeline "$w/p$i.img" >/dev/null
+	i=$((i + 1))
+done
+t2=$(now)
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$N" 'BEGIN {
+	tool = (b - a) / n; pipe = (c - b) / n
+	printf "bench: %d guests from a NetBSD-10-shaped root on ext2, loop\n", n
+	printf "bench: setup-local   %.3f s per guest\n", tool
+	printf "bench: pipeline      %.3f s per guest\n", pipe
+	printf "bench: ratio         %.2f (target: at most 0.33)\n", tool / pipe
+}'
