@@ -4,6 +4,7 @@
 #   make check                build, install into a staging prefix, run
 #                             every test with kyua; ends "N passed, N failed"
 #   make PREFIX=/dir install  install the tools, man pages and data
+#   make demo                 the main job on a bundled sample
 #   make bench                speed figures (not a test)
 
 PREFIX	?= /usr/local
@@ -97,6 +98,10 @@ $(CHECKB)/tests/Kyuafile: Makefile
 deps:
 	@sh mk/deps.sh
 
+demo: deps
+	$(MAKE) B=$(CURDIR)/build/demo-obj PREFIX=$(CURDIR)/build/demo-stage install
+	sh mk/demo.sh $(CURDIR)/build/demo-stage/sbin
+
 bench: deps
 	$(MAKE) B=$(CURDIR)/build/bench/obj PREFIX=$(CURDIR)/build/bench/stage install
 	sh mk/bench.sh $(CURDIR)/build/bench/stage/sbin
@@ -104,5 +109,5 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all install check tests deps bench clean FORCE
+.PHONY: all install check tests deps demo bench clean FORCE
 .SECONDARY:
