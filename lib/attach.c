@@ -69,6 +69,9 @@ open_target(struct attach *a)
 	} else if (!S_ISREG(st.st_mode)) {
 		sr_seterr("open: not a regular file or a directory");
 		return -1;
+	} else if (geteuid() != 0) {
+		sr_seterr("attach: attaching an image needs root");
+		return -1;
 	} else if (!a->rdonly) {
 		int rw;
 
@@ -85,7 +88,8 @@ open_target(struct attach *a)
 		close(a->fd);
 		a->fd = rw;
 	}
-	if (flock(a->fd, LOCK_EX | LOCK_NB) == -1) {
+	/* Readers share the image; a writer has it alone. */
+	if (flock(a->fd, (a->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
 			sr_seterr("lock: in use by another process");
 		else
@@ -134,10 +138,6 @@ attach_open(struct attach *a)
 	}
 	if (a->keyfile != NULL && loop) {
 		sr_seterr("attach: cgd volumes need a NetBSD host for now");
-		return -1;
-	}
-	if (geteuid() != 0) {
-		sr_seterr("attach: attaching an image needs root");
 		return -1;
 	}
 	if ((loop ? loop_check_unused(a) : vnd_check_unused(a)) == -1 ||

@@ -285,8 +285,34 @@ verbose_reports_steps_body()
 	atf_check -o empty -e empty setup-root -q q
 }
 
+atf_test_case ordinary_user_image cleanup
+ordinary_user_image_head()
+{
+	atf_set descr "An ordinary user naming an image gets one line"
+	atf_set require.user root
+	atf_set require.progs setpriv
+}
+ordinary_user_image_body()
+{
+	d=$(mktemp -d /tmp/sharedroot-user.XXXXXX)
+	undo_add "rm -rf $d"
+	chmod 0755 "$d"
+	printf 'x' > "$d/root.img"
+	chmod 0666 "$d/root.img"
+	atf_check -s exit:1 \
+	    -e inline:"setup-root: $d/root.img: attach: attaching an image needs root\n" \
+	    setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$SR_SBIN/setup-root" "$d/root.img"
+	atf_check -o inline:'x' cat "$d/root.img"
+}
+ordinary_user_image_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case ordinary_user_image
 	atf_add_test_case prepares_4x_root
 	atf_add_test_case prepares_today_root
 	atf_add_test_case second_run_changes_nothing
