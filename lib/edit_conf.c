@@ -24,7 +24,6 @@ rcconf_set(const char *text, size_t len, const char *name, const char *value,
     char **out, size_t *outlen)
 {
 	struct lines l;
-	enum edit_result r = EDIT_ERROR;
 	size_t i, want = strlen(name) + 1 + strlen(value);
 	bool found = false, changed = false;
 
@@ -48,27 +47,21 @@ rcconf_set(const char *text, size_t len, const char *name, const char *value,
 		    clen == l.v[i].len)
 			continue;
 		if (lines_replacef(&l, i, "%s=%s", name, value) == -1)
-			goto done;
+			goto fail;
 		changed = true;
 	}
 	if (!found) {
 		if (!l.lastnl && l.n > 0)
 			l.lastnl = true;
 		if (lines_insertf(&l, l.n, "%s=%s", name, value) == -1)
-			goto done;
+			goto fail;
 		l.lastnl = true;
 		changed = true;
 	}
-	if (!changed) {
-		r = EDIT_ALREADY;
-		goto done;
-	}
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
-done:
+	return lines_result(&l, changed, out, outlen);
+fail:
 	lines_free(&l);
-	return r;
+	return EDIT_ERROR;
 }
 
 /*
@@ -120,7 +113,6 @@ enum edit_result
 ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 {
 	struct lines l;
-	enum edit_result r = EDIT_ERROR;
 	bool changed = false;
 	size_t i;
 
@@ -139,19 +131,13 @@ ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 			continue;
 		if (lines_replacef(&l, i, "%.*soff%.*s", (int)off, ln->s,
 		    (int)(ln->len - off - 2), ln->s + off + 2) == -1)
-			goto done;
+			goto fail;
 		changed = true;
 	}
-	if (!changed) {
-		r = EDIT_ALREADY;
-		goto done;
-	}
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
-done:
+	return lines_result(&l, changed, out, outlen);
+fail:
 	lines_free(&l);
-	return r;
+	return EDIT_ERROR;
 }
 
 /* Whether an active crontab line runs the given script as a word. */
@@ -175,7 +161,6 @@ enum edit_result
 crontab_quiet(const char *text, size_t len, char **out, size_t *outlen)
 {
 	struct lines l;
-	enum edit_result r = EDIT_ERROR;
 	bool changed = false;
 	size_t i;
 
@@ -188,17 +173,11 @@ crontab_quiet(const char *text, size_t len, char **out, size_t *outlen)
 			continue;
 		if (lines_replacef(&l, i, "#%.*s", (int)l.v[i].len,
 		    l.v[i].s) == -1)
-			goto done;
+			goto fail;
 		changed = true;
 	}
-	if (!changed) {
-		r = EDIT_ALREADY;
-		goto done;
-	}
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
-done:
+	return lines_result(&l, changed, out, outlen);
+fail:
 	lines_free(&l);
-	return r;
+	return EDIT_ERROR;
 }

@@ -256,13 +256,8 @@ makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
 			changed = true;
 		}
 	}
-	if (!changed) {
-		r = EDIT_ALREADY;
-		goto done;
-	}
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
+	sbuf_free(&sb);
+	return lines_result(&l, changed, out, outlen);
 done:
 	sbuf_free(&sb);
 	lines_free(&l);

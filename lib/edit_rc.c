@@ -120,9 +120,7 @@ rc_insert_hook(const char *text, size_t len, char **out, size_t *outlen)
 	    lines_insert(&l, (size_t)at, HOOK_COMMENT,
 	    strlen(HOOK_COMMENT)) == -1)
 		goto done;
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
+	return lines_result(&l, true, out, outlen);
 done:
 	lines_free(&l);
 	return r;
@@ -132,16 +130,13 @@ enum edit_result
 rc_remove_hook(const char *text, size_t len, char **out, size_t *outlen)
 {
 	struct lines l;
-	enum edit_result r = EDIT_ERROR;
 	ssize_t at;
 
 	*out = NULL;
 	if (lines_split(&l, text, len) == -1)
 		return EDIT_ERROR;
-	if ((at = find_code(&l, RC_HOOK_LINE, false)) == -1) {
-		r = EDIT_ALREADY;
-		goto done;
-	}
+	if ((at = find_code(&l, RC_HOOK_LINE, false)) == -1)
+		return lines_result(&l, false, out, outlen);
 	/* Take out what rc_insert_hook() put in, and only that. */
 	if ((size_t)at + 1 < l.n && l.v[at + 1].len == 0)
 		lines_delete(&l, (size_t)at + 1);
@@ -149,10 +144,5 @@ rc_remove_hook(const char *text, size_t len, char **out, size_t *outlen)
 	if (at > 0 && l.v[at - 1].len == strlen(HOOK_COMMENT) &&
 	    memcmp(l.v[at - 1].s, HOOK_COMMENT, l.v[at - 1].len) == 0)
 		lines_delete(&l, (size_t)at - 1);
-	if (lines_join(&l, out, outlen) == -1)
-		goto done;
-	r = EDIT_CHANGED;
-done:
-	lines_free(&l);
-	return r;
+	return lines_result(&l, true, out, outlen);
 }

@@ -140,6 +140,18 @@ fail:
 	return -1;
 }
 
+enum edit_result
+lines_result(struct lines *l, bool changed, char **out, size_t *outlen)
+{
+	enum edit_result r = EDIT_ALREADY;
+
+	if (changed)
+		r = lines_join(l, out, outlen) == -1 ? EDIT_ERROR :
+		    EDIT_CHANGED;
+	lines_free(l);
+	return r;
+}
+
 void
 lines_free(struct lines *l)
 {

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sr.h"
+
 struct line {
 	const char *s;
 	size_t	 len;		/* without the newline */
@@ -32,6 +34,8 @@ int	lines_replacef(struct lines *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	lines_join(const struct lines *, char **, size_t *);
 void	lines_free(struct lines *);
+/* End an edit: its new text if changed, else EDIT_ALREADY; frees l. */
+enum edit_result lines_result(struct lines *, bool, char **, size_t *);
 
 /* Helpers on one line. */
 size_t	line_indent(const struct line *);
