@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "sr.h"
+#include "tree.h"
 
 extern char **environ;
 
@@ -187,18 +188,6 @@ attach_remount_rw(struct attach *a)
 	return 0;
 }
 
-static int
-sr_syncfs(int fd)
-{
-#ifdef __linux__
-	return syncfs(fd);
-#else
-	(void)fd;
-	sync();
-	return 0;
-#endif
-}
-
 int
 attach_teardown(struct attach *a)
 {
@@ -206,7 +195,7 @@ attach_teardown(struct attach *a)
 	int rv = 0;
 
 	if (a->rootfd != -1) {
-		if (!a->rdonly && sr_syncfs(a->rootfd) == -1 && rv == 0) {
+		if (!a->rdonly && tree_syncfs(a->rootfd) == -1 && rv == 0) {
 			sr_seterrno("sync");
 			rv = -1;
 		}

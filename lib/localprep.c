@@ -504,18 +504,6 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 	return 0;
 }
 
-static int
-sync_tree(int fd)
-{
-#ifdef __linux__
-	return syncfs(fd);
-#else
-	(void)fd;
-	sync();
-	return 0;
-#endif
-}
-
 /* Swap two names atomically where the system can; else rename. */
 static int
 swap_into_place(int stagefd, int localfd, const char *name)
@@ -589,7 +577,7 @@ localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
 	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		goto done;
-	if (sync_tree(stagefd) == -1) {
+	if (tree_syncfs(stagefd) == -1) {
 		sr_seterrno("%s: sync", STAGE);
 		goto done;
 	}

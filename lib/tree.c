@@ -213,58 +213,39 @@ tree_readfile(int rootfd, const char *rel, size_t max, struct sbuf *out,
     struct stat *stp)
 {
 	struct stat st;
-	const char *name;
 	char buf[65536];
 	ssize_t n;
-	int pfd, fd, saved;
+	int fd, rv = -1;
 
-	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+	if ((fd = tree_openfile(rootfd, rel)) == -1)
 		return -1;
-	/* O_NONBLOCK: a fifo planted in the image must not hang us. */
-	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	saved = errno;
-	close(pfd);
-	if (fd == -1) {
-		errno = saved;
-		if (errno == ELOOP)
-			sr_seterr("%s: read: is a symbolic link (refused)", rel);
-		else
-			sr_seterrno("%s: read", rel);
-		errno = saved;
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		sr_seterr("%s: read: not a regular file", rel);
-		close(fd);
-		errno = EINVAL;
-		return -1;
+	if (fstat(fd, &st) == -1) {
+		sr_seterrno("%s: read", rel);
+		goto done;
 	}
 	if ((uintmax_t)st.st_size > max) {
 		sr_seterr("%s: read: larger than %zu bytes", rel, max);
-		close(fd);
 		errno = EFBIG;
-		return -1;
+		goto done;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (out->len + (size_t)n > max ||
 		    sbuf_add(out, buf, (size_t)n) == -1) {
 			sr_seterr("%s: read: file grew or out of memory", rel);
-			close(fd);
-			return -1;
+			goto done;
 		}
 	if (n == -1) {
 		sr_seterrno("%s: read", rel);
-		close(fd);
-		return -1;
+		goto done;
 	}
-	if (out->s == NULL && sbuf_add(out, "", 0) == -1) {
-		close(fd);
-		return -1;
-	}
+	if (out->s == NULL && sbuf_add(out, "", 0) == -1)
+		goto done;
 	if (stp != NULL)
 		*stp = st;
+	rv = 0;
+done:
 	close(fd);
-	return 0;
+	return rv;
 }
 
 static int
@@ -401,14 +382,14 @@ tree_openfile(int rootfd, const char *rel)
 	if (fd == -1) {
 		errno = saved;
 		if (errno == ELOOP)
-			sr_seterr("%s: open: is a symbolic link (refused)", rel);
+			sr_seterr("%s: read: is a symbolic link (refused)", rel);
 		else
-			sr_seterrno("%s: open", rel);
+			sr_seterrno("%s: read", rel);
 		errno = saved;
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		sr_seterr("%s: open: not a regular file", rel);
+		sr_seterr("%s: read: not a regular file", rel);
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -697,6 +678,18 @@ tree_freelist(char **v)
 	for (i = 0; v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+int
+tree_syncfs(int fd)
+{
+#ifdef __linux__
+	return syncfs(fd);
+#else
+	(void)fd;
+	sync();
+	return 0;
+#endif
 }
 
 int

@@ -51,6 +51,8 @@ int	tree_remove(int, const char *);
 /* Sorted names in a directory, NULL-terminated; free with tree_freelist. */
 int	tree_list(int, const char *, char ***);
 void	tree_freelist(char **);
+/* Flush the file system holding fd (all of them, where it cannot tell). */
+int	tree_syncfs(int);
 /* Whether two regular files in the guest, or guest and host, match. */
 int	tree_same_content(int, int, bool *);
 
