@@ -252,10 +252,7 @@ image_create(const char *path, off_t size, enum attach_backend be,
 		    "root_owner=0:0", tmp, NULL };
 
 		if (run_cmd(argv, NULL) == -1) {
-			char msg[512];
-
-			strlcpy(msg, sr_errmsg(), sizeof(msg));
-			sr_seterr("create: %s", msg);
+			sr_prefixerr("create");
 			return -1;
 		}
 	}

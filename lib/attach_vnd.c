@@ -95,10 +95,7 @@ vnd_attach(struct attach *a)
 	argv[i++] = (char *)a->path;
 	argv[i] = NULL;
 	if (run_cmd(argv, NULL) == -1) {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("attach: %s", msg);
+		sr_prefixerr("attach");
 		return -1;
 	}
 	a->vnd_attached = true;
@@ -111,10 +108,7 @@ vnd_attach(struct attach *a)
 		snprintf(rdev, sizeof(rdev), "/dev/r%sa",
 		    a->keyfile ? a->cgd : a->vnd);
 		if (run_cmd(nargv, NULL) == -1) {
-			char msg[512];
-
-			strlcpy(msg, sr_errmsg(), sizeof(msg));
-			sr_seterr("create: %s", msg);
+			sr_prefixerr("create");
 			return -1;
 		}
 	}
@@ -156,10 +150,7 @@ cgd_attach(struct attach *a)
 	argv[3] = (char *)a->keyfile;
 	argv[4] = NULL;
 	if (run_cmd(argv, NULL) == -1) {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("attach cgd: %s", msg);
+		sr_prefixerr("attach cgd");
 		return -1;
 	}
 	a->cgd_attached = true;
@@ -199,10 +190,7 @@ vnd_remount_rw(struct attach *a)
 	char *argv[] = { "mount", "-u", "-w", a->mntdir, NULL };
 
 	if (run_cmd(argv, NULL) == -1) {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("mount read-write: %s", msg);
+		sr_prefixerr("mount read-write");
 		return -1;
 	}
 	return 0;
@@ -215,10 +203,7 @@ vnd_unmount(struct attach *a)
 	char *force[] = { "umount", "-f", a->mntdir, NULL };
 
 	if (run_cmd(argv, NULL) == -1 && run_cmd(force, NULL) == -1) {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("unmount %s: %s", a->mntdir, msg);
+		sr_prefixerr("unmount %s", a->mntdir);
 		return -1;
 	}
 	a->mounted = false;
@@ -233,20 +218,14 @@ vnd_detach(struct attach *a)
 
 	if (a->cgd_attached) {
 		if (run_cmd(cargv, NULL) == -1) {
-			char msg[512];
-
-			strlcpy(msg, sr_errmsg(), sizeof(msg));
-			sr_seterr("detach %s: %s", a->cgd, msg);
+			sr_prefixerr("detach %s", a->cgd);
 			return -1;
 		}
 		a->cgd_attached = false;
 	}
 
 	if (run_cmd(argv, NULL) == -1) {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("detach %s: %s", a->vnd, msg);
+		sr_prefixerr("detach %s", a->vnd);
 		return -1;
 	}
 	a->vnd_attached = false;

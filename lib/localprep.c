@@ -152,8 +152,6 @@ static int
 chain(enum edit_result r, const char *rel, char *new, size_t newlen,
     struct sbuf *cur)
 {
-	char msg[512];
-
 	switch (r) {
 	case EDIT_CHANGED:
 		sbuf_free(cur);
@@ -165,8 +163,7 @@ chain(enum edit_result r, const char *rel, char *new, size_t newlen,
 	case EDIT_NOTNEEDED:
 		return 0;
 	case EDIT_CANNOT:
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("%s: %s", rel, msg);
+		sr_prefixerr("%s", rel);
 		return -1;
 	case EDIT_ERROR:
 	default:

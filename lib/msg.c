@@ -37,6 +37,19 @@ sr_seterrno(const char *fmt, ...)
 	errno = saved;
 }
 
+void
+sr_prefixerr(const char *fmt, ...)
+{
+	char prefix[512], old[sizeof(errbuf)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	strlcpy(old, errbuf, sizeof(old));
+	snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old);
+}
+
 const char *
 sr_errmsg(void)
 {

@@ -320,10 +320,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		    "rc.pre-hooks");
 		break;
 	case EDIT_CANNOT: {
-		char msg[512];
-
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
-		sr_seterr("etc/rc: %s", msg);
+		sr_prefixerr("etc/rc");
 		goto done;
 	}
 	case EDIT_ERROR:

@@ -20,6 +20,8 @@
 void	sr_seterr(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* The same, with ": strerror(errno)" appended. */
 void	sr_seterrno(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Put "prefix: " before the message recorded (the step that failed). */
+void	sr_prefixerr(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* The last message recorded. */
 const char *sr_errmsg(void);
 
