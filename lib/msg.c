@@ -47,7 +47,9 @@ sr_prefixerr(const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	strlcpy(old, errbuf, sizeof(old));
-	snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old);
+	/* A message longer than the buffer is cut; it stays one line. */
+	if (snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old) < 0)
+		strlcpy(errbuf, prefix, sizeof(errbuf));
 }
 
 const char *
