@@ -210,7 +210,7 @@ main(int argc, char *argv[])
 			fail(lout.image);
 		printf("copy etc, tmp, var: %ju entries from %s\n",
 		    cs.entries, rout.image);
-		fputs(desc.s ? desc.s : "", stdout);
+		tool_putlines(stdout, desc.s ? desc.s : "");
 		if (tool_finish(ats, 2) == -1)
 			fail(lout.image);
 		tool_log(&lout, SR_INFO, "dry run: nothing written");

@@ -81,7 +81,7 @@ main(int argc, char *argv[])
 	if (dryrun) {
 		if (plan_describe(&plan, &desc) == -1)
 			tool_fail(out.image, ats, 1);
-		fputs(desc.s ? desc.s : "", stdout);
+		tool_putlines(stdout, desc.s ? desc.s : "");
 	} else if (plan_apply(&plan, at.rootfd, false, tool_log, &out) == -1)
 		tool_fail(out.image, ats, 1);
 	if (tool_finish(ats, 1) == -1)

@@ -4,8 +4,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define LIBBSD_OPENBSD_VIS	/* strnvis() in the OpenBSD order */
+#include <vis.h>
 
 #include "tool.h"
+
+/*
+ * Names and texts from an image are untrusted: encode control characters
+ * (escape sequences, carriage returns, newlines) so that nothing printed
+ * can drive the terminal, and a message stays one line.  Tabs and spaces
+ * stay as they are.
+ */
+#define VIS_FLAGS	(VIS_OCTAL | VIS_CSTYLE | VIS_NL)
+
+void
+tool_putsafe(FILE *f, const char *s)
+{
+	char *v;
+
+	if (stravis(&v, s, VIS_FLAGS) == -1) {
+		fputs("(unprintable)", f);
+		return;
+	}
+	fputs(v, f);
+	free(v);
+}
+
+void
+tool_putlines(FILE *f, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = strndup(p, len);
+
+		if (line == NULL) {
+			fputs("(out of memory)\n", f);
+			return;
+		}
+		tool_putsafe(f, line);
+		fputc('\n', f);
+		free(line);
+		p += len + (nl ? 1 : 0);
+	}
+}
 
 void
 tool_log(void *ctx, enum sr_level level, const char *fmt, ...)
@@ -16,12 +60,19 @@ tool_log(void *ctx, enum sr_level level, const char *fmt, ...)
 	if ((level == SR_VERBOSE && o->verbose < 1) ||
 	    (level == SR_INFO && o->verbose < 0))
 		return;
-	fprintf(level == SR_WARN ? stderr : stdout, "%s: %s: %s",
-	    getprogname(), o->image, level == SR_WARN ? "warning: " : "");
+	FILE *f = level == SR_WARN ? stderr : stdout;
+	char *msg;
+
 	va_start(ap, fmt);
-	vfprintf(level == SR_WARN ? stderr : stdout, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', level == SR_WARN ? stderr : stdout);
+	fprintf(f, "%s: ", getprogname());
+	tool_putsafe(f, o->image);
+	fprintf(f, ": %s", level == SR_WARN ? "warning: " : "");
+	tool_putsafe(f, msg ? msg : "(out of memory)");
+	fputc('\n', f);
+	free(msg);
 	fflush(stdout);
 }
 
@@ -48,9 +99,16 @@ tool_fail(const char *image, struct attach **a, int n)
 	char msg[1024], tmsg[1024];
 
 	strlcpy(msg, sr_errmsg(), sizeof(msg));
-	if (teardown_all(a, n, tmsg, sizeof(tmsg)) == -1)
-		fprintf(stderr, "%s: %s\n", getprogname(), tmsg);
-	fprintf(stderr, "%s: %s: %s\n", getprogname(), image, msg);
+	if (teardown_all(a, n, tmsg, sizeof(tmsg)) == -1) {
+		fprintf(stderr, "%s: ", getprogname());
+		tool_putsafe(stderr, tmsg);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "%s: ", getprogname());
+	tool_putsafe(stderr, image);
+	fputs(": ", stderr);
+	tool_putsafe(stderr, msg);
+	fputc('\n', stderr);
 	exit(1);
 }
 

@@ -6,6 +6,7 @@
 #define TOOL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "attach.h"
 #include "sr.h"
@@ -15,6 +16,10 @@ struct toolout {
 	int	 verbose;	/* -q: -1, default: 0, -v: 1 */
 };
 
+/* Print untrusted text with control characters encoded (vis(3)). */
+void	tool_putsafe(FILE *, const char *);
+/* The same, line by line, keeping the newlines. */
+void	tool_putlines(FILE *, const char *);
 /* The sr_logfn the library reports through. */
 void	tool_log(void *, enum sr_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -97,6 +97,31 @@ dry_run_writes_nothing_body()
 	atf_check -o match:'dry run: [0-9]+ changes; nothing written' cat out
 }
 
+atf_test_case untrusted_text_encoded
+untrusted_text_encoded_head()
+{
+	atf_set descr "Names and text from an image cannot drive the terminal"
+}
+untrusted_text_encoded_body()
+{
+	make_root nb4 root
+	esc=$(printf '\033')
+	: > "root/dev/$(printf 'evil\033[2Jname\rx')"
+	printf '. /etc/rc.subr\n. /etc/rc.conf\necho "\033]0;pwned\007"\n' \
+	    > root/etc/rc
+	atf_check -o save:out setup-root -n root
+	atf_check -s exit:1 -o inline:'0\n' grep -c "$esc" out
+	atf_check -s exit:1 -o inline:'0\n' grep -c "$(printf '\r')" out
+	atf_check -o match:'^remove dev/evil\\033\[2Jname\\rx$' cat out
+	atf_check -o match:'^ echo "\\033\]0;pwned\\a"$' cat out
+	# An error naming such a path is still one line.
+	rm -rf root/dev
+	mkdir -p "root/$(printf 'a\nb')"
+	ln -s "$(printf 'a\nb')" root/dev
+	atf_check -s exit:1 -e save:err setup-root root
+	atf_check -o inline:'1\n' sh -c 'wc -l < err'
+}
+
 atf_test_case local_device_option
 local_device_option_head()
 {
@@ -317,6 +342,7 @@ atf_init_test_cases()
 	atf_add_test_case prepares_today_root
 	atf_add_test_case second_run_changes_nothing
 	atf_add_test_case dry_run_writes_nothing
+	atf_add_test_case untrusted_text_encoded
 	atf_add_test_case local_device_option
 	atf_add_test_case local_device_refused
 	atf_add_test_case bad_input_one_line
