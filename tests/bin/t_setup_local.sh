@@ -139,6 +139,24 @@ copy_matches_pax_body()
 	atf_check test "$(du -k local/var/db/sparse | cut -f1)" -lt 64
 }
 
+atf_test_case file_flags_kept
+file_flags_kept_head()
+{
+	atf_set descr "File flags are copied where both sides support them"
+	atf_set require.progs chattr lsattr
+}
+file_flags_kept_body()
+{
+	make_root nb10 root
+	atf_check -o ignore setup-root root
+	chattr +d root/etc/group 2>/dev/null ||
+	    atf_skip "this file system has no nodump flag"
+	mkdir local
+	atf_check -o ignore setup-local root local
+	atf_check -o match:'^[^ ]*d[^ ]* local/etc/group$' lsattr local/etc/group
+	atf_check -o match:'^[^d ]* local/etc/passwd$' lsattr local/etc/passwd
+}
+
 atf_test_case rerun_refused_force_reseeds
 rerun_refused_force_reseeds_head()
 {
@@ -321,6 +339,7 @@ atf_init_test_cases()
 	atf_add_test_case provisions_today_guest
 	atf_add_test_case provisions_4x_guest
 	atf_add_test_case copy_matches_pax
+	atf_add_test_case file_flags_kept
 	atf_add_test_case rerun_refused_force_reseeds
 	atf_add_test_case options_h_S_P
 	atf_add_test_case bad_options
