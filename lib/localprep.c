@@ -264,8 +264,13 @@ plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
 		if (sbuf_add(&want, rc.s, rc.len) == -1 ||
 		    chain(r, "etc/rc", new, newlen, &want) == -1)
 			goto done;
-		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc "
-		    "without the pre-hook");
+		if (r == EDIT_ALREADY)
+			lp->log(lp->logctx, SR_WARN, "etc/rc: the root does not "
+			    "call rc.pre-hooks, so its guests will not mount "
+			    "their local disks: run setup-root on it");
+		else
+			lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc "
+			    "without the pre-hook");
 	}
 	/* The 4.x shape loads rc.subr at column 0: an old guest. */
 	*old4x = strstr(want.s, "\n. /etc/rc.subr\n") != NULL;

@@ -17,6 +17,7 @@
 #ifdef __linux__
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #endif
 
 #include "tree.h"
@@ -287,6 +288,45 @@ make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
 	return -1;
 }
 
+/*
+ * An edited file is a new inode: give it the extended attributes (and
+ * so the ACLs) of the one it replaces.  A file system without them has
+ * none to give.
+ */
+static int
+copy_xattrs(int from, int to)
+{
+#ifdef __linux__
+	char names[65536], *name;
+	ssize_t len;
+	char *val = NULL;
+
+	if ((len = flistxattr(from, names, sizeof(names))) == -1)
+		return errno == ENOTSUP ? 0 : -1;
+	for (name = names; name < names + len; name += strlen(name) + 1) {
+		ssize_t vlen = fgetxattr(from, name, NULL, 0);
+		char *nv;
+
+		if (vlen == -1 || (nv = realloc(val, (size_t)vlen + 1)) ==
+		    NULL)
+			goto fail;
+		val = nv;
+		if ((vlen = fgetxattr(from, name, val, (size_t)vlen)) == -1 ||
+		    fsetxattr(to, name, val, (size_t)vlen, 0) == -1)
+			goto fail;
+	}
+	free(val);
+	return 0;
+fail:
+	free(val);
+	return -1;
+#else
+	(void)from;
+	(void)to;
+	return 0;
+#endif
+}
+
 typedef int fillfn(int, const void *, size_t, int);
 
 static int
@@ -408,6 +448,7 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 
 	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
 		return -1;
+	st.st_mode = 0;
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sr_seterr("%s: write: is a directory", rel);
@@ -418,7 +459,8 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 	} else if (errno != ENOENT) {
 		sr_seterrno("%s: write: stat", rel);
 		goto done;
-	}
+	} else
+		st.st_mode = 0;
 	if ((fd = make_temp(pfd, name, tmp, sizeof(tmp))) == -1) {
 		sr_seterrno("%s: write: create temporary", rel);
 		goto done;
@@ -432,6 +474,18 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 	    fchmod(fd, o->mode) == -1) {
 		sr_seterrno("%s: write: set owner and mode", rel);
 		goto unlink;
+	}
+	if (S_ISREG(st.st_mode)) {
+		int ofd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+
+		if (ofd == -1 || copy_xattrs(ofd, fd) == -1) {
+			sr_seterrno("%s: write: keep extended attributes", rel);
+			if (ofd != -1)
+				close(ofd);
+			goto unlink;
+		}
+		close(ofd);
 	}
 	if (!o->nosync && fsync(fd) == -1) {
 		sr_seterrno("%s: write: fsync", rel);

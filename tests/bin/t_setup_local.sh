@@ -130,6 +130,9 @@ copy_matches_pax_body()
 		    getfattr -d local/etc/rc.conf.orig
 		atf_check -o match:'user.sharedroot="group"' \
 		    getfattr -d local/etc/group
+		# An edited file keeps the attributes of the one it replaced.
+		atf_check -o match:'user.sharedroot="kept"' \
+		    getfattr -d local/etc/rc.conf
 	fi
 	# Directory times too, where nothing was added.
 	atf_check -o inline:"$(stat -c %Y paxcopy/var/log)\n" \
@@ -155,6 +158,20 @@ file_flags_kept_body()
 	atf_check -o ignore setup-local root local
 	atf_check -o match:'^[^ ]*d[^ ]* local/etc/group$' lsattr local/etc/group
 	atf_check -o match:'^[^d ]* local/etc/passwd$' lsattr local/etc/passwd
+}
+
+atf_test_case unprepared_root_warned
+unprepared_root_warned_head()
+{
+	atf_set descr "A root setup-root never prepared is provisioned, with a warning"
+}
+unprepared_root_warned_body()
+{
+	make_root nb10 root
+	mkdir local
+	atf_check -o ignore -e match:'warning: etc/rc: the root does not call rc.pre-hooks' \
+	    setup-local root local
+	atf_check cmp root/etc/rc local/etc/rc
 }
 
 atf_test_case rerun_refused_force_reseeds
@@ -340,6 +357,7 @@ atf_init_test_cases()
 	atf_add_test_case provisions_4x_guest
 	atf_add_test_case copy_matches_pax
 	atf_add_test_case file_flags_kept
+	atf_add_test_case unprepared_root_warned
 	atf_add_test_case rerun_refused_force_reseeds
 	atf_add_test_case options_h_S_P
 	atf_add_test_case bad_options
