@@ -80,7 +80,7 @@ main(int argc, char *argv[])
 	char tmpl[PATH_MAX], rbuf[PATH_MAX];
 	const char *keyfile = NULL, *rpath;
 	uint64_t size = 0;
-	bool dryrun = false, create = false;
+	bool dryrun = false, create = false, build = false;
 	int ch;
 
 	setprogname(argv[0]);
@@ -153,16 +153,24 @@ main(int argc, char *argv[])
 			sr_seterr("root and local are the same");
 			tool_fail(lout.image, ats, 0);
 		}
+		/* Never rebuild a guest's disk behind its owner's back. */
+		if (S_ISREG(st.st_mode) && geteuid() != 0) {
+			sr_seterr("updating an existing image needs root: run "
+			    "as root, or name a new image to build one");
+			tool_fail(lout.image, ats, 0);
+		}
 	} else {
 		if (errno != ENOENT) {
 			sr_seterrno("stat");
 			tool_fail(lout.image, ats, 0);
 		}
-		if (size == 0) {
+		/* As root a new image is made and mounted: it needs a size. */
+		if (size == 0 && geteuid() == 0) {
 			sr_seterr("does not exist; -s size creates it");
 			tool_fail(lout.image, ats, 0);
 		}
 		create = true;
+		build = geteuid() != 0;
 	}
 
 	/* The root first: read-only, and all edits decided from it. */
@@ -171,35 +179,37 @@ main(int argc, char *argv[])
 	lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
 	if ((rpath = root_path(&ra, rbuf)) == NULL)
 		tool_fail(rout.image, ats, 1);
-	if (create && !dryrun) {
-		if (geteuid() != 0) {
-			sr_seterr("create: making an image needs root");
-			tool_fail(lout.image, ats, 1);
-		}
+	if (create && !dryrun && !build) {
 		if (image_create(argv[1], (off_t)size, la.backend, newimg,
 		    sizeof(newimg)) == -1)
 			fail(lout.image);
 		la.path = newimg;
 		la.format = la.backend == BACKEND_VND;
 	}
-	if (!(create && dryrun)) {
+	if (!create || (!dryrun && !build)) {
 		/* Read-only until we know it is ours to fill. */
 		la.ro_first = true;
 		if (attach_open(&la) == -1 ||
 		    localprep_check(la.rootfd, &lp) == -1)
 			fail(lout.image);
 	}
-	lp.local_fstype = netbsd_fstype(la.isdir || (create && dryrun) ?
-	    NULL : la.fstype);
+	/* makefs writes FFS; a directory is taken to be FFS too. */
+	lp.local_fstype = netbsd_fstype(la.rootfd == -1 || la.isdir ? NULL :
+	    la.fstype);
 	if (localprep_plan(ra.rootfd, &lp, &plan) == -1)
 		fail(rout.image);
 
 	if (dryrun) {
-		struct copy_opts co = { rpath, -1, (const char *const[]){
-		    "etc", "tmp", "var", NULL }, local_secrets, true,
-		    tool_log, &lout };
+		struct copy_opts co = { .srcpath = rpath, .dstfd = -1,
+		    .tops = local_copy,
+		    .exclude = local_secrets, .dryrun = true, .log = tool_log,
+		    .logctx = &lout };
 
-		if (create)
+		if (build)
+			tool_log(&lout, SR_INFO, "would be built with makefs "
+			    "(FFS, %s)", size ? "of the size given" :
+			    "sized to its content");
+		else if (create)
 			tool_log(&lout, SR_INFO, "would be created: %ju bytes, "
 			    "sparse", (uintmax_t)size);
 		/* List the secrets left out, unless told to be quiet. */
@@ -214,6 +224,16 @@ main(int argc, char *argv[])
 		if (tool_finish(ats, 2) == -1)
 			fail(lout.image);
 		tool_log(&lout, SR_INFO, "dry run: nothing written");
+		return 0;
+	}
+	if (build) {
+		if (localprep_build(rpath, argv[1], size, &lp, &plan,
+		    &cs) == -1 || tool_finish(ats, 2) == -1)
+			fail(lout.image);
+		tool_log(&lout, SR_INFO, "built from %s with makefs: %ju "
+		    "entries, %ju changes", rout.image, cs.entries, plan.n);
+		sbuf_free(&desc);
+		plan_free(&plan);
 		return 0;
 	}
 	if (attach_remount_rw(&la) == -1 ||

@@ -222,26 +222,44 @@ attach_teardown(struct attach *a)
 }
 
 int
-image_create(const char *path, off_t size, enum attach_backend be,
-    char *tmp, size_t tmpsz)
+image_temp(const char *path, char *tmp, size_t tmpsz)
 {
 	const char *slash = strrchr(path, '/');
 	int fd;
 
-	if (slash == NULL) {
-		if ((size_t)snprintf(tmp, tmpsz, ".%s.XXXXXX", path) >= tmpsz)
-			goto toolong;
-	} else if ((size_t)snprintf(tmp, tmpsz, "%.*s/.%s.XXXXXX",
-	    (int)(slash - path), path, slash + 1) >= tmpsz)
-		goto toolong;
+	if ((slash == NULL && (size_t)snprintf(tmp, tmpsz, ".%s.XXXXXX",
+	    path) >= tmpsz) || (slash != NULL && (size_t)snprintf(tmp, tmpsz,
+	    "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1) >=
+	    tmpsz)) {
+		sr_seterr("create: path too long");
+		tmp[0] = '\0';
+		return -1;
+	}
 	if ((fd = mkstemp(tmp)) == -1) {
 		sr_seterrno("create");
 		tmp[0] = '\0';
 		return -1;
 	}
+	if (fchmod(fd, 0600) == -1) {
+		sr_seterrno("create");
+		close(fd);
+		unlink(tmp);
+		tmp[0] = '\0';
+		return -1;
+	}
+	return fd;
+}
+
+int
+image_create(const char *path, off_t size, enum attach_backend be,
+    char *tmp, size_t tmpsz)
+{
+	int fd;
+
+	if ((fd = image_temp(path, tmp, tmpsz)) == -1)
+		return -1;
 	/* Sparse: only what the file system writes takes space. */
-	if (fchmod(fd, 0600) == -1 || ftruncate(fd, size) == -1 ||
-	    fsync(fd) == -1) {
+	if (ftruncate(fd, size) == -1 || fsync(fd) == -1) {
 		sr_seterrno("create");
 		close(fd);
 		return -1;
@@ -257,10 +275,6 @@ image_create(const char *path, off_t size, enum attach_backend be,
 		}
 	}
 	return 0;
-toolong:
-	sr_seterr("create: path too long");
-	tmp[0] = '\0';
-	return -1;
 }
 
 int

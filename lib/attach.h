@@ -72,6 +72,9 @@ int	vnd_remount_rw(struct attach *);
 int	vnd_unmount(struct attach *);
 int	vnd_detach(struct attach *);
 
+/* Make an empty file (mode 0600) under a temporary name beside path,
+ * stored in tmp; returns its descriptor. */
+int	image_temp(const char *, char *, size_t);
 /* Make a sparse image file of the given size under a temporary name
  * beside path (stored in tmp); for the loop back end also format it. */
 int	image_create(const char *, off_t, enum attach_backend, char *, size_t);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "copytree.h"
 
@@ -35,6 +36,44 @@ excluded(const struct copy_opts *o, const char *rel)
 		if (fnmatch(*p, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * Staging: note what the entry must be in the image, and make what
+ * goes on disk something its user can write, read and make.  Returns 1
+ * for an entry that lives in the spec alone (a device node), else 0.
+ */
+static int
+record(const struct copy_opts *o, struct archive_entry *e)
+{
+	struct spec_ent se;
+	mode_t mode = archive_entry_mode(e);
+	const struct timespec mt = { archive_entry_mtime(e),
+	    archive_entry_mtime_nsec(e) };
+
+	memset(&se, 0, sizeof(se));
+	se.path = (char *)archive_entry_pathname(e);
+	se.mode = mode;
+	se.uid = (uid_t)archive_entry_uid(e);
+	se.gid = (gid_t)archive_entry_gid(e);
+	se.mtime = mt;
+	se.link = (char *)archive_entry_symlink(e);
+	se.rmajor = archive_entry_rdevmajor(e);
+	se.rminor = archive_entry_rdevminor(e);
+	if (spec_add(o->spec, &se) == -1)
+		return -1;
+	if (archive_entry_xattr_count(e) > 0)
+		o->log(o->logctx, SR_WARN, "%s: extended attributes not kept "
+		    "(the image holds none)", se.path);
+	if (S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode))
+		return 1;
+	archive_entry_xattr_clear(e);
+	archive_entry_acl_clear(e);
+	archive_entry_set_fflags(e, 0, 0);
+	/* Owner, set-id and sticky bits live in the spec. */
+	archive_entry_set_perm(e, (mode & 0777) | (S_ISDIR(mode) ? 0700 :
+	    0600));
+	return 0;
 }
 
 static int
@@ -134,6 +173,16 @@ copy_one(const struct copy_opts *o, const char *top, struct archive *out,
 			free(copy);
 		}
 		st->entries++;
+		if (o->spec != NULL) {
+			r = record(o, e);
+			if (r == -1)
+				goto done;
+			if (r == 1) {
+				archive_entry_free(e);
+				e = NULL;
+				continue;
+			}
+		}
 		if (o->dryrun) {
 			archive_entry_free(e);
 			e = NULL;
@@ -209,7 +258,9 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 		sr_seterr("copy: out of memory");
 		goto done;
 	}
-	archive_write_disk_set_options(out, EXTRACT_FLAGS);
+	archive_write_disk_set_options(out, o->spec == NULL ? EXTRACT_FLAGS :
+	    EXTRACT_FLAGS & ~(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
+	    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR));
 	archive_entry_linkresolver_set_strategy(lr, ARCHIVE_FORMAT_TAR_USTAR);
 	for (t = o->tops; *t != NULL; t++)
 		if (copy_one(o, *t, out, lr, st) == -1)

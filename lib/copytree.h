@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spec.h"
 #include "sr.h"
 
 struct copy_opts {
@@ -16,6 +17,12 @@ struct copy_opts {
 	const char *const *tops;	/* "etc", ... relative to srcpath */
 	const char *const *exclude;	/* fnmatch(3) patterns, relative */
 	bool	 dryrun;		/* only count and list exclusions */
+	/*
+	 * Staging for makefs: record every entry here, and write the tree
+	 * as its user can (no owners, no device nodes, the user's own
+	 * access kept); the spec holds what the image must have.
+	 */
+	struct spec *spec;
 	sr_logfn *log;
 	void	*logctx;
 };

@@ -6,6 +6,7 @@
 #define LOCALPREP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "copytree.h"
 #include "plan.h"
@@ -25,6 +26,7 @@ struct localprep {
 /* The trees a guest keeps, and what of them it must not share. */
 extern const char *const local_trees[];
 extern const char *const local_secrets[];
+extern const char *const local_copy[];
 
 /* Check -h and -P values, which end up in guest files. */
 int	hostname_ok(const char *);
@@ -44,5 +46,14 @@ int	localprep_plan(int, const struct localprep *, struct plan *);
  */
 int	localprep_apply(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
+
+/*
+ * Build a new local image without mounting anything: stage the trees in
+ * a private temporary directory, apply the plan, describe owners, modes
+ * and devices in an mtree spec, and write an FFS image with makefs(8).
+ * Needs no privileges.  size 0: sized to the content, with room.
+ */
+int	localprep_build(const char *, const char *, uint64_t,
+	    const struct localprep *, const struct plan *, struct copy_stats *);
 
 #endif /* LOCALPREP_H */

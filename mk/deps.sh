@@ -22,6 +22,8 @@ command -v losetup >/dev/null 2>&1 || need mount
 command -v pax >/dev/null 2>&1 || need pax
 command -v flock >/dev/null 2>&1 || need util-linux
 command -v getfattr >/dev/null 2>&1 || need attr
+command -v makefs >/dev/null 2>&1 || need makefs
+command -v fls >/dev/null 2>&1 || need sleuthkit
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,191 @@
+/*
+ * mtree specifications for makefs (see spec.h).  Entries are full (type,
+ * uid, gid, mode, time and link or device), so makefs needs no passwd
+ * database and creates what the staged tree cannot hold: device nodes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#define LIBBSD_OPENBSD_VIS
+#include <vis.h>
+
+#include "spec.h"
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct spec_ent *)a)->path,
+	    ((const struct spec_ent *)b)->path);
+}
+
+static void
+sort(struct spec *s)
+{
+	if (!s->sorted) {
+		qsort(s->v, s->n, sizeof(s->v[0]), cmp_ent);
+		s->sorted = true;
+	}
+}
+
+const struct spec_ent *
+spec_get(struct spec *s, const char *path)
+{
+	struct spec_ent key = { .path = (char *)path };
+
+	sort(s);
+	return s->n ? bsearch(&key, s->v, s->n, sizeof(s->v[0]), cmp_ent) :
+	    NULL;
+}
+
+int
+spec_set(struct spec *s, const struct spec_ent *e)
+{
+	struct spec_ent *old;
+
+	if ((old = (struct spec_ent *)spec_get(s, e->path)) != NULL) {
+		char *link = e->link ? strdup(e->link) : NULL;
+
+		if (e->link && link == NULL) {
+			sr_seterrno("spec: out of memory");
+			return -1;
+		}
+		free(old->link);
+		old->mode = e->mode;
+		old->uid = e->uid;
+		old->gid = e->gid;
+		old->mtime = e->mtime;
+		old->link = link;
+		old->rmajor = e->rmajor;
+		old->rminor = e->rminor;
+		return 0;
+	}
+	return spec_add(s, e);
+}
+
+int
+spec_add(struct spec *s, const struct spec_ent *e)
+{
+	struct spec_ent n = *e;
+
+	n.path = strdup(e->path);
+	n.link = e->link ? strdup(e->link) : NULL;
+	if (n.path == NULL || (e->link && n.link == NULL))
+		goto nomem;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct spec_ent *nv = reallocarray(s->v, cap, sizeof(*nv));
+
+		if (nv == NULL)
+			goto nomem;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = n;
+	s->sorted = false;
+	return 0;
+nomem:
+	free(n.path);
+	free(n.link);
+	sr_seterrno("spec: out of memory");
+	return -1;
+}
+
+static const char *
+type_name(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFDIR:	return "dir";
+	case S_IFREG:	return "file";
+	case S_IFLNK:	return "link";
+	case S_IFCHR:	return "char";
+	case S_IFBLK:	return "block";
+	case S_IFIFO:	return "fifo";
+	case S_IFSOCK:	return "socket";
+	default:	return NULL;
+	}
+}
+
+/* mtree encodes names with vis(3): white space, globs and '\'. */
+static char *
+encode(const char *s)
+{
+	char *v;
+
+	if (stravis(&v, s, VIS_WHITE | VIS_OCTAL | VIS_GLOB) == -1)
+		return NULL;
+	return v;
+}
+
+int
+spec_write(struct spec *s, int fd)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+	int rv = -1;
+
+	sort(s);
+	if (sbuf_adds(&b, "#mtree\n") == -1)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		const struct spec_ent *e = &s->v[i];
+		const char *type = type_name(e->mode);
+		char *path = encode(e->path), *link = NULL;
+
+		if (type == NULL || path == NULL ||
+		    (e->link && (link = encode(e->link)) == NULL)) {
+			sr_seterr("%s: spec: cannot describe this entry",
+			    e->path);
+			free(path);
+			goto done;
+		}
+		if (sbuf_printf(&b, "%s%s type=%s uid=%u gid=%u mode=%04o "
+		    "time=%jd.%09ld", strcmp(e->path, ".") == 0 ? "" : "./",
+		    path, type, (unsigned)e->uid, (unsigned)e->gid,
+		    (unsigned)(e->mode & 07777), (intmax_t)e->mtime.tv_sec,
+		    e->mtime.tv_nsec) == -1 ||
+		    (link && sbuf_printf(&b, " link=%s", link) == -1) ||
+		    ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
+		    sbuf_printf(&b, " device=netbsd,%lu,%lu", e->rmajor,
+		    e->rminor) == -1) || sbuf_add(&b, "\n", 1) == -1) {
+			free(path);
+			free(link);
+			goto done;
+		}
+		free(path);
+		free(link);
+	}
+	{
+		size_t off = 0;
+
+		while (off < b.len) {
+			ssize_t n = write(fd, b.s + off, b.len - off);
+
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				sr_seterrno("spec: write");
+				goto done;
+			}
+			off += (size_t)n;
+		}
+	}
+	rv = 0;
+done:
+	sbuf_free(&b);
+	return rv;
+}
+
+void
+spec_free(struct spec *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].path);
+		free(s->v[i].link);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,44 @@
+/*
+ * mtree(8) specifications: the owners, modes, times and device numbers
+ * of a staged tree, which an ordinary user cannot give the files
+ * themselves, for makefs(8) -F to write into the image.
+ */
+#ifndef SPEC_H
+#define SPEC_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "sr.h"
+
+struct spec_ent {
+	char	*path;		/* relative: "etc/passwd" */
+	mode_t	 mode;		/* type and permission bits */
+	uid_t	 uid;
+	gid_t	 gid;
+	struct timespec mtime;
+	char	*link;		/* symbolic links */
+	unsigned long rmajor, rminor;	/* devices */
+};
+
+struct spec {
+	struct spec_ent *v;
+	size_t	 n;
+	size_t	 cap;
+	bool	 sorted;
+};
+
+/* Record what a new path should be (no lookup: paths must be new). */
+int	spec_add(struct spec *, const struct spec_ent *);
+/* Record (or replace) what a path should be. */
+int	spec_set(struct spec *, const struct spec_ent *);
+/* What is recorded for a path, or NULL. */
+const struct spec_ent *spec_get(struct spec *, const char *);
+/* Write the specification, every entry in full, sorted by path. */
+int	spec_write(struct spec *, int);
+void	spec_free(struct spec *);
+
+#endif /* SPEC_H */
