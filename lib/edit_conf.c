@@ -109,8 +109,15 @@ ttys_status(const struct line *ln, size_t *off, size_t *flen,
 	return false;
 }
 
-enum edit_result
-ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
+/*
+ * A per-line rewrite: fn puts a line's new text in its sbuf and returns
+ * 1, returns 0 to keep the line, or -1 on error.
+ */
+typedef int rewrite_fn(const struct line *, struct sbuf *);
+
+static enum edit_result
+rewrite_lines(const char *text, size_t len, rewrite_fn *fn, char **out,
+    size_t *outlen)
 {
 	struct lines l;
 	bool changed = false;
@@ -120,24 +127,39 @@ ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 	if (lines_split(&l, text, len) == -1)
 		return EDIT_ERROR;
 	for (i = 0; i < l.n; i++) {
-		size_t off, flen, noff = 0, nlen = 0;
-		const struct line *ln = &l.v[i];
+		struct sbuf nb = { 0 };
+		int r = fn(&l.v[i], &nb);
 
-		if (!ttys_status(ln, &off, &flen, &noff, &nlen))
-			continue;
-		if (nlen == 7 && memcmp(ln->s + noff, "console", 7) == 0)
-			continue;
-		if (flen != 2 || memcmp(ln->s + off, "on", 2) != 0)
-			continue;
-		if (lines_replacef(&l, i, "%.*soff%.*s", (int)off, ln->s,
-		    (int)(ln->len - off - 2), ln->s + off + 2) == -1)
-			goto fail;
-		changed = true;
+		if (r == -1 || (r == 1 && lines_replacef(&l, i, "%s",
+		    nb.s) == -1)) {
+			sbuf_free(&nb);
+			lines_free(&l);
+			return EDIT_ERROR;
+		}
+		sbuf_free(&nb);
+		changed |= r == 1;
 	}
 	return lines_result(&l, changed, out, outlen);
-fail:
-	lines_free(&l);
-	return EDIT_ERROR;
+}
+
+/* A terminal other than the console that is on: turn it off. */
+static int
+tty_off(const struct line *ln, struct sbuf *nb)
+{
+	size_t off, flen, noff = 0, nlen = 0;
+
+	if (!ttys_status(ln, &off, &flen, &noff, &nlen) ||
+	    (nlen == 7 && memcmp(ln->s + noff, "console", 7) == 0) ||
+	    flen != 2 || memcmp(ln->s + off, "on", 2) != 0)
+		return 0;
+	return sbuf_printf(nb, "%.*soff%.*s", (int)off, ln->s,
+	    (int)(ln->len - off - 2), ln->s + off + 2) == -1 ? -1 : 1;
+}
+
+enum edit_result
+ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
+{
+	return rewrite_lines(text, len, tty_off, out, outlen);
 }
 
 /* Whether an active crontab line runs the given script as a word. */
@@ -157,27 +179,17 @@ runs(const struct line *ln, const char *script)
 	return false;
 }
 
+/* A line running the daily or weekly script: comment it out. */
+static int
+cron_quiet(const struct line *ln, struct sbuf *nb)
+{
+	if (!runs(ln, "/etc/daily") && !runs(ln, "/etc/weekly"))
+		return 0;
+	return sbuf_printf(nb, "#%.*s", (int)ln->len, ln->s) == -1 ? -1 : 1;
+}
+
 enum edit_result
 crontab_quiet(const char *text, size_t len, char **out, size_t *outlen)
 {
-	struct lines l;
-	bool changed = false;
-	size_t i;
-
-	*out = NULL;
-	if (lines_split(&l, text, len) == -1)
-		return EDIT_ERROR;
-	for (i = 0; i < l.n; i++) {
-		if (!runs(&l.v[i], "/etc/daily") &&
-		    !runs(&l.v[i], "/etc/weekly"))
-			continue;
-		if (lines_replacef(&l, i, "#%.*s", (int)l.v[i].len,
-		    l.v[i].s) == -1)
-			goto fail;
-		changed = true;
-	}
-	return lines_result(&l, changed, out, outlen);
-fail:
-	lines_free(&l);
-	return EDIT_ERROR;
+	return rewrite_lines(text, len, cron_quiet, out, outlen);
 }
