@@ -293,11 +293,22 @@ done:
 	return rv;
 }
 
-static int
-plan_rcconf(int rootfd, const struct localprep *lp, struct plan *p,
-    bool swap)
+/* An edit with what it needs to know. */
+typedef enum edit_result editfn(const void *, const char *, size_t, char **,
+    size_t *);
+
+struct rcconf_ctx {
+	const struct localprep *lp;
+	bool	 swap;
+};
+
+/* rc.conf: every setting the guest needs, each replaced or appended. */
+static enum edit_result
+rcconf_edit(const void *vctx, const char *text, size_t len, char **out,
+    size_t *outlen)
 {
-	struct {
+	const struct rcconf_ctx *ctx = vctx;
+	const struct {
 		const char *name, *value;
 	} set[] = {
 		{ "critical_filesystems_local", "\"/local /etc /tmp /var\"" },
@@ -305,44 +316,59 @@ plan_rcconf(int rootfd, const struct localprep *lp, struct plan *p,
 		{ "savecore", "NO" },
 		{ "sendmail", "NO" },
 		{ "wscons", "NO" },
-		{ "cgd", "YES" },
-		{ "hostname", lp->hostname },
+		{ "cgd", ctx->swap ? "YES" : NULL },
+		{ "hostname", ctx->lp->hostname },
 	};
-	struct sbuf old = { 0 }, cur = { 0 };
-	struct stat st;
+	struct sbuf cur = { 0 };
 	size_t i, newlen;
 	char *new;
-	bool found;
-	int rv = -1;
+	int changed = 0;
 
-	if (read_root(rootfd, "etc/rc.conf", &old, &st, false, &found) == -1 ||
-	    sbuf_add(&cur, old.s, old.len) == -1)
-		goto done;
+	*out = NULL;
+	if (sbuf_add(&cur, text, len) == -1)
+		return EDIT_ERROR;
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
-		if (set[i].value == NULL ||
-		    (!swap && strcmp(set[i].name, "cgd") == 0))
-			continue;
-		enum edit_result r = rcconf_set(cur.s, cur.len, set[i].name,
-		    set[i].value, &new, &newlen);
+		enum edit_result r;
+		int c;
 
-		if (chain(r, "etc/rc.conf", new, newlen, &cur) == -1)
-			goto done;
+		if (set[i].value == NULL)
+			continue;
+		r = rcconf_set(cur.s, cur.len, set[i].name, set[i].value, &new,
+		    &newlen);
+		if ((c = chain(r, "etc/rc.conf", new, newlen, &cur)) == -1) {
+			sbuf_free(&cur);
+			return EDIT_ERROR;
+		}
+		changed |= c;
 	}
-	lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: local file systems, "
-	    "powerd, savecore, sendmail, wscons%s%s", swap ? ", cgd" : "",
-	    lp->hostname ? ", hostname" : "");
-	rv = plan_text(p, "etc/rc.conf", &old, &cur, &st, 0);
-done:
-	sbuf_free(&old);
-	sbuf_free(&cur);
-	return rv;
+	if (!changed) {
+		sbuf_free(&cur);
+		return EDIT_ALREADY;
+	}
+	*out = cur.s;
+	*outlen = cur.len;
+	return EDIT_CHANGED;
+}
+
+static enum edit_result
+ttys_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
+{
+	(void)ctx;
+	return ttys_console_only(t, l, o, ol);
+}
+
+static enum edit_result
+crontab_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
+{
+	(void)ctx;
+	return crontab_quiet(t, l, o, ol);
 }
 
 /* An edit of a file the root has, or a note that it has none. */
 static int
 plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
-    const char *rel, enum edit_result (*edit)(const char *, size_t, char **,
-    size_t *), mode_t mode, bool optional, const char *what)
+    const char *rel, editfn *edit, const void *ctx, mode_t mode,
+    bool optional, const char *what)
 {
 	struct sbuf old = { 0 }, cur = { 0 };
 	struct stat st;
@@ -350,7 +376,6 @@ plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
 	char *new;
 	bool found;
 	int rv = -1, r;
-
 
 	if (read_root(rootfd, rel, &old, &st, optional, &found) == -1)
 		goto done;
@@ -362,7 +387,7 @@ plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
 	}
 	if (sbuf_add(&cur, old.s, old.len) == -1)
 		goto done;
-	r = edit(old.s, old.len, &new, &newlen);
+	r = edit(ctx, old.s, old.len, &new, &newlen);
 	if ((r = chain(r, rel, new, newlen, &cur)) == -1)
 		goto done;
 	lp->log(lp->logctx, SR_VERBOSE, "%s: %s%s", rel, what,
@@ -481,8 +506,14 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		    0644) == -1)
 			return -1;
 	}
-	if (plan_rcconf(rootfd, lp, p, swap) == -1)
-		return -1;
+	{
+		const struct rcconf_ctx rc = { lp, swap };
+
+		if (plan_edit(rootfd, lp, p, "etc/rc.conf", rcconf_edit, &rc, 0,
+		    false, "local file systems, powerd, savecore, sendmail, "
+		    "wscons, cgd with swap, hostname with -h") == -1)
+			return -1;
+	}
 	if (lp->hostname != NULL) {
 		struct sbuf old = { 0 }, new = { 0 };
 		struct stat mst;
@@ -502,9 +533,9 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		if (rv == -1)
 			return -1;
 	}
-	if (plan_edit(rootfd, lp, p, "etc/ttys", ttys_console_only, 0, false,
+	if (plan_edit(rootfd, lp, p, "etc/ttys", ttys_edit, NULL, 0, false,
 	    "every terminal but the console off") == -1 ||
-	    plan_edit(rootfd, lp, p, "var/cron/tabs/root", crontab_quiet,
+	    plan_edit(rootfd, lp, p, "var/cron/tabs/root", crontab_edit, NULL,
 	    0600, true, "daily and weekly runs commented out") == -1)
 		return -1;
 	return 0;
