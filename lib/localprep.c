@@ -581,11 +581,40 @@ swap_into_place(int stagefd, int localfd, const char *name)
 	return 0;
 }
 
+/*
+ * Copy the trees from the root into the stage and apply the plan there,
+ * without syncing file by file: the caller makes the stage durable.
+ * With spec, staging for makefs (see copy_opts).
+ */
+static int
+stage_fill(const char *rootpath, int stagefd, const struct localprep *lp,
+    const struct plan *p, struct spec *spec, struct copy_stats *cs)
+{
+	struct copy_opts co;
+
+	memset(&co, 0, sizeof(co));
+	co.srcpath = rootpath;
+	co.dstfd = stagefd;
+	co.tops = local_copy;
+	co.exclude = local_secrets;
+	co.spec = spec;
+	co.log = lp->log;
+	co.logctx = lp->logctx;
+	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+		return -1;
+	lp->log(lp->logctx, SR_VERBOSE, "etc, tmp, var: %ju entries and %ju "
+	    "bytes copied, %ju secrets left out", cs->entries, cs->bytes,
+	    cs->excluded);
+	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
+	    sr_checkpoint() == -1)
+		return -1;
+	return 0;
+}
+
 int
 localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
     const struct plan *p, struct copy_stats *cs)
 {
-	struct copy_opts co;
 	const char *const *t;
 	int stagefd = -1, rv = -1;
 
@@ -594,24 +623,11 @@ localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
 	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
 	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
 		goto done;
-	memset(&co, 0, sizeof(co));
-	co.srcpath = rootpath;
-	co.dstfd = stagefd;
-	co.tops = local_copy;
-	co.exclude = local_secrets;
-	co.log = lp->log;
-	co.logctx = lp->logctx;
-	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
-		goto done;
-	lp->log(lp->logctx, SR_VERBOSE, "etc, tmp, var: %ju entries and %ju "
-	    "bytes copied, %ju secrets left out", cs->entries, cs->bytes,
-	    cs->excluded);
 	/*
 	 * Nothing in the stage is live until it is swapped in: one sync of
 	 * the file system makes all of it durable before that.
 	 */
-	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1)
+	if (stage_fill(rootpath, stagefd, lp, p, NULL, cs) == -1)
 		goto done;
 	if (tree_syncfs(stagefd) == -1) {
 		sr_seterrno("%s: sync", STAGE);
@@ -800,7 +816,6 @@ int
 localprep_build(const char *rootpath, const char *image, uint64_t size,
     const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
 {
-	struct copy_opts co;
 	struct spec copied = { 0 }, final = { 0 };
 	const char *tmp = getenv("TMPDIR");
 	char work[PATH_MAX], stage[PATH_MAX], specf[PATH_MAX], out[PATH_MAX];
@@ -827,17 +842,7 @@ localprep_build(const char *rootpath, const char *image, uint64_t size,
 		sr_seterrno("stage: %s", stage);
 		goto done;
 	}
-	memset(&co, 0, sizeof(co));
-	co.srcpath = rootpath;
-	co.dstfd = stagefd;
-	co.tops = local_copy;
-	co.exclude = local_secrets;
-	co.spec = &copied;
-	co.log = lp->log;
-	co.logctx = lp->logctx;
-	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1 ||
-	    plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1 ||
+	if (stage_fill(rootpath, stagefd, lp, p, &copied, cs) == -1 ||
 	    spec_final(stagefd, &copied, p, &final) == -1)
 		goto done;
 	if ((specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
