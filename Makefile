@@ -13,7 +13,7 @@ B	?= build
 SHAREDIR = $(PREFIX)/share/sharedroot
 
 CC	?= cc
-PKGS	 = libbsd-overlay libarchive blkid
+PKGS	 = libbsd-overlay libarchive blkid tsk
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter -Ilib
@@ -23,10 +23,11 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/udiff.c lib/template.c lib/tree.c lib/plan.c lib/attach.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
-	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c
+	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
-TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree
+TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
+	  t_ffsread
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "ffsread.h"
 #include "localprep.h"
 #include "tool.h"
 
@@ -27,6 +28,7 @@
 static struct attach ra, la;
 static struct attach *ats[2] = { &ra, &la };
 static char newimg[PATH_MAX];
+static struct stage stage = { .fd = -1 };
 
 /*
  * Fail, naming image: undo everything, and remove an image this run
@@ -37,12 +39,16 @@ fail(const char *image)
 {
 	char msg[1024];
 
+	strlcpy(msg, sr_errmsg(), sizeof(msg));
 	if (newimg[0] != '\0') {
-		strlcpy(msg, sr_errmsg(), sizeof(msg));
 		(void)attach_teardown(&la);
 		unlink(newimg);
-		sr_seterr("%s", msg);
 	}
+	/* The stage's fd may stand in for the root's: drop it first. */
+	if (ra.rootfd == stage.fd)
+		ra.rootfd = -1;
+	(void)stage_close(&stage);
+	sr_seterr("%s", msg);
 	tool_fail(image, ats, 2);
 }
 
@@ -173,12 +179,28 @@ main(int argc, char *argv[])
 		build = geteuid() != 0;
 	}
 
-	/* The root first: read-only, and all edits decided from it. */
-	if (attach_open(&ra) == -1)
-		tool_fail(rout.image, ats, 1);
-	lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
-	if ((rpath = root_path(&ra, rbuf)) == NULL)
-		tool_fail(rout.image, ats, 1);
+	/*
+	 * The root first: read-only, and all edits decided from it.  An
+	 * ordinary user building a new image reads a root image with
+	 * libtsk into the stage instead of mounting it.
+	 */
+	if (build && stat(argv[0], &st) == 0 && S_ISREG(st.st_mode)) {
+		if (stage_open(&stage) == -1 ||
+		    ffs_extract(argv[0], local_copy, local_secrets, stage.fd,
+		    &stage.copied, tool_log, &lout, &cs) == -1)
+			fail(rout.image);
+		ra.rootfd = stage.fd;
+		lp.root_fstype = "ffs";
+		rpath = NULL;
+	} else {
+		if (attach_open(&ra) == -1)
+			tool_fail(rout.image, ats, 1);
+		lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
+		if ((rpath = root_path(&ra, rbuf)) == NULL)
+			tool_fail(rout.image, ats, 1);
+		if (build && stage_open(&stage) == -1)
+			fail(lout.image);
+	}
 	if (create && !dryrun && !build) {
 		if (image_create(argv[1], (off_t)size, la.backend, newimg,
 		    sizeof(newimg)) == -1)
@@ -198,6 +220,9 @@ main(int argc, char *argv[])
 	    la.fstype);
 	if (localprep_plan(ra.rootfd, &lp, &plan) == -1)
 		fail(rout.image);
+	/* A staged root was only lent for planning. */
+	if (ra.rootfd == stage.fd)
+		ra.rootfd = -1;
 
 	if (dryrun) {
 		struct copy_opts co = { .srcpath = rpath, .dstfd = -1,
@@ -215,20 +240,21 @@ main(int argc, char *argv[])
 		/* List the secrets left out, unless told to be quiet. */
 		if (lout.verbose == 0)
 			lout.verbose = 1;
-		if (copy_trees(&co, &cs) == -1 ||
+		if ((rpath != NULL && copy_trees(&co, &cs) == -1) ||
 		    plan_describe(&plan, &desc) == -1)
 			fail(lout.image);
 		printf("copy etc, tmp, var: %ju entries from %s\n",
 		    cs.entries, rout.image);
 		tool_putlines(stdout, desc.s ? desc.s : "");
-		if (tool_finish(ats, 2) == -1)
+		if (stage_close(&stage) == -1 || tool_finish(ats, 2) == -1)
 			fail(lout.image);
 		tool_log(&lout, SR_INFO, "dry run: nothing written");
 		return 0;
 	}
 	if (build) {
-		if (localprep_build(rpath, argv[1], size, &lp, &plan,
-		    &cs) == -1 || tool_finish(ats, 2) == -1)
+		if (localprep_build(rpath, &stage, argv[1], size, &lp, &plan,
+		    &cs) == -1 || stage_close(&stage) == -1 ||
+		    tool_finish(ats, 2) == -1)
 			fail(lout.image);
 		tool_log(&lout, SR_INFO, "built from %s with makefs: %ju "
 		    "entries, %ju changes", rout.image, cs.entries, plan.n);

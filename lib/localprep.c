@@ -813,44 +813,87 @@ make_sparse(const char *path)
 }
 
 int
-localprep_build(const char *rootpath, const char *image, uint64_t size,
-    const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
+stage_open(struct stage *st)
 {
-	struct spec copied = { 0 }, final = { 0 };
 	const char *tmp = getenv("TMPDIR");
-	char work[PATH_MAX], stage[PATH_MAX], specf[PATH_MAX], out[PATH_MAX];
-	char sizearg[32], *argv[16];
-	int stagefd = -1, specfd = -1, rv = -1, i = 0;
-	bool made = false, imgmade = false;
 
+	memset(st, 0, sizeof(*st));
+	st->fd = -1;
 	if (tmp == NULL || *tmp != '/')
 		tmp = "/tmp";
-	if ((size_t)snprintf(work, sizeof(work), "%s/sharedroot.XXXXXX",
-	    tmp) >= sizeof(work) || mkdtemp(work) == NULL) {
+	if ((size_t)snprintf(st->work, sizeof(st->work), "%s/sharedroot.XXXXXX",
+	    tmp) >= sizeof(st->work) || mkdtemp(st->work) == NULL) {
 		sr_seterrno("stage: make a directory in %s", tmp);
+		st->work[0] = '\0';
 		return -1;
 	}
-	made = true;
-	if ((size_t)snprintf(stage, sizeof(stage), "%s/tree", work) >=
-	    sizeof(stage) || (size_t)snprintf(specf, sizeof(specf), "%s/spec",
-	    work) >= sizeof(specf)) {
+	if ((size_t)snprintf(st->tree, sizeof(st->tree), "%s/tree",
+	    st->work) >= sizeof(st->tree)) {
 		sr_seterr("stage: TMPDIR too long");
-		goto done;
+		return -1;
 	}
-	if (mkdir(stage, 0700) == -1 || (stagefd = open(stage, O_RDONLY |
+	if (mkdir(st->tree, 0700) == -1 || (st->fd = open(st->tree, O_RDONLY |
 	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		sr_seterrno("stage: %s", stage);
+		sr_seterrno("stage: %s", st->tree);
+		return -1;
+	}
+	return 0;
+}
+
+int
+stage_close(struct stage *st)
+{
+	char parent[PATH_MAX], *slash;
+	int pfd, rv = 0;
+
+	if (st->fd != -1) {
+		close(st->fd);
+		st->fd = -1;
+	}
+	spec_free(&st->copied);
+	if (st->work[0] == '\0')
+		return 0;
+	strlcpy(parent, st->work, sizeof(parent));
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	/* tree_remove never follows a link: safe on what we staged. */
+	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || tree_remove(pfd, slash + 1) == -1) {
+		sr_seterrno("stage: remove %s", st->work);
+		rv = -1;
+	}
+	if (pfd != -1)
+		close(pfd);
+	st->work[0] = '\0';
+	return rv;
+}
+
+int
+localprep_build(const char *rootpath, struct stage *st, const char *image,
+    uint64_t size, const struct localprep *lp, const struct plan *p,
+    struct copy_stats *cs)
+{
+	struct spec final = { 0 };
+	char specf[PATH_MAX], out[PATH_MAX], sizearg[32], *argv[16];
+	int specfd = -1, rv = -1, i = 0;
+	bool imgmade = false;
+
+	if (rootpath != NULL) {
+		if (stage_fill(rootpath, st->fd, lp, p, &st->copied, cs) == -1)
+			goto done;
+	} else if (plan_apply(p, st->fd, true, lp->log, lp->logctx) == -1 ||
+	    sr_checkpoint() == -1)
+		goto done;
+	if (spec_final(st->fd, &st->copied, p, &final) == -1)
+		goto done;
+	if ((size_t)snprintf(specf, sizeof(specf), "%s/spec", st->work) >=
+	    sizeof(specf) || (specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1) {
+		sr_seterrno("stage: %s", specf);
 		goto done;
 	}
-	if (stage_fill(rootpath, stagefd, lp, p, &copied, cs) == -1 ||
-	    spec_final(stagefd, &copied, p, &final) == -1)
+	if (spec_write(&final, specfd) == -1)
 		goto done;
-	if ((specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1 || spec_write(&final, specfd) == -1) {
-		if (specfd == -1)
-			sr_seterrno("stage: %s", specf);
-		goto done;
-	}
 	/* The image is made beside its final name, renamed when whole. */
 	{
 		int ifd = image_temp(image, out, sizeof(out));
@@ -879,7 +922,7 @@ localprep_build(const char *rootpath, const char *image, uint64_t size,
 		argv[i++] = "50%";
 	}
 	argv[i++] = out;
-	argv[i++] = stage;
+	argv[i++] = st->tree;
 	argv[i] = NULL;
 	lp->log(lp->logctx, SR_VERBOSE, "makefs: %ju entries described",
 	    (uintmax_t)final.n);
@@ -911,22 +954,6 @@ done:
 		(void)unlink(out);
 	if (specfd != -1)
 		close(specfd);
-	if (stagefd != -1)
-		close(stagefd);
-	if (made) {
-		int wfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		/* tree_remove never follows a link: safe on what we copied. */
-		if (wfd == -1 || tree_remove(wfd, strrchr(work, '/') + 1) == -1) {
-			if (rv == 0) {
-				sr_seterrno("stage: remove %s", work);
-				rv = -1;
-			}
-		}
-		if (wfd != -1)
-			close(wfd);
-	}
-	spec_free(&copied);
 	spec_free(&final);
 	return rv;
 }

@@ -5,6 +5,7 @@
 #ifndef LOCALPREP_H
 #define LOCALPREP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,12 +49,28 @@ int	localprep_apply(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
 /*
- * Build a new local image without mounting anything: stage the trees in
- * a private temporary directory, apply the plan, describe owners, modes
- * and devices in an mtree spec, and write an FFS image with makefs(8).
- * Needs no privileges.  size 0: sized to the content, with room.
+ * A private temporary directory (under TMPDIR) in which a local tree is
+ * staged by its user, and what each staged path must be in the image.
  */
-int	localprep_build(const char *, const char *, uint64_t,
+struct stage {
+	char	 work[PATH_MAX];
+	char	 tree[PATH_MAX];	/* work/tree */
+	int	 fd;			/* the tree */
+	struct spec copied;
+};
+
+int	stage_open(struct stage *);
+/* Remove the stage and all in it; safe to call twice. */
+int	stage_close(struct stage *);
+/*
+ * Build a new local image without mounting anything: fill the stage from
+ * the root at rootpath (or, with NULL, take it as already filled, its
+ * spec too), apply the plan, describe owners, modes and devices in an
+ * mtree spec, and write an FFS image with makefs(8) under a temporary
+ * name, renamed when whole.  Needs no privileges.  size 0: sized to
+ * the content, with room.
+ */
+int	localprep_build(const char *, struct stage *, const char *, uint64_t,
 	    const struct localprep *, const struct plan *, struct copy_stats *);
 
 #endif /* LOCALPREP_H */

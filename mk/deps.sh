@@ -12,8 +12,10 @@ if command -v pkg-config >/dev/null 2>&1; then
 	pkg-config --exists libarchive || need libarchive-dev
 	pkg-config --exists blkid || need libblkid-dev
 	pkg-config --exists atf-c || need libatf-dev
+	pkg-config --exists tsk || need libtsk-dev
 else
 	need libbsd-dev; need libarchive-dev; need libblkid-dev; need libatf-dev
+	need libtsk-dev
 fi
 command -v atf-sh >/dev/null 2>&1 || need atf-sh
 command -v kyua >/dev/null 2>&1 || need kyua

@@ -119,6 +119,64 @@ makefs_builds_local_image_cleanup()
 	undo_run
 }
 
+atf_test_case makefs_from_ffs_root_image cleanup
+makefs_from_ffs_root_image_head()
+{
+	atf_set descr "From an FFS root image, read with libtsk, not mounted"
+	atf_set require.progs setpriv
+}
+makefs_from_ffs_root_image_body()
+{
+	user_fixture nb4
+	# The root as an FFS image, made from the prepared tree with its
+	# owners and modes as they were before the fixture opened them.
+	rm -rf "$W/root"
+	make_root nb4 "$W/tree"
+	atf_check -o ignore setup-root "$W/tree"
+	atf_check -o ignore makefs -t ffs -M 16m "$W/root.img" "$W/tree"
+	chmod 0644 "$W/root.img"
+	atf_check -o match:'built from .*root.img with makefs' -e ignore \
+	    $as_user "$W/setup-local" -T "$W/templates" -h g4 "$W/root.img" \
+	    "$W/local.img"
+	img=$W/local.img
+	for p in var/log/messages var/run/sgid-tool etc/master.passwd \
+	    var/spool/lock etc/passwd; do
+		atf_check_equal "$p $(meta_dir "$W/tree/$p")" \
+		    "$p $(meta_img "$img" "$p")"
+	done
+	atf_check_equal '0 5 rwxr-s---' "$(meta_img "$img" var/run/sgid-tool)"
+	atf_check_equal "$(ino "$img" etc/passwd)" \
+	    "$(ino "$img" etc/passwd.hardlink)"
+	atf_check -o match:'mode: crw-rw-rw-' \
+	    istat "$img" "$(ino "$img" var/chroot/dev/null)"
+	atf_check -o match:'^/dev/xbd0a	/		ffs	ro' \
+	    icat "$img" "$(ino "$img" etc/fstab)"
+	atf_check -o match:'^wscons=NO$' icat "$img" "$(ino "$img" etc/rc.conf)"
+	atf_check -o match:'^algorithm aes-cbc;$' \
+	    icat "$img" "$(ino "$img" etc/cgd/xbd1a)"
+	atf_check cmp "$SR_DATA/nb4/rc" /dev/stdin <<EOF2
+$(icat "$img" "$(ino "$img" etc/rc)")
+EOF2
+	atf_check -s exit:1 -o empty sh -c "fls -r -p $img | grep ssh_host"
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	atf_check -o empty find "$W" -maxdepth 1 -name '.local.img.*'
+
+	# A hostile root image: var is a link out of it.
+	rm -rf "$W/tree/var"
+	ln -s /etc "$W/tree/var"
+	atf_check -o ignore makefs -t ffs -M 4m "$W/bad.img" "$W/tree"
+	chmod 0644 "$W/bad.img"
+	atf_check -s exit:1 \
+	    -e inline:"setup-local: $W/bad.img: var: not a directory in the root (refused)\n" \
+	    $as_user "$W/setup-local" -T "$W/templates" "$W/bad.img" "$W/l2.img"
+	atf_check test ! -e "$W/l2.img"
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+}
+makefs_from_ffs_root_image_cleanup()
+{
+	undo_run
+}
+
 atf_test_case makefs_existing_image_refused cleanup
 makefs_existing_image_refused_head()
 {
@@ -167,6 +225,7 @@ makefs_failure_leaves_nothing_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case makefs_builds_local_image
+	atf_add_test_case makefs_from_ffs_root_image
 	atf_add_test_case makefs_existing_image_refused
 	atf_add_test_case makefs_failure_leaves_nothing
 }

@@ -1,0 +1,378 @@
+/*
+ * FFS images read with libtsk (see ffsread.h).  Names in the image are
+ * untrusted: one with a '/' or that is "." or ".." is refused, and all
+ * writes go through directory fds with O_NOFOLLOW and O_EXCL into a
+ * stage nobody else writes.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tsk/libtsk.h>
+
+#include "ffsread.h"
+#include "tree.h"
+
+#define MAXDEPTH	128
+
+struct seen {
+	TSK_INUM_T inum;
+	char	*path;
+};
+
+struct walk {
+	TSK_FS_INFO *fs;
+	int	 stagefd;
+	const char *const *exclude;
+	struct spec *spec;
+	sr_logfn *log;
+	void	*ctx;
+	struct copy_stats *cs;
+	struct seen *seen;	/* inodes with more than one name */
+	size_t	 nseen, capseen;
+};
+
+static bool
+excluded(const struct walk *w, const char *rel)
+{
+	const char *const *p;
+
+	for (p = w->exclude; p != NULL && *p != NULL; p++)
+		if (fnmatch(*p, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+seen_path(const struct walk *w, TSK_INUM_T inum)
+{
+	size_t i;
+
+	for (i = 0; i < w->nseen; i++)
+		if (w->seen[i].inum == inum)
+			return w->seen[i].path;
+	return NULL;
+}
+
+static int
+seen_add(struct walk *w, TSK_INUM_T inum, const char *rel)
+{
+	if (w->nseen == w->capseen) {
+		size_t cap = w->capseen ? w->capseen * 2 : 64;
+		struct seen *nv = reallocarray(w->seen, cap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		w->seen = nv;
+		w->capseen = cap;
+	}
+	if ((w->seen[w->nseen].path = strdup(rel)) == NULL)
+		return -1;
+	w->seen[w->nseen++].inum = inum;
+	return 0;
+}
+
+/*
+ * A device's numbers: FFS keeps them in the first block pointer, which
+ * libtsk hands over as the content.  NetBSD's encoding: minor in bits
+ * 0-7 and 20-31, major in bits 8-19.
+ */
+static bool
+device_numbers(const TSK_FS_META *m, unsigned long *maj, unsigned long *min)
+{
+	uint64_t v;
+
+	if (m->content_ptr == NULL || m->content_len < sizeof(TSK_DADDR_T))
+		return false;
+	v = (uint64_t)((const TSK_DADDR_T *)m->content_ptr)[0] & 0xffffffffu;
+	*maj = (unsigned long)((v & 0x000fff00) >> 8);
+	*min = (unsigned long)(((v & 0xfff00000) >> 12) | (v & 0x000000ff));
+	return true;
+}
+
+static int
+write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
+{
+	static char buf[1 << 16];
+	TSK_OFF_T off = 0, size = f->meta->size;
+
+	while (off < size) {
+		size_t want = size - off < (TSK_OFF_T)sizeof(buf) ?
+		    (size_t)(size - off) : sizeof(buf);
+		ssize_t n = tsk_fs_file_read(f, off, buf, want,
+		    TSK_FS_FILE_READ_FLAG_NONE);
+		size_t i;
+
+		if (n <= 0) {
+			sr_seterr("%s: read from the image: %s", rel,
+			    tsk_error_get() ? tsk_error_get() : "short read");
+			return -1;
+		}
+		for (i = 0; i < (size_t)n && buf[i] == 0; i++)
+			;
+		/* Runs of zeros stay holes: sparse files stay sparse. */
+		if (i < (size_t)n && pwrite(fd, buf, (size_t)n, off) != n) {
+			sr_seterrno("%s: stage", rel);
+			return -1;
+		}
+		off += n;
+		w->cs->bytes += (uintmax_t)n;
+		if (sr_checkpoint() == -1)
+			return -1;
+	}
+	if (ftruncate(fd, size) == -1) {
+		sr_seterrno("%s: stage", rel);
+		return -1;
+	}
+	return 0;
+}
+
+static int walk_dir(struct walk *, TSK_INUM_T, const char *, int, int);
+
+/* One entry of a directory: stage it and describe it. */
+static int
+entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
+    int dirfd, int depth)
+{
+	const TSK_FS_META *m = f->meta;
+	struct spec_ent e;
+	mode_t type;
+	int fd;
+
+	memset(&e, 0, sizeof(e));
+	e.path = (char *)rel;
+	e.uid = (uid_t)m->uid;
+	e.gid = (gid_t)m->gid;
+	e.mtime.tv_sec = m->mtime;
+	e.mtime.tv_nsec = (long)m->mtime_nano;
+	switch (m->type) {
+	case TSK_FS_META_TYPE_DIR:
+		type = S_IFDIR;
+		break;
+	case TSK_FS_META_TYPE_REG:
+		type = S_IFREG;
+		break;
+	case TSK_FS_META_TYPE_LNK:
+		type = S_IFLNK;
+		break;
+	case TSK_FS_META_TYPE_FIFO:
+		type = S_IFIFO;
+		break;
+	case TSK_FS_META_TYPE_CHR:
+		type = S_IFCHR;
+		break;
+	case TSK_FS_META_TYPE_BLK:
+		type = S_IFBLK;
+		break;
+	default:
+		w->log(w->ctx, SR_WARN, "%s: a kind of file the image copy "
+		    "cannot hold; left out", rel);
+		return 0;
+	}
+	e.mode = type | ((mode_t)m->mode & 07777);
+	w->cs->entries++;
+
+	if (type == S_IFCHR || type == S_IFBLK) {
+		if (!device_numbers(m, &e.rmajor, &e.rminor)) {
+			w->log(w->ctx, SR_WARN, "%s: device numbers unreadable;"
+			    " left out", rel);
+			return 0;
+		}
+		return spec_add(w->spec, &e);
+	}
+	if (type == S_IFLNK) {
+		if (m->link == NULL) {
+			w->log(w->ctx, SR_WARN, "%s: link target unreadable; "
+			    "left out", rel);
+			return 0;
+		}
+		e.link = m->link;
+		if (symlinkat(m->link, dirfd, name) == -1) {
+			sr_seterrno("%s: stage", rel);
+			return -1;
+		}
+		return spec_add(w->spec, &e);
+	}
+	if (type == S_IFIFO) {
+		if (mkfifoat(dirfd, name, 0600) == -1) {
+			sr_seterrno("%s: stage", rel);
+			return -1;
+		}
+		return spec_add(w->spec, &e);
+	}
+	if (type == S_IFDIR) {
+		int sub;
+
+		if (mkdirat(dirfd, name, 0700) == -1 ||
+		    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			sr_seterrno("%s: stage", rel);
+			return -1;
+		}
+		if (spec_add(w->spec, &e) == -1 ||
+		    walk_dir(w, m->addr, rel, sub, depth + 1) == -1) {
+			close(sub);
+			return -1;
+		}
+		close(sub);
+		return 0;
+	}
+	/* A regular file: one copy of its content, hard links to it. */
+	if (m->nlink > 1) {
+		const char *first = seen_path(w, m->addr);
+
+		if (first != NULL) {
+			if (linkat(w->stagefd, first, dirfd, name, 0) == -1) {
+				sr_seterrno("%s: stage: link to %s", rel,
+				    first);
+				return -1;
+			}
+			return spec_add(w->spec, &e);
+		}
+		if (seen_add(w, m->addr, rel) == -1) {
+			sr_seterrno("%s: out of memory", rel);
+			return -1;
+		}
+	}
+	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		sr_seterrno("%s: stage", rel);
+		return -1;
+	}
+	if (write_content(f, fd, rel, w) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return spec_add(w->spec, &e);
+}
+
+static int
+walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
+    int depth)
+{
+	TSK_FS_DIR *d;
+	size_t i, n;
+	int rv = -1;
+
+	if (depth > MAXDEPTH) {
+		sr_seterr("%s: nested too deeply", rel);
+		return -1;
+	}
+	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
+		sr_seterr("%s: read directory: %s", rel, tsk_error_get());
+		return -1;
+	}
+	n = tsk_fs_dir_getsize(d);
+	for (i = 0; i < n; i++) {
+		TSK_FS_FILE *f = tsk_fs_dir_get(d, i);
+		char path[PATH_MAX];
+		const char *name;
+		int r;
+
+		if (f == NULL)
+			continue;
+		name = f->name ? f->name->name : NULL;
+		if (name == NULL || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0 ||
+		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC)) {
+			tsk_fs_file_close(f);
+			continue;
+		}
+		if (*name == '\0' || strchr(name, '/') != NULL ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", rel, name) >=
+		    sizeof(path)) {
+			sr_seterr("%s: a name in this directory is not a file "
+			    "name (refused)", rel);
+			tsk_fs_file_close(f);
+			goto done;
+		}
+		if (excluded(w, path)) {
+			w->log(w->ctx, SR_VERBOSE, "%s: not copied (each guest "
+			    "makes its own)", path);
+			w->cs->excluded++;
+			tsk_fs_file_close(f);
+			continue;
+		}
+		if (f->meta == NULL) {
+			w->log(w->ctx, SR_WARN, "%s: no inode readable; left "
+			    "out", path);
+			tsk_fs_file_close(f);
+			continue;
+		}
+		r = entry(w, f, path, name, dirfd, depth);
+		tsk_fs_file_close(f);
+		if (r == -1 || sr_checkpoint() == -1)
+			goto done;
+	}
+	rv = 0;
+done:
+	tsk_fs_dir_close(d);
+	return rv;
+}
+
+int
+ffs_extract(const char *image, const char *const *tops,
+    const char *const *exclude, int dstfd, struct spec *spec, sr_logfn *log,
+    void *ctx, struct copy_stats *cs)
+{
+	struct walk w;
+	TSK_IMG_INFO *img;
+	const char *const *t;
+	size_t i;
+	int rv = -1;
+
+	memset(&w, 0, sizeof(w));
+	memset(cs, 0, sizeof(*cs));
+	tsk_error_reset();
+	if ((img = tsk_img_open_sing(image, TSK_IMG_TYPE_DETECT, 0)) == NULL) {
+		sr_seterr("read image: %s", tsk_error_get());
+		return -1;
+	}
+	if ((w.fs = tsk_fs_open_img(img, 0, TSK_FS_TYPE_FFS_DETECT)) == NULL) {
+		sr_seterr("read image: holds no FFS file system");
+		tsk_img_close(img);
+		return -1;
+	}
+	w.stagefd = dstfd;
+	w.exclude = exclude;
+	w.spec = spec;
+	w.log = log;
+	w.ctx = ctx;
+	w.cs = cs;
+	for (t = tops; *t != NULL; t++) {
+		char path[PATH_MAX];
+		TSK_FS_FILE *f;
+		int r;
+
+		snprintf(path, sizeof(path), "/%s", *t);
+		if ((f = tsk_fs_file_open(w.fs, NULL, path)) == NULL ||
+		    f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_DIR) {
+			sr_seterr("%s: not a directory in the root (refused)",
+			    *t);
+			if (f != NULL)
+				tsk_fs_file_close(f);
+			goto done;
+		}
+		r = entry(&w, f, *t, *t, dstfd, 0);
+		tsk_fs_file_close(f);
+		if (r == -1)
+			goto done;
+	}
+	rv = 0;
+done:
+	for (i = 0; i < w.nseen; i++)
+		free(w.seen[i].path);
+	free(w.seen);
+	tsk_fs_close(w.fs);
+	tsk_img_close(img);
+	return rv;
+}

@@ -1,0 +1,171 @@
+/*
+ * ffs_extract(): FFS images written by makefs(8), read back through
+ * libtsk and compared with the tree and spec they were made from.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "h_util.h"
+#include "ffsread.h"
+
+static void
+quiet(void *ctx, enum sr_level l, const char *fmt, ...)
+{
+	int *warnings = ctx;
+
+	if (l == SR_WARN)
+		(*warnings)++;
+	(void)fmt;
+}
+
+static void
+put(const char *path, const char *text)
+{
+	int fd;
+
+	ATF_REQUIRE((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644)) >= 0);
+	ATF_REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* An image from a tree and a spec that says what the tree cannot. */
+static void
+make_image(void)
+{
+	if (system("command -v makefs >/dev/null") != 0)
+		atf_tc_skip("makefs is not installed");
+	ATF_REQUIRE(mkdir("src", 0755) == 0);
+	ATF_REQUIRE(mkdir("src/etc", 0755) == 0);
+	ATF_REQUIRE(mkdir("src/var", 0755) == 0);
+	put("src/etc/passwd", "root:*:0:0::/root:/bin/sh\n");
+	ATF_REQUIRE(link("src/etc/passwd", "src/etc/pw2") == 0);
+	put("src/etc/secret", "do not copy\n");
+	ATF_REQUIRE(symlink("/usr/share/zoneinfo/UTC", "src/etc/localtime") ==
+	    0);
+	put("src/var/suid", "x");
+	put("spec", "#mtree\n"
+	    ". type=dir uid=0 gid=0 mode=0755\n"
+	    "./etc type=dir uid=0 gid=0 mode=0755 time=1700000000.5\n"
+	    "./etc/passwd type=file uid=0 gid=0 mode=0644 time=1700000001.0\n"
+	    "./etc/pw2 type=file uid=0 gid=0 mode=0644 time=1700000001.0\n"
+	    "./etc/secret type=file uid=0 gid=0 mode=0600 time=1700000001.0\n"
+	    "./etc/localtime type=link uid=0 gid=0 mode=0755 "
+	    "link=/usr/share/zoneinfo/UTC time=1700000002.0\n"
+	    "./var type=dir uid=0 gid=5 mode=0775 time=1700000003.0\n"
+	    "./var/suid type=file uid=12345 gid=66 mode=04555 "
+	    "time=1700000004.0\n"
+	    "./var/null type=char uid=0 gid=0 mode=0666 device=netbsd,12,345 "
+	    "time=1700000005.0\n"
+	    "./var/wd0a type=block uid=0 gid=5 mode=0640 device=netbsd,0,0 "
+	    "time=1700000005.0\n"
+	    "./var/fifo type=fifo uid=7 gid=7 mode=0600 time=1700000006.0\n");
+	ATF_REQUIRE(system("makefs -t ffs -M 1m -F spec ffs.img src >/dev/null") ==
+	    0);
+}
+
+ATF_TC_WITHOUT_HEAD(ffs_read_back_matches_source);
+ATF_TC_BODY(ffs_read_back_matches_source, tc)
+{
+	const char *const tops[] = { "etc", "var", NULL };
+	const char *const excl[] = { "etc/secret", NULL };
+	struct spec spec = { 0 };
+	struct copy_stats cs;
+	const struct spec_ent *e;
+	struct stat a, b;
+	char buf[256];
+	int stage, warnings = 0, fd;
+	ssize_t n;
+
+	make_image();
+	ATF_REQUIRE(mkdir("stage", 0700) == 0);
+	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
+	ATF_REQUIRE_MSG(ffs_extract("ffs.img", tops, excl, stage, &spec, quiet,
+	    &warnings, &cs) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(warnings, 0);
+	ATF_CHECK_EQ(cs.excluded, 1);
+	ATF_CHECK(lstat("stage/etc/secret", &a) == -1);
+
+	/* Content, hard links, links and fifos, on disk. */
+	ATF_REQUIRE((fd = open("stage/etc/passwd", O_RDONLY)) >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ATF_REQUIRE(n > 0);
+	buf[n] = '\0';
+	ATF_CHECK_STREQ(buf, "root:*:0:0::/root:/bin/sh\n");
+	ATF_REQUIRE(stat("stage/etc/passwd", &a) == 0);
+	ATF_REQUIRE(stat("stage/etc/pw2", &b) == 0);
+	ATF_CHECK_EQ(a.st_ino, b.st_ino);
+	n = readlink("stage/etc/localtime", buf, sizeof(buf) - 1);
+	ATF_REQUIRE(n > 0);
+	buf[n] = '\0';
+	ATF_CHECK_STREQ(buf, "/usr/share/zoneinfo/UTC");
+	ATF_REQUIRE(lstat("stage/var/fifo", &a) == 0);
+	ATF_CHECK(S_ISFIFO(a.st_mode));
+
+	/* Owners, modes, times and devices, in the spec. */
+	ATF_REQUIRE((e = spec_get(&spec, "var/suid")) != NULL);
+	ATF_CHECK_EQ(e->uid, 12345);
+	ATF_CHECK_EQ(e->gid, 66);
+	ATF_CHECK_EQ(e->mode, S_IFREG | 04555);
+	ATF_CHECK_EQ(e->mtime.tv_sec, 1700000004);
+	ATF_REQUIRE((e = spec_get(&spec, "var")) != NULL);
+	ATF_CHECK_EQ(e->gid, 5);
+	ATF_CHECK_EQ(e->mode, S_IFDIR | 0775);
+	ATF_REQUIRE((e = spec_get(&spec, "var/null")) != NULL);
+	ATF_CHECK_EQ(e->mode, S_IFCHR | 0666);
+	ATF_CHECK_EQ(e->rmajor, 12);
+	ATF_CHECK_EQ(e->rminor, 345);
+	ATF_REQUIRE((e = spec_get(&spec, "var/wd0a")) != NULL);
+	ATF_CHECK_EQ(e->mode, S_IFBLK | 0640);
+	ATF_CHECK_EQ(e->rmajor, 0);
+	ATF_CHECK_EQ(e->rminor, 0);
+	ATF_REQUIRE((e = spec_get(&spec, "var/fifo")) != NULL);
+	ATF_CHECK_EQ(e->uid, 7);
+	ATF_REQUIRE((e = spec_get(&spec, "etc/localtime")) != NULL);
+	ATF_CHECK_STREQ(e->link, "/usr/share/zoneinfo/UTC");
+	/* No device node is made in the stage: the spec carries them. */
+	ATF_CHECK(lstat("stage/var/null", &a) == -1);
+	spec_free(&spec);
+}
+
+ATF_TC_WITHOUT_HEAD(ffs_not_ffs_refused);
+ATF_TC_BODY(ffs_not_ffs_refused, tc)
+{
+	const char *const tops[] = { "etc", NULL };
+	struct spec spec = { 0 };
+	struct copy_stats cs;
+	int stage, warnings = 0;
+
+	put("zero.img", "not a file system at all, just some text\n");
+	ATF_REQUIRE(mkdir("stage", 0700) == 0);
+	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
+	ATF_CHECK_EQ(ffs_extract("zero.img", tops, NULL, stage, &spec, quiet,
+	    &warnings, &cs), -1);
+	ATF_CHECK(strstr(sr_errmsg(), "read image") != NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(ffs_top_not_directory_refused);
+ATF_TC_BODY(ffs_top_not_directory_refused, tc)
+{
+	const char *const tops[] = { "etc", "tmp", NULL };
+	struct spec spec = { 0 };
+	struct copy_stats cs;
+	int stage, warnings = 0;
+
+	make_image();
+	ATF_REQUIRE(mkdir("stage", 0700) == 0);
+	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
+	ATF_CHECK_EQ(ffs_extract("ffs.img", tops, NULL, stage, &spec, quiet,
+	    &warnings, &cs), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "tmp: not a directory in the root (refused)");
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, ffs_read_back_matches_source);
+	ATF_TP_ADD_TC(tp, ffs_not_ffs_refused);
+	ATF_TP_ADD_TC(tp, ffs_top_not_directory_refused);
+	return atf_no_error();
+}
