@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "build.h"
 #include "copytree.h"
 #include "plan.h"
 
@@ -48,20 +49,6 @@ int	localprep_plan(int, const struct localprep *, struct plan *);
 int	localprep_apply(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
-/*
- * A private temporary directory (under TMPDIR) in which a local tree is
- * staged by its user, and what each staged path must be in the image.
- */
-struct stage {
-	char	 work[PATH_MAX];
-	char	 tree[PATH_MAX];	/* work/tree */
-	int	 fd;			/* the tree */
-	struct spec copied;
-};
-
-int	stage_open(struct stage *);
-/* Remove the stage and all in it; safe to call twice. */
-int	stage_close(struct stage *);
 /*
  * Build a new local image without mounting anything: fill the stage from
  * the root at rootpath (or, with NULL, take it as already filled, its
