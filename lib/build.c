@@ -49,13 +49,23 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 	e.mode = st->st_mode;
 	e.mtime = st->st_mtim;
 	e.link = (char *)link;
-	if (c != NULL && c->kind != CH_REMOVE) {
+	/* A link the plan made is what its target is. */
+	if (c != NULL && c->kind == CH_LINK) {
+		const struct change *tc = planned(p, c->target);
+
+		if (tc != NULL)
+			c = tc;
+		else if ((ce = spec_get(copied, c->target)) != NULL)
+			c = NULL;
+	}
+	if (c != NULL && c->kind != CH_REMOVE && c->kind != CH_LINK) {
 		e.mode = (st->st_mode & S_IFMT) | (c->wo.mode & 07777);
 		e.uid = c->wo.uid;
 		e.gid = c->wo.gid;
 	} else if (ce != NULL && (ce->mode & S_IFMT) == (st->st_mode &
 	    S_IFMT)) {
 		e = *ce;
+		e.path = (char *)rel;
 	} else if (len > 5 && strcmp(rel + len - 5, ".orig") == 0) {
 		char base[PATH_MAX];
 
@@ -124,6 +134,23 @@ done:
 	return rv;
 }
 
+/* Whether the plan removes path, or a directory above it. */
+static bool
+removed(const struct plan *p, const char *path)
+{
+	size_t i, n;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].kind != CH_REMOVE)
+			continue;
+		n = strlen(p->v[i].path);
+		if (strncmp(p->v[i].path, path, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 /* The final spec: the stage as it is, and the devices it cannot hold. */
 static int
 spec_final(int stagefd, struct spec *copied, const struct plan *p,
@@ -139,11 +166,20 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
 	if (spec_add(out, &root) == -1 ||
 	    spec_walk(stagefd, "", copied, out, p, 0) == -1)
 		return -1;
+	/* Device nodes live in the spec alone: unless the plan removed them. */
 	for (i = 0; i < copied->n; i++) {
 		const struct spec_ent *e = &copied->v[i];
+		char parent[PATH_MAX], *slash;
 
-		if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
-		    spec_add(out, e) == -1)
+		if ((!S_ISCHR(e->mode) && !S_ISBLK(e->mode)) || removed(p, e->path))
+			continue;
+		strlcpy(parent, e->path, sizeof(parent));
+		slash = strrchr(parent, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (slash != NULL && spec_get(out, parent) == NULL)
+			continue;
+		if (spec_add(out, e) == -1)
 			return -1;
 	}
 	return 0;

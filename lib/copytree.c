@@ -106,6 +106,35 @@ copy_data(struct archive *in, struct archive *out, const char *rel,
 	}
 }
 
+/* Write one entry, its data read from in; warnings named per file. */
+static int
+write_entry(const struct copy_opts *o, struct archive *in,
+    struct archive *out, struct archive_entry *e, struct copy_stats *st)
+{
+	int r = archive_write_header(out, e);
+
+	if (r < ARCHIVE_WARN) {
+		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
+		    archive_error_string(out));
+		return -1;
+	}
+	if (r == ARCHIVE_WARN) {
+		/* An attribute this host cannot set: say which. */
+		o->log(o->logctx, SR_WARN, "%s: %s", archive_entry_pathname(e),
+		    archive_error_string(out));
+		st->warnings++;
+	}
+	if (archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0 &&
+	    copy_data(in, out, archive_entry_pathname(e), st) == -1)
+		return -1;
+	if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
+		    archive_error_string(out));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 copy_one(const struct copy_opts *o, const char *top, struct archive *out,
     struct archive_entry_linkresolver *lr, struct copy_stats *st)
@@ -189,28 +218,8 @@ copy_one(const struct copy_opts *o, const char *top, struct archive *out,
 			continue;
 		}
 		archive_entry_linkify(lr, &e, &spare);
-		r = archive_write_header(out, e);
-		if (r < ARCHIVE_WARN) {
-			sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-			    archive_error_string(out));
+		if (write_entry(o, in, out, e, st) == -1)
 			goto done;
-		}
-		if (r == ARCHIVE_WARN) {
-			/* An attribute this host cannot set: say which. */
-			o->log(o->logctx, SR_WARN, "%s: %s",
-			    archive_entry_pathname(e),
-			    archive_error_string(out));
-			st->warnings++;
-		}
-		if (archive_entry_hardlink(e) == NULL &&
-		    archive_entry_size(e) > 0 &&
-		    copy_data(in, out, archive_entry_pathname(e), st) == -1)
-			goto done;
-		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-			    archive_error_string(out));
-			goto done;
-		}
 		archive_entry_free(e);
 		e = NULL;
 		if (sr_checkpoint() == -1)
@@ -278,6 +287,136 @@ done:
 		archive_write_free(out);
 	if (fchdir(cwd) == -1 && rv == 0) {
 		sr_seterrno("copy: return to the working directory");
+		rv = -1;
+	}
+	close(cwd);
+	return rv;
+}
+
+/*
+ * A member name of a set, as a path inside the root: "./bin/sh" is
+ * "bin/sh"; absolute names and ".." are refused.  NULL for the root.
+ */
+static const char *
+set_name(const char *name, bool *bad)
+{
+	const char *p;
+
+	*bad = false;
+	if (name == NULL || *name == '/') {
+		*bad = true;
+		return NULL;
+	}
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	if (*name == '\0' || strcmp(name, ".") == 0)
+		return NULL;
+	for (p = name; *p != '\0';) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			*bad = true;
+			return NULL;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return name;
+}
+
+int
+sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
+{
+	struct archive *in = NULL, *out = NULL;
+	struct archive_entry *e;
+	int cwd, r, rv = -1;
+
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		sr_seterrno("%s: open the current directory", set);
+		return -1;
+	}
+	if (fchdir(o->dstfd) == -1) {
+		sr_seterrno("%s: enter the stage", set);
+		close(cwd);
+		return -1;
+	}
+	if ((in = archive_read_new()) == NULL ||
+	    (out = archive_write_disk_new()) == NULL) {
+		sr_seterr("%s: out of memory", set);
+		goto done;
+	}
+	/* Sets are tar archives, maybe gzip'd, xz'd or bzip2'd: no more. */
+	archive_read_support_format_tar(in);
+	archive_read_support_filter_gzip(in);
+	archive_read_support_filter_xz(in);
+	archive_read_support_filter_bzip2(in);
+	archive_write_disk_set_options(out, EXTRACT_FLAGS &
+	    ~(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
+	    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR));
+	if (archive_read_open_filename(in, set, 1 << 16) != ARCHIVE_OK) {
+		sr_seterr("%s: %s", set, archive_error_string(in));
+		goto done;
+	}
+	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
+		const char *name, *link;
+		bool bad;
+		char *copy;
+
+		if (r < ARCHIVE_WARN) {
+			sr_seterr("%s: %s", set, archive_error_string(in));
+			goto done;
+		}
+		name = set_name(archive_entry_pathname(e), &bad);
+		if (bad) {
+			sr_seterr("%s: %s: a name outside the root (refused)",
+			    set, archive_entry_pathname(e));
+			goto done;
+		}
+		if (name == NULL)
+			continue;
+		if ((copy = strdup(name)) == NULL) {
+			sr_seterr("%s: out of memory", set);
+			goto done;
+		}
+		archive_entry_set_pathname(e, copy);
+		free(copy);
+		if (archive_entry_hardlink(e) != NULL) {
+			link = set_name(archive_entry_hardlink(e), &bad);
+			if (bad || link == NULL) {
+				sr_seterr("%s: %s: a link outside the root "
+				    "(refused)", set, archive_entry_pathname(e));
+				goto done;
+			}
+			copy = strdup(link);
+			if (copy == NULL) {
+				sr_seterr("%s: out of memory", set);
+				goto done;
+			}
+			archive_entry_set_hardlink(e, copy);
+			free(copy);
+		}
+		st->entries++;
+		if ((r = record(o, e)) == -1)
+			goto done;
+		if (r == 1)
+			continue;
+		if (write_entry(o, in, out, e, st) == -1 ||
+		    sr_checkpoint() == -1)
+			goto done;
+	}
+	if (archive_write_close(out) != ARCHIVE_OK) {
+		sr_seterr("%s: %s", set, archive_error_string(out));
+		goto done;
+	}
+	rv = 0;
+done:
+	if (in != NULL)
+		archive_read_free(in);
+	if (out != NULL)
+		archive_write_free(out);
+	if (fchdir(cwd) == -1 && rv == 0) {
+		sr_seterrno("%s: return to the working directory", set);
 		rv = -1;
 	}
 	close(cwd);

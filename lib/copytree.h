@@ -37,4 +37,12 @@ struct copy_stats {
 /* Copy each top from srcpath to the same place under dstfd. */
 int	copy_trees(const struct copy_opts *, struct copy_stats *);
 
+/*
+ * Read a NetBSD set (a tar archive, maybe compressed) into o->dstfd as
+ * its user, every entry recorded in o->spec (required): a later set
+ * overlays an earlier one.  Names outside the root are refused.
+ */
+int	sets_extract(const struct copy_opts *, const char *,
+	    struct copy_stats *);
+
 #endif /* COPYTREE_H */

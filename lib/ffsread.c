@@ -283,13 +283,15 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 		name = f->name ? f->name->name : NULL;
 		if (name == NULL || strcmp(name, ".") == 0 ||
 		    strcmp(name, "..") == 0 ||
-		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC)) {
+		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
+		    (f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR ||
+		    f->name->type == TSK_FS_NAME_TYPE_VIRT)) {
 			tsk_fs_file_close(f);
 			continue;
 		}
 		if (*name == '\0' || strchr(name, '/') != NULL ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", rel, name) >=
-		    sizeof(path)) {
+		    (size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", name) >= sizeof(path)) {
 			sr_seterr("%s: a name in this directory is not a file "
 			    "name (refused)", rel);
 			tsk_fs_file_close(f);
@@ -348,6 +350,20 @@ ffs_extract(const char *image, const char *const *tops,
 	w.log = log;
 	w.ctx = ctx;
 	w.cs = cs;
+	if (tops == NULL) {
+		/* The whole file system, as the root's own directory. */
+		TSK_FS_FILE *f = tsk_fs_file_open(w.fs, NULL, "/");
+
+		if (f == NULL || f->meta == NULL) {
+			sr_seterr("/: read directory: %s", tsk_error_get());
+			if (f != NULL)
+				tsk_fs_file_close(f);
+			goto done;
+		}
+		rv = walk_dir(&w, f->meta->addr, "", dstfd, 0);
+		tsk_fs_file_close(f);
+		goto done;
+	}
 	for (t = tops; *t != NULL; t++) {
 		char path[PATH_MAX];
 		TSK_FS_FILE *f;

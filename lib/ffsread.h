@@ -9,7 +9,7 @@
 #include "spec.h"
 
 /*
- * Copy the trees tops of the FFS image at path into the directory dstfd
+ * Copy the trees tops (NULL: all of it) of the FFS image at path into dstfd
  * (a private stage), as its user: directories, files (sparse kept),
  * symbolic links, fifos, and hard links by inode.  Every entry's owner,
  * group, mode, time and device numbers go into spec.  Entries matching

@@ -16,17 +16,40 @@
 static int
 cmp_ent(const void *a, const void *b)
 {
+	const struct spec_ent *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+cmp_path(const void *a, const void *b)
+{
 	return strcmp(((const struct spec_ent *)a)->path,
 	    ((const struct spec_ent *)b)->path);
 }
 
+/* Sort by path; of a path added twice (sources overlaid), keep the last. */
 static void
 sort(struct spec *s)
 {
-	if (!s->sorted) {
-		qsort(s->v, s->n, sizeof(s->v[0]), cmp_ent);
-		s->sorted = true;
+	size_t i, j;
+
+	if (s->sorted)
+		return;
+	qsort(s->v, s->n, sizeof(s->v[0]), cmp_ent);
+	for (i = j = 0; i < s->n; i++) {
+		if (i + 1 < s->n && strcmp(s->v[i].path, s->v[i + 1].path) == 0) {
+			free(s->v[i].path);
+			free(s->v[i].link);
+			continue;
+		}
+		s->v[j++] = s->v[i];
 	}
+	s->n = j;
+	s->sorted = true;
 }
 
 const struct spec_ent *
@@ -35,7 +58,7 @@ spec_get(struct spec *s, const char *path)
 	struct spec_ent key = { .path = (char *)path };
 
 	sort(s);
-	return s->n ? bsearch(&key, s->v, s->n, sizeof(s->v[0]), cmp_ent) :
+	return s->n ? bsearch(&key, s->v, s->n, sizeof(s->v[0]), cmp_path) :
 	    NULL;
 }
 
@@ -69,6 +92,7 @@ spec_add(struct spec *s, const struct spec_ent *e)
 {
 	struct spec_ent n = *e;
 
+	n.seq = s->nextseq++;
 	n.path = strdup(e->path);
 	n.link = e->link ? strdup(e->link) : NULL;
 	if (n.path == NULL || (e->link && n.link == NULL))
@@ -188,4 +212,25 @@ spec_free(struct spec *s)
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+size_t
+spec_drop_devices(struct spec *s, const char *dir)
+{
+	size_t i, j, n = strlen(dir), dropped = 0;
+
+	for (i = j = 0; i < s->n; i++) {
+		struct spec_ent *e = &s->v[i];
+
+		if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
+		    strncmp(e->path, dir, n) == 0 && e->path[n] == '/') {
+			free(e->path);
+			free(e->link);
+			dropped++;
+			continue;
+		}
+		s->v[j++] = *e;
+	}
+	s->n = j;
+	return dropped;
 }

@@ -22,6 +22,7 @@ struct spec_ent {
 	struct timespec mtime;
 	char	*link;		/* symbolic links */
 	unsigned long rmajor, rminor;	/* devices */
+	size_t	 seq;		/* order added: a later entry wins */
 };
 
 struct spec {
@@ -29,14 +30,17 @@ struct spec {
 	size_t	 n;
 	size_t	 cap;
 	bool	 sorted;
+	size_t	 nextseq;
 };
 
-/* Record what a new path should be (no lookup: paths must be new). */
+/* Record what a path should be; a path added again takes the later. */
 int	spec_add(struct spec *, const struct spec_ent *);
 /* Record (or replace) what a path should be. */
 int	spec_set(struct spec *, const struct spec_ent *);
 /* What is recorded for a path, or NULL. */
 const struct spec_ent *spec_get(struct spec *, const char *);
+/* Drop the device nodes below dir; returns how many. */
+size_t	spec_drop_devices(struct spec *, const char *);
 /* Write the specification, every entry in full, sorted by path. */
 int	spec_write(struct spec *, int);
 void	spec_free(struct spec *);
