@@ -379,6 +379,9 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 			sr_seterr("%s: out of memory", set);
 			goto done;
 		}
+		/* tar writes directories as "dir/": the path is "dir". */
+		while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+			copy[strlen(copy) - 1] = '\0';
 		archive_entry_set_pathname(e, copy);
 		free(copy);
 		if (archive_entry_hardlink(e) != NULL) {

@@ -1,0 +1,177 @@
+# setup-root -o as an ordinary user: a prepared FFS root image built from
+# NetBSD sets, an FFS image or a directory, without mounting anything,
+# and checked with sleuthkit.  As root, the cases drop to nobody.
+
+as_user=
+if [ "$(id -u)" = 0 ]; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+
+# ino IMG PATH / meta_img IMG PATH: as in t_setup_local_makefs.
+ino()
+{
+	fls -r -p "$1" | awk -F'\t' -v p="$2" '$2 == p { split($1, a, " ");
+	    n = a[2]; sub(/^\*/, "", n); sub(/:$/, "", n); print n }'
+}
+
+meta_img()
+{
+	istat "$1" "$(ino "$1" "$2")" | awk '/^uid \/ gid:/ { u = $4; g = $6 }
+	    /^mode:/ { m = substr($2, 2) } END { print u, g, m }'
+}
+
+# $W: a directory the user owns, with the sample tree (owners kept, as
+# root) packed as sets, a kernel, and the tool.
+sets_fixture()
+{
+	for p in makefs fls istat icat tar; do
+		command -v $p >/dev/null || atf_skip "$p is not installed"
+	done
+	W=$(mktemp -d /tmp/sharedroot-user.XXXXXX)
+	undo_add "rm -rf $W"
+	chmod 0755 "$W"
+	make_root nb10 "$W/tree"
+	head -c 3000000 /dev/urandom > "$W/tree/usr/bin/big"
+	(cd "$W/tree" && tar --numeric-owner -czf ../base.tgz ./usr ./netbsd \
+	    ./dev && tar --numeric-owner -cJf ../etc.txz ./etc ./var ./tmp) ||
+	    atf_fail "cannot pack the sets"
+	printf 'XEN3_DOMU\n' > "$W/netbsd-XEN3_DOMU"
+	chmod 0644 "$W/base.tgz" "$W/etc.txz" "$W/netbsd-XEN3_DOMU"
+	cp "$SR_SBIN/setup-root" "$SR_SBIN/setup-local" "$W/"
+	chmod 0755 "$W/setup-root" "$W/setup-local"
+	[ "$(id -u)" = 0 ] && chown 65534 "$W"
+	export TMPDIR=$W
+}
+
+atf_test_case root_image_from_sets cleanup
+root_image_from_sets_head()
+{
+	atf_set descr "Sets in, a prepared FFS root image out, as a user"
+}
+root_image_from_sets_body()
+{
+	sets_fixture
+	[ "$(id -u)" = 0 ] && ! command -v setpriv >/dev/null &&
+	    atf_skip "no setpriv"
+	atf_check -o match:'built from 2 sources' $as_user "$W/setup-root" \
+	    -k "$W/netbsd-XEN3_DOMU" -o "$W/root.img" "$W/base.tgz" \
+	    "$W/etc.txz"
+	img=$W/root.img
+	atf_check -o match:'UFS' fsstat "$img"
+	# The kernel, hard-linked as /netbsd; the old one kept.
+	atf_check_equal "$(ino "$img" netbsd)" "$(ino "$img" netbsd-XEN3_DOMU)"
+	atf_check -o inline:'XEN3_DOMU\n' icat "$img" "$(ino "$img" netbsd)"
+	atf_check -o inline:'netbsd kernel\n' \
+	    icat "$img" "$(ino "$img" netbsd.orig)"
+	# /dev holds only MAKEDEV, whatever the sets had.
+	atf_check -o inline:'MAKEDEV\nMAKEDEV.local\n' sh -c \
+	    "fls -p $img $(ino "$img" dev) | cut -f2 | sort"
+	# The hook, its call, the mount points.
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' \
+	    icat "$img" "$(ino "$img" etc/rc)"
+	atf_check -o match:'^_sr_rdev=/dev/rxbd2a$' \
+	    icat "$img" "$(ino "$img" etc/rc.pre-hooks)"
+	atf_check_equal '0 0 rw-r--r--' "$(meta_img "$img" etc/rc.pre-hooks)"
+	for d in emul local usr/pkg; do
+		atf_check_equal "$d 0 0 rwxr-xr-x" "$d $(meta_img "$img" $d)"
+	done
+	# Owners and modes from the sets: set-id bits, numeric owners.
+	atf_check_equal '0 0 r-sr-xr-x' "$(meta_img "$img" usr/bin/passwd)"
+	atf_check_equal '0 0 r-xr-sr-x' "$(meta_img "$img" usr/sbin/postdrop)"
+	atf_check_equal '12345 12345 rw-r--r--' \
+	    "$(meta_img "$img" var/log/messages)"
+	atf_check_equal '0 0 rwxrwxrwt' "$(meta_img "$img" tmp)"
+	atf_check_equal "$(ino "$img" etc/passwd)" \
+	    "$(ino "$img" etc/passwd.hardlink)"
+	atf_check -o match:'symbolic link to: /usr/share/zoneinfo/UTC' \
+	    istat "$img" "$(ino "$img" etc/localtime)"
+	atf_check -o match:'mode: crw-rw-rw-' \
+	    istat "$img" "$(ino "$img" var/chroot/dev/null)"
+	atf_check -o inline:"$(md5sum < "$W/tree/usr/bin/big")\n" sh -c \
+	    "icat $img $(ino "$img" usr/bin/big) | md5sum"
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	atf_check -o empty find "$W" -maxdepth 1 -name '.root.img.*'
+
+	# And guests from it, still without mounting anything.
+	atf_check -o match:'built from' -e ignore $as_user "$W/setup-local" \
+	    -h g1 "$img" "$W/g1.img"
+	atf_check -o match:'^/dev/xbd2a	/local		ffs	rw' \
+	    icat "$W/g1.img" "$(ino "$W/g1.img" etc/fstab)"
+	atf_check -s exit:1 -o empty sh -c \
+	    "icat $W/g1.img $(ino "$W/g1.img" etc/rc) | grep rc.pre-hooks"
+}
+root_image_from_sets_cleanup()
+{
+	undo_run
+}
+
+atf_test_case root_image_from_image_and_dir cleanup
+root_image_from_image_and_dir_head()
+{
+	atf_set descr "An FFS image or a directory as the source; -n writes nothing"
+}
+root_image_from_image_and_dir_body()
+{
+	sets_fixture
+	atf_check -o ignore makefs -t ffs -M 16m "$W/src.img" "$W/tree"
+	chmod 0644 "$W/src.img"
+	atf_check -o match:'built from 1 source' $as_user "$W/setup-root" \
+	    -o "$W/a.img" "$W/src.img"
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' \
+	    icat "$W/a.img" "$(ino "$W/a.img" etc/rc)"
+	atf_check_equal '0 5 rwxr-s---' "$(meta_img "$W/a.img" var/run/sgid-tool)"
+	# A directory source, read as it is (the user's own files).
+	cp -R "$W/tree" "$W/dirsrc" 2>/dev/null
+	chmod -R go+rX "$W/dirsrc"
+	atf_check -o match:'built from 1 source' $as_user "$W/setup-root" \
+	    -s 32m -o "$W/b.img" "$W/dirsrc"
+	atf_check -o inline:'33554432\n' stat -c %s "$W/b.img"
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' \
+	    icat "$W/b.img" "$(ino "$W/b.img" etc/rc)"
+	# A dry run shows the plan and writes no image.
+	atf_check -o match:'^\+\. /etc/rc.pre-hooks$' -o match:'dry run' \
+	    $as_user "$W/setup-root" -n -o "$W/c.img" "$W/base.tgz" "$W/etc.txz"
+	atf_check test ! -e "$W/c.img"
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+}
+root_image_from_image_and_dir_cleanup()
+{
+	undo_run
+}
+
+atf_test_case root_image_bad_sources cleanup
+root_image_bad_sources_head()
+{
+	atf_set descr "Members outside the root, bad sources: one line, nothing left"
+}
+root_image_bad_sources_body()
+{
+	sets_fixture
+	printf 'x\n' > "$W/x"
+	tar -C "$W" -cPf "$W/evil.tar" "$W/x" 2>/dev/null
+	chmod 0644 "$W/evil.tar"
+	atf_check -s exit:1 -e match:"^setup-root: $W/root.img: $W/evil.tar: $W/evil.tar: .*a name outside the root \(refused\)$" \
+	    $as_user "$W/setup-root" -o "$W/root.img" "$W/base.tgz" \
+	    "$W/evil.tar"
+	atf_check test ! -e "$W/root.img"
+	printf 'not an image' > "$W/junk.img"
+	chmod 0644 "$W/junk.img"
+	atf_check -s exit:1 -e match:"junk.img: read image" \
+	    $as_user "$W/setup-root" -o "$W/root.img" "$W/junk.img"
+	atf_check -s exit:1 -e match:'nosuch.tgz' \
+	    $as_user "$W/setup-root" -o "$W/root.img" "$W/nosuch.tgz"
+	atf_check test ! -e "$W/root.img"
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	atf_check -o empty find "$W" -maxdepth 1 -name '.root.img.*'
+}
+root_image_bad_sources_cleanup()
+{
+	undo_run
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case root_image_from_sets
+	atf_add_test_case root_image_from_image_and_dir
+	atf_add_test_case root_image_bad_sources
+}
