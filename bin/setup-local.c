@@ -61,6 +61,23 @@ usage(void)
 	exit(1);
 }
 
+/* Whether the root is an FFS image this host reads without mounting. */
+static bool
+ffs_root(const char *root)
+{
+#ifdef __linux__
+	struct stat st;
+	char type[32];
+
+	return stat(root, &st) == 0 && S_ISREG(st.st_mode) &&
+	    image_fstype(root, type, sizeof(type)) == 0 &&
+	    strcmp(type, "ufs") == 0;
+#else
+	(void)root;
+	return false;
+#endif
+}
+
 /* The root's tree as a host path the copier can read (absolute). */
 static const char *
 root_path(const struct attach *a, char *buf)
@@ -170,13 +187,17 @@ main(int argc, char *argv[])
 			sr_seterrno("stat");
 			tool_fail(lout.image, ats, 0);
 		}
-		/* As root a new image is made and mounted: it needs a size. */
-		if (size == 0 && geteuid() == 0) {
+		create = true;
+		/*
+		 * Built with makefs, without mounting: by an ordinary user,
+		 * or from an FFS root, which Linux hosts cannot mount.
+		 */
+		build = geteuid() != 0 || ffs_root(argv[0]);
+		/* A new image that is made and mounted needs a size. */
+		if (size == 0 && !build) {
 			sr_seterr("does not exist; -s size creates it");
 			tool_fail(lout.image, ats, 0);
 		}
-		create = true;
-		build = geteuid() != 0;
 	}
 
 	/*

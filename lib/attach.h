@@ -78,6 +78,8 @@ int	image_temp(const char *, char *, size_t);
 /* Make a sparse image file of the given size under a temporary name
  * beside path (stored in tmp); for the loop back end also format it. */
 int	image_create(const char *, off_t, enum attach_backend, char *, size_t);
+/* The file-system type in an image, as libblkid names it ("ufs"). */
+int	image_fstype(const char *, char *, size_t);
 /* Check a cgd key file: a regular file no group or other can read. */
 int	keyfile_check(const char *);
 

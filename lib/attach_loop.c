@@ -27,6 +27,8 @@
 #include "attach.h"
 #include "sr.h"
 
+static int probe_fstype(struct attach *);
+
 /* Refuse an image some loop device already holds (mounted or not). */
 int
 loop_check_unused(struct attach *a)
@@ -58,6 +60,22 @@ loop_check_unused(struct attach *a)
 	}
 	closedir(d);
 	return 0;
+}
+
+int
+image_fstype(const char *path, char *buf, size_t bufsz)
+{
+	struct attach a;
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	if ((a.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return -1;
+	rv = probe_fstype(&a);
+	close(a.fd);
+	if (rv == 0)
+		strlcpy(buf, a.fstype, bufsz);
+	return rv;
 }
 
 static int
@@ -234,6 +252,11 @@ noloop(void)
 }
 
 int loop_check_unused(struct attach *a) { (void)a; return noloop(); }
+int image_fstype(const char *p, char *b, size_t n)
+{
+	(void)p; (void)b; (void)n;
+	return noloop();
+}
 int loop_attach(struct attach *a) { (void)a; return noloop(); }
 int loop_mount(struct attach *a) { (void)a; return noloop(); }
 int loop_remount_rw(struct attach *a) { (void)a; return noloop(); }

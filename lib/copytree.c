@@ -333,17 +333,12 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 	int cwd, r, rv = -1;
 
 	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		sr_seterrno("%s: open the current directory", set);
-		return -1;
-	}
-	if (fchdir(o->dstfd) == -1) {
-		sr_seterrno("%s: enter the stage", set);
-		close(cwd);
+		sr_seterrno("open the current directory");
 		return -1;
 	}
 	if ((in = archive_read_new()) == NULL ||
 	    (out = archive_write_disk_new()) == NULL) {
-		sr_seterr("%s: out of memory", set);
+		sr_seterr("out of memory");
 		goto done;
 	}
 	/* Sets are tar archives, maybe gzip'd, xz'd or bzip2'd: no more. */
@@ -354,8 +349,13 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 	archive_write_disk_set_options(out, EXTRACT_FLAGS &
 	    ~(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
 	    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR));
+	/* Open the set where the caller named it, then enter the stage. */
 	if (archive_read_open_filename(in, set, 1 << 16) != ARCHIVE_OK) {
-		sr_seterr("%s: %s", set, archive_error_string(in));
+		sr_seterr("read: %s", archive_error_string(in));
+		goto done;
+	}
+	if (fchdir(o->dstfd) == -1) {
+		sr_seterrno("enter the stage");
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
@@ -364,19 +364,19 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		char *copy;
 
 		if (r < ARCHIVE_WARN) {
-			sr_seterr("%s: %s", set, archive_error_string(in));
+			sr_seterr("read: %s", archive_error_string(in));
 			goto done;
 		}
 		name = set_name(archive_entry_pathname(e), &bad);
 		if (bad) {
-			sr_seterr("%s: %s: a name outside the root (refused)",
-			    set, archive_entry_pathname(e));
+			sr_seterr("%s: a name outside the root (refused)",
+			    archive_entry_pathname(e));
 			goto done;
 		}
 		if (name == NULL)
 			continue;
 		if ((copy = strdup(name)) == NULL) {
-			sr_seterr("%s: out of memory", set);
+			sr_seterr("out of memory");
 			goto done;
 		}
 		/* tar writes directories as "dir/": the path is "dir". */
@@ -387,13 +387,13 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		if (archive_entry_hardlink(e) != NULL) {
 			link = set_name(archive_entry_hardlink(e), &bad);
 			if (bad || link == NULL) {
-				sr_seterr("%s: %s: a link outside the root "
-				    "(refused)", set, archive_entry_pathname(e));
+				sr_seterr("%s: a link outside the root "
+				    "(refused)", archive_entry_pathname(e));
 				goto done;
 			}
 			copy = strdup(link);
 			if (copy == NULL) {
-				sr_seterr("%s: out of memory", set);
+				sr_seterr("out of memory");
 				goto done;
 			}
 			archive_entry_set_hardlink(e, copy);
@@ -409,7 +409,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 			goto done;
 	}
 	if (archive_write_close(out) != ARCHIVE_OK) {
-		sr_seterr("%s: %s", set, archive_error_string(out));
+		sr_seterr("write: %s", archive_error_string(out));
 		goto done;
 	}
 	rv = 0;
@@ -419,7 +419,7 @@ done:
 	if (out != NULL)
 		archive_write_free(out);
 	if (fchdir(cwd) == -1 && rv == 0) {
-		sr_seterrno("%s: return to the working directory", set);
+		sr_seterrno("return to the working directory");
 		rv = -1;
 	}
 	close(cwd);

@@ -150,7 +150,7 @@ root_image_bad_sources_body()
 	printf 'x\n' > "$W/x"
 	tar -C "$W" -cPf "$W/evil.tar" "$W/x" 2>/dev/null
 	chmod 0644 "$W/evil.tar"
-	atf_check -s exit:1 -e match:"^setup-root: $W/root.img: $W/evil.tar: $W/evil.tar: .*a name outside the root \(refused\)$" \
+	atf_check -s exit:1 -e match:"^setup-root: $W/root.img: $W/evil.tar: .*a name outside the root \(refused\)$" \
 	    $as_user "$W/setup-root" -o "$W/root.img" "$W/base.tgz" \
 	    "$W/evil.tar"
 	atf_check test ! -e "$W/root.img"
