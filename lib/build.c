@@ -62,6 +62,13 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 		e.mode = (st->st_mode & S_IFMT) | (c->wo.mode & 07777);
 		e.uid = c->wo.uid;
 		e.gid = c->wo.gid;
+		/* An edit keeps what the original truly had, not the stage's. */
+		if (ce != NULL && c->wo.same_owner) {
+			e.uid = ce->uid;
+			e.gid = ce->gid;
+		}
+		if (ce != NULL && c->wo.same_mode)
+			e.mode = (st->st_mode & S_IFMT) | (ce->mode & 07777);
 	} else if (ce != NULL && (ce->mode & S_IFMT) == (st->st_mode &
 	    S_IFMT)) {
 		e = *ce;

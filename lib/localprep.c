@@ -185,8 +185,11 @@ plan_text(struct plan *p, const char *rel, const struct sbuf *old,
 	if (st != NULL) {
 		wo.uid = st->st_uid;
 		wo.gid = st->st_gid;
-		if (mode == 0)
+		wo.same_owner = true;
+		if (mode == 0) {
 			wo.mode = st->st_mode & 07777;
+			wo.same_mode = true;
+		}
 	}
 	if (old != NULL && old->len == new->len &&
 	    memcmp(old->s, new->s, new->len) == 0)

@@ -167,7 +167,8 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
 		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true,
+		    .same_owner = true, .same_mode = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: init) to make "
 		    "xbd2 to xbd4 and the pseudo-devices a domU needs");
@@ -306,7 +307,8 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
 		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true,
+		    .same_owner = true, .same_mode = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "etc/rc: to source "
 		    "rc.pre-hooks before rc.subr and rc.conf");

@@ -145,6 +145,10 @@ makefs_from_ffs_root_image_body()
 		    "$p $(meta_img "$img" "$p")"
 	done
 	atf_check_equal '0 5 rwxr-s---' "$(meta_img "$img" var/run/sgid-tool)"
+	# Edited files keep the root's owners and modes, not the stager's.
+	atf_check_equal '0 5 rw-r--r--' "$(meta_img "$img" etc/ssh/sshd_config)"
+	atf_check_equal '0 0 rw-r--r--' "$(meta_img "$img" etc/rc.conf)"
+	atf_check_equal '0 0 rw-------' "$(meta_img "$img" var/cron/tabs/root)"
 	atf_check_equal "$(ino "$img" etc/passwd)" \
 	    "$(ino "$img" etc/passwd.hardlink)"
 	atf_check -o match:'mode: crw-rw-rw-' \

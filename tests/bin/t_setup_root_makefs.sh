@@ -72,6 +72,8 @@ root_image_from_sets_body()
 	atf_check -o match:'^_sr_rdev=/dev/rxbd2a$' \
 	    icat "$img" "$(ino "$img" etc/rc.pre-hooks)"
 	atf_check_equal '0 0 rw-r--r--' "$(meta_img "$img" etc/rc.pre-hooks)"
+	# Edited files keep the sets' owners and modes, not the stager's.
+	atf_check_equal '0 0 rw-r--r--' "$(meta_img "$img" etc/rc)"
 	for d in emul local usr/pkg; do
 		atf_check_equal "$d 0 0 rwxr-xr-x" "$d $(meta_img "$img" $d)"
 	done
@@ -128,6 +130,12 @@ root_image_from_image_and_dir_body()
 	atf_check -o inline:'33554432\n' stat -c %s "$W/b.img"
 	atf_check -o match:'^\. /etc/rc.pre-hooks$' \
 	    icat "$W/b.img" "$(ino "$W/b.img" etc/rc)"
+	# The directory's files are the user's: so are the edited ones,
+	# and dev/MAKEDEV keeps its own mode, not the stage's.
+	atf_check_equal "$(stat -c %u "$W/dirsrc/etc/rc") $(stat -c %g "$W/dirsrc/etc/rc") rw-r--r--" \
+	    "$(meta_img "$W/b.img" etc/rc)"
+	atf_check_equal "$(stat -c %u "$W/dirsrc/dev/MAKEDEV") $(stat -c %g "$W/dirsrc/dev/MAKEDEV") r-xr-xr-x" \
+	    "$(meta_img "$W/b.img" dev/MAKEDEV)"
 	# A dry run shows the plan and writes no image.
 	atf_check -o match:'^\+\. /etc/rc.pre-hooks$' -o match:'dry run' \
 	    $as_user "$W/setup-root" -n -o "$W/c.img" "$W/base.tgz" "$W/etc.txz"
