@@ -13,8 +13,12 @@ cd "$out"
 
 echo "demo: a NetBSD-10-shaped root in $out/tree, packed as sets"
 sh "$top/mk/sample-root.sh" nb10 tree
-(cd tree && tar --numeric-owner -czf ../base.tgz ./netbsd ./dev ./usr &&
-    tar --numeric-owner -czf ../etc.tgz ./etc ./var ./tmp)
+# NetBSD's sets record root's ownership.  As root the sample's files have
+# their owners already; an ordinary user's are recorded as root's.
+own="--numeric-owner"
+[ "$(id -u)" = 0 ] || own="--numeric-owner --owner=0 --group=0"
+(cd tree && tar $own -czf ../base.tgz ./netbsd ./dev ./usr &&
+    tar $own -czf ../etc.tgz ./etc ./var ./tmp)
 printf 'a sample XEN3_DOMU kernel\n' > netbsd-XEN3_DOMU
 
 echo "demo: root.img from the sets (setup-root -o)"
