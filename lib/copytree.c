@@ -27,12 +27,12 @@
 	ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | \
 	ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
 
-static bool
-excluded(const struct copy_opts *o, const char *rel)
+bool
+path_excluded(const char *const *patterns, const char *rel)
 {
 	const char *const *p;
 
-	for (p = o->exclude; p != NULL && *p != NULL; p++)
+	for (p = patterns; p != NULL && *p != NULL; p++)
 		if (fnmatch(*p, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
 			return true;
 	return false;
@@ -182,7 +182,7 @@ copy_one(const struct copy_opts *o, const char *top, struct archive *out,
 			goto done;
 		}
 		rel = name + plen;
-		if (excluded(o, rel)) {
+		if (path_excluded(o->exclude, rel)) {
 			o->log(o->logctx, SR_VERBOSE, "%s: not copied "
 			    "(each guest makes its own)", rel);
 			st->excluded++;

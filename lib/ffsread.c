@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +38,6 @@ struct walk {
 	struct seen *seen;	/* inodes with more than one name */
 	size_t	 nseen, capseen;
 };
-
-static bool
-excluded(const struct walk *w, const char *rel)
-{
-	const char *const *p;
-
-	for (p = w->exclude; p != NULL && *p != NULL; p++)
-		if (fnmatch(*p, rel, FNM_PATHNAME | FNM_PERIOD) == 0)
-			return true;
-	return false;
-}
 
 static const char *
 seen_path(const struct walk *w, TSK_INUM_T inum)
@@ -297,7 +285,7 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 			tsk_fs_file_close(f);
 			goto done;
 		}
-		if (excluded(w, path)) {
+		if (path_excluded(w->exclude, path)) {
 			w->log(w->ctx, SR_VERBOSE, "%s: not copied (each guest "
 			    "makes its own)", path);
 			w->cs->excluded++;

@@ -102,3 +102,24 @@ sl_fixture()
 	atf_check -o ignore setup-root root
 	mkdir local
 }
+
+# $as_user, put before a command, runs it as an ordinary user (nobody
+# when we are root).
+as_user=
+if [ "$(id -u)" = 0 ]; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+
+# ino IMG PATH: the inode of PATH in an FFS image, as sleuthkit sees it.
+ino()
+{
+	fls -r -p "$1" | awk -F'\t' -v p="$2" '$2 == p { split($1, a, " ");
+	    n = a[2]; sub(/^\*/, "", n); sub(/:$/, "", n); print n }'
+}
+
+# meta_img IMG PATH: "uid gid rwxr-xr-x" as istat sees it.
+meta_img()
+{
+	istat "$1" "$(ino "$1" "$2")" | awk '/^uid \/ gid:/ { u = $4; g = $6 }
+	    /^mode:/ { m = substr($2, 2) } END { print u, g, m }'
+}

@@ -1,12 +1,7 @@
 # setup-local as an ordinary user: a new local image built with makefs,
 # without mounting anything, and checked with an independent reader
 # (sleuthkit's fls, istat and icat).  As root, the cases drop to nobody.
-
-# $as_user, put before a command, runs it as an ordinary user.
-as_user=
-if [ "$(id -u)" = 0 ]; then
-	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-fi
+# as_user, ino and meta_img: see h_common.sh.
 
 # A prepared root everyone can read, with its owners kept, in a
 # directory the user can write: $W.
@@ -33,19 +28,7 @@ user_fixture()
 	export TMPDIR=$W
 }
 
-# ino IMG PATH: the inode of PATH in the image.
-ino()
-{
-	fls -r -p "$1" | awk -F'\t' -v p="$2" '$2 == p { split($1, a, " ");
-	    n = a[2]; sub(/^\*/, "", n); sub(/:$/, "", n); print n }'
-}
 
-# meta_img IMG PATH: "uid gid rwxr-xr-x" as istat sees it.
-meta_img()
-{
-	istat "$1" "$(ino "$1" "$2")" | awk '/^uid \/ gid:/ { u = $4; g = $6 }
-	    /^mode:/ { m = substr($2, 2) } END { print u, g, m }'
-}
 
 # meta_dir PATH: the same for a file on this host.
 meta_dir()

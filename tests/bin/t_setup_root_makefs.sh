@@ -2,23 +2,7 @@
 # NetBSD sets, an FFS image or a directory, without mounting anything,
 # and checked with sleuthkit.  As root, the cases drop to nobody.
 
-as_user=
-if [ "$(id -u)" = 0 ]; then
-	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
-fi
-
-# ino IMG PATH / meta_img IMG PATH: as in t_setup_local_makefs.
-ino()
-{
-	fls -r -p "$1" | awk -F'\t' -v p="$2" '$2 == p { split($1, a, " ");
-	    n = a[2]; sub(/^\*/, "", n); sub(/:$/, "", n); print n }'
-}
-
-meta_img()
-{
-	istat "$1" "$(ino "$1" "$2")" | awk '/^uid \/ gid:/ { u = $4; g = $6 }
-	    /^mode:/ { m = substr($2, 2) } END { print u, g, m }'
-}
+# as_user, ino and meta_img: see h_common.sh.
 
 # $W: a directory the user owns, with the sample tree (owners kept, as
 # root) packed as sets, a kernel, and the tool.
