@@ -91,62 +91,187 @@ root_path(const struct attach *a, char *buf)
 	return buf;
 }
 
+/* One run: what was asked, and what was found. */
+struct run {
+	struct localprep lp;
+	struct toolout rout, lout;
+	struct plan plan;
+	struct copy_stats cs;
+	const char *root, *local, *rpath;
+	char	 rbuf[PATH_MAX], tmpl[PATH_MAX];
+	uint64_t size;
+	bool	 dryrun, create, build;
+};
+
+/* Check the arguments and how the local is to be made, before anything. */
+static void
+check_args(struct run *r, const char *keyfile)
+{
+	struct stat st, rst;
+
+	if ((r->lp.hostname != NULL && hostname_ok(r->lp.hostname) == -1) ||
+	    (r->lp.pkgdev != NULL && pkgdev_ok(r->lp.pkgdev) == -1) ||
+	    (r->lp.cipher != NULL && cipher_ok(r->lp.cipher) == -1) ||
+	    (keyfile != NULL && keyfile_check(keyfile) == -1))
+		tool_fail(r->lout.image, ats, 0);
+	if (stat(r->local, &st) == 0) {
+		if (stat(r->root, &rst) == 0 && rst.st_dev == st.st_dev &&
+		    rst.st_ino == st.st_ino) {
+			sr_seterr("root and local are the same");
+			tool_fail(r->lout.image, ats, 0);
+		}
+		/* Never rebuild a guest's disk behind its owner's back. */
+		if (S_ISREG(st.st_mode) && geteuid() != 0) {
+			sr_seterr("updating an existing image needs root: run "
+			    "as root, or name a new image to build one");
+			tool_fail(r->lout.image, ats, 0);
+		}
+		return;
+	}
+	if (errno != ENOENT) {
+		sr_seterrno("stat");
+		tool_fail(r->lout.image, ats, 0);
+	}
+	r->create = true;
+	/*
+	 * Built with makefs, without mounting: by an ordinary user, or from
+	 * an FFS root, which Linux hosts cannot mount.
+	 */
+	r->build = geteuid() != 0 || ffs_root(r->root);
+	/* A new image that is made and mounted needs a size. */
+	if (r->size == 0 && !r->build) {
+		sr_seterr("does not exist; -s size creates it");
+		tool_fail(r->lout.image, ats, 0);
+	}
+}
+
+/*
+ * The root: read-only, and all edits decided from it.  A build reads a
+ * root image with libtsk into the stage instead of mounting it.
+ */
+static void
+open_root(struct run *r)
+{
+	struct stat st;
+
+	if (r->build && stat(r->root, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (stage_open(&stage) == -1 ||
+		    ffs_extract(r->root, local_copy, local_secrets, stage.fd,
+		    &stage.copied, tool_log, &r->lout, &r->cs) == -1)
+			fail(r->rout.image);
+		ra.rootfd = stage.fd;
+		r->lp.root_fstype = "ffs";
+		r->rpath = NULL;
+		return;
+	}
+	if (attach_open(&ra) == -1)
+		tool_fail(r->rout.image, ats, 1);
+	r->lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
+	if ((r->rpath = root_path(&ra, r->rbuf)) == NULL)
+		tool_fail(r->rout.image, ats, 1);
+	if (r->build && stage_open(&stage) == -1)
+		fail(r->lout.image);
+}
+
+/* The local, unless it is built or only imagined (-n on a new one). */
+static void
+open_local(struct run *r)
+{
+	if (r->create && !r->dryrun && !r->build) {
+		if (image_create(r->local, (off_t)r->size, la.backend, newimg,
+		    sizeof(newimg)) == -1)
+			fail(r->lout.image);
+		la.path = newimg;
+		la.format = la.backend == BACKEND_VND;
+	}
+	if (!r->create || (!r->dryrun && !r->build)) {
+		/* Read-only until we know it is ours to fill. */
+		la.ro_first = true;
+		if (attach_open(&la) == -1 ||
+		    localprep_check(la.rootfd, &r->lp) == -1)
+			fail(r->lout.image);
+	}
+	/* makefs writes FFS; a directory is taken to be FFS too. */
+	r->lp.local_fstype = netbsd_fstype(la.rootfd == -1 || la.isdir ?
+	    NULL : la.fstype);
+}
+
+/* -n: what would be copied, left out and changed. */
+static void
+show_plan(struct run *r)
+{
+	struct copy_opts co = { .srcpath = r->rpath, .dstfd = -1,
+	    .tops = local_copy, .exclude = local_secrets, .dryrun = true,
+	    .log = tool_log, .logctx = &r->lout };
+	struct sbuf desc = { 0 };
+
+	if (r->build)
+		tool_log(&r->lout, SR_INFO, "would be built with makefs (FFS, "
+		    "%s)", r->size ? "of the size given" :
+		    "sized to its content");
+	else if (r->create)
+		tool_log(&r->lout, SR_INFO, "would be created: %ju bytes, "
+		    "sparse", (uintmax_t)r->size);
+	/* List the secrets left out, unless told to be quiet. */
+	if (r->lout.verbose == 0)
+		r->lout.verbose = 1;
+	if ((r->rpath != NULL && copy_trees(&co, &r->cs) == -1) ||
+	    plan_describe(&r->plan, &desc) == -1)
+		fail(r->lout.image);
+	printf("copy etc, tmp, var: %ju entries from %s\n", r->cs.entries,
+	    r->rout.image);
+	tool_putlines(stdout, desc.s ? desc.s : "");
+	sbuf_free(&desc);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct localprep lp;
-	struct toolout rout = { NULL, 0 }, lout = { NULL, 0 };
-	struct plan plan = { 0 };
-	struct copy_stats cs;
-	struct sbuf desc = { 0 };
-	struct stat st;
-	char tmpl[PATH_MAX], rbuf[PATH_MAX];
-	const char *keyfile = NULL, *rpath;
-	uint64_t size = 0;
-	bool dryrun = false, create = false, build = false;
+	static struct run r;
+	const char *keyfile = NULL;
 	int ch;
 
 	setprogname(argv[0]);
-	memset(&lp, 0, sizeof(lp));
-	snprintf(tmpl, sizeof(tmpl), "%s/templates", SHAREDIR);
-	lp.tmpldir = tmpl;
-	lp.pkgdev = "/dev/xbd3a";
-	lp.log = tool_log;
-	lp.logctx = &lout;
+	snprintf(r.tmpl, sizeof(r.tmpl), "%s/templates", SHAREDIR);
+	r.lp.tmpldir = r.tmpl;
+	r.lp.pkgdev = "/dev/xbd3a";
+	r.lp.log = tool_log;
+	r.lp.logctx = &r.lout;
 	while ((ch = getopt(argc, argv, "c:fh:nP:qS:s:T:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			keyfile = optarg;
 			break;
 		case 'f':
-			lp.force = true;
+			r.lp.force = true;
 			break;
 		case 'h':
-			lp.hostname = optarg;
+			r.lp.hostname = optarg;
 			break;
 		case 'n':
-			dryrun = true;
+			r.dryrun = true;
 			break;
 		case 'P':
-			lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			r.lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL :
+			    optarg;
 			break;
 		case 'q':
-			rout.verbose = lout.verbose = -1;
+			r.rout.verbose = r.lout.verbose = -1;
 			break;
 		case 'S':
-			lp.cipher = optarg;
+			r.lp.cipher = optarg;
 			break;
 		case 's':
-			if (expand_number(optarg, &size) == -1 ||
-			    size < MINSIZE || size > MAXSIZE)
+			if (expand_number(optarg, &r.size) == -1 ||
+			    r.size < MINSIZE || r.size > MAXSIZE)
 				errx(1, "-s %s: give a size from 4m to 16t",
 				    optarg);
 			break;
 		case 'T':
-			lp.tmpldir = optarg;
+			r.lp.tmpldir = optarg;
 			break;
 		case 'v':
-			rout.verbose = lout.verbose = 1;
+			r.rout.verbose = r.lout.verbose = 1;
 			break;
 		default:
 			usage();
@@ -156,145 +281,43 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 2)
 		usage();
-	rout.image = argv[0];
-	lout.image = argv[1];
+	r.rout.image = r.root = argv[0];
+	r.lout.image = r.local = argv[1];
 	sr_signals_catch();
-	attach_init(&ra, argv[0], true);
-	attach_init(&la, argv[1], dryrun);
+	attach_init(&ra, r.root, true);
+	attach_init(&la, r.local, r.dryrun);
 	la.keyfile = keyfile;
 
-	if ((lp.hostname != NULL && hostname_ok(lp.hostname) == -1) ||
-	    (lp.pkgdev != NULL && pkgdev_ok(lp.pkgdev) == -1) ||
-	    (lp.cipher != NULL && cipher_ok(lp.cipher) == -1) ||
-	    (keyfile != NULL && keyfile_check(keyfile) == -1))
-		tool_fail(lout.image, ats, 0);
-	if (stat(argv[1], &st) == 0) {
-		struct stat rst;
-
-		if (stat(argv[0], &rst) == 0 && rst.st_dev == st.st_dev &&
-		    rst.st_ino == st.st_ino) {
-			sr_seterr("root and local are the same");
-			tool_fail(lout.image, ats, 0);
-		}
-		/* Never rebuild a guest's disk behind its owner's back. */
-		if (S_ISREG(st.st_mode) && geteuid() != 0) {
-			sr_seterr("updating an existing image needs root: run "
-			    "as root, or name a new image to build one");
-			tool_fail(lout.image, ats, 0);
-		}
-	} else {
-		if (errno != ENOENT) {
-			sr_seterrno("stat");
-			tool_fail(lout.image, ats, 0);
-		}
-		create = true;
-		/*
-		 * Built with makefs, without mounting: by an ordinary user,
-		 * or from an FFS root, which Linux hosts cannot mount.
-		 */
-		build = geteuid() != 0 || ffs_root(argv[0]);
-		/* A new image that is made and mounted needs a size. */
-		if (size == 0 && !build) {
-			sr_seterr("does not exist; -s size creates it");
-			tool_fail(lout.image, ats, 0);
-		}
-	}
-
-	/*
-	 * The root first: read-only, and all edits decided from it.  An
-	 * ordinary user building a new image reads a root image with
-	 * libtsk into the stage instead of mounting it.
-	 */
-	if (build && stat(argv[0], &st) == 0 && S_ISREG(st.st_mode)) {
-		if (stage_open(&stage) == -1 ||
-		    ffs_extract(argv[0], local_copy, local_secrets, stage.fd,
-		    &stage.copied, tool_log, &lout, &cs) == -1)
-			fail(rout.image);
-		ra.rootfd = stage.fd;
-		lp.root_fstype = "ffs";
-		rpath = NULL;
-	} else {
-		if (attach_open(&ra) == -1)
-			tool_fail(rout.image, ats, 1);
-		lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
-		if ((rpath = root_path(&ra, rbuf)) == NULL)
-			tool_fail(rout.image, ats, 1);
-		if (build && stage_open(&stage) == -1)
-			fail(lout.image);
-	}
-	if (create && !dryrun && !build) {
-		if (image_create(argv[1], (off_t)size, la.backend, newimg,
-		    sizeof(newimg)) == -1)
-			fail(lout.image);
-		la.path = newimg;
-		la.format = la.backend == BACKEND_VND;
-	}
-	if (!create || (!dryrun && !build)) {
-		/* Read-only until we know it is ours to fill. */
-		la.ro_first = true;
-		if (attach_open(&la) == -1 ||
-		    localprep_check(la.rootfd, &lp) == -1)
-			fail(lout.image);
-	}
-	/* makefs writes FFS; a directory is taken to be FFS too. */
-	lp.local_fstype = netbsd_fstype(la.rootfd == -1 || la.isdir ? NULL :
-	    la.fstype);
-	if (localprep_plan(ra.rootfd, &lp, &plan) == -1)
-		fail(rout.image);
+	check_args(&r, keyfile);
+	open_root(&r);
+	open_local(&r);
+	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
+		fail(r.rout.image);
 	/* A staged root was only lent for planning. */
 	if (ra.rootfd == stage.fd)
 		ra.rootfd = -1;
-
-	if (dryrun) {
-		struct copy_opts co = { .srcpath = rpath, .dstfd = -1,
-		    .tops = local_copy,
-		    .exclude = local_secrets, .dryrun = true, .log = tool_log,
-		    .logctx = &lout };
-
-		if (build)
-			tool_log(&lout, SR_INFO, "would be built with makefs "
-			    "(FFS, %s)", size ? "of the size given" :
-			    "sized to its content");
-		else if (create)
-			tool_log(&lout, SR_INFO, "would be created: %ju bytes, "
-			    "sparse", (uintmax_t)size);
-		/* List the secrets left out, unless told to be quiet. */
-		if (lout.verbose == 0)
-			lout.verbose = 1;
-		if ((rpath != NULL && copy_trees(&co, &cs) == -1) ||
-		    plan_describe(&plan, &desc) == -1)
-			fail(lout.image);
-		printf("copy etc, tmp, var: %ju entries from %s\n",
-		    cs.entries, rout.image);
-		tool_putlines(stdout, desc.s ? desc.s : "");
-		if (stage_close(&stage) == -1 || tool_finish(ats, 2) == -1)
-			fail(lout.image);
-		tool_log(&lout, SR_INFO, "dry run: nothing written");
-		return 0;
-	}
-	if (build) {
-		if (localprep_build(rpath, &stage, argv[1], size, &lp, &plan,
-		    &cs) == -1 || stage_close(&stage) == -1 ||
-		    tool_finish(ats, 2) == -1)
-			fail(lout.image);
-		tool_log(&lout, SR_INFO, "built from %s with makefs: %ju "
-		    "entries, %ju changes", rout.image, cs.entries, plan.n);
-		sbuf_free(&desc);
-		plan_free(&plan);
-		return 0;
-	}
-	if (attach_remount_rw(&la) == -1 ||
-	    localprep_apply(rpath, la.rootfd, &lp, &plan, &cs) == -1 ||
-	    tool_finish(ats, 2) == -1)
-		fail(lout.image);
-	if (create && rename(newimg, argv[1]) == -1) {
+	if (r.dryrun)
+		show_plan(&r);
+	else if (r.build) {
+		if (localprep_build(r.rpath, &stage, r.local, r.size, &r.lp,
+		    &r.plan, &r.cs) == -1)
+			fail(r.lout.image);
+	} else if (attach_remount_rw(&la) == -1 ||
+	    localprep_apply(r.rpath, la.rootfd, &r.lp, &r.plan, &r.cs) == -1)
+		fail(r.lout.image);
+	if (stage_close(&stage) == -1 || tool_finish(ats, 2) == -1)
+		fail(r.lout.image);
+	if (r.create && !r.dryrun && !r.build && rename(newimg, r.local) == -1) {
 		sr_seterrno("create: rename into place");
-		fail(lout.image);
+		fail(r.lout.image);
 	}
-	tool_log(&lout, SR_INFO, "provisioned from %s: %ju entries, %ju "
-	    "changes%s", rout.image, cs.entries, plan.n,
-	    cs.warnings ? " (with warnings)" : "");
-	sbuf_free(&desc);
-	plan_free(&plan);
+	if (r.dryrun)
+		tool_log(&r.lout, SR_INFO, "dry run: nothing written");
+	else
+		tool_log(&r.lout, SR_INFO, "%s from %s%s: %ju entries, %zu "
+		    "changes%s", r.build ? "built" : "provisioned", r.rout.image,
+		    r.build ? " with makefs" : "", r.cs.entries, r.plan.n,
+		    r.cs.warnings ? " (with warnings)" : "");
+	plan_free(&r.plan);
 	return 0;
 }
