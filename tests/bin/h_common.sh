@@ -65,6 +65,14 @@ check_no_leftovers()
 	    -name 'sharedroot.*'
 }
 
+# check_no_build_leftovers DIR: a build without mounting left neither a
+# stage (sharedroot.*) nor a half-made image (.NAME.img.*) in DIR.
+check_no_build_leftovers()
+{
+	atf_check -o empty find "$1" -maxdepth 1 -name 'sharedroot.*'
+	atf_check -o empty find "$1" -maxdepth 1 -name '.*.img.*'
+}
+
 # mount_ro IMG DIR: look at an image as the test, read-only.
 mount_ro()
 {

@@ -94,8 +94,7 @@ EOF2
 	# Large content intact.
 	atf_check -o inline:"$(md5sum < "$W/root/var/db/sparse")\n" sh -c \
 	    "icat $img $(ino "$img" var/db/sparse) | md5sum"
-	atf_check -o empty find "$W" -maxdepth 1 -name '.local.img.*'
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	check_no_build_leftovers "$W"
 }
 makefs_builds_local_image_cleanup()
 {
@@ -145,8 +144,7 @@ makefs_from_ffs_root_image_body()
 $(icat "$img" "$(ino "$img" etc/rc)")
 EOF2
 	atf_check -s exit:1 -o empty sh -c "fls -r -p $img | grep ssh_host"
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
-	atf_check -o empty find "$W" -maxdepth 1 -name '.local.img.*'
+	check_no_build_leftovers "$W"
 
 	# A hostile root image: var is a link out of it.
 	rm -rf "$W/tree/var"
@@ -157,7 +155,7 @@ EOF2
 	    -e inline:"setup-local: $W/bad.img: var: not a directory in the root (refused)\n" \
 	    $as_user "$W/setup-local" -T "$W/templates" "$W/bad.img" "$W/l2.img"
 	atf_check test ! -e "$W/l2.img"
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	check_no_build_leftovers "$W"
 }
 makefs_from_ffs_root_image_cleanup()
 {
@@ -201,8 +199,7 @@ makefs_failure_leaves_nothing_body()
 	atf_check -s exit:1 -e match:'makefs' $as_user "$W/setup-local" \
 	    -T "$W/templates" -s 4m -q "$W/root" "$W/local.img"
 	atf_check test ! -e "$W/local.img"
-	atf_check -o empty find "$W" -maxdepth 1 -name '.local.img.*'
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	check_no_build_leftovers "$W"
 }
 makefs_failure_leaves_nothing_cleanup()
 {

@@ -75,8 +75,7 @@ root_image_from_sets_body()
 	    istat "$img" "$(ino "$img" var/chroot/dev/null)"
 	atf_check -o inline:"$(md5sum < "$W/tree/usr/bin/big")\n" sh -c \
 	    "icat $img $(ino "$img" usr/bin/big) | md5sum"
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
-	atf_check -o empty find "$W" -maxdepth 1 -name '.root.img.*'
+	check_no_build_leftovers "$W"
 
 	# And guests from it, still without mounting anything.
 	atf_check -o match:'built from' -e ignore $as_user "$W/setup-local" \
@@ -124,7 +123,7 @@ root_image_from_image_and_dir_body()
 	atf_check -o match:'^\+\. /etc/rc.pre-hooks$' -o match:'dry run' \
 	    $as_user "$W/setup-root" -n -o "$W/c.img" "$W/base.tgz" "$W/etc.txz"
 	atf_check test ! -e "$W/c.img"
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+	check_no_build_leftovers "$W"
 }
 root_image_from_image_and_dir_cleanup()
 {
@@ -153,8 +152,7 @@ root_image_bad_sources_body()
 	atf_check -s exit:1 -e match:'nosuch.tgz' \
 	    $as_user "$W/setup-root" -o "$W/root.img" "$W/nosuch.tgz"
 	atf_check test ! -e "$W/root.img"
-	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
-	atf_check -o empty find "$W" -maxdepth 1 -name '.root.img.*'
+	check_no_build_leftovers "$W"
 }
 root_image_bad_sources_cleanup()
 {
