@@ -26,6 +26,9 @@
 	ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SPARSE | \
 	ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | \
 	ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
+/* Staging as an ordinary user: owners, ACLs, flags and xattrs go in the spec. */
+#define STAGE_FLAGS (EXTRACT_FLAGS & ~(ARCHIVE_EXTRACT_OWNER | \
+	ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR))
 
 bool
 path_excluded(const char *const *patterns, const char *rel)
@@ -268,8 +271,7 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 		goto done;
 	}
 	archive_write_disk_set_options(out, o->spec == NULL ? EXTRACT_FLAGS :
-	    EXTRACT_FLAGS & ~(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
-	    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR));
+	    STAGE_FLAGS);
 	archive_entry_linkresolver_set_strategy(lr, ARCHIVE_FORMAT_TAR_USTAR);
 	for (t = o->tops; *t != NULL; t++)
 		if (copy_one(o, *t, out, lr, st) == -1)
@@ -346,9 +348,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 	archive_read_support_filter_gzip(in);
 	archive_read_support_filter_xz(in);
 	archive_read_support_filter_bzip2(in);
-	archive_write_disk_set_options(out, EXTRACT_FLAGS &
-	    ~(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
-	    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR));
+	archive_write_disk_set_options(out, STAGE_FLAGS);
 	/* Open the set where the caller named it, then enter the stage. */
 	if (archive_read_open_filename(in, set, 1 << 16) != ARCHIVE_OK) {
 		sr_seterr("read: %s", archive_error_string(in));
