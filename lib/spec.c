@@ -63,31 +63,6 @@ spec_get(struct spec *s, const char *path)
 }
 
 int
-spec_set(struct spec *s, const struct spec_ent *e)
-{
-	struct spec_ent *old;
-
-	if ((old = (struct spec_ent *)spec_get(s, e->path)) != NULL) {
-		char *link = e->link ? strdup(e->link) : NULL;
-
-		if (e->link && link == NULL) {
-			sr_seterrno("spec: out of memory");
-			return -1;
-		}
-		free(old->link);
-		old->mode = e->mode;
-		old->uid = e->uid;
-		old->gid = e->gid;
-		old->mtime = e->mtime;
-		old->link = link;
-		old->rmajor = e->rmajor;
-		old->rminor = e->rminor;
-		return 0;
-	}
-	return spec_add(s, e);
-}
-
-int
 spec_add(struct spec *s, const struct spec_ent *e)
 {
 	struct spec_ent n = *e;

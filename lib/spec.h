@@ -35,8 +35,6 @@ struct spec {
 
 /* Record what a path should be; a path added again takes the later. */
 int	spec_add(struct spec *, const struct spec_ent *);
-/* Record (or replace) what a path should be. */
-int	spec_set(struct spec *, const struct spec_ent *);
 /* What is recorded for a path, or NULL. */
 const struct spec_ent *spec_get(struct spec *, const char *);
 /* Drop the device nodes below dir; returns how many. */
