@@ -104,6 +104,27 @@ struct run {
 };
 
 /* Check the arguments and how the local is to be made, before anything. */
+/*
+ * -c asks for an encrypted disk: refuse every way of making one that
+ * would write plaintext instead (makefs, a loop device, a directory).
+ */
+static void
+check_keyfile(struct run *r, const char *keyfile, bool isdir)
+{
+	if (keyfile == NULL)
+		return;
+	if (isdir)
+		sr_seterr("-c %s: a directory cannot be encrypted; name an "
+		    "image", keyfile);
+	else if (r->build || la.backend != BACKEND_VND)
+		sr_seterr("-c %s: cgd encryption needs root on a NetBSD host "
+		    "(vnd and cgdconfig); this host would write plaintext "
+		    "(refused, nothing written)", keyfile);
+	else
+		return;
+	tool_fail(r->lout.image, ats, 0);
+}
+
 static void
 check_args(struct run *r, const char *keyfile)
 {
@@ -126,6 +147,7 @@ check_args(struct run *r, const char *keyfile)
 			    "as root, or name a new image to build one");
 			tool_fail(r->lout.image, ats, 0);
 		}
+		check_keyfile(r, keyfile, S_ISDIR(st.st_mode));
 		return;
 	}
 	if (errno != ENOENT) {
@@ -138,6 +160,7 @@ check_args(struct run *r, const char *keyfile)
 	 * an FFS root, which Linux hosts cannot mount.
 	 */
 	r->build = geteuid() != 0 || ffs_root(r->root);
+	check_keyfile(r, keyfile, false);
 	/* A new image that is made and mounted needs a size. */
 	if (r->size == 0 && !r->build) {
 		sr_seterr("does not exist; -s size creates it");

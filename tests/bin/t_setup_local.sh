@@ -258,12 +258,42 @@ bad_options_body()
 	atf_check -s exit:1 -e match:'key file keydir: not a regular file' \
 	    setup-local -c keydir root local
 	chmod 0600 key
-	atf_check -s exit:1 -e match:'-c is for images' setup-local -c key root local
+	atf_check -s exit:1 -e inline:'setup-local: local: -c key: a directory cannot be encrypted; name an image\n' \
+	    setup-local -c key root local
 	atf_check -s exit:1 -e inline:'setup-local: nolocal: does not exist; -s size creates it\n' \
 	    setup-local root nolocal
 	atf_check -s exit:1 -e inline:'setup-local: root: root and local are the same\n' \
 	    setup-local root root
 	atf_check -o empty ls local
+}
+
+atf_test_case keyfile_never_downgraded
+keyfile_never_downgraded_head()
+{
+	atf_set descr "-c where cgd cannot be had: one line, no plaintext image"
+}
+keyfile_never_downgraded_body()
+{
+	sl_fixture nb10
+	printf 'key\n' > key
+	chmod 0600 key
+	# A new image: built with makefs (as any user) or on a loop device
+	# (root, here): neither encrypts, so neither may run.
+	for s in '' '-s 16m'; do
+		atf_check -s exit:1 -o empty -e match:'^setup-local: new.img: -c key: cgd encryption needs root on a NetBSD host .*refused, nothing written\)$' \
+		    setup-local $s -c key root new.img
+		atf_check -s exit:1 test -e new.img
+	done
+	atf_check -s exit:1 -o empty -e match:'cgd encryption needs root on a NetBSD host' \
+	    setup-local -n -c key root new.img
+	# An existing plain image is not taken for an encrypted one either.
+	if [ "$(id -u)" = 0 ]; then
+		: > old.img
+		atf_check -s exit:1 -o empty -e match:'cgd encryption needs root on a NetBSD host' \
+		    setup-local -c key root old.img
+		atf_check -o inline:'0\n' stat -c %s old.img
+	fi
+	check_no_leftovers
 }
 
 atf_test_case templates_option
@@ -361,6 +391,7 @@ atf_init_test_cases()
 	atf_add_test_case rerun_refused_force_reseeds
 	atf_add_test_case options_h_S_P
 	atf_add_test_case bad_options
+	atf_add_test_case keyfile_never_downgraded
 	atf_add_test_case templates_option
 	atf_add_test_case dry_run_writes_nothing
 	atf_add_test_case hostile_trees
