@@ -28,7 +28,8 @@
 static struct attach ra, la;
 static struct attach *ats[2] = { &ra, &la };
 static char newimg[PATH_MAX];
-static struct stage stage = { .fd = -1 };
+/* The stage a build fills, and one an FFS root is read into otherwise. */
+static struct stage stage = { .fd = -1 }, rstage = { .fd = -1 };
 
 /*
  * Fail, naming image: undo everything, and remove an image this run
@@ -44,10 +45,11 @@ fail(const char *image)
 		(void)attach_teardown(&la);
 		unlink(newimg);
 	}
-	/* The stage's fd may stand in for the root's: drop it first. */
-	if (ra.rootfd == stage.fd)
+	/* A stage's fd may stand in for the root's: drop it first. */
+	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
 	(void)stage_close(&stage);
+	(void)stage_close(&rstage);
 	sr_seterr("%s", msg);
 	tool_fail(image, ats, 2);
 }
@@ -56,26 +58,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
-	    "[-P pkg-device|none] [-S cipher|none] [-s size] "
+	    "[-P pkg-device|none] [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n", getprogname());
 	exit(1);
-}
-
-/* Whether the root is an FFS image this host reads without mounting. */
-static bool
-ffs_root(const char *root)
-{
-#ifdef __linux__
-	struct stat st;
-	char type[32];
-
-	return stat(root, &st) == 0 && S_ISREG(st.st_mode) &&
-	    image_fstype(root, type, sizeof(type)) == 0 &&
-	    strcmp(type, "ufs") == 0;
-#else
-	(void)root;
-	return false;
-#endif
 }
 
 /* The root's tree as a host path the copier can read (absolute). */
@@ -91,19 +76,40 @@ root_path(const struct attach *a, char *buf)
 	return buf;
 }
 
+/*
+ * How the local is made, decided once:
+ *   UPDATE   a directory, or an image this host mounts, filled in place;
+ *   CREATE   a new image made and mounted (vnd and newfs on NetBSD);
+ *   BUILD    a new FFS image written with makefs, nothing mounted;
+ *   REBUILD  an existing FFS image this host cannot mount (Linux), or
+ *            that an ordinary user may write: read with libtsk and
+ *            rebuilt like itself with makefs, renamed over the old.
+ */
+enum lp_mode { LP_UPDATE, LP_CREATE, LP_BUILD, LP_REBUILD };
+
 /* One run: what was asked, and what was found. */
 struct run {
 	struct localprep lp;
 	struct toolout rout, lout;
 	struct plan plan;
 	struct copy_stats cs;
+	struct ffsimg rfi, lfi;
 	const char *root, *local, *rpath;
 	char	 rbuf[PATH_MAX], tmpl[PATH_MAX];
 	uint64_t size;
-	bool	 dryrun, create, build;
+	int	 part;		/* -p: the root's partition, or -1 */
+	enum lp_mode mode;
+	bool	 dryrun;
+	bool	 rffs;		/* the root is read with libtsk */
 };
 
-/* Check the arguments and how the local is to be made, before anything. */
+/* Whether this run may mount an FFS image (NetBSD's vnd, as root). */
+static bool
+mounts_ffs(void)
+{
+	return geteuid() == 0 && attach_backend() == BACKEND_VND;
+}
+
 /*
  * -c asks for an encrypted disk: refuse every way of making one that
  * would write plaintext instead (makefs, a loop device, a directory).
@@ -116,7 +122,8 @@ check_keyfile(struct run *r, const char *keyfile, bool isdir)
 	if (isdir)
 		sr_seterr("-c %s: a directory cannot be encrypted; name an "
 		    "image", keyfile);
-	else if (r->build || la.backend != BACKEND_VND)
+	else if (r->mode == LP_BUILD || r->mode == LP_REBUILD ||
+	    la.backend != BACKEND_VND)
 		sr_seterr("-c %s: cgd encryption needs root on a NetBSD host "
 		    "(vnd and cgdconfig); this host would write plaintext "
 		    "(refused, nothing written)", keyfile);
@@ -125,28 +132,61 @@ check_keyfile(struct run *r, const char *keyfile, bool isdir)
 	tool_fail(r->lout.image, ats, 0);
 }
 
+/* An FFS image read without mounting: probe it, or fail naming it. */
+static bool
+probe_ffs(const char *image, int part, struct ffsimg *fi)
+{
+	int p = ffsimg_probe(image, part, fi);
+
+	if (p == -1)
+		tool_fail(image, ats, 0);
+	if (p == 1 && part >= 0) {
+		sr_seterr("-p %d: holds no FFS file system", part);
+		tool_fail(image, ats, 0);
+	}
+	return p == 0;
+}
+
+/* Check the arguments and decide how the local is made, before anything. */
 static void
 check_args(struct run *r, const char *keyfile)
 {
 	struct stat st, rst;
 
+	memset(&rst, 0, sizeof(rst));
 	if ((r->lp.hostname != NULL && hostname_ok(r->lp.hostname) == -1) ||
 	    (r->lp.pkgdev != NULL && pkgdev_ok(r->lp.pkgdev) == -1) ||
 	    (r->lp.cipher != NULL && cipher_ok(r->lp.cipher) == -1) ||
 	    (keyfile != NULL && keyfile_check(keyfile) == -1))
 		tool_fail(r->lout.image, ats, 0);
+	if (stat(r->root, &rst) == -1)
+		memset(&rst, 0, sizeof(rst));
+	else if (S_ISREG(rst.st_mode))
+		r->rffs = probe_ffs(r->root, r->part, &r->rfi) && !mounts_ffs();
+	else if (r->part >= 0) {
+		sr_seterr("-p %d: not an image", r->part);
+		tool_fail(r->rout.image, ats, 0);
+	}
 	if (stat(r->local, &st) == 0) {
-		if (stat(r->root, &rst) == 0 && rst.st_dev == st.st_dev &&
+		if (rst.st_ino != 0 && rst.st_dev == st.st_dev &&
 		    rst.st_ino == st.st_ino) {
 			sr_seterr("root and local are the same");
 			tool_fail(r->lout.image, ats, 0);
 		}
+		r->mode = LP_UPDATE;
+		if (S_ISREG(st.st_mode) && probe_ffs(r->local, -1, &r->lfi) &&
+		    !mounts_ffs())
+			r->mode = LP_REBUILD;
 		/* Never rebuild a guest's disk behind its owner's back. */
-		if (S_ISREG(st.st_mode) && geteuid() != 0) {
-			sr_seterr("updating an existing image needs root: run "
-			    "as root, or name a new image to build one");
+		if (r->mode == LP_UPDATE && S_ISREG(st.st_mode) &&
+		    geteuid() != 0) {
+			sr_seterr("updating an image that is not FFS needs "
+			    "root to mount it");
 			tool_fail(r->lout.image, ats, 0);
 		}
+		if (r->mode == LP_REBUILD && !r->dryrun &&
+		    ffsimg_writable(&r->lfi) == -1)
+			tool_fail(r->lout.image, ats, 0);
 		check_keyfile(r, keyfile, S_ISDIR(st.st_mode));
 		return;
 	}
@@ -154,37 +194,38 @@ check_args(struct run *r, const char *keyfile)
 		sr_seterrno("stat");
 		tool_fail(r->lout.image, ats, 0);
 	}
-	r->create = true;
-	/*
-	 * Built with makefs, without mounting: by an ordinary user, or from
-	 * an FFS root, which Linux hosts cannot mount.
-	 */
-	r->build = geteuid() != 0 || ffs_root(r->root);
+	/* A guest's local disk is FFS: makefs writes it, unless vnd can. */
+	r->mode = mounts_ffs() ? LP_CREATE : LP_BUILD;
 	check_keyfile(r, keyfile, false);
 	/* A new image that is made and mounted needs a size. */
-	if (r->size == 0 && !r->build) {
+	if (r->size == 0 && r->mode == LP_CREATE) {
 		sr_seterr("does not exist; -s size creates it");
 		tool_fail(r->lout.image, ats, 0);
 	}
 }
 
 /*
- * The root: read-only, and all edits decided from it.  A build reads a
- * root image with libtsk into the stage instead of mounting it.
+ * The root: read-only, and all edits decided from it.  An FFS root this
+ * run cannot mount is read with libtsk into a stage: the build's own, or
+ * (to fill a tree in place) one of its own, given the root's owners.
  */
 static void
 open_root(struct run *r)
 {
-	struct stat st;
+	bool build = r->mode == LP_BUILD || r->mode == LP_REBUILD;
 
-	if (r->build && stat(r->root, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (stage_open(&stage) == -1 ||
-		    ffs_extract(r->root, local_copy, local_secrets, stage.fd,
-		    &stage.copied, tool_log, &r->lout, &r->cs) == -1)
+	if (r->rffs) {
+		struct stage *st = build ? &stage : &rstage;
+
+		if (stage_open(st) == -1 ||
+		    ffs_extract(&r->rfi, local_copy, local_secrets, st->fd,
+		    &st->copied, tool_log, &r->lout, &r->cs) == -1 ||
+		    (!build && geteuid() == 0 &&
+		    spec_apply(&st->copied, st->fd) == -1))
 			fail(r->rout.image);
-		ra.rootfd = stage.fd;
+		ra.rootfd = st->fd;
 		r->lp.root_fstype = "ffs";
-		r->rpath = NULL;
+		r->rpath = build ? NULL : st->tree;
 		return;
 	}
 	if (attach_open(&ra) == -1)
@@ -192,7 +233,7 @@ open_root(struct run *r)
 	r->lp.root_fstype = netbsd_fstype(ra.isdir ? NULL : ra.fstype);
 	if ((r->rpath = root_path(&ra, r->rbuf)) == NULL)
 		tool_fail(r->rout.image, ats, 1);
-	if (r->build && stage_open(&stage) == -1)
+	if (build && stage_open(&stage) == -1)
 		fail(r->lout.image);
 }
 
@@ -200,23 +241,64 @@ open_root(struct run *r)
 static void
 open_local(struct run *r)
 {
-	if (r->create && !r->dryrun && !r->build) {
+	if (r->mode == LP_REBUILD) {
+		int e = ffs_exists(&r->lfi, "etc");
+
+		if (e == -1 || localprep_provisioned(e == 0, &r->lp) == -1)
+			fail(r->lout.image);
+	}
+	if (r->mode == LP_CREATE && !r->dryrun) {
 		if (image_create(r->local, (off_t)r->size, la.backend, newimg,
 		    sizeof(newimg)) == -1)
 			fail(r->lout.image);
 		la.path = newimg;
-		la.format = la.backend == BACKEND_VND;
+		la.format = true;
 	}
-	if (!r->create || (!r->dryrun && !r->build)) {
+	if (r->mode == LP_UPDATE || (r->mode == LP_CREATE && !r->dryrun)) {
 		/* Read-only until we know it is ours to fill. */
 		la.ro_first = true;
 		if (attach_open(&la) == -1 ||
 		    localprep_check(la.rootfd, &r->lp) == -1)
 			fail(r->lout.image);
+		if (!la.isdir && la.fstype[0] != '\0' &&
+		    strcmp(netbsd_fstype(la.fstype), "ffs") != 0)
+			tool_log(&r->lout, SR_WARN, "holds %s: a guest's "
+			    "rc.pre-hooks mounts its local disk as ffs, so it "
+			    "cannot boot from this one; make a new image",
+			    la.fstype);
 	}
 	/* makefs writes FFS; a directory is taken to be FFS too. */
 	r->lp.local_fstype = netbsd_fstype(la.rootfd == -1 || la.isdir ?
 	    NULL : la.fstype);
+}
+
+/*
+ * NetBSD 4.x's stock XEN3_DOMU kernel has no cgd(4): its guests would
+ * get no swap.  Say so where the root's kernel plainly lacks the driver
+ * (an uncompressed ELF kernel without the name); else say nothing.
+ */
+static void
+check_kernel_cgd(struct run *r)
+{
+	static const char elf[] = "\177ELF", cgd[] = "cgd";
+	int has_elf, has_cgd;
+
+	if (r->lp.cipher != NULL && strcmp(r->lp.cipher, "none") == 0)
+		return;
+	if (r->rffs) {
+		if (nb_shape(ra.rootfd) != 4)
+			return;
+		has_elf = ffs_file_has(&r->rfi, "netbsd", elf, 4);
+		has_cgd = ffs_file_has(&r->rfi, "netbsd", cgd, sizeof(cgd));
+	} else if (kernel_has(ra.rootfd, "netbsd", elf, 4, &has_elf) == -1 ||
+	    nb_shape(ra.rootfd) != 4 ||
+	    kernel_has(ra.rootfd, "netbsd", cgd, sizeof(cgd), &has_cgd) == -1)
+		return;
+	if (has_elf == 0 && has_cgd == 1)
+		tool_log(&r->lout, SR_WARN, "%s: netbsd: the root's kernel has "
+		    "no cgd driver (as the stock 4.x XEN3_DOMU): the guest "
+		    "gets no swap; build a kernel with cgd, or -S none",
+		    r->rout.image);
 }
 
 /* -n: what would be copied, left out and changed. */
@@ -228,11 +310,15 @@ show_plan(struct run *r)
 	    .log = tool_log, .logctx = &r->lout };
 	struct sbuf desc = { 0 };
 
-	if (r->build)
+	if (r->mode == LP_BUILD)
 		tool_log(&r->lout, SR_INFO, "would be built with makefs (FFS, "
 		    "%s)", r->size ? "of the size given" :
 		    "sized to its content");
-	else if (r->create)
+	else if (r->mode == LP_REBUILD)
+		tool_log(&r->lout, SR_INFO, "would be rebuilt with makefs like "
+		    "itself (FFSv%d, %jd bytes) and replace the image",
+		    r->lfi.version, (intmax_t)r->lfi.len);
+	else if (r->mode == LP_CREATE)
 		tool_log(&r->lout, SR_INFO, "would be created: %ju bytes, "
 		    "sparse", (uintmax_t)r->size);
 	/* List the secrets left out, unless told to be quiet. */
@@ -247,11 +333,33 @@ show_plan(struct run *r)
 	sbuf_free(&desc);
 }
 
+/* Make the local as decided. */
+static void
+make_local(struct run *r)
+{
+	switch (r->mode) {
+	case LP_BUILD:
+	case LP_REBUILD:
+		if (localprep_build(r->rpath, &stage, r->local, r->size,
+		    r->mode == LP_REBUILD ? &r->lfi : NULL, &r->lp, &r->plan,
+		    &r->cs) == -1)
+			fail(r->lout.image);
+		break;
+	case LP_UPDATE:
+	case LP_CREATE:
+		if (attach_remount_rw(&la) == -1 ||
+		    localprep_apply(r->rpath, la.rootfd, &r->lp, &r->plan,
+		    &r->cs) == -1)
+			fail(r->lout.image);
+		break;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct run r;
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *errstr;
 	int ch;
 
 	setprogname(argv[0]);
@@ -260,7 +368,8 @@ main(int argc, char *argv[])
 	r.lp.pkgdev = "/dev/xbd3a";
 	r.lp.log = tool_log;
 	r.lp.logctx = &r.lout;
-	while ((ch = getopt(argc, argv, "c:fh:nP:qS:s:T:v")) != -1) {
+	r.part = -1;
+	while ((ch = getopt(argc, argv, "c:fh:nP:p:qS:s:T:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			keyfile = optarg;
@@ -277,6 +386,12 @@ main(int argc, char *argv[])
 		case 'P':
 			r.lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL :
 			    optarg;
+			break;
+		case 'p':
+			if ((r.part = (int)strtonum(optarg, 0, 127, &errstr)),
+			    errstr != NULL)
+				errx(1, "-p %s: give a partition number, 0 to "
+				    "127", optarg);
 			break;
 		case 'q':
 			r.rout.verbose = r.lout.verbose = -1;
@@ -316,21 +431,18 @@ main(int argc, char *argv[])
 	open_local(&r);
 	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
 		fail(r.rout.image);
+	check_kernel_cgd(&r);
 	/* A staged root was only lent for planning. */
-	if (ra.rootfd == stage.fd)
+	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
 	if (r.dryrun)
 		show_plan(&r);
-	else if (r.build) {
-		if (localprep_build(r.rpath, &stage, r.local, r.size, &r.lp,
-		    &r.plan, &r.cs) == -1)
-			fail(r.lout.image);
-	} else if (attach_remount_rw(&la) == -1 ||
-	    localprep_apply(r.rpath, la.rootfd, &r.lp, &r.plan, &r.cs) == -1)
+	else
+		make_local(&r);
+	if (stage_close(&stage) == -1 || stage_close(&rstage) == -1 ||
+	    tool_finish(ats, 2) == -1)
 		fail(r.lout.image);
-	if (stage_close(&stage) == -1 || tool_finish(ats, 2) == -1)
-		fail(r.lout.image);
-	if (r.create && !r.dryrun && !r.build && rename(newimg, r.local) == -1) {
+	if (r.mode == LP_CREATE && !r.dryrun && rename(newimg, r.local) == -1) {
 		sr_seterrno("create: rename into place");
 		fail(r.lout.image);
 	}
@@ -338,9 +450,10 @@ main(int argc, char *argv[])
 		tool_log(&r.lout, SR_INFO, "dry run: nothing written");
 	else
 		tool_log(&r.lout, SR_INFO, "%s from %s%s: %ju entries, %zu "
-		    "changes%s", r.build ? "built" : "provisioned", r.rout.image,
-		    r.build ? " with makefs" : "", r.cs.entries, r.plan.n,
-		    r.cs.warnings ? " (with warnings)" : "");
+		    "changes%s", r.mode == LP_REBUILD ? "rebuilt" :
+		    r.mode == LP_BUILD ? "built" : "provisioned", r.rout.image,
+		    r.mode >= LP_BUILD ? " with makefs" : "", r.cs.entries,
+		    r.plan.n, r.cs.warnings ? " (with warnings)" : "");
 	plan_free(&r.plan);
 	return 0;
 }

@@ -28,7 +28,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqv] [-k kernel] [-l local-device] "
-	    "target\n"
+	    "[-p partition] target\n"
 	    "       %s [-fnqv] [-k kernel] [-l local-device] [-s size] "
 	    "-o image source ...\n", getprogname(), getprogname());
 	exit(1);
@@ -61,6 +61,65 @@ is_set(const char *path)
 	return false;
 }
 
+/* Print the plan's diffs (-n). */
+static void
+show(const struct plan *plan, const char *image)
+{
+	struct sbuf desc = { 0 };
+
+	if (plan_describe(plan, &desc) == -1)
+		build_fail(image);
+	tool_putlines(stdout, desc.s ? desc.s : "");
+	sbuf_free(&desc);
+}
+
+/* Stage one source of -o: a directory, a set, or an FFS image. */
+static void
+stage_source(const char *image, const char *src, struct toolout *out,
+    struct copy_stats *cs)
+{
+	struct copy_opts co = { .dstfd = stage.fd, .spec = &stage.copied,
+	    .log = tool_log, .logctx = out };
+	char **names = NULL, real[PATH_MAX];
+	struct ffsimg fi;
+	struct stat st;
+	int r;
+
+	if (stat(src, &st) == -1) {
+		sr_seterrno("%s", src);
+		build_fail(image);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd == -1 || realpath(src, real) == NULL ||
+		    tree_list(fd, "", &names) == -1) {
+			if (fd != -1)
+				close(fd);
+			sr_prefixerr("%s", src);
+			build_fail(image);
+		}
+		close(fd);
+		co.srcpath = real;
+		co.tops = (const char *const *)names;
+		r = copy_trees(&co, cs);
+		tree_freelist(names);
+	} else if (is_set(src))
+		r = sets_extract(&co, src, cs);
+	else if ((r = ffsimg_probe(src, -1, &fi)) == 0)
+		r = ffs_extract(&fi, NULL, NULL, stage.fd, &stage.copied,
+		    tool_log, out, cs);
+	else if (r == 1) {
+		sr_seterr("neither a directory, a set (.tgz, .tar.xz, ...) nor "
+		    "an FFS image");
+		r = -1;
+	}
+	if (r == -1) {
+		sr_prefixerr("%s", src);
+		build_fail(image);
+	}
+}
+
 /*
  * setup-root -o: stage the sources in order (a directory, an FFS image,
  * or NetBSD sets), prepare the staged root, and write a new FFS image
@@ -68,59 +127,29 @@ is_set(const char *path)
  */
 static int
 build_root(const char *image, int nsrc, char *src[], uint64_t size,
-    struct rootprep *rp, struct toolout *out, const char *kernel,
-    const char *ldev, bool dryrun)
+    struct rootprep *rp, struct toolout *out, bool dryrun)
 {
 	/* A shared root is read-only: little room is needed. */
 	static const char *const room[] = { "-b", "10%", "-f", "10%", NULL };
+	const struct build_opts bo = { size, room, NULL };
 	struct plan plan = { 0 };
 	struct copy_stats cs, total = { 0 };
-	struct sbuf desc = { 0 };
+	struct stat st;
 	int i;
 
 	out->image = image;
 	if (nsrc < 1)
 		usage();
-	sr_signals_catch();
-	if (localdev_parse(rp, ldev) == -1 ||
-	    (kernel != NULL && kernel_open(rp, kernel) == -1) ||
-	    stage_open(&stage) == -1)
+	/* Replacing a root every guest boots from is not done by surprise. */
+	if (!rp->force && lstat(image, &st) == 0) {
+		sr_seterr("exists; -f replaces it (guests running from it keep "
+		    "the old one until they reboot)");
+		build_fail(image);
+	}
+	if (stage_open(&stage) == -1)
 		build_fail(image);
 	for (i = 0; i < nsrc; i++) {
-		struct copy_opts co = { .dstfd = stage.fd, .spec = &stage.copied,
-		    .log = tool_log, .logctx = out };
-		char **names = NULL, real[PATH_MAX];
-		struct stat st;
-		int r;
-
-		if (stat(src[i], &st) == -1) {
-			sr_seterrno("%s", src[i]);
-			build_fail(image);
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int fd = open(src[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (fd == -1 || realpath(src[i], real) == NULL ||
-			    tree_list(fd, "", &names) == -1) {
-				if (fd != -1)
-					close(fd);
-				sr_prefixerr("%s", src[i]);
-				build_fail(image);
-			}
-			close(fd);
-			co.srcpath = real;
-			co.tops = (const char *const *)names;
-			r = copy_trees(&co, &cs);
-			tree_freelist(names);
-		} else if (is_set(src[i]))
-			r = sets_extract(&co, src[i], &cs);
-		else
-			r = ffs_extract(src[i], NULL, NULL, stage.fd,
-			    &stage.copied, tool_log, out, &cs);
-		if (r == -1) {
-			sr_prefixerr("%s", src[i]);
-			build_fail(image);
-		}
+		stage_source(image, src[i], out, &cs);
 		total.entries += cs.entries;
 		tool_log(out, SR_VERBOSE, "%s: %ju entries staged", src[i],
 		    cs.entries);
@@ -130,13 +159,10 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size,
 		tool_log(out, SR_VERBOSE, "dev: device nodes left out");
 	if (rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(image);
-	if (dryrun) {
-		if (plan_describe(&plan, &desc) == -1)
-			build_fail(image);
-		tool_putlines(stdout, desc.s ? desc.s : "");
-		sbuf_free(&desc);
-	} else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
-	    build_image(&stage, &plan, image, size, room, tool_log, out) == -1)
+	if (dryrun)
+		show(&plan, image);
+	else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
+	    build_image(&stage, &plan, image, &bo, tool_log, out) == -1)
 		build_fail(image);
 	if (stage_close(&stage) == -1)
 		build_fail(image);
@@ -151,18 +177,82 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size,
 	return 0;
 }
 
+/*
+ * An FFS root this host cannot mount: read it with libtsk, prepare the
+ * stage, and when anything changes rebuild it like itself with makefs
+ * and put it in the old one's place (a new file renamed over it).
+ */
+static size_t
+rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
+    struct toolout *out, bool dryrun)
+{
+	const struct build_opts bo = { 0, NULL, fi };
+	struct plan plan = { 0 };
+	struct copy_stats cs;
+	size_t n;
+
+	if ((!dryrun && ffsimg_writable(fi) == -1) || stage_open(&stage) == -1)
+		build_fail(out->image);
+	if (ffs_extract(fi, NULL, NULL, stage.fd, &stage.copied, tool_log,
+	    out, &cs) == -1) {
+		sr_prefixerr("read");
+		build_fail(out->image);
+	}
+	if (stage_plan_nodevs(&stage, "dev", &plan) == -1 ||
+	    rootprep_plan(stage.fd, rp, &plan) == -1)
+		build_fail(out->image);
+	if (dryrun)
+		show(&plan, out->image);
+	else if (plan.n > 0 && (plan_apply(&plan, stage.fd, true, tool_log,
+	    out) == -1 || build_image(&stage, &plan, fi->path, &bo, tool_log,
+	    out) == -1))
+		build_fail(out->image);
+	if (stage_close(&stage) == -1)
+		build_fail(out->image);
+	tool_log(out, SR_VERBOSE, "read with libtsk: %ju entries%s", cs.entries,
+	    plan.n && !dryrun ? "; rebuilt with makefs and replaced" : "");
+	n = plan.n;
+	plan_free(&plan);
+	return n;
+}
+
+/* A root mounted (or a directory): the plan applied in place. */
+static size_t
+update_root(const char *target, struct rootprep *rp, struct toolout *out,
+    bool dryrun)
+{
+	struct attach at, *ats[1] = { &at };
+	struct plan plan = { 0 };
+	size_t n;
+
+	attach_init(&at, target, dryrun);
+	if (attach_open(&at) == -1 ||
+	    rootprep_plan(at.rootfd, rp, &plan) == -1)
+		tool_fail(out->image, ats, 1);
+	if (dryrun)
+		show(&plan, out->image);
+	else if (plan_apply(&plan, at.rootfd, false, tool_log, out) == -1)
+		tool_fail(out->image, ats, 1);
+	if (tool_finish(ats, 1) == -1)
+		tool_fail(out->image, ats, 1);
+	n = plan.n;
+	plan_free(&plan);
+	return n;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct rootprep rp;
 	struct toolout out = { NULL, 0 };
-	struct attach at, *ats[1] = { &at };
-	struct plan plan = { 0 };
-	struct sbuf desc = { 0 };
-	const char *kernel = NULL, *ldev = "/dev/rxbd2a", *output = NULL;
+	struct ffsimg fi;
+	struct stat st;
+	const char *kernel = NULL, *ldev = "/dev/rxbd2a", *output = NULL,
+	    *errstr;
 	uint64_t size = 0;
-	bool dryrun = false;
-	int ch;
+	bool dryrun = false, ffs = false;
+	size_t n;
+	int ch, part = -1;
 
 	setprogname(argv[0]);
 	memset(&rp, 0, sizeof(rp));
@@ -170,7 +260,7 @@ main(int argc, char *argv[])
 	rp.sharedir = SHAREDIR;
 	rp.log = tool_log;
 	rp.logctx = &out;
-	while ((ch = getopt(argc, argv, "fk:l:no:qs:v")) != -1) {
+	while ((ch = getopt(argc, argv, "fk:l:no:p:qs:v")) != -1) {
 		switch (ch) {
 		case 'f':
 			rp.force = true;
@@ -186,6 +276,12 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'p':
+			part = (int)strtonum(optarg, 0, 127, &errstr);
+			if (errstr != NULL)
+				errx(1, "-p %s: give a partition number, 0 to "
+				    "127", optarg);
 			break;
 		case 's':
 			if (expand_number(optarg, &size) == -1 ||
@@ -205,41 +301,53 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (output != NULL)
-		return build_root(output, argc, argv, size, &rp, &out, kernel,
-		    ldev, dryrun);
-	if (argc != 1 || size != 0)
+	if ((output != NULL && part >= 0) ||
+	    (output == NULL && (argc != 1 || size != 0)))
 		usage();
-	out.image = argv[0];
-
+	out.image = output != NULL ? output : argv[0];
 	sr_signals_catch();
-	attach_init(&at, argv[0], dryrun);
 	if (localdev_parse(&rp, ldev) == -1 ||
 	    (kernel != NULL && kernel_open(&rp, kernel) == -1))
-		tool_fail(out.image, ats, 0);
-	if (attach_open(&at) == -1 ||
-	    rootprep_plan(at.rootfd, &rp, &plan) == -1)
-		tool_fail(out.image, ats, 1);
-	if (dryrun) {
-		if (plan_describe(&plan, &desc) == -1)
-			tool_fail(out.image, ats, 1);
-		tool_putlines(stdout, desc.s ? desc.s : "");
-	} else if (plan_apply(&plan, at.rootfd, false, tool_log, &out) == -1)
-		tool_fail(out.image, ats, 1);
-	if (tool_finish(ats, 1) == -1)
-		tool_fail(out.image, ats, 1);
+		tool_fail(out.image, NULL, 0);
+	if (output != NULL)
+		return build_root(output, argc, argv, size, &rp, &out, dryrun);
+
+	/* An FFS image is read, not mounted, unless vnd can mount it. */
+	if (stat(argv[0], &st) == 0 && S_ISREG(st.st_mode)) {
+		int r = ffsimg_probe(argv[0], part, &fi);
+
+		if (r == -1 || (r == 1 && part >= 0)) {
+			if (r == 1)
+				sr_seterr("-p %d: holds no FFS file system",
+				    part);
+			tool_fail(out.image, NULL, 0);
+		}
+		ffs = r == 0 && !(geteuid() == 0 &&
+		    attach_backend() == BACKEND_VND);
+		if (!ffs && geteuid() != 0) {
+			sr_seterr("%s; mounting it needs root (setup-root -o "
+			    "builds a prepared root.img from sets without)",
+			    is_set(argv[0]) ? "a set archive, not an image" :
+			    "not an FFS image");
+			tool_fail(out.image, NULL, 0);
+		}
+	} else if (part >= 0) {
+		sr_seterr("-p %d: not an image", part);
+		tool_fail(out.image, NULL, 0);
+	}
+	n = ffs ? rebuild_root(&fi, &rp, &out, dryrun) :
+	    update_root(argv[0], &rp, &out, dryrun);
 
 	if (kernel == NULL && out.verbose == 0)
 		tool_log(&out, SR_INFO, "netbsd: no kernel given (-k); "
 		    "left as it is");
-	if (plan.n == 0)
+	if (n == 0)
 		tool_log(&out, SR_INFO, "already prepared; nothing changed");
 	else if (dryrun)
 		tool_log(&out, SR_INFO, "dry run: %zu changes; nothing written",
-		    plan.n);
+		    n);
 	else
-		tool_log(&out, SR_INFO, "prepared (%zu changes)", plan.n);
-	sbuf_free(&desc);
-	plan_free(&plan);
+		tool_log(&out, SR_INFO, "prepared (%zu changes)%s", n,
+		    ffs ? "; rebuilt with makefs" : "");
 	return 0;
 }

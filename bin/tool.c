@@ -30,6 +30,23 @@ tool_putsafe(FILE *f, const char *s)
 	free(v);
 }
 
+/*
+ * Texts (diffs) are shown as they are but for control characters: a
+ * backslash in a script stays one backslash.
+ */
+static void
+putline(FILE *f, const char *s)
+{
+	char *v;
+
+	if (stravis(&v, s, VIS_FLAGS | VIS_NOSLASH) == -1) {
+		fputs("(unprintable)", f);
+		return;
+	}
+	fputs(v, f);
+	free(v);
+}
+
 void
 tool_putlines(FILE *f, const char *text)
 {
@@ -44,7 +61,7 @@ tool_putlines(FILE *f, const char *text)
 			fputs("(out of memory)\n", f);
 			return;
 		}
-		tool_putsafe(f, line);
+		putline(f, line);
 		fputc('\n', f);
 		free(line);
 		p += len + (nl ? 1 : 0);

@@ -226,6 +226,22 @@ make_sparse(const char *path)
 }
 
 int
+stage_plan_nodevs(struct stage *st, const char *dir, struct plan *p)
+{
+	size_t i, n = strlen(dir);
+
+	for (i = 0; i < st->copied.n; i++) {
+		const struct spec_ent *e = &st->copied.v[i];
+
+		if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
+		    strncmp(e->path, dir, n) == 0 && e->path[n] == '/' &&
+		    plan_remove(p, e->path) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
 stage_open(struct stage *st)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -271,7 +287,7 @@ stage_close(struct stage *st)
 	*slash = '\0';
 	/* tree_remove never follows a link: safe on what we staged. */
 	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || tree_remove(pfd, slash + 1) == -1) {
+	    O_CLOEXEC)) == -1 || tree_purge(pfd, slash + 1) == -1) {
 		sr_seterrno("stage: remove %s", st->work);
 		rv = -1;
 	}
@@ -283,10 +299,11 @@ stage_close(struct stage *st)
 
 int
 build_image(struct stage *st, const struct plan *p, const char *image,
-    uint64_t size, const char *const *room, sr_logfn *log, void *ctx)
+    const struct build_opts *bo, sr_logfn *log, void *ctx)
 {
 	struct spec final = { 0 };
-	char specf[PATH_MAX], out[PATH_MAX], sizearg[32], *argv[16];
+	char specf[PATH_MAX], out[PATH_MAX], sizearg[32], likebuf[128],
+	    *argv[24];
 	int specfd = -1, rv = -1, i = 0, r;
 	bool imgmade = false;
 
@@ -314,13 +331,21 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	argv[i++] = "ffs";
 	argv[i++] = "-F";
 	argv[i++] = specf;
-	if (size != 0) {
-		snprintf(sizearg, sizeof(sizearg), "%ju", (uintmax_t)size);
+	if (bo->like != NULL) {
+		if (ffsimg_makefs_args(bo->like, argv + i, likebuf,
+		    sizeof(likebuf)) == -1)
+			goto done;
+		i += 6;
+	} else if (bo->size != 0) {
+		/* A disk to live on: an inode for every 8 KiB, as newfs. */
+		snprintf(sizearg, sizeof(sizearg), "%ju", (uintmax_t)bo->size);
 		argv[i++] = "-s";
 		argv[i++] = sizearg;
+		argv[i++] = "-o";
+		argv[i++] = "density=8192";
 	} else
-		for (r = 0; room[r] != NULL && i < 14; r++)
-			argv[i++] = (char *)room[r];
+		for (r = 0; bo->room[r] != NULL && i < 20; r++)
+			argv[i++] = (char *)bo->room[r];
 	argv[i++] = out;
 	argv[i++] = st->tree;
 	argv[i] = NULL;
@@ -343,7 +368,11 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 		sr_seterrno("make sparse");
 		goto done;
 	}
-	if (rename(out, image) == -1) {
+	if (bo->like != NULL) {
+		imgmade = false;	/* ffsimg_install() consumes it */
+		if (ffsimg_install(bo->like, out) == -1)
+			goto done;
+	} else if (rename(out, image) == -1) {
 		sr_seterrno("rename into place");
 		goto done;
 	}

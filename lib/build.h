@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "ffsimg.h"
 #include "plan.h"
 #include "spec.h"
 
@@ -22,16 +23,26 @@ struct stage {
 };
 
 int	stage_open(struct stage *);
+/* Plan the removal of the device nodes below dir that the spec holds. */
+int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
 /* Remove the stage and all in it; safe to call twice. */
 int	stage_close(struct stage *);
+/* How build_image() makes its image. */
+struct build_opts {
+	uint64_t size;			/* 0: sized by makefs, with room */
+	const char *const *room;	/* makefs options: room to grow */
+	const struct ffsimg *like;	/* or: take this one's place */
+};
+
 /*
  * Apply nothing more: describe the filled stage (the plan says what it
  * wrote, st->copied what it copied) in an mtree spec and write an FFS
  * image with makefs(8) under a temporary name beside image, made sparse
- * and renamed when whole.  size 0: sized by makefs, with the options in
- * room.
+ * and renamed when whole.  With bo->like, the new file system is made
+ * like that one (size, version, blocks, inodes) and put where it was
+ * (ffsimg_install()).
  */
 int	build_image(struct stage *, const struct plan *, const char *,
-	    uint64_t, const char *const *, sr_logfn *, void *);
+	    const struct build_opts *, sr_logfn *, void *);
 
 #endif /* BUILD_H */

@@ -286,8 +286,7 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 			goto done;
 		}
 		if (path_excluded(w->exclude, path)) {
-			w->log(w->ctx, SR_VERBOSE, "%s: not copied (each guest "
-			    "makes its own)", path);
+			w->log(w->ctx, SR_VERBOSE, "%s: left out", path);
 			w->cs->excluded++;
 			tsk_fs_file_close(f);
 			continue;
@@ -309,8 +308,94 @@ done:
 	return rv;
 }
 
+/* Open the file system fi with libtsk. */
+static int
+fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
+{
+	tsk_error_reset();
+	if ((*img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) ==
+	    NULL) {
+		sr_seterr("read image: %s", tsk_error_get());
+		return -1;
+	}
+	if ((*fs = tsk_fs_open_img(*img, (TSK_OFF_T)fi->off,
+	    TSK_FS_TYPE_FFS_DETECT)) == NULL) {
+		sr_seterr("read image: holds no FFS file system libtsk can "
+		    "read");
+		tsk_img_close(*img);
+		return -1;
+	}
+	return 0;
+}
+
 int
-ffs_extract(const char *image, const char *const *tops,
+ffs_exists(const struct ffsimg *fi, const char *path)
+{
+	TSK_IMG_INFO *img;
+	TSK_FS_INFO *fs;
+	TSK_FS_FILE *f;
+	char abs[PATH_MAX];
+
+	if (fs_open(fi, &img, &fs) == -1)
+		return -1;
+	snprintf(abs, sizeof(abs), "/%s", path);
+	f = tsk_fs_file_open(fs, NULL, abs);
+	if (f != NULL)
+		tsk_fs_file_close(f);
+	tsk_fs_close(fs);
+	tsk_img_close(img);
+	return f != NULL ? 0 : 1;
+}
+
+int
+ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
+    size_t nlen)
+{
+	static char buf[1 << 16];
+	TSK_IMG_INFO *img;
+	TSK_FS_INFO *fs;
+	TSK_FS_FILE *f;
+	TSK_OFF_T off = 0;
+	char abs[PATH_MAX];
+	int rv = 1;
+
+	if (nlen == 0 || nlen > 256 || fs_open(fi, &img, &fs) == -1)
+		return -1;
+	snprintf(abs, sizeof(abs), "/%s", path);
+	if ((f = tsk_fs_file_open(fs, NULL, abs)) == NULL || f->meta == NULL ||
+	    f->meta->type != TSK_FS_META_TYPE_REG) {
+		errno = ENOENT;
+		rv = -1;
+		goto done;
+	}
+	/* Windows overlap by nlen - 1 bytes, so no match is cut in two. */
+	while (off < f->meta->size) {
+		ssize_t n = tsk_fs_file_read(f, off, buf, sizeof(buf),
+		    TSK_FS_FILE_READ_FLAG_NONE);
+
+		if (n <= 0) {
+			errno = EIO;
+			rv = -1;
+			break;
+		}
+		if (memmem(buf, (size_t)n, needle, nlen) != NULL) {
+			rv = 0;
+			break;
+		}
+		if ((size_t)n < nlen || off + n >= f->meta->size)
+			break;
+		off += n - (TSK_OFF_T)(nlen - 1);
+	}
+done:
+	if (f != NULL)
+		tsk_fs_file_close(f);
+	tsk_fs_close(fs);
+	tsk_img_close(img);
+	return rv;
+}
+
+int
+ffs_extract(const struct ffsimg *fi, const char *const *tops,
     const char *const *exclude, int dstfd, struct spec *spec, sr_logfn *log,
     void *ctx, struct copy_stats *cs)
 {
@@ -322,16 +407,8 @@ ffs_extract(const char *image, const char *const *tops,
 
 	memset(&w, 0, sizeof(w));
 	memset(cs, 0, sizeof(*cs));
-	tsk_error_reset();
-	if ((img = tsk_img_open_sing(image, TSK_IMG_TYPE_DETECT, 0)) == NULL) {
-		sr_seterr("read image: %s", tsk_error_get());
+	if (fs_open(fi, &img, &w.fs) == -1)
 		return -1;
-	}
-	if ((w.fs = tsk_fs_open_img(img, 0, TSK_FS_TYPE_FFS_DETECT)) == NULL) {
-		sr_seterr("read image: holds no FFS file system");
-		tsk_img_close(img);
-		return -1;
-	}
 	w.stagefd = dstfd;
 	w.exclude = exclude;
 	w.spec = spec;

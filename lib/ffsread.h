@@ -6,16 +6,25 @@
 #define FFSREAD_H
 
 #include "copytree.h"
+#include "ffsimg.h"
 #include "spec.h"
 
 /*
- * Copy the trees tops (NULL: all of it) of the FFS image at path into dstfd
+ * Copy the trees tops (NULL: all of it) of the FFS file system fi into dstfd
  * (a private stage), as its user: directories, files (sparse kept),
  * symbolic links, fifos, and hard links by inode.  Every entry's owner,
  * group, mode, time and device numbers go into spec.  Entries matching
  * exclude are left out; what cannot be read is named, file by file.
  */
-int	ffs_extract(const char *, const char *const *, const char *const *,
-	    int, struct spec *, sr_logfn *, void *, struct copy_stats *);
+int	ffs_extract(const struct ffsimg *, const char *const *,
+	    const char *const *, int, struct spec *, sr_logfn *, void *,
+	    struct copy_stats *);
+/* Whether path exists in the file system fi: 0 yes, 1 no, -1 error. */
+int	ffs_exists(const struct ffsimg *, const char *);
+/*
+ * Whether the regular file at path in fi holds the bytes needle:
+ * 0 yes, 1 no, -1 error (and errno ENOENT where there is no such file).
+ */
+int	ffs_file_has(const struct ffsimg *, const char *, const void *, size_t);
 
 #endif /* FFSREAD_H */

@@ -23,6 +23,7 @@
 #endif
 
 #include "attach.h"
+#include "ffsread.h"
 #include "localprep.h"
 
 #define TEXT_MAX	(4 * 1024 * 1024)
@@ -121,21 +122,69 @@ netbsd_fstype(const char *t)
 }
 
 int
+localprep_provisioned(bool has_etc, const struct localprep *lp)
+{
+	if (!has_etc)
+		return 0;
+	if (lp->force) {
+		lp->log(lp->logctx, SR_INFO, "etc: the guest's configuration "
+		    "is replaced (-f)");
+		return 0;
+	}
+	sr_seterr("etc: already provisioned; its /etc is the guest's own (-f "
+	    "replaces it)");
+	return -1;
+}
+
+int
 localprep_check(int localfd, const struct localprep *lp)
 {
 	struct stat st;
 
-	if (tree_lstat(localfd, "etc", &st) == 0) {
-		if (lp->force) {
-			lp->log(lp->logctx, SR_INFO, "etc: the guest's "
-			    "configuration is replaced (-f)");
-			return 0;
-		}
-		sr_seterr("etc: already provisioned; its /etc is the guest's "
-		    "own (-f replaces it)");
-		return -1;
-	}
+	if (tree_lstat(localfd, "etc", &st) == 0)
+		return localprep_provisioned(true, lp);
 	return errno == ENOENT ? 0 : -1;
+}
+
+int
+nb_shape(int rootfd)
+{
+	struct sbuf rc = { 0 };
+	int shape;
+
+	if (tree_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, NULL) == -1)
+		return -1;
+	/* 4.x loads rc.subr at column 0; today, tab-indented in an if. */
+	shape = memmem(rc.s, rc.len, "\n. /etc/rc.subr\n", 16) != NULL ? 4 :
+	    10;
+	sbuf_free(&rc);
+	return shape;
+}
+
+int
+kernel_has(int rootfd, const char *rel, const void *needle, size_t nlen,
+    int *found)
+{
+	static char buf[1 << 16];
+	off_t off = 0;
+	ssize_t n;
+	int fd;
+
+	*found = 1;
+	if (nlen == 0 || nlen > 256 || (fd = tree_openfile(rootfd, rel)) == -1)
+		return -1;
+	/* Windows overlap by nlen - 1 bytes, so no match is cut in two. */
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		if (memmem(buf, (size_t)n, needle, nlen) != NULL) {
+			*found = 0;
+			break;
+		}
+		if ((size_t)n < nlen || n < (ssize_t)sizeof(buf))
+			break;
+		off += n - (off_t)(nlen - 1);
+	}
+	close(fd);
+	return n == -1 ? -1 : 0;
 }
 
 /* Read a text file from the root; missing is an error unless optional. */
@@ -175,12 +224,17 @@ chain(enum edit_result r, const char *rel, char *new, size_t newlen,
 	}
 }
 
-/* Plan a write of text over the root's version (old may be NULL). */
+/*
+ * Plan a write of text over the root's version (old may be NULL).  The
+ * original is kept as NAME.orig beside it, or, where something reads
+ * every file in that directory (cron's tabs), at origpath.
+ */
 static int
-plan_text(struct plan *p, const char *rel, const struct sbuf *old,
-    struct sbuf *new, const struct stat *st, mode_t mode)
+plan_text_orig(struct plan *p, const char *rel, const struct sbuf *old,
+    struct sbuf *new, const struct stat *st, mode_t mode,
+    const char *origpath)
 {
-	struct tree_wopts wo = { .mode = mode, .keep_orig = true };
+	struct tree_wopts wo = { .mode = mode, .keep_orig = origpath == NULL };
 
 	if (st != NULL) {
 		wo.uid = st->st_uid;
@@ -194,6 +248,10 @@ plan_text(struct plan *p, const char *rel, const struct sbuf *old,
 	if (old != NULL && old->len == new->len &&
 	    memcmp(old->s, new->s, new->len) == 0)
 		return 0;
+	/* The original's inode, every attribute kept, under another name. */
+	if (origpath != NULL && old != NULL &&
+	    plan_link(p, origpath, rel, false) == -1)
+		return -1;
 	if (plan_write(p, rel, old, new->s, new->len, &wo) == -1) {
 		new->s = NULL;
 		return -1;
@@ -201,6 +259,13 @@ plan_text(struct plan *p, const char *rel, const struct sbuf *old,
 	new->s = NULL;
 	new->len = new->cap = 0;
 	return 0;
+}
+
+static int
+plan_text(struct plan *p, const char *rel, const struct sbuf *old,
+    struct sbuf *new, const struct stat *st, mode_t mode)
+{
+	return plan_text_orig(p, rel, old, new, st, mode, NULL);
 }
 
 /* Plan a file from a template, replacing the root's if any. */
@@ -280,7 +345,7 @@ plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
 			    "without the pre-hook");
 	}
 	/* The 4.x shape loads rc.subr at column 0: an old guest. */
-	*old4x = strstr(want.s, "\n. /etc/rc.subr\n") != NULL;
+	*old4x = memmem(want.s, want.len, "\n. /etc/rc.subr\n", 16) != NULL;
 	if (plan_text(p, "etc/rc", &rc, &want, &st, 0) == -1)
 		goto done;
 	if (tree_lstat(rootfd, "etc/rc.pre-hooks", &st) == 0) {
@@ -300,10 +365,74 @@ done:
 typedef enum edit_result editfn(const void *, const char *, size_t, char **,
     size_t *);
 
+/*
+ * What a guest's rc.conf says, and which rc.d script reads each
+ * variable: a variable is written only where the root has that script,
+ * so that no setting silently does nothing (sendmail=NO, for one, is
+ * read by no script in any era; postfix is the mailer).  rc itself reads
+ * rc_configured (sets ship it NO; sysinst would set it YES), and
+ * rc.subr's mount_critical_filesystems the file-system list.
+ */
+static const struct rcvar {
+	const char *name;
+	const char *script;	/* NULL: read by rc or rc.subr */
+} rcvars[] = {
+	{ "rc_configured", NULL },
+	{ "critical_filesystems_local", NULL },
+	{ "powerd", "powerd" },
+	{ "savecore", "savecore" },
+	{ "postfix", "postfix" },
+	{ "sendmail", "sendmail" },
+	{ "wscons", "wscons" },
+	{ "cgd", "cgd" },
+	{ "hostname", "network" },
+};
+#define NRCVARS	(sizeof(rcvars) / sizeof(rcvars[0]))
+
 struct rcconf_ctx {
 	const struct localprep *lp;
 	bool	 swap;
+	bool	 known[NRCVARS];
 };
+
+/* The value the guest gets for rcvars[i], or NULL to leave it alone. */
+static const char *
+rcvar_value(const struct rcconf_ctx *ctx, size_t i)
+{
+	static const char *const fixed[] = {
+		"YES", "\"/local /etc /tmp /var\"", "YES", "NO", "NO", "NO",
+		"NO"
+	};
+
+	if (i < sizeof(fixed) / sizeof(fixed[0]))
+		return fixed[i];
+	if (strcmp(rcvars[i].name, "cgd") == 0)
+		return ctx->swap ? "YES" : NULL;
+	return ctx->lp->hostname;
+}
+
+/* Whether the root has the rc.d script that reads each variable. */
+static void
+rcvars_known(int rootfd, const struct localprep *lp, struct rcconf_ctx *ctx)
+{
+	struct stat st;
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < NRCVARS; i++) {
+		const struct rcvar *v = &rcvars[i];
+
+		ctx->known[i] = v->script == NULL;
+		if (ctx->known[i])
+			continue;
+		snprintf(path, sizeof(path), "etc/rc.d/%s", v->script);
+		ctx->known[i] = tree_lstat(rootfd, path, &st) == 0;
+		if (!ctx->known[i] && rcvar_value(ctx, i) != NULL)
+			lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: %s not "
+			    "set: the root has no rc.d/%s to read it",
+			    v->name, v->script);
+	}
+}
 
 /* rc.conf: every setting the guest needs, each replaced or appended. */
 static enum edit_result
@@ -311,17 +440,6 @@ rcconf_edit(const void *vctx, const char *text, size_t len, char **out,
     size_t *outlen)
 {
 	const struct rcconf_ctx *ctx = vctx;
-	const struct {
-		const char *name, *value;
-	} set[] = {
-		{ "critical_filesystems_local", "\"/local /etc /tmp /var\"" },
-		{ "powerd", "YES" },
-		{ "savecore", "NO" },
-		{ "sendmail", "NO" },
-		{ "wscons", "NO" },
-		{ "cgd", ctx->swap ? "YES" : NULL },
-		{ "hostname", ctx->lp->hostname },
-	};
 	struct sbuf cur = { 0 };
 	size_t i, newlen;
 	char *new;
@@ -330,13 +448,14 @@ rcconf_edit(const void *vctx, const char *text, size_t len, char **out,
 	*out = NULL;
 	if (sbuf_add(&cur, text, len) == -1)
 		return EDIT_ERROR;
-	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+	for (i = 0; i < NRCVARS; i++) {
+		const char *value = rcvar_value(ctx, i);
 		enum edit_result r;
 		int c;
 
-		if (set[i].value == NULL)
+		if (value == NULL || !ctx->known[i])
 			continue;
-		r = rcconf_set(cur.s, cur.len, set[i].name, set[i].value, &new,
+		r = rcconf_set(cur.s, cur.len, rcvars[i].name, value, &new,
 		    &newlen);
 		if ((c = chain(r, "etc/rc.conf", new, newlen, &cur)) == -1) {
 			sbuf_free(&cur);
@@ -371,7 +490,7 @@ crontab_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
 static int
 plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
     const char *rel, editfn *edit, const void *ctx, mode_t mode,
-    bool optional, const char *what)
+    bool optional, const char *what, const char *origpath)
 {
 	struct sbuf old = { 0 }, cur = { 0 };
 	struct stat st;
@@ -395,7 +514,7 @@ plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
 		goto done;
 	lp->log(lp->logctx, SR_VERBOSE, "%s: %s%s", rel, what,
 	    r ? "" : " (already)");
-	rv = plan_text(p, rel, &old, &cur, &st, mode);
+	rv = plan_text_orig(p, rel, &old, &cur, &st, mode, origpath);
 done:
 	sbuf_free(&old);
 	sbuf_free(&cur);
@@ -495,7 +614,7 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 
 		if (lp->pkgdev != NULL)
 			snprintf(pkgline, sizeof(pkgline), "%s\t/usr/pkg\tffs\t"
-			    "ro\t\t1 2", lp->pkgdev);
+			    "ro\t\t0 0", lp->pkgdev);
 		else
 			snprintf(pkgline, sizeof(pkgline), "# no /usr/pkg "
 			    "disk (setup-local -P none)");
@@ -510,11 +629,13 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 			return -1;
 	}
 	{
-		const struct rcconf_ctx rc = { lp, swap };
+		struct rcconf_ctx rc = { .lp = lp, .swap = swap };
 
+		rcvars_known(rootfd, lp, &rc);
 		if (plan_edit(rootfd, lp, p, "etc/rc.conf", rcconf_edit, &rc, 0,
-		    false, "local file systems, powerd, savecore, sendmail, "
-		    "wscons, cgd with swap, hostname with -h") == -1)
+		    false, "rc_configured, local file systems, powerd, "
+		    "savecore, no mailer, wscons, cgd with swap, hostname "
+		    "with -h", NULL) == -1)
 			return -1;
 	}
 	if (lp->hostname != NULL) {
@@ -536,10 +657,15 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		if (rv == -1)
 			return -1;
 	}
+	/*
+	 * cron takes every file in var/cron/tabs for a user's crontab: the
+	 * original goes beside the directory, where nothing reads it.
+	 */
 	if (plan_edit(rootfd, lp, p, "etc/ttys", ttys_edit, NULL, 0, false,
-	    "every terminal but the console off") == -1 ||
+	    "every terminal but the console off", NULL) == -1 ||
 	    plan_edit(rootfd, lp, p, "var/cron/tabs/root", crontab_edit, NULL,
-	    0600, true, "daily and weekly runs commented out") == -1)
+	    0600, true, "daily and weekly runs commented out",
+	    "var/cron/root.orig") == -1)
 		return -1;
 	return 0;
 }
@@ -646,19 +772,23 @@ done:
 	if (stagefd != -1)
 		close(stagefd);
 	/* The stage now holds only what was replaced, or a failed copy. */
-	if (tree_remove(localfd, STAGE) == -1 && rv == 0)
+	if (tree_purge(localfd, STAGE) == -1 && rv == 0)
 		rv = -1;
 	return rv;
 }
 
 int
 localprep_build(const char *rootpath, struct stage *st, const char *image,
-    uint64_t size, const struct localprep *lp, const struct plan *p,
-    struct copy_stats *cs)
+    uint64_t size, const struct ffsimg *like, const struct localprep *lp,
+    const struct plan *p, struct copy_stats *cs)
 {
 	/* A guest's disk: room to grow, half its blocks and inodes free. */
 	static const char *const room[] = { "-M", "64m", "-b", "50%", "-f",
 	    "50%", NULL };
+	/* What a re-seed replaces; the rest of the old disk stays. */
+	static const char *const replaced[] = { "etc", "tmp", "var", STAGE,
+	    NULL };
+	const struct build_opts bo = { size, room, like };
 
 	if (rootpath != NULL) {
 		if (stage_fill(rootpath, st->fd, lp, p, &st->copied, cs) == -1)
@@ -666,5 +796,16 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	} else if (plan_apply(p, st->fd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
-	return build_image(st, p, image, size, room, lp->log, lp->logctx);
+	if (like != NULL) {
+		struct copy_stats ks;
+
+		if (ffs_extract(like, NULL, replaced, st->fd, &st->copied,
+		    lp->log, lp->logctx, &ks) == -1) {
+			sr_prefixerr("read the old image");
+			return -1;
+		}
+		lp->log(lp->logctx, SR_VERBOSE, "%ju other entries of the old "
+		    "image kept", ks.entries);
+	}
+	return build_image(st, p, image, &bo, lp->log, lp->logctx);
 }

@@ -39,6 +39,12 @@ int	cipher_ok(const char *);
 const char *netbsd_fstype(const char *);
 /* Refuse a local that holds an etc/ already, unless forced. */
 int	localprep_check(int, const struct localprep *);
+/* The same, told whether the local has an etc. */
+int	localprep_provisioned(bool, const struct localprep *);
+/* The shape of a NetBSD root's etc/rc: 4 (4.x), 10 (today), -1 (error). */
+int	nb_shape(int);
+/* Whether a root's file holds bytes: *found 0 yes, 1 no. */
+int	kernel_has(int, const char *, const void *, size_t, int *);
 /* Decide every edit from the root's own texts; read only the root. */
 int	localprep_plan(int, const struct localprep *, struct plan *);
 /*
@@ -50,14 +56,17 @@ int	localprep_apply(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
 /*
- * Build a new local image without mounting anything: fill the stage from
+ * Build a local image without mounting anything: fill the stage from
  * the root at rootpath (or, with NULL, take it as already filled, its
  * spec too), apply the plan, describe owners, modes and devices in an
  * mtree spec, and write an FFS image with makefs(8) under a temporary
  * name, renamed when whole.  Needs no privileges.  size 0: sized to
- * the content, with room.
+ * the content, with room.  With like (an existing FFS local image, read
+ * with libtsk), the new file system takes its place, like it, keeping
+ * what it held beside etc, tmp and var.
  */
 int	localprep_build(const char *, struct stage *, const char *, uint64_t,
-	    const struct localprep *, const struct plan *, struct copy_stats *);
+	    const struct ffsimg *, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
 
 #endif /* LOCALPREP_H */

@@ -336,6 +336,24 @@ done:
 	return rv;
 }
 
+/*
+ * rc.d/root ends with "rm -f /fastboot": on the read-only shared root
+ * that fails when the file is there, run_rc_command then skips the
+ * guest's start_postcmd, and /local (so /etc and /var) stays read-only.
+ */
+static int
+plan_fastboot(int rootfd, const struct rootprep *rp, struct plan *p)
+{
+	struct stat st;
+
+	if (tree_lstat(rootfd, "fastboot", &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	rp->log(rp->logctx, SR_INFO, "fastboot: to be removed: rc.d/root "
+	    "cannot remove it from the read-only root, and would leave "
+	    "/local read-only");
+	return plan_remove(p, "fastboot");
+}
+
 int
 rootprep_plan(int rootfd, const struct rootprep *rp, struct plan *p)
 {
@@ -350,6 +368,7 @@ rootprep_plan(int rootfd, const struct rootprep *rp, struct plan *p)
 	if (plan_kernel(rootfd, rp, p) == -1 || sr_checkpoint() == -1 ||
 	    plan_dev(rootfd, rp, p) == -1 || sr_checkpoint() == -1 ||
 	    plan_mountpoints(rootfd, rp, p) == -1 ||
+	    plan_fastboot(rootfd, rp, p) == -1 ||
 	    plan_hook(rootfd, rp, p) == -1)
 		return -1;
 	return 0;

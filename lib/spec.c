@@ -3,7 +3,11 @@
  * uid, gid, mode, time and link or device), so makefs needs no passwd
  * database and creates what the staged tree cannot hold: device nodes.
  */
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 #include <vis.h>
 
 #include "spec.h"
+#include "tree.h"
 
 static int
 cmp_ent(const void *a, const void *b)
@@ -208,4 +213,43 @@ spec_drop_devices(struct spec *s, const char *dir)
 	}
 	s->n = j;
 	return dropped;
+}
+
+/*
+ * Give a staged tree, as root, what its spec says: owners, modes, times
+ * and the device nodes it could not hold.  Deepest paths first, so that
+ * a directory's time is set after its contents are.
+ */
+int
+spec_apply(struct spec *s, int dirfd)
+{
+	size_t i;
+
+	sort(s);
+	for (i = s->n; i-- > 0;) {
+		const struct spec_ent *e = &s->v[i];
+		struct timespec ts[2] = { e->mtime, e->mtime };
+		const char *name;
+		int pfd, r = 0;
+
+		if ((pfd = tree_openparent(dirfd, e->path, &name)) == -1)
+			return -1;
+		if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+			r = mknodat(pfd, name, e->mode,
+			    makedev(e->rmajor, e->rminor));
+		if (r == 0)
+			r = fchownat(pfd, name, e->uid, e->gid,
+			    AT_SYMLINK_NOFOLLOW);
+		if (r == 0 && !S_ISLNK(e->mode))
+			r = fchmodat(pfd, name, e->mode & 07777, 0);
+		if (r == 0)
+			r = utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
+		if (r == -1) {
+			sr_seterrno("%s: stage: owner and mode", e->path);
+			close(pfd);
+			return -1;
+		}
+		close(pfd);
+	}
+	return 0;
 }

@@ -41,6 +41,9 @@ const struct spec_ent *spec_get(struct spec *, const char *);
 size_t	spec_drop_devices(struct spec *, const char *);
 /* Write the specification, every entry in full, sorted by path. */
 int	spec_write(struct spec *, int);
+/* As root: give the staged tree at dirfd the owners, modes, times and
+ * device nodes the spec records. */
+int	spec_apply(struct spec *, int);
 void	spec_free(struct spec *);
 
 #endif /* SPEC_H */

@@ -650,7 +650,7 @@ fail:
 }
 
 static int
-remove_at(int pfd, const char *name, const char *rel, int depth)
+remove_at(int pfd, const char *name, const char *rel, int depth, bool purge)
 {
 	struct stat st;
 	char **names;
@@ -684,8 +684,8 @@ remove_at(int pfd, const char *name, const char *rel, int depth)
 		return -1;
 	}
 	for (i = 0; names[i] != NULL; i++)
-		if (sr_checkpoint() == -1 ||
-		    remove_at(fd, names[i], rel, depth + 1) == -1) {
+		if ((!purge && sr_checkpoint() == -1) ||
+		    remove_at(fd, names[i], rel, depth + 1, purge) == -1) {
 			tree_freelist(names);
 			close(fd);
 			return -1;
@@ -707,7 +707,20 @@ tree_remove(int rootfd, const char *rel)
 
 	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
 		return -1;
-	rv = remove_at(pfd, name, rel, 0);
+	rv = remove_at(pfd, name, rel, 0, false);
+	close(pfd);
+	return rv;
+}
+
+int
+tree_purge(int rootfd, const char *rel)
+{
+	const char *name;
+	int pfd, rv;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	rv = remove_at(pfd, name, rel, 0, true);
 	close(pfd);
 	return rv;
 }

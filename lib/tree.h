@@ -55,6 +55,8 @@ int	tree_link(int, const char *, const char *);
 int	tree_mkdir(int, const char *, mode_t);
 /* Remove a path and, for a directory, all below it. */
 int	tree_remove(int, const char *);
+/* The same, for cleaning up: a signal caught does not stop it. */
+int	tree_purge(int, const char *);
 /* Sorted names in a directory, NULL-terminated; free with tree_freelist. */
 int	tree_list(int, const char *, char ***);
 void	tree_freelist(char **);

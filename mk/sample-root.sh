@@ -33,9 +33,10 @@ printf 'wheel:*:0:root\noperator:*:5:root\nuucp:*:66:\n' > etc/group
 ln etc/passwd etc/passwd.hardlink
 printf '#!/bin/sh\n# PROVIDE: root\nname=root\nstart_cmd=root_start\n' \
     > etc/rc.d/root
-printf '#!/bin/sh\n# PROVIDE: cgd\nname=cgd\nstart_cmd=cgd_start\n' \
-    > etc/rc.d/cgd
-chmod 0555 etc/rc.d/root etc/rc.d/cgd
+for s in cgd network postfix powerd savecore wscons; do
+	printf '#!/bin/sh\n# PROVIDE: %s\nname=%s\n' $s $s > etc/rc.d/$s
+done
+chmod 0555 etc/rc.d/*
 printf 'UTC\n' > usr/share/zoneinfo/UTC
 ln -s /usr/share/zoneinfo/UTC etc/localtime
 printf 'Port 22\n' > etc/ssh/sshd_config

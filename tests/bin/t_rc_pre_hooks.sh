@@ -52,8 +52,8 @@ mounts_and_reruns_rc_body()
 {
 	stubs
 	atf_check sh rc autoboot
-	atf_check -o inline:"fsck -p /dev/rxbd7a
-mount -r /dev/xbd7a /local
+	atf_check -o inline:"fsck -t ffs -p /dev/rxbd7a
+mount -t ffs -r /dev/xbd7a /local
 mount_null $(pwd)/local/etc /etc
 mount_null $(pwd)/local/var /var
 guest rc: autoboot
@@ -84,9 +84,9 @@ fsck_failure_stops_autoboot_body()
 {
 	stubs
 	export FSCK_RC=8
-	atf_check -s signal:15 -e match:'fsck -p /dev/rxbd7a failed' \
+	atf_check -s signal:15 -e match:'fsck -t ffs -p /dev/rxbd7a failed' \
 	    -e match:'multi-user boot aborted' sh rc autoboot
-	atf_check -o inline:'fsck -p /dev/rxbd7a\n' cat log
+	atf_check -o inline:'fsck -t ffs -p /dev/rxbd7a\n' cat log
 }
 
 atf_test_case mount_failure_stops_rc
@@ -100,7 +100,7 @@ mount_failure_stops_rc_body()
 	export MOUNT_RC=1
 	atf_check -s exit:1 -e match:'cannot mount /dev/xbd7a on /local' \
 	    sh rc
-	atf_check -o inline:'fsck -p /dev/rxbd7a\nmount -r /dev/xbd7a /local\n' \
+	atf_check -o inline:'fsck -t ffs -p /dev/rxbd7a\nmount -t ffs -r /dev/xbd7a /local\n' \
 	    cat log
 }
 

@@ -14,10 +14,10 @@ provisions_today_guest_body()
 	# The vanilla rc, without the hook; no hook file.
 	atf_check cmp "$SR_DATA/nb10/rc" local/etc/rc
 	atf_check test ! -e local/etc/rc.pre-hooks
-	atf_check -o inline:'/dev/xbd0a	/		ffs	ro		1 1
+	atf_check -o inline:'/dev/xbd0a	/		ffs	ro		0 0
 /dev/cgd0b	none		swap	sw		0 0
-/dev/xbd2a	/local		ffs	rw		1 2
-/dev/xbd3a	/usr/pkg	ffs	ro		1 2
+/dev/xbd2a	/local		ffs	rw		0 0
+/dev/xbd3a	/usr/pkg	ffs	ro		0 0
 /local/etc	/etc		null	rw		0 0
 /local/tmp	/tmp		null	rw		0 0
 /local/var	/var		null	rw		0 0
@@ -25,13 +25,18 @@ kernfs		/kern		kernfs	rw
 procfs		/proc		procfs	rw,noauto
 ' grep -v '^#' local/etc/fstab
 	atf_check cmp "$SR_DATA/nb10/fstab" local/etc/fstab.orig
-	atf_check -o inline:'critical_filesystems_local="/local /etc /tmp /var"
+	# The etc set's rc_configured=NO replaced in place; the rest
+	# appended, each only where the root has the rc.d script reading it
+	# (postfix is the mailer: no sendmail= line, which nothing reads).
+	atf_check -o inline:'rc_configured=YES
+critical_filesystems_local="/local /etc /tmp /var"
 powerd=YES
 savecore=NO
-sendmail=NO
+postfix=NO
 wscons=NO
 cgd=YES
 ' sh -c 'diff root/etc/rc.conf local/etc/rc.conf | sed -n "s/^> //p"'
+	atf_check -s exit:1 -o empty grep '^rc_configured=NO' local/etc/rc.conf
 	atf_check cmp root/etc/rc.conf local/etc/rc.conf.orig
 	atf_check -o match:'^	mount -uw /local$' \
 	    -o match:'^start_postcmd=sharedroot_local_rw$' \
@@ -56,6 +61,9 @@ keygen urandomkey;
 	atf_check -s exit:1 -o inline:'0\n' \
 	    grep -c '^[0-9].*/etc/\(daily\|weekly\)' local/var/cron/tabs/root
 	atf_check -o inline:'600\n' stat -c %a local/var/cron/tabs/root
+	# cron reads every file in tabs/: the original is kept beside it.
+	atf_check -o inline:'root\n' ls local/var/cron/tabs
+	atf_check cmp root/var/cron/tabs/root local/var/cron/root.orig
 	# No guest gets the template's secrets.
 	atf_check -o inline:'sshd_config\n' ls local/etc/ssh
 	atf_check test ! -e local/var/db/entropy-file
@@ -76,6 +84,10 @@ provisions_4x_guest_body()
 	atf_check cmp "$SR_DATA/nb4/rc" local/etc/rc
 	atf_check -o inline:'wscons=NO\n' grep '^wscons=' local/etc/rc.conf
 	atf_check -o inline:'cgd=YES\n' grep '^cgd=' local/etc/rc.conf
+	atf_check -o inline:'rc_configured=YES\n' grep '^rc_configured=' \
+	    local/etc/rc.conf
+	atf_check -o inline:'postfix=NO\n' grep '^postfix=' local/etc/rc.conf
+	atf_check -s exit:1 -o empty grep '^sendmail=' local/etc/rc.conf
 	atf_check -o match:'^algorithm aes-cbc;$' -o match:'^iv-method encblkno;$' \
 	    -o match:'^keylength 256;$' cat local/etc/cgd/xbd1a
 	atf_check -o inline:'2\n' grep -c '^#[0-9].*/etc/\(daily\|weekly\)' \
@@ -84,6 +96,23 @@ provisions_4x_guest_body()
 	atf_check -s exit:1 -e match:'4.x-shaped, whose cgd lacks aes-xts' \
 	    setup-local -S aes-xts root local
 	atf_check -o empty ls local
+}
+
+atf_test_case rcconf_only_known_variables
+rcconf_only_known_variables_head()
+{
+	atf_set descr "A service's variable is written only with its rc.d script"
+}
+rcconf_only_known_variables_body()
+{
+	sl_fixture nb10
+	rm root/etc/rc.d/postfix root/etc/rc.d/powerd
+	atf_check -o ignore -e ignore -o match:'powerd not set: the root has no rc.d/powerd' \
+	    setup-local -v root local
+	atf_check -s exit:1 -o empty grep -E '^(postfix|powerd|sendmail)=' \
+	    local/etc/rc.conf
+	atf_check -o inline:'rc_configured=YES\nsavecore=NO\nwscons=NO\n' \
+	    grep -E '^(rc_configured|savecore|wscons)=' local/etc/rc.conf
 }
 
 atf_test_case copy_matches_pax
@@ -104,7 +133,7 @@ copy_matches_pax_body()
 	# the root's below.  What setup-local leaves out or edits is
 	# compared apart.
 	export META_NOXATTR=1
-	skip='^\./(etc/ssh/ssh_host_|var/db/entropy-file|etc/rc.pre-hooks|etc/cgd|etc/rc.conf.d|etc/fstab|etc/rc.conf( |\.orig)|etc/rc( |\.orig)|etc/ttys|etc/myname|var/cron/tabs/root|etc/rc.conf.d)'
+	skip='^\./(etc/ssh/ssh_host_|var/db/entropy-file|etc/rc.pre-hooks|etc/cgd|etc/rc.conf.d|etc/fstab|etc/rc.conf( |\.orig)|etc/rc( |\.orig)|etc/ttys|etc/myname|var/cron/tabs/root|var/cron/root.orig|etc/rc.conf.d)'
 	meta paxcopy | grep -Ev "$skip" > want
 	meta local | grep -Ev "$skip" > got
 	atf_check -o ignore grep -c 'character special file 666 0 0 0 1 1,3' got
@@ -118,9 +147,12 @@ copy_matches_pax_body()
 	# An edited file's original keeps every attribute of the root's.
 	meta local > all
 	meta paxcopy > paxall
+	# root's crontab keeps its original out of cron's tabs directory.
 	for f in etc/rc.conf etc/ttys var/cron/tabs/root etc/fstab; do
+		o=$f.orig
+		[ $f = var/cron/tabs/root ] && o=var/cron/root.orig
 		grep "^\./$f " paxall | cut -d' ' -f2- > w.$$
-		grep "^\./$f.orig " all | cut -d' ' -f2- > g.$$
+		grep "^\./$o " all | cut -d' ' -f2- > g.$$
 		atf_check -o match:'regular file' cat g.$$
 		atf_check cmp w.$$ g.$$
 	done
@@ -213,7 +245,7 @@ options_h_S_P_body()
 	atf_check -o inline:'template\n' cat local/etc/myname.orig
 	atf_check -o match:'^algorithm adiantum;$' -o match:'^keylength 256;$' \
 	    cat local/etc/cgd/xbd1a
-	atf_check -o inline:'/dev/xbd5a	/usr/pkg	ffs	ro		1 2\n' \
+	atf_check -o inline:'/dev/xbd5a	/usr/pkg	ffs	ro		0 0\n' \
 	    grep /usr/pkg local/etc/fstab
 
 	mkdir l2
@@ -260,8 +292,6 @@ bad_options_body()
 	chmod 0600 key
 	atf_check -s exit:1 -e inline:'setup-local: local: -c key: a directory cannot be encrypted; name an image\n' \
 	    setup-local -c key root local
-	atf_check -s exit:1 -e inline:'setup-local: nolocal: does not exist; -s size creates it\n' \
-	    setup-local root nolocal
 	atf_check -s exit:1 -e inline:'setup-local: root: root and local are the same\n' \
 	    setup-local root root
 	atf_check -o empty ls local
@@ -385,6 +415,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case provisions_today_guest
 	atf_add_test_case provisions_4x_guest
+	atf_add_test_case rcconf_only_known_variables
 	atf_add_test_case copy_matches_pax
 	atf_add_test_case file_flags_kept
 	atf_add_test_case unprepared_root_warned

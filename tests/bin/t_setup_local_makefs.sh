@@ -196,7 +196,7 @@ makefs_existing_image_refused_body()
 	user_fixture nb10
 	printf 'guest data' > "$W/local.img"
 	chmod 0666 "$W/local.img"
-	atf_check -s exit:1 -e inline:"setup-local: $W/local.img: updating an existing image needs root: run as root, or name a new image to build one\n" \
+	atf_check -s exit:1 -e inline:"setup-local: $W/local.img: updating an image that is not FFS needs root to mount it\n" \
 	    $as_user "$W/setup-local" -T "$W/templates" "$W/root" "$W/local.img"
 	atf_check -o inline:'guest data' cat "$W/local.img"
 }

@@ -170,7 +170,7 @@ bad_input_one_line_body()
 	atf_check -s exit:1 \
 	    -e inline:'setup-root: empty: etc/rc: not found; not a NetBSD root\n' \
 	    setup-root empty
-	atf_check -s exit:1 -e match:'^usage: setup-root \[-fnqv\] \[-k kernel\] \[-l local-device\] target$' \
+	atf_check -s exit:1 -e match:'^usage: setup-root \[-fnqv\] \[-k kernel\] \[-l local-device\] \[-p partition\] target$' \
 	    setup-root -x empty
 	atf_check -s exit:1 -e match:'^usage:' setup-root
 	make_root nb4 root
@@ -325,10 +325,17 @@ ordinary_user_image_body()
 	printf 'x' > "$d/root.img"
 	chmod 0666 "$d/root.img"
 	atf_check -s exit:1 \
-	    -e inline:"setup-root: $d/root.img: attach: attaching an image needs root\n" \
+	    -e inline:"setup-root: $d/root.img: not an FFS image; mounting it needs root (setup-root -o builds a prepared root.img from sets without)\n" \
 	    setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    "$SR_SBIN/setup-root" "$d/root.img"
 	atf_check -o inline:'x' cat "$d/root.img"
+	# A set given as the target is named as such.
+	printf 'x' > "$d/base.tgz"
+	chmod 0666 "$d/base.tgz"
+	atf_check -s exit:1 \
+	    -e inline:"setup-root: $d/base.tgz: a set archive, not an image; mounting it needs root (setup-root -o builds a prepared root.img from sets without)\n" \
+	    setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$SR_SBIN/setup-root" "$d/base.tgz"
 }
 ordinary_user_image_cleanup()
 {

@@ -147,7 +147,7 @@ root_image_bad_sources_body()
 	atf_check test ! -e "$W/root.img"
 	printf 'not an image' > "$W/junk.img"
 	chmod 0644 "$W/junk.img"
-	atf_check -s exit:1 -e match:"junk.img: read image" \
+	atf_check -s exit:1 -e match:"junk.img: neither a directory, a set .* nor an FFS image" \
 	    $as_user "$W/setup-root" -o "$W/root.img" "$W/junk.img"
 	atf_check -s exit:1 -e match:'nosuch.tgz' \
 	    $as_user "$W/setup-root" -o "$W/root.img" "$W/nosuch.tgz"

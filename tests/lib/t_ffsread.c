@@ -1,6 +1,7 @@
 /*
  * ffs_extract(): FFS images written by makefs(8), read back through
- * libtsk and compared with the tree and spec they were made from.
+ * libtsk and compared with the tree and spec they were made from; and
+ * ffsimg_probe(), which finds and measures the file system.
  */
 #include <sys/stat.h>
 
@@ -72,6 +73,7 @@ ATF_TC_BODY(ffs_read_back_matches_source, tc)
 	const char *const excl[] = { "etc/secret", NULL };
 	struct spec spec = { 0 };
 	struct copy_stats cs;
+	struct ffsimg fi;
 	const struct spec_ent *e;
 	struct stat a, b;
 	char buf[256];
@@ -81,7 +83,9 @@ ATF_TC_BODY(ffs_read_back_matches_source, tc)
 	make_image();
 	ATF_REQUIRE(mkdir("stage", 0700) == 0);
 	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
-	ATF_REQUIRE_MSG(ffs_extract("ffs.img", tops, excl, stage, &spec, quiet,
+	ATF_REQUIRE_MSG(ffsimg_probe("ffs.img", -1, &fi) == 0, "%s",
+	    sr_errmsg());
+	ATF_REQUIRE_MSG(ffs_extract(&fi, tops, excl, stage, &spec, quiet,
 	    &warnings, &cs) == 0, "%s", sr_errmsg());
 	ATF_CHECK_EQ(warnings, 0);
 	ATF_CHECK_EQ(cs.excluded, 1);
@@ -133,17 +137,53 @@ ATF_TC_BODY(ffs_read_back_matches_source, tc)
 ATF_TC_WITHOUT_HEAD(ffs_not_ffs_refused);
 ATF_TC_BODY(ffs_not_ffs_refused, tc)
 {
-	const char *const tops[] = { "etc", NULL };
-	struct spec spec = { 0 };
-	struct copy_stats cs;
-	int stage, warnings = 0;
+	struct ffsimg fi;
 
 	put("zero.img", "not a file system at all, just some text\n");
-	ATF_REQUIRE(mkdir("stage", 0700) == 0);
-	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
-	ATF_CHECK_EQ(ffs_extract("zero.img", tops, NULL, stage, &spec, quiet,
-	    &warnings, &cs), -1);
-	ATF_CHECK(strstr(sr_errmsg(), "read image") != NULL);
+	ATF_CHECK_EQ(ffsimg_probe("zero.img", -1, &fi), 1);
+	ATF_CHECK_EQ(ffsimg_probe("zero.img", 1, &fi), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "-p 1: the image has no partition table");
+}
+
+ATF_TC_WITHOUT_HEAD(ffs_probe_measures);
+ATF_TC_BODY(ffs_probe_measures, tc)
+{
+	struct ffsimg fi;
+	char *argv[6], buf[128];
+
+	if (system("command -v makefs >/dev/null") != 0)
+		atf_tc_skip("makefs is not installed");
+	ATF_REQUIRE(mkdir("src", 0755) == 0);
+	ATF_REQUIRE(system("makefs -t ffs -s 16m -o version=2,bsize=16384,"
+	    "fsize=2048,density=4096 v2.img src >/dev/null") == 0);
+	ATF_REQUIRE_MSG(ffsimg_probe("v2.img", -1, &fi) == 0, "%s",
+	    sr_errmsg());
+	ATF_CHECK_EQ(fi.version, 2);
+	ATF_CHECK_EQ(fi.bsize, 16384);
+	ATF_CHECK_EQ(fi.fsize, 2048);
+	ATF_CHECK_EQ(fi.len, 16 << 20);
+	ATF_CHECK_EQ(fi.off, 0);
+	ATF_CHECK_EQ(fi.part, -1);
+	/* makefs rounds the inodes to whole cylinder groups: near 4096. */
+	ATF_CHECK_MSG(fi.inodes >= 4096 && fi.inodes <= 8192, "%ju inodes",
+	    (uintmax_t)fi.inodes);
+	ATF_REQUIRE(ffsimg_makefs_args(&fi, argv, buf, sizeof(buf)) == 0);
+	ATF_CHECK_STREQ(argv[1], "16777216");
+	ATF_CHECK(strncmp(argv[3], "version=2,bsize=16384,fsize=2048,density=",
+	    41) == 0);
+	ATF_CHECK_STREQ(argv[5], "le");
+
+	/* A truncated image: its superblock promises more than there is. */
+	ATF_REQUIRE(truncate("v2.img", 8 << 20) == 0);
+	ATF_CHECK_EQ(ffsimg_probe("v2.img", -1, &fi), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "truncated: its FFS file system is "
+	    "16777216 bytes from offset 0, the image only 8388608");
+	/* A corrupt one: a superblock with nonsense in it. */
+	ATF_REQUIRE(system("makefs -t ffs -s 4m v1.img src >/dev/null") == 0);
+	ATF_REQUIRE(system("printf '\\377\\377\\377\\377' | dd of=v1.img "
+	    "bs=1 seek=8240 conv=notrunc 2>/dev/null") == 0);
+	ATF_CHECK_EQ(ffsimg_probe("v1.img", -1, &fi), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "corrupt FFS superblock at offset 8192");
 }
 
 ATF_TC_WITHOUT_HEAD(ffs_top_not_directory_refused);
@@ -152,12 +192,14 @@ ATF_TC_BODY(ffs_top_not_directory_refused, tc)
 	const char *const tops[] = { "etc", "tmp", NULL };
 	struct spec spec = { 0 };
 	struct copy_stats cs;
+	struct ffsimg fi;
 	int stage, warnings = 0;
 
 	make_image();
 	ATF_REQUIRE(mkdir("stage", 0700) == 0);
 	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
-	ATF_CHECK_EQ(ffs_extract("ffs.img", tops, NULL, stage, &spec, quiet,
+	ATF_REQUIRE(ffsimg_probe("ffs.img", -1, &fi) == 0);
+	ATF_CHECK_EQ(ffs_extract(&fi, tops, NULL, stage, &spec, quiet,
 	    &warnings, &cs), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "tmp: not a directory in the root (refused)");
 }
@@ -166,6 +208,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ffs_read_back_matches_source);
 	ATF_TP_ADD_TC(tp, ffs_not_ffs_refused);
+	ATF_TP_ADD_TC(tp, ffs_probe_measures);
 	ATF_TP_ADD_TC(tp, ffs_top_not_directory_refused);
 	return atf_no_error();
 }
