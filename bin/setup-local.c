@@ -184,8 +184,8 @@ check_args(struct run *r, const char *keyfile)
 			    "root to mount it");
 			tool_fail(r->lout.image, ats, 0);
 		}
-		if (r->mode == LP_REBUILD && !r->dryrun &&
-		    ffsimg_writable(&r->lfi) == -1)
+		if (r->mode == LP_REBUILD && (ffsimg_rebuildable(&r->lfi) ==
+		    -1 || (!r->dryrun && ffsimg_writable(&r->lfi) == -1)))
 			tool_fail(r->lout.image, ats, 0);
 		check_keyfile(r, keyfile, S_ISDIR(st.st_mode));
 		return;
@@ -363,7 +363,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	setprogname(argv[0]);
-	snprintf(r.tmpl, sizeof(r.tmpl), "%s/templates", SHAREDIR);
+	snprintf(r.tmpl, sizeof(r.tmpl), "%s/templates",
+	    tool_sharedir(SHAREDIR));
 	r.lp.tmpldir = r.tmpl;
 	r.lp.pkgdev = "/dev/xbd3a";
 	r.lp.log = tool_log;

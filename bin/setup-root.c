@@ -191,7 +191,8 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 	struct copy_stats cs;
 	size_t n;
 
-	if ((!dryrun && ffsimg_writable(fi) == -1) || stage_open(&stage) == -1)
+	if (ffsimg_rebuildable(fi) == -1 ||
+	    (!dryrun && ffsimg_writable(fi) == -1) || stage_open(&stage) == -1)
 		build_fail(out->image);
 	if (ffs_extract(fi, NULL, NULL, stage.fd, &stage.copied, tool_log,
 	    out, &cs) == -1) {
@@ -257,7 +258,7 @@ main(int argc, char *argv[])
 	setprogname(argv[0]);
 	memset(&rp, 0, sizeof(rp));
 	rp.kernelfd = -1;
-	rp.sharedir = SHAREDIR;
+	rp.sharedir = tool_sharedir(SHAREDIR);
 	rp.log = tool_log;
 	rp.logctx = &out;
 	while ((ch = getopt(argc, argv, "fk:l:no:p:qs:v")) != -1) {

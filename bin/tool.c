@@ -140,3 +140,11 @@ tool_finish(struct attach **a, int n)
 	}
 	return 0;
 }
+
+const char *
+tool_sharedir(const char *builtin)
+{
+	const char *env = getenv("SHAREDROOT_SHAREDIR");
+
+	return env != NULL && *env == '/' ? env : builtin;
+}

@@ -29,6 +29,11 @@ void	tool_log(void *, enum sr_level, const char *, ...)
  */
 void	tool_fail(const char *, struct attach **, int)
 	    __attribute__((noreturn));
+/*
+ * Where the rc hook and templates are: $SHAREDROOT_SHAREDIR (an absolute
+ * path) if set, else where make install put them.
+ */
+const char *tool_sharedir(const char *);
 /* Undo everything attached; -1 (with the message set) if that failed. */
 int	tool_finish(struct attach **, int);
 

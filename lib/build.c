@@ -53,9 +53,11 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 	if (c != NULL && c->kind == CH_LINK) {
 		const struct change *tc = planned(p, c->target);
 
+		/* What the target truly had, as copied, counts for both. */
+		ce = spec_get(copied, c->target);
 		if (tc != NULL)
 			c = tc;
-		else if ((ce = spec_get(copied, c->target)) != NULL)
+		else if (ce != NULL)
 			c = NULL;
 	}
 	if (c != NULL && c->kind != CH_REMOVE && c->kind != CH_LINK) {

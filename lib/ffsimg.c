@@ -123,7 +123,7 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	TSK_VS_INFO *vs;
 	TSK_PNUM_T i;
 	size_t n = 0;
-	int rv = -1;
+	int rv = -1, num;
 
 	tsk_error_reset();
 	if ((img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) == NULL) {
@@ -139,23 +139,26 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 		}
 		return 1;
 	}
-	for (i = 0; i < vs->part_count; i++) {
+	/* Partitions are numbered from 1 in disk order, as mmls lists them. */
+	for (i = 0, num = 0; i < vs->part_count; i++) {
 		const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);
 		struct ffsimg t = *fi;
 		int r;
 
-		if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC) ||
-		    (want >= 0 && (int)p->addr != want))
+		if (p == NULL || (p->flags & TSK_VS_PART_FLAG_ALLOC) == 0 ||
+		    (p->flags & TSK_VS_PART_FLAG_META) != 0)
+			continue;
+		if (++num != want && want >= 0)
 			continue;
 		r = read_super(fd, (off_t)(p->start * vs->block_size),
 		    fi->filesize, &t);
 		if (r == -1) {
-			sr_prefixerr("partition %d", (int)p->addr);
+			sr_prefixerr("partition %d", num);
 			goto done;
 		}
 		if (r == 1 || p->start == 0)
 			continue;
-		t.part = (int)p->addr;
+		t.part = num;
 		/* The file system must lie inside its partition. */
 		if (t.len > (off_t)(p->len * vs->block_size)) {
 			sr_seterr("partition %d: its FFS file system is larger "
@@ -242,6 +245,25 @@ ffsimg_makefs_args(const struct ffsimg *fi, char **argv, char *buf,
 	argv[3] = buf + strlen(buf) + 1;
 	argv[4] = "-B";
 	argv[5] = "le";
+	return 0;
+}
+
+int
+ffsimg_rebuildable(const struct ffsimg *fi)
+{
+	/*
+	 * makefs writes an FFSv2 superblock at 8 KiB, where NetBSD's newfs
+	 * puts it at 64 KiB and where libtsk (our own reader) and Linux do
+	 * not look: a rebuilt v2 could not be read back.  Say so rather
+	 * than hand back another version.
+	 */
+	if (fi->version != 1) {
+		sr_seterr("FFSv2: makefs cannot rebuild it as NetBSD's newfs "
+		    "lays it out (refused, nothing written); prepare it on a "
+		    "NetBSD host, or build a new one from its sets with "
+		    "setup-root -o");
+		return -1;
+	}
 	return 0;
 }
 

@@ -47,6 +47,8 @@ int	ffsimg_makefs_args(const struct ffsimg *, char **, char *, size_t);
  * removed).
  */
 int	ffsimg_install(const struct ffsimg *, const char *);
+/* Whether makefs can rebuild it like itself (FFSv1; see ffsimg.c). */
+int	ffsimg_rebuildable(const struct ffsimg *);
 /* Whether the image may be replaced: a writable file in a writable dir. */
 int	ffsimg_writable(const struct ffsimg *);
 

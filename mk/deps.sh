@@ -26,6 +26,7 @@ command -v flock >/dev/null 2>&1 || need util-linux
 command -v getfattr >/dev/null 2>&1 || need attr
 command -v makefs >/dev/null 2>&1 || need makefs
 command -v fls >/dev/null 2>&1 || need sleuthkit
+command -v sfdisk >/dev/null 2>&1 || need fdisk
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,422 @@
+# FFS images on a host that cannot mount them (Linux): setup-root and
+# setup-local read them with libtsk, rebuild them like themselves with
+# makefs and rename the new image over the old.  Checked with sleuthkit,
+# an independent reader, entry by entry.  As root, and as an ordinary
+# user ($as_user: see h_common.sh).
+
+ffs_require()
+{
+	for p in makefs fls istat icat fsstat sfdisk; do
+		command -v $p >/dev/null || atf_skip "$p is not installed"
+	done
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv >/dev/null || atf_skip "no setpriv"
+	fi
+}
+
+# A directory anyone can use, as the user who runs the tools: $W.
+workdir()
+{
+	W=$(mktemp -d /tmp/sharedroot-ffs.XXXXXX)
+	undo_add "rm -rf $W"
+	chmod 0755 "$W"
+	[ "$(id -u)" = 0 ] && chown 65534 "$W"
+	# The tools and their data where the user can read them, whatever
+	# the mode of the directory this clone is in.
+	cp -R "$SR_SHARE" "$W/share"
+	mkdir "$W/sbin"
+	cp "$SR_SBIN/setup-root" "$SR_SBIN/setup-local" "$W/sbin/"
+	chmod -R go+rX "$W/share" "$W/sbin"
+	export TMPDIR=$W
+	# The tools as the user ($as_user), their data in $W/share.
+	SETUP_ROOT="$as_user env SHAREDROOT_SHAREDIR=$W/share $W/sbin/setup-root"
+	SETUP_LOCAL="$as_user env SHAREDROOT_SHAREDIR=$W/share $W/sbin/setup-local"
+}
+
+# ffs_root SHAPE IMG [SIZE]: an FFSv1 image of an unprepared root, with
+# its NetBSD owners (an mtree spec says them, whoever runs makefs), and
+# a /fastboot left by an earlier install.
+ffs_root()
+{
+	rm -rf "$W/tree"
+	make_root "$1" "$W/tree"
+	: > "$W/tree/fastboot"
+	(cd "$W/tree" && find . | sort | while read -r p; do
+		if [ -L "$p" ]; then
+			echo "$p type=link mode=0755 uid=0 gid=0 link=$(readlink "$p")"
+		elif [ -d "$p" ]; then
+			echo "$p type=dir mode=$(stat -c %a "$p") uid=0 gid=0"
+		elif [ -p "$p" ]; then
+			echo "$p type=fifo mode=$(stat -c %a "$p") uid=0 gid=0"
+		elif [ -f "$p" ]; then
+			echo "$p type=file mode=$(stat -c %a "$p") uid=0 gid=0"
+		fi
+	done
+	echo "./var/log/messages type=file mode=0644 uid=12345 gid=12345"
+	echo "./var/run/sgid-tool type=file mode=02750 uid=0 gid=5"
+	echo "./dev/console type=char mode=0600 uid=0 gid=0 device=netbsd,0,0"
+	echo "./var/chroot/dev/null type=char mode=0666 uid=0 gid=0 device=netbsd,2,2") \
+	    > "$W/tree.spec"
+	atf_check -o ignore makefs -t ffs -s "${3:-32m}" -F "$W/tree.spec" \
+	    "$2" "$W/tree"
+	[ "$(id -u)" = 0 ] && chown 65534 "$2"
+	chmod 0644 "$2"
+}
+
+# img_meta IMG [SECTOR]: every path of an FFS image with type, mode,
+# owner, size and time, as sleuthkit reads them.
+img_meta()
+{
+	_o=${2:-0}
+	fls -o "$_o" -r -p "$1" | while IFS="	" read -r _h _p; do
+		_i=${_h#* }
+		_i=${_i#\*}
+		_i=${_i%:}
+		istat -o "$_o" "$1" "$_i" | awk -v p="$_p" '
+		    /^uid \/ gid:/ { u = $4 " " $6 }
+		    /^mode:/ { m = $2 }
+		    /^size:/ { s = $2 }
+		    /^Written:/ { t = $2 " " $3 }
+		    END { print p, m, u, s, t }'
+	done | LC_ALL=C sort
+}
+
+# iget IMG PATH [SECTOR]: a file's content from an FFS image.
+iget()
+{
+	_o=${3:-0}
+	_i=$(fls -o "$_o" -r -p "$1" | awk -F'\t' -v p="$2" '$2 == p {
+	    split($1, a, " "); n = a[2]; sub(/^\*/, "", n); sub(/:$/, "", n);
+	    print n }')
+	[ -n "$_i" ] || return 1
+	icat -o "$_o" "$1" "$_i"
+}
+
+atf_test_case root_image_rebuilt_in_place cleanup
+root_image_rebuilt_in_place_head()
+{
+	atf_set descr "setup-root on an FFS root.img: -n, rebuild like itself, rerun"
+}
+root_image_rebuilt_in_place_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 32m
+	printf 'XEN3_DOMU kernel\n' > "$W/netbsd-XEN3_DOMU"
+	chmod 0644 "$W/netbsd-XEN3_DOMU"
+	img_meta "$W/root.img" > before
+	sum=$(md5sum < "$W/root.img")
+	inode=$(stat -c %i "$W/root.img")
+	# -n: the diffs, nothing written.
+	atf_check -o match:'^\+\. /etc/rc.pre-hooks$' -o match:'fastboot' \
+	    -o match:'dry run: .* changes; nothing written' \
+	    $SETUP_ROOT -n -k "$W/netbsd-XEN3_DOMU" "$W/root.img"
+	atf_check_equal "$sum" "$(md5sum < "$W/root.img")"
+	# The rebuild: a new file in the old one's place.
+	atf_check -o match:'fastboot: to be removed' \
+	    -o match:'prepared \([0-9]* changes\); rebuilt with makefs' \
+	    $SETUP_ROOT -k "$W/netbsd-XEN3_DOMU" "$W/root.img"
+	atf_check test "$(stat -c %i "$W/root.img")" != "$inode"
+	atf_check -o inline:'33554432 644\n' stat -c '%s %a' "$W/root.img"
+	atf_check -o match:'File System Type: UFS 1' \
+	    -o match:'Block Size: 8192' -o match:'Fragment Size: 1024' \
+	    fsstat "$W/root.img"
+	check_no_build_leftovers "$W"
+	# What setup-root does, and nothing else.
+	iget "$W/root.img" etc/rc > got || true
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+	iget "$W/root.img" etc/rc.pre-hooks > got || true
+	atf_check -o match:'fsck -t ffs -p "\$_sr_rdev"' cat got
+	iget "$W/root.img" netbsd > got || true
+	atf_check -o inline:'XEN3_DOMU kernel\n' cat got
+	img_meta "$W/root.img" > after
+	atf_check -o inline:'MAKEDEV\nMAKEDEV.local\n' sh -c \
+	    "grep '^dev/' after | cut -d' ' -f1 | cut -d/ -f2"
+	atf_check -s exit:1 -o empty grep -E '^fastboot ' after
+	for d in emul local usr/pkg; do
+		atf_check -o match:"^$d drwxr-xr-x 0 0 " grep "^$d " after
+	done
+	# Every other entry as it was: type, mode, owner, size, time.
+	changed='^(dev/|fastboot |netbsd|etc/rc |etc/rc\.orig |etc/rc\.pre-hooks |emul |local |usr |usr/pkg )'
+	grep -Ev "$changed" before > b.kept
+	grep -Ev "$changed" after > a.kept
+	atf_check -o match:'var/log/messages rrw-r--r-- 12345 12345' cat a.kept
+	atf_check -o match:'var/run/sgid-tool rrwxr-s--- 0 5' cat a.kept
+	atf_check -o match:'var/chroot/dev/null crw-rw-rw- 0 0' cat a.kept
+	atf_check diff b.kept a.kept
+	# The original rc kept, as a file's first edit always is.
+	atf_check cmp "$SR_DATA/nb10/rc" /dev/stdin <<EOF
+$(iget "$W/root.img" etc/rc.orig)
+EOF
+	# A second run changes nothing and rewrites nothing.
+	inode=$(stat -c %i "$W/root.img")
+	sum=$(md5sum < "$W/root.img")
+	atf_check -o match:'already prepared; nothing changed' \
+	    $SETUP_ROOT -k "$W/netbsd-XEN3_DOMU" "$W/root.img"
+	atf_check_equal "$inode $sum" \
+	    "$(stat -c %i "$W/root.img") $(md5sum < "$W/root.img")"
+	# As root: the image keeps its owner as well as its mode.
+	if [ "$(id -u)" = 0 ]; then
+		ffs_root nb4 "$W/root4.img" 16m
+		chown 4321:4322 "$W/root4.img"
+		chmod 0640 "$W/root4.img"
+		atf_check -o match:'rebuilt with makefs' setup-root "$W/root4.img"
+		atf_check -o inline:'4321 4322 640\n' stat -c '%u %g %a' \
+		    "$W/root4.img"
+		iget "$W/root4.img" etc/rc > got || true
+		atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+	fi
+}
+root_image_rebuilt_in_place_cleanup()
+{
+	undo_run
+}
+
+atf_test_case partitioned_images cleanup
+partitioned_images_head()
+{
+	atf_set descr "MBR and GPT disks: the FFS partition is found and rebuilt in place"
+}
+partitioned_images_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb4 "$W/fs.img" 24m
+	# An MBR disk: a NetBSD partition (type a9) at 1 MiB, 24 MiB long,
+	# and something of the owner's in the gap before it.
+	d=$W/disk.img
+	atf_check dd if=/dev/zero of="$d" bs=1M count=0 seek=32 status=none
+	printf 'start=2048,size=49152,type=a9\n' |
+	    atf_check -o ignore -e ignore sfdisk -q "$d"
+	atf_check dd if="$W/fs.img" of="$d" bs=1M seek=1 conv=notrunc,sparse \
+	    status=none
+	printf 'boot loader' | atf_check dd of="$d" bs=1 seek=4096 \
+	    conv=notrunc status=none
+	[ "$(id -u)" = 0 ] && chown 65534 "$d"
+	head=$(head -c 1048576 "$d" | md5sum)
+	tail=$(tail -c 7340032 "$d" | md5sum)
+	atf_check -o match:'prepared .*rebuilt with makefs' \
+	    $SETUP_ROOT "$d"
+	atf_check -o inline:'33554432\n' stat -c %s "$d"
+	atf_check_equal "$head" "$(head -c 1048576 "$d" | md5sum)"
+	atf_check_equal "$tail" "$(tail -c 7340032 "$d" | md5sum)"
+	iget "$d" etc/rc 2048 > got || true
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+	img_meta "$d" 2048 > got || true
+	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' cat got
+	check_no_build_leftovers "$W"
+
+	# A GPT disk with two FFS partitions: which is meant is asked.
+	g=$W/gpt.img
+	atf_check dd if=/dev/zero of="$g" bs=1M count=0 seek=64 status=none
+	printf 'label: gpt\nstart=2048,size=49152\nstart=51200,size=49152\n' |
+	    atf_check -o ignore -e ignore sfdisk -q "$g"
+	atf_check dd if="$W/fs.img" of="$g" bs=1M seek=1 conv=notrunc,sparse \
+	    status=none
+	atf_check dd if="$W/fs.img" of="$g" bs=512 seek=51200 \
+	    conv=notrunc,sparse status=none
+	[ "$(id -u)" = 0 ] && chown 65534 "$g"
+	sum=$(md5sum < "$g")
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $g: 2 partitions hold FFS: 1 (offset 1048576, 24 MiB), 2 (offset 26214400, 24 MiB); pick one with -p\n" \
+	    $SETUP_ROOT "$g"
+	atf_check_equal "$sum" "$(md5sum < "$g")"
+	atf_check -o match:'rebuilt with makefs' $SETUP_ROOT -p 2 "$g"
+	iget "$g" etc/rc 51200 > got || true
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+	iget "$g" etc/rc 2048 > got || true
+	atf_check -s exit:1 grep -q pre-hooks got
+	# setup-local reads a partitioned root as well.
+	atf_check -o match:'built from .* with makefs' -e ignore \
+	    $SETUP_LOCAL -p 2 -h g1 "$g" "$W/local.img"
+	iget "$W/local.img" etc/myname > got || true
+	atf_check -o inline:'g1\n' cat got
+
+	# A partition table with no FFS in it.
+	n=$W/nofs.img
+	atf_check dd if=/dev/zero of="$n" bs=1M count=0 seek=8 status=none
+	printf 'start=2048,size=8192,type=83\n' |
+	    atf_check -o ignore -e ignore sfdisk -q "$n"
+	[ "$(id -u)" = 0 ] && chown 65534 "$n"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $n: a dos partition table with no FFS partition\n" \
+	    $SETUP_ROOT "$n"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $n: -p 3: no such partition holds FFS\n" \
+	    $SETUP_ROOT -p 3 "$n"
+	check_no_build_leftovers "$W"
+}
+partitioned_images_cleanup()
+{
+	undo_run
+}
+
+atf_test_case bad_images_unchanged cleanup
+bad_images_unchanged_head()
+{
+	atf_set descr "Read-only, truncated, corrupt, full, FFSv2: one line, exit 1, unchanged"
+}
+bad_images_unchanged_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 12m
+	cp "$W/root.img" "$W/orig.img"
+	chmod 0444 "$W/root.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $W/root.img: the image file is read-only (mode 0444); nothing written\n" \
+	    $SETUP_ROOT "$W/root.img"
+	atf_check cmp "$W/orig.img" "$W/root.img"
+	chmod 0644 "$W/root.img"
+	# Too small for what must go in: makefs says so; all is removed.
+	atf_check dd if=/dev/urandom of="$W/big-kernel" bs=1M count=12 \
+	    status=none
+	chmod 0644 "$W/big-kernel"
+	atf_check -s exit:1 -o ignore -e match:"^setup-root: $W/root.img: makefs: " \
+	    $SETUP_ROOT -k "$W/big-kernel" "$W/root.img"
+	atf_check cmp "$W/orig.img" "$W/root.img"
+	check_no_build_leftovers "$W"
+	# Truncated, and with its superblock garbled.
+	atf_check truncate -s 9m "$W/root.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $W/root.img: truncated: its FFS file system is 12582912 bytes from offset 0, the image only 9437184\n" \
+	    $SETUP_ROOT "$W/root.img"
+	cp "$W/orig.img" "$W/root.img"
+	printf '\377\377\377\377' | atf_check dd of="$W/root.img" bs=1 \
+	    seek=8240 conv=notrunc status=none
+	cp "$W/root.img" "$W/bad.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $W/root.img: corrupt FFS superblock at offset 8192\n" \
+	    $SETUP_ROOT "$W/root.img"
+	atf_check cmp "$W/bad.img" "$W/root.img"
+	# FFSv2: makefs cannot lay it out as newfs does; refused, not
+	# silently turned into FFSv1.
+	atf_check -o ignore makefs -t ffs -s 12m -o version=2 "$W/v2.img" \
+	    "$W/tree"
+	chmod 0666 "$W/v2.img"
+	cp "$W/v2.img" "$W/v2.orig"
+	atf_check -s exit:1 -o empty \
+	    -e match:"^setup-root: $W/v2.img: FFSv2: makefs cannot rebuild it" \
+	    $SETUP_ROOT "$W/v2.img"
+	atf_check cmp "$W/v2.orig" "$W/v2.img"
+	check_no_build_leftovers "$W"
+}
+bad_images_unchanged_cleanup()
+{
+	undo_run
+}
+
+atf_test_case local_image_reseeded cleanup
+local_image_reseeded_head()
+{
+	atf_set descr "setup-local on an existing FFS local: refused, -n, -f rebuilds, guest files kept"
+}
+local_image_reseeded_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	atf_check -o match:'built from' -e ignore \
+	    $SETUP_LOCAL -h g1 -s 64m \
+	    "$W/root.img" "$W/local.img"
+	sum=$(md5sum < "$W/local.img")
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/local.img: etc: already provisioned; its /etc is the guest's own (-f replaces it)\n" \
+	    $SETUP_LOCAL "$W/root.img" "$W/local.img"
+	atf_check -o match:'would be rebuilt with makefs like itself \(FFSv1, 67108864 bytes\)' \
+	    -o match:'dry run: nothing written' \
+	    $SETUP_LOCAL -n -f -h g2 "$W/root.img" \
+	    "$W/local.img"
+	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
+	inode=$(stat -c %i "$W/local.img")
+	atf_check -o match:'rebuilt from .* with makefs' -e ignore \
+	    $SETUP_LOCAL -f -h g2 "$W/root.img" \
+	    "$W/local.img"
+	atf_check test "$(stat -c %i "$W/local.img")" != "$inode"
+	atf_check -o inline:'67108864\n' stat -c %s "$W/local.img"
+	iget "$W/local.img" etc/myname > got || true
+	atf_check -o inline:'g2\n' cat got
+	img_meta "$W/local.img" > got || true
+	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' 	    -o match:'^var/chroot/dev/null crw-rw-rw- 0 0 ' cat got
+	check_no_build_leftovers "$W"
+}
+local_image_reseeded_cleanup()
+{
+	undo_run
+}
+
+atf_test_case local_keeps_guest_files cleanup
+local_keeps_guest_files_head()
+{
+	atf_set descr "A re-seed keeps what the local holds beside etc, tmp and var"
+}
+local_keeps_guest_files_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb4 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	# An old local with the guest's home on it, made by makefs.
+	mkdir -p "$W/old/etc" "$W/old/home/alice"
+	printf 'old\n' > "$W/old/etc/myname"
+	printf 'notes\n' > "$W/old/home/alice/notes"
+	printf '. type=dir mode=0755 uid=0 gid=0\n./etc type=dir mode=0755 uid=0 gid=0\n./etc/myname type=file mode=0644 uid=0 gid=0\n./home type=dir mode=0755 uid=0 gid=0\n./home/alice type=dir mode=0700 uid=1000 gid=100\n./home/alice/notes type=file mode=0600 uid=1000 gid=100\n' \
+	    > "$W/old.spec"
+	atf_check -o ignore makefs -t ffs -s 48m -F "$W/old.spec" "$W/local.img" \
+	    "$W/old"
+	[ "$(id -u)" = 0 ] && chown 65534 "$W/local.img"
+	atf_check -o ignore -e ignore $SETUP_LOCAL -f \
+	    "$W/root.img" "$W/local.img"
+	iget "$W/local.img" home/alice/notes > got || true
+	atf_check -o inline:'notes\n' cat got
+	img_meta "$W/local.img" > got || true
+	atf_check -o match:'^home/alice drwx------ 1000 100 ' 	    -o match:'^home/alice/notes rrw------- 1000 100 ' cat got
+	iget "$W/local.img" etc/myname > got || true
+	atf_check -o inline:'template\n' cat got
+	atf_check -o inline:'50331648\n' stat -c %s "$W/local.img"
+}
+local_keeps_guest_files_cleanup()
+{
+	undo_run
+}
+
+atf_test_case local_dir_from_ffs_root cleanup
+local_dir_from_ffs_root_head()
+{
+	atf_set descr "As root, a local directory from an FFS root: the root's owners"
+	atf_set require.user root
+}
+local_dir_from_ffs_root_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore setup-root "$W/root.img"
+	mkdir "$W/local"
+	atf_check -o match:'provisioned from' -e ignore \
+	    setup-local -h g3 "$W/root.img" "$W/local"
+	atf_check -o inline:'12345 12345 644\n' stat -c '%u %g %a' \
+	    "$W/local/var/log/messages"
+	atf_check -o inline:'0 5 2750\n' stat -c '%u %g %a' \
+	    "$W/local/var/run/sgid-tool"
+	atf_check -o inline:'character special file 2,2\n' \
+	    stat -c '%F %t,%T' "$W/local/var/chroot/dev/null"
+	atf_check -o match:'^/dev/xbd0a	/		ffs	ro		0 0' \
+	    cat "$W/local/etc/fstab"
+	check_no_leftovers "$W/root.img"
+}
+local_dir_from_ffs_root_cleanup()
+{
+	undo_run
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case root_image_rebuilt_in_place
+	atf_add_test_case partitioned_images
+	atf_add_test_case bad_images_unchanged
+	atf_add_test_case local_image_reseeded
+	atf_add_test_case local_keeps_guest_files
+	atf_add_test_case local_dir_from_ffs_root
+}
