@@ -115,6 +115,33 @@ rcconf_only_known_variables_body()
 	    grep -E '^(rc_configured|savecore|wscons)=' local/etc/rc.conf
 }
 
+atf_test_case kernel_without_cgd_warned
+kernel_without_cgd_warned_head()
+{
+	atf_set descr "A 4.x root whose ELF kernel lacks cgd: a warning, not a failure"
+}
+kernel_without_cgd_warned_body()
+{
+	sl_fixture nb4
+	printf '\177ELF kernel with wd and xbd only\0' > root/netbsd
+	atf_check -o ignore -e match:'warning: root: netbsd: the root.s kernel has no cgd driver' \
+	    setup-local root local
+	# Told no swap, or a kernel with the driver: nothing to say.
+	rm -rf local && mkdir local
+	atf_check -o ignore -e empty setup-local -S none root local
+	printf '\177ELF kernel\0cgd\0xbd\0' > root/netbsd
+	rm -rf local && mkdir local
+	atf_check -o ignore -e empty setup-local root local
+	# A compressed kernel cannot be told: nothing is said.
+	printf '\037\213 gzip' > root/netbsd
+	rm -rf local && mkdir local
+	atf_check -o ignore -e empty setup-local root local
+	# Today's shape: the stock kernels have cgd.
+	rm -rf root local && sl_fixture nb10
+	printf '\177ELF kernel without\0' > root/netbsd
+	atf_check -o ignore -e empty setup-local root local
+}
+
 atf_test_case copy_matches_pax
 copy_matches_pax_head()
 {
@@ -416,6 +443,7 @@ atf_init_test_cases()
 	atf_add_test_case provisions_today_guest
 	atf_add_test_case provisions_4x_guest
 	atf_add_test_case rcconf_only_known_variables
+	atf_add_test_case kernel_without_cgd_warned
 	atf_add_test_case copy_matches_pax
 	atf_add_test_case file_flags_kept
 	atf_add_test_case unprepared_root_warned
