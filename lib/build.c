@@ -194,28 +194,50 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
 	return 0;
 }
 
-/* Make the zero runs of a finished image holes again. */
+/* Whether a block is all zeros. */
+static bool
+zeros(const char *b, size_t n)
+{
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
+/*
+ * Make the zero runs of a finished image holes again (makefs writes
+ * every byte): runs of whole 64 KiB blocks, each run punched at once.
+ */
 static int
 make_sparse(const char *path)
 {
 #if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
-	static char buf[1 << 16];
-	off_t off = 0;
+	enum { BLK = 1 << 16, BUF = 1 << 20 };
+	static char buf[BUF];
+	off_t off = 0, run = -1;
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-		ssize_t i = 0;
+		ssize_t i;
 
-		while (i < n && buf[i] == 0)
-			i++;
-		if (i == n && n == (ssize_t)sizeof(buf))
-			(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE |
-			    FALLOC_FL_KEEP_SIZE, off, n);
+		for (i = 0; i < n; i += BLK) {
+			size_t len = (size_t)(n - i) < BLK ? (size_t)(n - i) :
+			    BLK;
+			bool z = len == BLK && zeros(buf + i, len);
+
+			if (z && run == -1)
+				run = off + i;
+			else if (!z && run != -1) {
+				(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				    FALLOC_FL_KEEP_SIZE, run, off + i - run);
+				run = -1;
+			}
+		}
 		off += n;
 	}
+	if (run != -1)
+		(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		    run, off - run);
 	if (n == -1 || fsync(fd) == -1) {
 		close(fd);
 		return -1;
