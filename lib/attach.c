@@ -303,15 +303,53 @@ keyfile_check(const char *path)
 	return 0;
 }
 
+/*
+ * Where a helper program is: PATH first, then the sbin directories an
+ * ordinary user's PATH often lacks (makefs, mke2fs and losetup live in
+ * /usr/sbin and /sbin on Debian).
+ */
+static int
+find_helper(const char *name, char *buf, size_t bufsz)
+{
+	static const char *const sbins[] = { "/usr/local/sbin", "/usr/sbin",
+	    "/sbin", "/usr/pkg/sbin", NULL };
+	const char *path = getenv("PATH"), *p, *end;
+	size_t i;
+
+	if (strchr(name, '/') != NULL) {
+		strlcpy(buf, name, bufsz);
+		return 0;
+	}
+	for (p = path ? path : ""; *p != '\0'; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (end > p && (size_t)snprintf(buf, bufsz, "%.*s/%s",
+		    (int)(end - p), p, name) < bufsz && access(buf, X_OK) == 0)
+			return 0;
+	}
+	for (i = 0; sbins[i] != NULL; i++)
+		if ((size_t)snprintf(buf, bufsz, "%s/%s", sbins[i], name) <
+		    bufsz && access(buf, X_OK) == 0)
+			return 0;
+	sr_seterr("%s: not found in PATH nor in /usr/sbin, /sbin (is it "
+	    "installed?)", name);
+	return -1;
+}
+
 int
 run_cmd(char *const argv[], struct sbuf *out)
 {
+	char prog[PATH_MAX];
+
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def;
 	int pfd[2] = { -1, -1 }, status, rv = -1;
 	pid_t pid;
 
+	if (find_helper(argv[0], prog, sizeof(prog)) == -1)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&def);
@@ -327,7 +365,7 @@ run_cmd(char *const argv[], struct sbuf *out)
 		}
 		posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	}
-	if ((errno = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
+	if ((errno = posix_spawn(&pid, prog, &fa, &attr, argv,
 	    environ)) != 0) {
 		sr_seterrno("%s", argv[0]);
 		goto done;

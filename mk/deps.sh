@@ -1,13 +1,25 @@
 #!/bin/sh
-# Check the build and test dependencies; as root on Debian, install what
-# is missing, otherwise print the one apt-get command that would.
+# Check the build and test dependencies.  As root on Debian, install what
+# is missing, quietly (the log goes to build/deps.log); otherwise print
+# the one apt-get command that would.  A program counts as installed
+# where it is, in PATH or in the sbin directories an ordinary user's PATH
+# lacks: it is not asked for again.
+cd "$(dirname "$0")/.." || exit 1
 pkgs=""
-need() { pkgs="$pkgs $1"; }
+need() { case " $pkgs " in *" $1 "*) ;; *) pkgs="$pkgs $1" ;; esac; }
+have()
+{
+	command -v "$1" >/dev/null 2>&1 && return 0
+	for d in /usr/local/sbin /usr/sbin /sbin; do
+		[ -x "$d/$1" ] && return 0
+	done
+	return 1
+}
 
-command -v cc >/dev/null 2>&1 || need gcc
-command -v make >/dev/null 2>&1 || need make
-command -v pkg-config >/dev/null 2>&1 || need pkg-config
-if command -v pkg-config >/dev/null 2>&1; then
+have cc || need gcc
+have make || need make
+have pkg-config || need pkg-config
+if have pkg-config; then
 	pkg-config --exists libbsd-overlay || need libbsd-dev
 	pkg-config --exists libarchive || need libarchive-dev
 	pkg-config --exists blkid || need libblkid-dev
@@ -17,23 +29,33 @@ else
 	need libbsd-dev; need libarchive-dev; need libblkid-dev; need libatf-dev
 	need libtsk-dev
 fi
-command -v atf-sh >/dev/null 2>&1 || need atf-sh
-command -v kyua >/dev/null 2>&1 || need kyua
-command -v mke2fs >/dev/null 2>&1 || need e2fsprogs
-command -v losetup >/dev/null 2>&1 || need mount
-command -v pax >/dev/null 2>&1 || need pax
-command -v flock >/dev/null 2>&1 || need util-linux
-command -v getfattr >/dev/null 2>&1 || need attr
-command -v makefs >/dev/null 2>&1 || need makefs
-command -v fls >/dev/null 2>&1 || need sleuthkit
-command -v sfdisk >/dev/null 2>&1 || need fdisk
+have atf-sh || need atf-sh
+have kyua || need kyua
+have makefs || need makefs
+have xz || need xz-utils
+have bzip2 || need bzip2
+have mke2fs || need e2fsprogs
+have losetup || need mount
+have setpriv || need util-linux
+have flock || need util-linux
+have sfdisk || need fdisk
+have pax || need pax
+have getfattr || need attr
+have fls || need sleuthkit
+have md5sum || need coreutils
 
 [ -z "$pkgs" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "deps: installing:$pkgs"
+if [ "$(id -u)" = 0 ] && have apt-get; then
+	mkdir -p build
+	n=$(echo $pkgs | wc -w)
+	echo "deps: installing $n Debian packages:$pkgs (log: build/deps.log)"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq $pkgs && exit 0
-	echo "deps: apt-get failed" >&2
+	if { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	    $pkgs; } >build/deps.log 2>&1; then
+		exit 0
+	fi
+	tail -5 build/deps.log >&2
+	echo "deps: apt-get failed; see build/deps.log" >&2
 	exit 1
 fi
 echo "deps: missing; run as root: apt-get install -y$pkgs" >&2

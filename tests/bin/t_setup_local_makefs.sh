@@ -24,6 +24,9 @@ user_fixture()
 	chmod -R go+rX "$W/templates"
 	cp "$SR_SBIN/setup-local" "$W/setup-local"
 	chmod 0755 "$W/setup-local"
+	cp -R "$SR_SHARE" "$W/share"
+	chmod -R go+rX "$W/share"
+	as_user="$as_user env SHAREDROOT_SHAREDIR=$W/share"
 	# The user's stage goes where the user may write.
 	export TMPDIR=$W
 }

@@ -21,8 +21,13 @@ sets_fixture()
 	    atf_fail "cannot pack the sets"
 	printf 'XEN3_DOMU\n' > "$W/netbsd-XEN3_DOMU"
 	chmod 0644 "$W/base.tgz" "$W/etc.txz" "$W/netbsd-XEN3_DOMU"
+	# The tools and their data where the user can read them, whatever
+	# the mode of the directory this clone is in.
 	cp "$SR_SBIN/setup-root" "$SR_SBIN/setup-local" "$W/"
+	cp -R "$SR_SHARE" "$W/share"
+	chmod -R go+rX "$W/share"
 	chmod 0755 "$W/setup-root" "$W/setup-local"
+	as_user="$as_user env SHAREDROOT_SHAREDIR=$W/share"
 	[ "$(id -u)" = 0 ] && chown 65534 "$W"
 	export TMPDIR=$W
 }
