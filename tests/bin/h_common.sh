@@ -1,7 +1,9 @@
 # Helpers shared by the atf-sh tests (prepended to each test program,
 # after the lines that say where the staged install and the data are).
 
-PATH=$SR_SBIN:$PATH
+# The sbin directories too: an ordinary user's PATH lacks them, and
+# makefs, mke2fs and losetup live there on Debian.
+PATH=$SR_SBIN:$PATH:/usr/local/sbin:/usr/sbin:/sbin
 export PATH
 
 # make_root SHAPE DIR: a small NetBSD root of the given shape (nb4 or

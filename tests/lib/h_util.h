@@ -11,6 +11,27 @@
 
 #include "sr.h"
 
+/*
+ * Skip unless prog is installed, looking where Debian puts it too: an
+ * ordinary user's PATH lacks /usr/sbin, where makefs is.  The sbin
+ * directories are added to PATH for the programs the test runs.
+ */
+static inline void
+h_require_prog(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char cmd[256], npath[4096];
+
+	if (path != NULL && strstr(path, "/usr/sbin") == NULL) {
+		snprintf(npath, sizeof(npath), "%s:/usr/local/sbin:/usr/sbin:"
+		    "/sbin", path);
+		setenv("PATH", npath, 1);
+	}
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", prog);
+	if (system(cmd) != 0)
+		atf_tc_skip("%s is not installed", prog);
+}
+
 /* Read tests/data/<rel> into a NUL-terminated malloc'd string. */
 static inline char *
 h_fixture(const char *rel, size_t *len)

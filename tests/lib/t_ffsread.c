@@ -35,8 +35,7 @@ put(const char *path, const char *text)
 static void
 make_image(void)
 {
-	if (system("command -v makefs >/dev/null") != 0)
-		atf_tc_skip("makefs is not installed");
+	h_require_prog("makefs");
 	ATF_REQUIRE(mkdir("src", 0755) == 0);
 	ATF_REQUIRE(mkdir("src/etc", 0755) == 0);
 	ATF_REQUIRE(mkdir("src/var", 0755) == 0);
@@ -151,8 +150,7 @@ ATF_TC_BODY(ffs_probe_measures, tc)
 	struct ffsimg fi;
 	char *argv[6], buf[128];
 
-	if (system("command -v makefs >/dev/null") != 0)
-		atf_tc_skip("makefs is not installed");
+	h_require_prog("makefs");
 	ATF_REQUIRE(mkdir("src", 0755) == 0);
 	ATF_REQUIRE(system("makefs -t ffs -s 16m -o version=2,bsize=16384,"
 	    "fsize=2048,density=4096 v2.img src >/dev/null") == 0);
