@@ -41,6 +41,10 @@ ffs_root()
 	rm -rf "$W/tree"
 	make_root "$1" "$W/tree"
 	: > "$W/tree/fastboot"
+	# Device nodes come from the spec (an ordinary user's sample has
+	# plain files in their place).
+	rm -f "$W/tree/dev/console" "$W/tree/dev/wd0a" \
+	    "$W/tree/var/chroot/dev/null"
 	(cd "$W/tree" && find . | sort | while read -r p; do
 		if [ -L "$p" ]; then
 			echo "$p type=link mode=0755 uid=0 gid=0 link=$(readlink "$p")"

@@ -7,6 +7,9 @@
 # directory the user can write: $W.
 user_fixture()
 {
+	# The fixture has NetBSD's owners (root, uid 12345, ...): only root
+	# can make it; the cases then run the tools as nobody.
+	[ "$(id -u)" = 0 ] || atf_skip "needs root to make a fixture with NetBSD's owners; runs the tools as nobody"
 	for p in makefs fls istat icat; do
 		command -v $p >/dev/null || atf_skip "$p is not installed"
 	done

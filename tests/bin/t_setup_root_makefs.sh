@@ -8,6 +8,9 @@
 # root) packed as sets, a kernel, and the tool.
 sets_fixture()
 {
+	# The fixture has NetBSD's owners (root, uid 12345, ...): only root
+	# can make it; the cases then run the tools as nobody.
+	[ "$(id -u)" = 0 ] || atf_skip "needs root to make a fixture with NetBSD's owners; runs the tools as nobody"
 	for p in makefs fls istat icat tar; do
 		command -v $p >/dev/null || atf_skip "$p is not installed"
 	done
