@@ -6,7 +6,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <libutil.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "ffsread.h"
 #include "localprep.h"
 #include "tool.h"
@@ -401,7 +401,7 @@ main(int argc, char *argv[])
 			r.lp.cipher = optarg;
 			break;
 		case 's':
-			if (expand_number(optarg, &r.size) == -1 ||
+			if (sr_parse_size(optarg, &r.size) == -1 ||
 			    r.size < MINSIZE || r.size > MAXSIZE)
 				errx(1, "-s %s: give a size from 4m to 16t",
 				    optarg);

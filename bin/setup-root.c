@@ -5,7 +5,6 @@
 
 #include <err.h>
 #include <fcntl.h>
-#include <libutil.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "build.h"
 #include "copytree.h"
 #include "ffsread.h"
@@ -285,7 +285,7 @@ main(int argc, char *argv[])
 				    "127", optarg);
 			break;
 		case 's':
-			if (expand_number(optarg, &size) == -1 ||
+			if (sr_parse_size(optarg, &size) == -1 ||
 			    size < (1ULL << 20) || size > (16ULL << 40))
 				errx(1, "-s %s: give a size from 1m to 16t",
 				    optarg);

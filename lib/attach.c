@@ -30,7 +30,8 @@ attach_backend(void)
 		return BACKEND_VND;
 	if (e != NULL && strcmp(e, "loop") == 0)
 		return BACKEND_LOOP;
-#ifdef __linux__
+#include "compat.h"
+#if SR_LINUX
 	return BACKEND_LOOP;
 #else
 	return BACKEND_VND;

@@ -4,7 +4,8 @@
  * mount namespace of our own, so that nobody else sees the mount and a
  * killed run cannot leave it behind.
  */
-#ifdef __linux__
+#include "compat.h"
+#if SR_LINUX
 
 #include <sys/types.h>
 #include <sys/ioctl.h>

@@ -208,7 +208,8 @@ zeros(const char *b, size_t n)
 static int
 make_sparse(const char *path)
 {
-#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
+#include "compat.h"
+#if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	enum { BLK = 1 << 16, BUF = 1 << 20 };
 	static char buf[BUF];
 	off_t off = 0, run = -1;

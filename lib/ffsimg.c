@@ -353,7 +353,8 @@ zero_range(int fd, off_t off, off_t len)
 {
 	static const char zeros[1 << 16];
 
-#if defined(__linux__) && defined(FALLOC_FL_PUNCH_HOLE)
+#include "compat.h"
+#if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
 	    len) == 0)
 		return 0;

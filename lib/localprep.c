@@ -17,7 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef __linux__
+#include "compat.h"
+#if SR_LINUX
 #include <linux/fs.h>
 #include <sys/syscall.h>
 #endif
@@ -687,7 +688,7 @@ swap_into_place(int stagefd, int localfd, const char *name)
 		}
 		return 0;
 	}
-#if defined(__linux__) && defined(SYS_renameat2)
+#if SR_LINUX && defined(SYS_renameat2)
 	if (syscall(SYS_renameat2, stagefd, name, localfd, name,
 	    RENAME_EXCHANGE) == 0)
 		return 0;

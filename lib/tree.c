@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef __linux__
+#include "compat.h"
+#if SR_LINUX
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -296,7 +297,7 @@ make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
 static int
 copy_xattrs(int from, int to)
 {
-#ifdef __linux__
+#if SR_LINUX
 	char names[65536], *name;
 	ssize_t len;
 	char *val = NULL;
@@ -750,7 +751,7 @@ tree_freelist(char **v)
 int
 tree_syncfs(int fd)
 {
-#ifdef __linux__
+#if SR_LINUX
 	return syncfs(fd);
 #else
 	(void)fd;

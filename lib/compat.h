@@ -1,0 +1,31 @@
+/*
+ * What differs between the hosts the tools build on.  SR_LINUX selects
+ * Linux's interfaces (openat2, renameat2, loop devices, libblkid, hole
+ * punching); elsewhere (NetBSD) the portable paths are used.  Building
+ * with SR_FORCE_NETBSD compiles the NetBSD paths on Linux, against the
+ * stubs in mk/netbsd-stubs, so that CI keeps them compiling.
+ */
+#ifndef COMPAT_H
+#define COMPAT_H
+
+#include <stdint.h>
+
+#if defined(__linux__) && !defined(SR_FORCE_NETBSD)
+#define SR_LINUX	1
+#else
+#define SR_LINUX	0
+#endif
+
+#if defined(__NetBSD__) || defined(SR_FORCE_NETBSD)
+#define SR_NETBSD	1
+#else
+#define SR_NETBSD	0
+#endif
+
+/*
+ * A size with an optional k, m, g or t suffix: expand_number(3) from
+ * libbsd or FreeBSD's libutil, dehumanize_number(3) on NetBSD.
+ */
+int	sr_parse_size(const char *, uint64_t *);
+
+#endif /* COMPAT_H */

@@ -1,0 +1,14 @@
+/*
+ * make compat-check: what NetBSD's libc declares and glibc does not, so
+ * that the NetBSD code paths compile on a Linux host.  Declarations
+ * only: nothing built this way is linked or run.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+int		 dehumanize_number(const char *, int64_t *);
+void		 setprogname(const char *);
+const char	*getprogname(void);
+long long	 strtonum(const char *, long long, long long, const char **);
+size_t		 strlcpy(char *, const char *, size_t);
+size_t		 strlcat(char *, const char *, size_t);
