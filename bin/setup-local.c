@@ -161,8 +161,16 @@ check_args(struct run *r, const char *keyfile)
 		tool_fail(r->lout.image, ats, 0);
 	if (stat(r->root, &rst) == -1)
 		memset(&rst, 0, sizeof(rst));
-	else if (S_ISREG(rst.st_mode))
-		r->rffs = probe_ffs(r->root, r->part, &r->rfi) && !mounts_ffs();
+	else if (S_ISREG(rst.st_mode)) {
+		bool ffs = probe_ffs(r->root, r->part, &r->rfi);
+
+		if (!ffs && is_set_name(r->root)) {
+			sr_seterr("a set archive, not a root image: make a "
+			    "root with setup-root -o root.img SETS first");
+			tool_fail(r->rout.image, ats, 0);
+		}
+		r->rffs = ffs && !mounts_ffs();
+	}
 	else if (r->part >= 0) {
 		sr_seterr("-p %d: not an image", r->part);
 		tool_fail(r->rout.image, ats, 0);
@@ -235,6 +243,37 @@ open_root(struct run *r)
 		tool_fail(r->rout.image, ats, 1);
 	if (build && stage_open(&stage) == -1)
 		fail(r->lout.image);
+}
+
+/*
+ * Arguments the wrong way round: a guest's local disk given as the root.
+ * It has the marks setup-local leaves (etc/rc.conf.d/root remounting
+ * /local) and no system: no kernel, no bin.
+ */
+static void
+check_not_local(struct run *r)
+{
+	struct sbuf b = { 0 };
+	struct stat st;
+	bool marked, system;
+
+	marked = tree_readfile(ra.rootfd, "etc/rc.conf.d/root", 65536, &b,
+	    NULL) == 0 && b.s != NULL && strstr(b.s, "sharedroot_local_rw");
+	sbuf_free(&b);
+	if (!marked)
+		return;
+	if (r->rffs)
+		system = ffs_exists(&r->rfi, "netbsd") == 0 ||
+		    ffs_exists(&r->rfi, "bin") == 0;
+	else
+		system = tree_lstat(ra.rootfd, "netbsd", &st) == 0 ||
+		    tree_lstat(ra.rootfd, "bin", &st) == 0;
+	if (system)
+		return;
+	sr_seterr("a guest's local disk (setup-local made it), not a shared "
+	    "root: the root comes first, then the local (setup-local root "
+	    "local)");
+	fail(r->rout.image);
 }
 
 /* The local, unless it is built or only imagined (-n on a new one). */
@@ -429,6 +468,7 @@ main(int argc, char *argv[])
 
 	check_args(&r, keyfile);
 	open_root(&r);
+	check_not_local(&r);
 	open_local(&r);
 	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
 		fail(r.rout.image);

@@ -47,20 +47,6 @@ build_fail(const char *image)
 	tool_fail(image, NULL, 0);
 }
 
-static bool
-is_set(const char *path)
-{
-	static const char *const ext[] = { ".tgz", ".tar.gz", ".tar", ".txz",
-	    ".tar.xz", ".tbz", ".tar.bz2", NULL };
-	size_t n = strlen(path), i;
-
-	for (i = 0; ext[i] != NULL; i++)
-		if (n > strlen(ext[i]) && strcmp(path + n - strlen(ext[i]),
-		    ext[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Print the plan's diffs (-n). */
 static void
 show(const struct plan *plan, const char *image)
@@ -85,6 +71,7 @@ stage_source(const char *image, const char *src, struct toolout *out,
 	struct stat st;
 	int r;
 
+	memset(cs, 0, sizeof(*cs));
 	if (stat(src, &st) == -1) {
 		sr_seterrno("%s", src);
 		build_fail(image);
@@ -104,7 +91,7 @@ stage_source(const char *image, const char *src, struct toolout *out,
 		co.tops = (const char *const *)names;
 		r = copy_trees(&co, cs);
 		tree_freelist(names);
-	} else if (is_set(src))
+	} else if (is_set_name(src))
 		r = sets_extract(&co, src, cs);
 	else if ((r = ffsimg_probe(src, -1, &fi)) == 0)
 		r = ffs_extract(&fi, NULL, NULL, stage.fd, &stage.copied,
@@ -328,7 +315,7 @@ main(int argc, char *argv[])
 		if (!ffs && geteuid() != 0) {
 			sr_seterr("%s; mounting it needs root (setup-root -o "
 			    "builds a prepared root.img from sets without)",
-			    is_set(argv[0]) ? "a set archive, not an image" :
+			    is_set_name(argv[0]) ? "a set archive, not an image" :
 			    "not an FFS image");
 			tool_fail(out.image, NULL, 0);
 		}

@@ -31,6 +31,20 @@
 	ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR))
 
 bool
+is_set_name(const char *path)
+{
+	static const char *const ext[] = { ".tgz", ".tar.gz", ".tar", ".txz",
+	    ".tar.xz", ".tbz", ".tar.bz2", NULL };
+	size_t n = strlen(path), i;
+
+	for (i = 0; ext[i] != NULL; i++)
+		if (n > strlen(ext[i]) && strcmp(path + n - strlen(ext[i]),
+		    ext[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
 path_excluded(const char *const *patterns, const char *rel)
 {
 	const char *const *p;

@@ -34,6 +34,8 @@ struct copy_stats {
 	uintmax_t warnings;
 };
 
+/* Whether a file is named as a NetBSD set (.tgz, .tar.xz, ...). */
+bool	is_set_name(const char *);
 /* Whether rel matches one of the fnmatch(3) patterns (NULL: none). */
 bool	path_excluded(const char *const *, const char *);
 /* Copy each top from srcpath to the same place under dstfd. */

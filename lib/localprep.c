@@ -74,21 +74,39 @@ cipher_ok(const char *name)
 int
 hostname_ok(const char *h)
 {
-	size_t n = strlen(h), i;
+	size_t n = strlen(h), i, label = 0;
 
-	if (n == 0 || n > 255 || h[0] == '-' || h[0] == '.') {
+	if (n > 0 && h[0] == '-') {
+		sr_seterr("-h %s: not a host name (is the host name missing "
+		    "before the arguments?)", h);
+		return -1;
+	}
+	if (n == 0 || n > 253 || h[0] == '.' || h[n - 1] == '.') {
 		sr_seterr("-h %s: not a host name", h);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
+	/* RFC 1123: labels of 1 to 63 letters, digits and inner hyphens. */
+	for (i = 0; i <= n; i++) {
+		if (i == n || h[i] == '.') {
+			if (label == 0 || label > 63 || h[i - 1] == '-') {
+				sr_seterr("-h %s: not a host name (each label "
+				    "1 to 63 characters, not ending in '-')",
+				    h);
+				return -1;
+			}
+			label = 0;
+			continue;
+		}
 		if (!((h[i] >= 'a' && h[i] <= 'z') ||
 		    (h[i] >= 'A' && h[i] <= 'Z') ||
-		    (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
-		    h[i] == '.')) {
+		    (h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] == '-' && label > 0))) {
 			sr_seterr("-h %s: not a host name (letters, digits, "
 			    "'-' and '.')", h);
 			return -1;
 		}
+		label++;
+	}
 	return 0;
 }
 

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "rootprep.h"
 
 #define TEXT_MAX	(4 * 1024 * 1024)
@@ -53,14 +56,71 @@ localdev_parse(struct rootprep *rp, const char *raw)
 	return 0;
 }
 
+/*
+ * A gzipped kernel (the release's binary/kernel/netbsd-XEN3_DOMU.gz)
+ * uncompressed into an anonymous temporary file; fd is replaced by it.
+ */
+static int
+gunzip_kernel(struct rootprep *rp, const char *path)
+{
+	static char buf[1 << 16];
+	struct archive *a;
+	struct archive_entry *e;
+	FILE *tmp;
+	ssize_t n;
+	int rv = -1;
+
+	if ((a = archive_read_new()) == NULL ||
+	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(a) != ARCHIVE_OK ||
+	    archive_read_open_fd(a, rp->kernelfd, sizeof(buf)) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		sr_seterr("kernel %s: uncompress: %s", path, a ?
+		    archive_error_string(a) : "out of memory");
+		goto done;
+	}
+	/* The raw reader takes anything: it must have gone through gzip. */
+	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+		sr_seterr("kernel %s: uncompress: not gzip data", path);
+		goto done;
+	}
+	if ((tmp = tmpfile()) == NULL) {
+		sr_seterrno("kernel %s: uncompress", path);
+		goto done;
+	}
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, tmp) != (size_t)n)
+			break;
+	if (n != 0 || fflush(tmp) != 0 || ftell(tmp) <= 0) {
+		sr_seterr("kernel %s: uncompress: %s", path, n < 0 ?
+		    archive_error_string(a) : "empty or unwritable");
+		fclose(tmp);
+		goto done;
+	}
+	close(rp->kernelfd);
+	rp->kernelfd = dup(fileno(tmp));
+	fclose(tmp);
+	rv = rp->kernelfd == -1 ? -1 : 0;
+done:
+	if (a != NULL)
+		archive_read_free(a);
+	return rv;
+}
+
 int
 kernel_open(struct rootprep *rp, const char *path)
 {
 	const char *base = strrchr(path, '/');
+	unsigned char magic[2];
 	struct stat st;
+	size_t len;
 
 	base = base ? base + 1 : path;
-	if (!devname_ok(base) || strlen(base) > NAME_MAX) {
+	strlcpy(rp->kname, base, sizeof(rp->kname));
+	len = strlen(rp->kname);
+	if (len > 3 && strcmp(rp->kname + len - 3, ".gz") == 0)
+		rp->kname[len - 3] = '\0';
+	if (!devname_ok(rp->kname) || strlen(base) > NAME_MAX) {
 		sr_seterr("kernel %s: unusable file name", path);
 		return -1;
 	}
@@ -76,6 +136,12 @@ kernel_open(struct rootprep *rp, const char *path)
 		rp->kernelfd = -1;
 		return -1;
 	}
+	if (pread(rp->kernelfd, magic, 2, 0) == 2 && magic[0] == 0x1f &&
+	    magic[1] == 0x8b && gunzip_kernel(rp, path) == -1) {
+		close(rp->kernelfd);
+		rp->kernelfd = -1;
+		return -1;
+	}
 	rp->kernel = path;
 	return 0;
 }
@@ -83,9 +149,7 @@ kernel_open(struct rootprep *rp, const char *path)
 static const char *
 kernel_base(const struct rootprep *rp)
 {
-	const char *base = strrchr(rp->kernel, '/');
-
-	return base ? base + 1 : rp->kernel;
+	return rp->kname;
 }
 
 /* Whether the guest file rel holds exactly the host kernel. */

@@ -2,16 +2,18 @@
 # make demo: the project's main job on a bundled sample, without root
 # and without mounting anything.  Generates a NetBSD-10-shaped root,
 # packs it as NetBSD sets, builds a prepared root.img from the sets with
-# setup-root, and three guests' local images with setup-local.
+# setup-root, three guests' local images with setup-local, their swap
+# disks and a pkg disk, and an xl configuration for each guest.
 set -e
 sbin=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/build/demo
+out=${DEMO_OUT:-$top/build/demo}
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 rm -rf "$out"
 mkdir -p "$out"
 cd "$out"
 
-echo "demo: a NetBSD-10-shaped root in $out/tree, packed as sets"
+echo "demo: a NetBSD-10-shaped sample root, packed as sets base.tgz and etc.tgz"
 sh "$top/mk/sample-root.sh" nb10 tree
 # NetBSD's sets record root's ownership.  As root the sample's files have
 # their owners already; an ordinary user's are recorded as root's.
@@ -19,33 +21,53 @@ own="--numeric-owner"
 [ "$(id -u)" = 0 ] || own="--numeric-owner --owner=0 --group=0"
 (cd tree && tar $own -czf ../base.tgz ./netbsd ./dev ./usr &&
     tar $own -czf ../etc.tgz ./etc ./var ./tmp)
-printf 'a sample XEN3_DOMU kernel\n' > netbsd-XEN3_DOMU
+# The release ships the domU kernel gzipped; setup-root takes it so.
+printf 'a sample XEN3_DOMU kernel\n' | gzip -9 > netbsd-XEN3_DOMU.gz
 
-echo "demo: root.img from the sets (setup-root -o)"
-"$sbin/setup-root" -k netbsd-XEN3_DOMU -o root.img base.tgz etc.tgz
+echo "demo: root.img from the sets (setup-root -k netbsd-XEN3_DOMU.gz -o root.img base.tgz etc.tgz)"
+"$sbin/setup-root" -k netbsd-XEN3_DOMU.gz -o root.img base.tgz etc.tgz
 for g in 1 2 3; do
 	"$sbin/setup-local" -h guest$g root.img guest$g-local.img 2>&1 |
 	    grep -v 'extended attributes not kept' || true
 	[ -s guest$g-local.img ] || { echo "demo: guest$g failed" >&2; exit 1; }
+	# Swap: blank, sparse; cgd gives it a new random key at every boot.
+	truncate -s 256M guest$g-swap.img
+done
+echo "demo: pkg.img, a shared read-only /usr/pkg (here nearly empty)"
+mkdir -p pkgtree/bin pkgtree/etc
+printf '#!/bin/sh\necho hello from pkg.img\n' > pkgtree/bin/hello
+makefs -t ffs -s 32m pkg.img pkgtree >/dev/null
+fallocate --dig-holes pkg.img 2>/dev/null || true
+# xl boots the kernel from the dom0: uncompressed there.
+gzip -dc netbsd-XEN3_DOMU.gz > netbsd-XEN3_DOMU
+for g in 1 2 3; do
+	cat > guest$g.cfg <<CFG
+# xl create $out/guest$g.cfg
+name = "guest$g"
+type = "pv"
+kernel = "$out/netbsd-XEN3_DOMU"
+root = "xbd0a"
+memory = 256
+vif = [ 'bridge=xenbr0' ]
+disk = [ 'format=raw, vdev=0x1, access=ro, target=$out/root.img',
+         'format=raw, vdev=0x2, access=rw, target=$out/guest$g-swap.img',
+         'format=raw, vdev=0x3, access=rw, target=$out/guest$g-local.img',
+         'format=raw, vdev=0x4, access=ro, target=$out/pkg.img' ]
+CFG
 done
 
 echo
-echo "demo: images (length, then space taken on disk):"
-for f in root.img guest1-local.img guest2-local.img guest3-local.img; do
+echo "demo: made in $out (length, then space taken on disk):"
+for f in root.img guest1-local.img guest2-local.img guest3-local.img \
+    guest1-swap.img pkg.img; do
 	printf '  %-18s %10s bytes  %6s KiB on disk\n' "$f" \
 	    "$(stat -c %s "$f")" "$(du -k "$f" | cut -f1)"
 done
 echo
-echo "demo: disk lines for each guest's Xen configuration (make the swap"
-echo "      images with dd; pkg.img is optional: setup-local -P none):"
-for g in 1 2 3; do
-	echo "  guest$g: disk = [ 'file:$out/root.img,0x1,r',"
-	echo "           'file:$out/guest$g-swap.img,0x2,w',"
-	echo "           'file:$out/guest$g-local.img,0x3,w',"
-	echo "           'file:$out/pkg.img,0x4,r' ]"
-done
+echo "demo: each guest's xl configuration, e.g. $out/guest1.cfg:"
+sed 's/^/  /' guest1.cfg
 echo
-echo "demo: look next with sleuthkit, which reads FFS without mounting it:"
-echo "      fls -r -p $out/root.img | head"
-echo "      icat $out/root.img \$(ifind -n /etc/rc $out/root.img)"
-echo "      icat $out/guest1-local.img \$(ifind -n /etc/fstab $out/guest1-local.img)"
+echo "demo: look inside with sleuthkit, which reads FFS without mounting it:"
+echo "  fls -r -p $out/root.img | head"
+echo "  icat $out/guest1-local.img \$(ifind -n /etc/fstab $out/guest1-local.img)"
+echo "demo: on a Xen dom0, as root: xl create $out/guest1.cfg"

@@ -301,6 +301,14 @@ bad_options_body()
 	sl_fixture nb10
 	atf_check -s exit:1 -e match:'^setup-local: local: -h a;b: not a host name' \
 	    setup-local -h 'a;b' root local
+	# "-h -- root local": the host name was forgotten.
+	atf_check -s exit:1 -e inline:"setup-local: local: -h --: not a host name (is the host name missing before the arguments?)\n" \
+	    setup-local -h -- root local
+	long=$(printf 'a%.0s' $(seq 64))
+	atf_check -s exit:1 -e match:"-h $long.example: not a host name \(each label 1 to 63" \
+	    setup-local -h "$long.example" root local
+	atf_check -s exit:1 -e match:'not a host name' setup-local -h 'a..b' root local
+	atf_check -s exit:1 -e match:'not a host name' setup-local -h 'web-.x' root local
 	atf_check -s exit:1 -e match:'^setup-local: local: -P /dev/x y: give a device' \
 	    setup-local -P '/dev/x y' root local
 	atf_check -s exit:1 -e match:'^setup-local: local: -S rot13: unknown cipher \(aes-xts' \
@@ -351,6 +359,35 @@ keyfile_never_downgraded_body()
 		atf_check -o inline:'0\n' stat -c %s old.img
 	fi
 	check_no_leftovers
+}
+
+atf_test_case swapped_arguments_refused
+swapped_arguments_refused_head()
+{
+	atf_set descr "A guest's local disk or a set given as the root: refused, saying which is which"
+}
+swapped_arguments_refused_body()
+{
+	sl_fixture nb10
+	atf_check -o ignore -e ignore setup-local -h g1 root local
+	mkdir new
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: local: a guest's local disk (setup-local made it), not a shared root: the root comes first, then the local (setup-local root local)\n" \
+	    setup-local local new
+	atf_check -o empty ls new
+	# The same disk as an FFS image, read without mounting.
+	if command -v makefs >/dev/null; then
+		atf_check -o ignore makefs -t ffs local.img local
+		atf_check -s exit:1 -o empty -e match:"^setup-local: local.img: a guest's local disk" \
+		    setup-local local.img new.img
+		atf_check test ! -e new.img
+	fi
+	# A set is not a root image.
+	printf 'x' > base.tgz
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: base.tgz: a set archive, not a root image: make a root with setup-root -o root.img SETS first\n" \
+	    setup-local base.tgz new.img
+	atf_check test ! -e new.img
 }
 
 atf_test_case templates_option
@@ -451,6 +488,7 @@ atf_init_test_cases()
 	atf_add_test_case options_h_S_P
 	atf_add_test_case bad_options
 	atf_add_test_case keyfile_never_downgraded
+	atf_add_test_case swapped_arguments_refused
 	atf_add_test_case templates_option
 	atf_add_test_case dry_run_writes_nothing
 	atf_add_test_case hostile_trees

@@ -138,6 +138,38 @@ root_image_from_image_and_dir_cleanup()
 	undo_run
 }
 
+atf_test_case gzipped_kernel cleanup
+gzipped_kernel_head()
+{
+	atf_set descr "-k takes the release's netbsd-XEN3_DOMU.gz as it comes"
+}
+gzipped_kernel_body()
+{
+	sets_fixture
+	printf 'XEN3_DOMU kernel, uncompressed\n' > "$W/netbsd-XEN3_DOMU"
+	gzip -9 "$W/netbsd-XEN3_DOMU"
+	chmod 0644 "$W/netbsd-XEN3_DOMU.gz"
+	atf_check -o match:'built from' $as_user "$W/setup-root" \
+	    -k "$W/netbsd-XEN3_DOMU.gz" -o "$W/root.img" "$W/base.tgz" \
+	    "$W/etc.txz"
+	img=$W/root.img
+	atf_check -o inline:'XEN3_DOMU kernel, uncompressed\n' \
+	    icat "$img" "$(ino "$img" netbsd-XEN3_DOMU)"
+	atf_check_equal "$(ino "$img" netbsd)" "$(ino "$img" netbsd-XEN3_DOMU)"
+	atf_check -s exit:1 -o empty sh -c "fls -r -p $img | grep '\.gz'"
+	# A broken one: one line, nothing made.
+	printf '\037\213 not really gzip' > "$W/bad.gz"
+	chmod 0644 "$W/bad.gz"
+	atf_check -s exit:1 -e match:"kernel $W/bad.gz: uncompress" \
+	    $as_user "$W/setup-root" -k "$W/bad.gz" -o "$W/new.img" \
+	    "$W/base.tgz"
+	atf_check test ! -e "$W/new.img"
+}
+gzipped_kernel_cleanup()
+{
+	undo_run
+}
+
 atf_test_case root_image_bad_sources cleanup
 root_image_bad_sources_head()
 {
@@ -161,6 +193,19 @@ root_image_bad_sources_body()
 	    $as_user "$W/setup-root" -o "$W/root.img" "$W/nosuch.tgz"
 	atf_check test ! -e "$W/root.img"
 	check_no_build_leftovers "$W"
+	# An existing image is not replaced by surprise; -f replaces it.
+	atf_check -o ignore $as_user "$W/setup-root" -o "$W/root.img" \
+	    "$W/base.tgz" "$W/etc.txz"
+	sum=$(md5sum < "$W/root.img")
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $W/root.img: exists; -f replaces it (guests running from it keep the old one until they reboot)\n" \
+	    $as_user "$W/setup-root" -o "$W/root.img" "$W/base.tgz" \
+	    "$W/etc.txz"
+	atf_check_equal "$sum" "$(md5sum < "$W/root.img")"
+	atf_check -o match:'built from 2 sources' $as_user "$W/setup-root" -f \
+	    -k "$W/netbsd-XEN3_DOMU" -o "$W/root.img" "$W/base.tgz" \
+	    "$W/etc.txz"
+	atf_check test "$sum" != "$(md5sum < "$W/root.img")"
 }
 root_image_bad_sources_cleanup()
 {
@@ -172,4 +217,5 @@ atf_init_test_cases()
 	atf_add_test_case root_image_from_sets
 	atf_add_test_case root_image_from_image_and_dir
 	atf_add_test_case root_image_bad_sources
+	atf_add_test_case gzipped_kernel
 }
