@@ -95,6 +95,10 @@ dry_run_writes_nothing_body()
 	atf_check -o match:'^install kern from kern$' cat out
 	atf_check -o match:'^link netbsd to kern$' cat out
 	atf_check -o match:'dry run: [0-9]+ changes; nothing written' cat out
+	# A backslash in the hook is shown as one backslash, not two.
+	atf_check -o match:'^\+	echo "rc.pre-hooks: cannot set up this guest.s local disk;" \\$' \
+	    cat out
+	atf_check -s exit:1 -o empty grep -F '\\' out
 }
 
 atf_test_case untrusted_text_encoded
