@@ -283,9 +283,15 @@ ffsimg_writable(const struct ffsimg *fi)
 		return -1;
 	}
 	/* Root may write anything: a file nobody may write is meant so. */
-	if ((st.st_mode & 0222) == 0 || access(fi->path, W_OK) == -1) {
+	if ((st.st_mode & 0222) == 0) {
 		sr_seterr("the image file is read-only (mode %04o); nothing "
 		    "written", (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (access(fi->path, W_OK) == -1) {
+		sr_seterr("the image file is not yours to write (owner %ju, "
+		    "mode %04o); nothing written", (uintmax_t)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	if (access(dir, W_OK) == -1) {

@@ -700,30 +700,29 @@ remove_at(int pfd, const char *name, const char *rel, int depth, bool purge)
 	return 0;
 }
 
-int
-tree_remove(int rootfd, const char *rel)
+static int
+remove_path(int rootfd, const char *rel, bool purge)
 {
 	const char *name;
 	int pfd, rv;
 
 	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
 		return -1;
-	rv = remove_at(pfd, name, rel, 0, false);
+	rv = remove_at(pfd, name, rel, 0, purge);
 	close(pfd);
 	return rv;
 }
 
 int
+tree_remove(int rootfd, const char *rel)
+{
+	return remove_path(rootfd, rel, false);
+}
+
+int
 tree_purge(int rootfd, const char *rel)
 {
-	const char *name;
-	int pfd, rv;
-
-	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
-		return -1;
-	rv = remove_at(pfd, name, rel, 0, true);
-	close(pfd);
-	return rv;
+	return remove_path(rootfd, rel, true);
 }
 
 int
