@@ -39,7 +39,7 @@ write_text(const char *path, const char *text)
 ATF_TC_WITHOUT_HEAD(tree_symlinked_dir_refused);
 ATF_TC_BODY(tree_symlinked_dir_refused, tc)
 {
-	const struct tree_wopts wo = { 0644, 0, 0, false };
+	const struct tree_wopts wo = { .mode = 0644, .keep_orig = false };
 	struct sbuf b = { 0 };
 	struct stat st;
 	int root = setup();
@@ -119,7 +119,7 @@ ATF_TC_BODY(tree_fifo_not_read, tc)
 ATF_TC_WITHOUT_HEAD(tree_write_atomic_keeps_orig_once);
 ATF_TC_BODY(tree_write_atomic_keeps_orig_once, tc)
 {
-	const struct tree_wopts wo = { 0640, 0, 0, true };
+	const struct tree_wopts wo = { .mode = 0640, .keep_orig = true };
 	struct sbuf b = { 0 };
 	struct stat st;
 	int root = setup();
@@ -150,7 +150,7 @@ ATF_TC_BODY(tree_write_atomic_keeps_orig_once, tc)
 ATF_TC_WITHOUT_HEAD(tree_write_over_symlink_replaces_link);
 ATF_TC_BODY(tree_write_over_symlink_replaces_link, tc)
 {
-	const struct tree_wopts wo = { 0644, 0, 0, true };
+	const struct tree_wopts wo = { .mode = 0644, .keep_orig = true };
 	struct sbuf b = { 0 };
 	struct stat st;
 	int root = setup();
