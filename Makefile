@@ -32,14 +32,15 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/udiff.c lib/template.c lib/tree.c lib/plan.c lib/attach.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
-	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c
+	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
+	  lib/cgdimage.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
-	   t_ffs_images t_guest_boot t_demo
+	   t_ffs_images t_guest_boot t_demo t_cgd_local
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage
@@ -82,7 +83,11 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile
+	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat
+
+$(CHECKB)/tests/h_cgdcat: tests/lib/h_cgdcat.c $(B)/libsharedroot.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsharedroot.a $(PKG_LIBS)
 
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
@@ -95,6 +100,7 @@ $(CHECKB)/tests/t_%: tests/bin/t_%.sh tests/bin/h_common.sh mk/sample-root.sh
 	  echo 'SR_SBIN=$(STAGE)/sbin'; \
 	  echo 'SR_SHARE=$(STAGE)/share/sharedroot'; \
 	  echo 'SR_DATA=$(CURDIR)/tests/data'; \
+	  echo 'SR_TESTS=$(CHECKB)/tests'; \
 	  cat tests/bin/h_common.sh $<; } > $@.tmp
 	chmod 0755 $@.tmp
 	mv $@.tmp $@

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "cgdimage.h"
 #include "compat.h"
 #include "ffsread.h"
 #include "localprep.h"
@@ -30,6 +31,8 @@ static struct attach *ats[2] = { &ra, &la };
 static char newimg[PATH_MAX];
 /* The stage a build fills, and one an FFS root is read into otherwise. */
 static struct stage stage = { .fd = -1 }, rstage = { .fd = -1 };
+/* -c where cgd is done here: the key, and the private plaintext. */
+static struct cgdimg cg;
 
 /*
  * Fail, naming image: undo everything, and remove an image this run
@@ -50,6 +53,7 @@ fail(const char *image)
 		ra.rootfd = -1;
 	(void)stage_close(&stage);
 	(void)stage_close(&rstage);
+	(void)cgdimg_close(&cg);
 	sr_seterr("%s", msg);
 	tool_fail(image, ats, 2);
 }
@@ -58,7 +62,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
-	    "[-P pkg-device|none] [-p partition] [-S cipher|none] [-s size] "
+	    "[-K passfile] [-P pkg-device|none] [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n", getprogname());
 	exit(1);
 }
@@ -99,6 +103,9 @@ struct run {
 	uint64_t size;
 	int	 part;		/* -p: the root's partition, or -1 */
 	enum lp_mode mode;
+	const char *keyfile, *passfile;	/* -c, -K */
+	struct stat lst;	/* an existing local image */
+	bool	 crypt;		/* -c: cgd done here, on the plaintext */
 	bool	 dryrun;
 	bool	 rffs;		/* the root is read with libtsk */
 };
@@ -111,22 +118,23 @@ mounts_ffs(void)
 }
 
 /*
- * -c asks for an encrypted disk: refuse every way of making one that
- * would write plaintext instead (makefs, a loop device, a directory).
+ * -c asks for an encrypted disk.  Where vnd and cgdconfig cannot do it,
+ * it is done here (an FFS image built or rebuilt, encrypted as cgd
+ * would); every other way of making one would write plaintext, and is
+ * refused: a directory, an image mounted through a loop device.
  */
 static void
-check_keyfile(struct run *r, const char *keyfile, bool isdir)
+check_keyfile(struct run *r, bool isdir)
 {
-	if (keyfile == NULL)
+	if (r->keyfile == NULL)
 		return;
 	if (isdir)
 		sr_seterr("-c %s: a directory cannot be encrypted; name an "
-		    "image", keyfile);
-	else if (r->mode == LP_BUILD || r->mode == LP_REBUILD ||
-	    la.backend != BACKEND_VND)
-		sr_seterr("-c %s: cgd encryption needs root on a NetBSD host "
-		    "(vnd and cgdconfig); this host would write plaintext "
-		    "(refused, nothing written)", keyfile);
+		    "image", r->keyfile);
+	else if (!r->crypt && la.backend != BACKEND_VND)
+		sr_seterr("-c %s: this image would be filled in place through "
+		    "a loop device, in plaintext (refused, nothing written)",
+		    r->keyfile);
 	else
 		return;
 	tool_fail(r->lout.image, ats, 0);
@@ -149,7 +157,7 @@ probe_ffs(const char *image, int part, struct ffsimg *fi)
 
 /* Check the arguments and decide how the local is made, before anything. */
 static void
-check_args(struct run *r, const char *keyfile)
+check_args(struct run *r)
 {
 	struct stat st, rst;
 
@@ -157,7 +165,8 @@ check_args(struct run *r, const char *keyfile)
 	if ((r->lp.hostname != NULL && hostname_ok(r->lp.hostname) == -1) ||
 	    (r->lp.pkgdev != NULL && pkgdev_ok(r->lp.pkgdev) == -1) ||
 	    (r->lp.cipher != NULL && cipher_ok(r->lp.cipher) == -1) ||
-	    (keyfile != NULL && keyfile_check(keyfile) == -1))
+	    (r->keyfile != NULL && access(r->keyfile, F_OK) == 0 &&
+	    keyfile_check(r->keyfile) == -1))
 		tool_fail(r->lout.image, ats, 0);
 	if (stat(r->root, &rst) == -1)
 		memset(&rst, 0, sizeof(rst));
@@ -181,7 +190,18 @@ check_args(struct run *r, const char *keyfile)
 			sr_seterr("root and local are the same");
 			tool_fail(r->lout.image, ats, 0);
 		}
+		r->lst = st;
 		r->mode = LP_UPDATE;
+		/* An encrypted image: its file system is known once decrypted. */
+		if (r->keyfile != NULL && S_ISREG(st.st_mode) && !mounts_ffs()) {
+			struct ffsimg img = { .path = r->local };
+
+			r->crypt = true;
+			r->mode = LP_REBUILD;
+			if (!r->dryrun && ffsimg_writable(&img) == -1)
+				tool_fail(r->lout.image, ats, 0);
+			return;
+		}
 		if (S_ISREG(st.st_mode) && probe_ffs(r->local, -1, &r->lfi) &&
 		    !mounts_ffs())
 			r->mode = LP_REBUILD;
@@ -195,7 +215,7 @@ check_args(struct run *r, const char *keyfile)
 		if (r->mode == LP_REBUILD && (ffsimg_rebuildable(&r->lfi) ==
 		    -1 || (!r->dryrun && ffsimg_writable(&r->lfi) == -1)))
 			tool_fail(r->lout.image, ats, 0);
-		check_keyfile(r, keyfile, S_ISDIR(st.st_mode));
+		check_keyfile(r, S_ISDIR(st.st_mode));
 		return;
 	}
 	if (errno != ENOENT) {
@@ -204,12 +224,55 @@ check_args(struct run *r, const char *keyfile)
 	}
 	/* A guest's local disk is FFS: makefs writes it, unless vnd can. */
 	r->mode = mounts_ffs() ? LP_CREATE : LP_BUILD;
-	check_keyfile(r, keyfile, false);
+	r->crypt = r->keyfile != NULL && r->mode == LP_BUILD;
+	check_keyfile(r, false);
 	/* A new image that is made and mounted needs a size. */
 	if (r->size == 0 && r->mode == LP_CREATE) {
 		sr_seterr("does not exist; -s size creates it");
 		tool_fail(r->lout.image, ats, 0);
 	}
+}
+
+/*
+ * -c done here: the key (the key file made first if missing), a private
+ * directory for the plaintext, and an existing image decrypted into it
+ * and checked: a wrong key stops here, nothing written.
+ */
+static void
+open_crypt(struct run *r)
+{
+	int p;
+
+	if (!r->crypt)
+		return;
+	if (r->dryrun && access(r->keyfile, F_OK) == -1 && errno == ENOENT &&
+	    r->mode == LP_BUILD) {
+		tool_log(&r->lout, SR_INFO, "%s: would be made: aes-xts, a new "
+		    "512-bit stored key", r->keyfile);
+		r->crypt = false;
+		return;
+	}
+	if (cgdimg_open(&cg, r->keyfile, r->passfile, !r->dryrun) == -1 ||
+	    cgdimg_private(&cg) == -1)
+		fail(r->lout.image);
+	if (cg.created)
+		tool_log(&r->lout, SR_INFO, "%s: made: aes-xts, a new 512-bit "
+		    "stored key, mode 0600; keep it, the disk cannot be read "
+		    "without it", r->keyfile);
+	if (r->mode != LP_REBUILD)
+		return;
+	if (cgdimg_decrypt(&cg, r->local) == -1)
+		fail(r->lout.image);
+	if ((p = ffsimg_probe(cg.plain, -1, &r->lfi)) != 0) {
+		if (p == 1)
+			sr_seterr("no FFS file system after decryption: a "
+			    "wrong key, or not an image made with this key");
+		fail(r->lout.image);
+	}
+	if (ffsimg_rebuildable(&r->lfi) == -1)
+		fail(r->lout.image);
+	tool_log(&r->lout, SR_VERBOSE, "decrypted (%s, %zu-bit key) into a "
+	    "private directory", cg.params.algorithm, cg.params.keylen);
 }
 
 /*
@@ -355,8 +418,9 @@ show_plan(struct run *r)
 		    "sized to its content");
 	else if (r->mode == LP_REBUILD)
 		tool_log(&r->lout, SR_INFO, "would be rebuilt with makefs like "
-		    "itself (FFSv%d, %jd bytes) and replace the image",
-		    r->lfi.version, (intmax_t)r->lfi.len);
+		    "itself (FFSv%d, %jd bytes)%s and replace the image",
+		    r->lfi.version, (intmax_t)r->lfi.len, r->crypt ?
+		    ", encrypted again" : "");
 	else if (r->mode == LP_CREATE)
 		tool_log(&r->lout, SR_INFO, "would be created: %ju bytes, "
 		    "sparse", (uintmax_t)r->size);
@@ -379,9 +443,12 @@ make_local(struct run *r)
 	switch (r->mode) {
 	case LP_BUILD:
 	case LP_REBUILD:
-		if (localprep_build(r->rpath, &stage, r->local, r->size,
-		    r->mode == LP_REBUILD ? &r->lfi : NULL, &r->lp, &r->plan,
-		    &r->cs) == -1)
+		/* Encrypted: built in private, then encrypted into place. */
+		if (localprep_build(r->rpath, &stage, r->crypt ? cg.plain :
+		    r->local, r->size, r->mode == LP_REBUILD ? &r->lfi : NULL,
+		    &r->lp, &r->plan, &r->cs) == -1 ||
+		    (r->crypt && cgdimg_encrypt(&cg, r->local,
+		    r->mode == LP_REBUILD ? &r->lst : NULL) == -1))
 			fail(r->lout.image);
 		break;
 	case LP_UPDATE:
@@ -398,7 +465,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct run r;
-	const char *keyfile = NULL, *errstr;
+	const char *errstr;
 	int ch;
 
 	setprogname(argv[0]);
@@ -409,10 +476,13 @@ main(int argc, char *argv[])
 	r.lp.log = tool_log;
 	r.lp.logctx = &r.lout;
 	r.part = -1;
-	while ((ch = getopt(argc, argv, "c:fh:nP:p:qS:s:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fh:K:nP:p:qS:s:T:v")) != -1) {
 		switch (ch) {
 		case 'c':
-			keyfile = optarg;
+			r.keyfile = optarg;
+			break;
+		case 'K':
+			r.passfile = optarg;
 			break;
 		case 'f':
 			r.lp.force = true;
@@ -464,9 +534,11 @@ main(int argc, char *argv[])
 	sr_signals_catch();
 	attach_init(&ra, r.root, true);
 	attach_init(&la, r.local, r.dryrun);
-	la.keyfile = keyfile;
+	la.keyfile = r.keyfile;
+	cgdimg_init(&cg);
 
-	check_args(&r, keyfile);
+	check_args(&r);
+	open_crypt(&r);
 	open_root(&r);
 	check_not_local(&r);
 	open_local(&r);
@@ -481,7 +553,7 @@ main(int argc, char *argv[])
 	else
 		make_local(&r);
 	if (stage_close(&stage) == -1 || stage_close(&rstage) == -1 ||
-	    tool_finish(ats, 2) == -1)
+	    cgdimg_close(&cg) == -1 || tool_finish(ats, 2) == -1)
 		fail(r.lout.image);
 	if (r.mode == LP_CREATE && !r.dryrun && rename(newimg, r.local) == -1) {
 		sr_seterrno("create: rename into place");
@@ -493,8 +565,9 @@ main(int argc, char *argv[])
 		tool_log(&r.lout, SR_INFO, "%s from %s%s: %ju entries, %zu "
 		    "changes%s", r.mode == LP_REBUILD ? "rebuilt" :
 		    r.mode == LP_BUILD ? "built" : "provisioned", r.rout.image,
-		    r.mode >= LP_BUILD ? " with makefs" : "", r.cs.entries,
-		    r.plan.n, r.cs.warnings ? " (with warnings)" : "");
+		    r.mode >= LP_BUILD ? r.crypt ? " with makefs, encrypted" :
+		    " with makefs" : "", r.cs.entries, r.plan.n,
+		    r.cs.warnings ? " (with warnings)" : "");
 	plan_free(&r.plan);
 	return 0;
 }

@@ -374,13 +374,16 @@ cgdparams_parse(const char *text, size_t len, const char *name,
 		strlcpy(p->ivmethod, "encblkno1", sizeof(p->ivmethod));
 	if (p->verify[0] == '\0')
 		strlcpy(p->verify, "none", sizeof(p->verify));
-	for (i = 0; p->keylen == 0 && defaults[i].alg != NULL; i++)
+	for (i = 0; defaults[i].alg != NULL; i++)
 		if (strcmp(defaults[i].alg, p->algorithm) == 0)
-			p->keylen = defaults[i].keylen;
-	if (p->keylen == 0) {
-		sr_seterr("%s: no keylength", name);
+			break;
+	if (defaults[i].alg == NULL) {
+		sr_seterr("%s: algorithm %s: unknown (aes-xts, aes-cbc, "
+		    "adiantum, blowfish-cbc, 3des-cbc)", name, p->algorithm);
 		goto fail;
 	}
+	if (p->keylen == 0)
+		p->keylen = defaults[i].keylen;
 	return 0;
 fail:
 	cgdparams_free(p);

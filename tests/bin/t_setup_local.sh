@@ -335,28 +335,27 @@ bad_options_body()
 atf_test_case keyfile_never_downgraded
 keyfile_never_downgraded_head()
 {
-	atf_set descr "-c where cgd cannot be had: one line, no plaintext image"
+	atf_set descr "-c where the image would be filled in plaintext: refused, one line"
 }
 keyfile_never_downgraded_body()
 {
 	sl_fixture nb10
-	printf 'key\n' > key
+	printf 'not a key file\n' > key
 	chmod 0600 key
-	# A new image: built with makefs (as any user) or on a loop device
-	# (root, here): neither encrypts, so neither may run.
-	for s in '' '-s 16m'; do
-		atf_check -s exit:1 -o empty -e match:'^setup-local: new.img: -c key: cgd encryption needs root on a NetBSD host .*refused, nothing written\)$' \
-		    setup-local $s -c key root new.img
-		atf_check -s exit:1 test -e new.img
-	done
-	atf_check -s exit:1 -o empty -e match:'cgd encryption needs root on a NetBSD host' \
-	    setup-local -n -c key root new.img
-	# An existing plain image is not taken for an encrypted one either.
-	if [ "$(id -u)" = 0 ]; then
-		: > old.img
-		atf_check -s exit:1 -o empty -e match:'cgd encryption needs root on a NetBSD host' \
+	# A key file that does not parse: nothing is made.
+	atf_check -s exit:1 -o empty -e inline:'setup-local: new.img: key:1: syntax error\n' \
+	    setup-local -c key root new.img
+	atf_check -s exit:1 test -e new.img
+	# An old ext2 local, filled in place through a loop device: that
+	# would write plaintext, so it is refused.
+	if [ "$(id -u)" = 0 ] && command -v mke2fs >/dev/null; then
+		mkdir empty
+		make_ext2 empty old.img 8M
+		sum=$(md5sum < old.img)
+		atf_check -s exit:1 -o empty \
+		    -e match:'^setup-local: old.img: .*plaintext|not a cgd image|key:1' \
 		    setup-local -c key root old.img
-		atf_check -o inline:'0\n' stat -c %s old.img
+		atf_check_equal "$sum" "$(md5sum < old.img)"
 	fi
 	check_no_leftovers
 }

@@ -107,29 +107,6 @@ makefs_builds_local_image_cleanup()
 	undo_run
 }
 
-atf_test_case makefs_refuses_keyfile cleanup
-makefs_refuses_keyfile_head()
-{
-	atf_set descr "An ordinary user's -c: refused, no plaintext image written"
-	atf_set require.progs setpriv
-}
-makefs_refuses_keyfile_body()
-{
-	user_fixture nb10
-	printf 'key\n' > "$W/key"
-	chmod 0600 "$W/key"
-	[ "$(id -u)" = 0 ] && chown 65534 "$W/key"
-	atf_check -s exit:1 -o empty -e match:'-c .*key: cgd encryption needs root on a NetBSD host' \
-	    $as_user "$W/setup-local" -T "$W/templates" -c "$W/key" "$W/root" \
-	    "$W/local.img"
-	atf_check -s exit:1 test -e "$W/local.img"
-	check_no_build_leftovers "$W"
-}
-makefs_refuses_keyfile_cleanup()
-{
-	undo_run
-}
-
 atf_test_case makefs_from_ffs_root_image cleanup
 makefs_from_ffs_root_image_head()
 {
@@ -238,7 +215,6 @@ makefs_failure_leaves_nothing_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case makefs_builds_local_image
-	atf_add_test_case makefs_refuses_keyfile
 	atf_add_test_case makefs_from_ffs_root_image
 	atf_add_test_case makefs_existing_image_refused
 	atf_add_test_case makefs_failure_leaves_nothing

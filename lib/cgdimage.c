@@ -1,0 +1,288 @@
+/*
+ * Encrypted local images (see cgdimage.h).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cgdimage.h"
+#include "tree.h"
+
+#define CHUNK	(1 << 20)	/* a whole number of sectors */
+#define HEAD	(72 * 1024)	/* what verify_method looks at */
+
+void
+cgdimg_init(struct cgdimg *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+/* A new key file, written atomically, mode 0600 from the start. */
+static int
+make_keyfile(const char *path)
+{
+	struct sbuf b = { 0 };
+	char tmp[PATH_MAX];
+	int fd, rv = -1;
+
+	if (cgdparams_generate(&b) == -1)
+		return -1;
+	if ((fd = image_temp(path, tmp, sizeof(tmp))) == -1)
+		goto done;
+	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		sr_seterrno("key file %s: write", path);
+		(void)unlink(tmp);
+	} else
+		rv = 0;
+	close(fd);
+done:
+	explicit_bzero(b.s, b.len);
+	sbuf_free(&b);
+	return rv;
+}
+
+int
+cgdimg_open(struct cgdimg *g, const char *keyfile, const char *passfile,
+    bool make)
+{
+	uint8_t key[CGD_MAXKEY];
+	struct sbuf text = { 0 };
+	struct stat st;
+	int fd, r;
+
+	if (make && lstat(keyfile, &st) == -1 && errno == ENOENT) {
+		if (make_keyfile(keyfile) == -1)
+			return -1;
+		g->created = true;
+	}
+	if (keyfile_check(keyfile) == -1)
+		return -1;
+	if ((fd = open(keyfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		sr_seterrno("key file %s", keyfile);
+		return -1;
+	}
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0 || text.len > 65536 || sbuf_add(&text, buf,
+		    (size_t)n) == -1) {
+			r = n < 0 || text.len > 65536 ? -1 : 0;
+			explicit_bzero(buf, sizeof(buf));
+			break;
+		}
+		explicit_bzero(buf, sizeof(buf));
+	}
+	close(fd);
+	if (r == -1) {
+		sr_seterr("key file %s: unreadable or too large", keyfile);
+		goto fail;
+	}
+	if (cgdparams_parse(text.s ? text.s : "", text.len, keyfile,
+	    &g->params) == -1)
+		goto fail;
+	if (cgdparams_key(&g->params, passfile, key) == -1 ||
+	    cgd_open(g->params.algorithm, g->params.ivmethod, key,
+	    g->params.keylen, &g->c) == -1) {
+		sr_prefixerr("key file %s", keyfile);
+		goto fail;
+	}
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(text.s, text.len);
+	sbuf_free(&text);
+	return 0;
+fail:
+	explicit_bzero(key, sizeof(key));
+	if (text.s != NULL)
+		explicit_bzero(text.s, text.len);
+	sbuf_free(&text);
+	cgdparams_free(&g->params);
+	return -1;
+}
+
+int
+cgdimg_private(struct cgdimg *g)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(g->dir, sizeof(g->dir), "%s/sharedroot-plain."
+	    "XXXXXX", tmp) >= sizeof(g->dir) || mkdtemp(g->dir) == NULL) {
+		sr_seterrno("a private directory in %s", tmp);
+		g->dir[0] = '\0';
+		return -1;
+	}
+	if ((size_t)snprintf(g->plain, sizeof(g->plain), "%s/plain.img",
+	    g->dir) >= sizeof(g->plain)) {
+		sr_seterr("TMPDIR too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run len bytes from in through the cipher into out, from sector 0. */
+static int
+transform(struct cgdimg *g, int in, int out, off_t len, int enc,
+    bool sparse)
+{
+	static uint8_t buf[CHUNK], zero[CHUNK];
+	off_t off = 0;
+	int rv = -1;
+
+	while (off < len) {
+		size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
+		ssize_t n = pread(in, buf, want, off);
+
+		if (n != (ssize_t)want) {
+			sr_seterrno("read at %jd", (intmax_t)off);
+			goto done;
+		}
+		if (cgd_crypt(g->c, buf, want, (uint64_t)off / CGD_SECSIZE,
+		    enc) == -1)
+			goto done;
+		/* Plaintext zeros stay holes; ciphertext is all written. */
+		if ((!sparse || memcmp(buf, zero, want) != 0) &&
+		    pwrite(out, buf, want, off) != (ssize_t)want) {
+			sr_seterrno("write at %jd", (intmax_t)off);
+			goto done;
+		}
+		off += (off_t)want;
+		if (sr_checkpoint() == -1)
+			goto done;
+	}
+	if (ftruncate(out, len) == -1 || fsync(out) == -1) {
+		sr_seterrno("write");
+		goto done;
+	}
+	rv = 0;
+done:
+	explicit_bzero(buf, sizeof(buf));
+	return rv;
+}
+
+int
+cgdimg_decrypt(struct cgdimg *g, const char *image)
+{
+	uint8_t head[HEAD];
+	struct stat st;
+	int in, out = -1, rv = -1;
+	ssize_t n;
+
+	if ((in = open(image, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(in, &st) == -1) {
+		sr_seterrno("open");
+		goto done;
+	}
+	if (st.st_size == 0 || st.st_size % CGD_SECSIZE != 0) {
+		sr_seterr("not a cgd image: %jd bytes is not a whole number of "
+		    "sectors (truncated?)", (intmax_t)st.st_size);
+		goto done;
+	}
+	/* Check the key on the first sectors before anything is written. */
+	n = pread(in, head, sizeof(head), 0);
+	if (n < CGD_SECSIZE) {
+		sr_seterrno("read");
+		goto done;
+	}
+	n -= n % CGD_SECSIZE;
+	if (cgd_crypt(g->c, head, (size_t)n, 0, 0) == -1 ||
+	    cgdparams_verify(&g->params, head, (size_t)n) == -1)
+		goto done;
+	if ((out = open(g->plain, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		sr_seterrno("%s", g->plain);
+		goto done;
+	}
+	if (transform(g, in, out, st.st_size, 0, true) == -1) {
+		sr_prefixerr("decrypt");
+		goto done;
+	}
+	rv = 0;
+done:
+	explicit_bzero(head, sizeof(head));
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	return rv;
+}
+
+int
+cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	int in, out = -1, rv = -1;
+
+	tmp[0] = '\0';
+	if ((in = open(g->plain, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(in, &st) == -1) {
+		sr_seterrno("%s", g->plain);
+		goto done;
+	}
+	if (st.st_size % CGD_SECSIZE != 0) {
+		sr_seterr("the file system is not a whole number of sectors");
+		goto done;
+	}
+	if ((out = image_temp(image, tmp, sizeof(tmp))) == -1)
+		goto done;
+	if (transform(g, in, out, st.st_size, 1, false) == -1) {
+		sr_prefixerr("encrypt");
+		goto done;
+	}
+	if (like != NULL && (fchmod(out, like->st_mode & 07777) == -1 ||
+	    (geteuid() == 0 && fchown(out, like->st_uid, like->st_gid) ==
+	    -1))) {
+		sr_seterrno("mode and owner");
+		goto done;
+	}
+	if (sr_checkpoint() == -1)
+		goto done;
+	if (rename(tmp, image) == -1) {
+		sr_seterrno("rename into place");
+		goto done;
+	}
+	tmp[0] = '\0';
+	rv = 0;
+done:
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	return rv;
+}
+
+int
+cgdimg_close(struct cgdimg *g)
+{
+	char parent[PATH_MAX], *slash;
+	int pfd, rv = 0;
+
+	cgd_close(g->c);
+	g->c = NULL;
+	cgdparams_free(&g->params);
+	if (g->dir[0] == '\0')
+		return 0;
+	strlcpy(parent, g->dir, sizeof(parent));
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || tree_purge(pfd, slash + 1) == -1) {
+		sr_seterrno("remove %s", g->dir);
+		rv = -1;
+	}
+	if (pfd != -1)
+		close(pfd);
+	g->dir[0] = '\0';
+	return rv;
+}

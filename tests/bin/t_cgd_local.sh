@@ -1,0 +1,188 @@
+# setup-local -c keyfile where vnd and cgdconfig cannot do it (Linux, an
+# ordinary user): the guest's local image built or rebuilt as FFS in a
+# private directory and encrypted as cgd(4) does.  Read back with
+# h_cgdcat (lib/cgd.c, checked against NetBSD's vectors) and sleuthkit.
+# As root, and as an ordinary user ($as_user: see h_common.sh).
+
+cgd_fixture()
+{
+	for p in makefs fls icat fsstat; do
+		command -v $p >/dev/null || atf_skip "$p is not installed"
+	done
+	[ "$(id -u)" = 0 ] || atf_skip "needs root to make a fixture with NetBSD's owners; runs the tools as nobody"
+	W=$(mktemp -d /tmp/sharedroot-cgd.XXXXXX)
+	undo_add "rm -rf $W"
+	chmod 0755 "$W"
+	make_root nb10 "$W/root"
+	atf_check -o ignore setup-root "$W/root"
+	chmod -R go+rX "$W/root"
+	chown 65534 "$W"
+	cp -R "$SR_SHARE" "$W/share"
+	cp "$SR_SBIN/setup-local" "$W/setup-local"
+	chmod -R go+rX "$W/share" "$W/setup-local"
+	SL="$as_user env SHAREDROOT_SHAREDIR=$W/share TMPDIR=$W $W/setup-local"
+}
+
+# plain IMG OUT: decrypt with the key file $W/key.
+plain()
+{
+	atf_check "$SR_TESTS/h_cgdcat" "${3:-$W/key}" "$1" "$2"
+}
+
+# No plaintext anywhere but where it was asked for; no temporaries.
+no_plaintext_left()
+{
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot-plain.*'
+	atf_check -o empty find "$W" -maxdepth 1 -name '.*.img.*'
+	atf_check -o empty find "$W" -maxdepth 1 -name 'sharedroot.*'
+}
+
+atf_test_case new_encrypted_image cleanup
+new_encrypted_image_head()
+{
+	atf_set descr "-c with no key file: one is made, the image is encrypted FFS"
+}
+new_encrypted_image_body()
+{
+	cgd_fixture
+	atf_check -o match:"key: made: aes-xts, a new 512-bit stored key, mode 0600" \
+	    -o match:'built from .* with makefs, encrypted' -e ignore \
+	    $SL -c "$W/key" -h g1 -s 32m "$W/root" "$W/local.img"
+	atf_check -o inline:'600 65534\n' stat -c '%a %u' "$W/key"
+	atf_check -o match:'^algorithm aes-xts;$' -o match:'^keylength 512;$' \
+	    -o match:'^keygen storedkey key ' cat "$W/key"
+	atf_check -o inline:'33554432 600\n' stat -c '%s %a' "$W/local.img"
+	# Ciphertext: no file system to be seen, no text of the guest's.
+	atf_check -s not-exit:0 -o ignore -e ignore fsstat "$W/local.img"
+	atf_check -s exit:1 grep -q 'xbd2a' "$W/local.img"
+	no_plaintext_left
+	plain "$W/local.img" "$W/p.img"
+	atf_check -o match:'File System Type: UFS 1' fsstat "$W/p.img"
+	atf_check -o inline:'g1\n' icat "$W/p.img" "$(ino "$W/p.img" etc/myname)"
+	atf_check_equal '12345 12345 rw-r--r--' "$(meta_img "$W/p.img" var/log/messages)"
+	atf_check -o match:'^/dev/xbd2a	/local		ffs	rw' \
+	    icat "$W/p.img" "$(ino "$W/p.img" etc/fstab)"
+}
+new_encrypted_image_cleanup()
+{
+	undo_run
+}
+
+atf_test_case reseed_encrypted_image cleanup
+reseed_encrypted_image_head()
+{
+	atf_set descr "An encrypted local: refused, -n, -f rebuilt and encrypted again"
+}
+reseed_encrypted_image_body()
+{
+	cgd_fixture
+	atf_check -o ignore -e ignore $SL -c "$W/key" -h g1 -s 32m "$W/root" \
+	    "$W/local.img"
+	chmod 0640 "$W/local.img"
+	sum=$(md5sum < "$W/local.img")
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/local.img: etc: already provisioned; its /etc is the guest's own (-f replaces it)\n" \
+	    $SL -c "$W/key" "$W/root" "$W/local.img"
+	atf_check -o match:'would be rebuilt with makefs like itself \(FFSv1, 33554432 bytes\), encrypted again' \
+	    -o match:'dry run: nothing written' \
+	    $SL -n -f -c "$W/key" -h g2 "$W/root" "$W/local.img"
+	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
+	no_plaintext_left
+	inode=$(stat -c %i "$W/local.img")
+	atf_check -o match:'rebuilt from .* with makefs, encrypted' -e ignore \
+	    $SL -f -c "$W/key" -h g2 "$W/root" "$W/local.img"
+	atf_check test "$(stat -c %i "$W/local.img")" != "$inode"
+	atf_check -o inline:'33554432 640\n' stat -c '%s %a' "$W/local.img"
+	no_plaintext_left
+	plain "$W/local.img" "$W/p.img"
+	atf_check -o inline:'g2\n' icat "$W/p.img" "$(ino "$W/p.img" etc/myname)"
+}
+reseed_encrypted_image_cleanup()
+{
+	undo_run
+}
+
+atf_test_case bad_keys_change_nothing cleanup
+bad_keys_change_nothing_head()
+{
+	atf_set descr "Wrong key, truncated image, bad key files: one line, exit 1, unchanged"
+}
+bad_keys_change_nothing_body()
+{
+	cgd_fixture
+	atf_check -o ignore -e ignore $SL -c "$W/key" -h g1 -s 32m "$W/root" \
+	    "$W/local.img"
+	sum=$(md5sum < "$W/local.img")
+	# Another key: the verify_method says so.
+	atf_check -o ignore -e ignore $SL -c "$W/other" "$W/root" "$W/other.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/local.img: verify_method ffs: no FFS superblock after decryption: a wrong key, or not this volume\n" \
+	    $SL -f -c "$W/other" "$W/root" "$W/local.img"
+	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
+	# Truncated.
+	cp "$W/local.img" "$W/trunc.img"
+	atf_check truncate -s 1000000 "$W/trunc.img"
+	chown 65534 "$W/trunc.img"
+	atf_check -s exit:1 -o empty -e match:"trunc.img: not a cgd image: 1000000 bytes is not a whole number of sectors" \
+	    $SL -f -c "$W/key" "$W/root" "$W/trunc.img"
+	# Key files: a syntax error, an unknown cipher, a random key, and
+	# one others may read.
+	printf 'algorithm aes-xts;\nkeylength 512\nkeygen storedkey key %%;\n' > "$W/bad"
+	printf 'algorithm rot13;\nkeygen storedkey key AAAAQAECAwQFBgcI;\n' > "$W/rot"
+	printf 'algorithm aes-xts;\nkeylength 256;\nkeygen urandomkey;\n' > "$W/rnd"
+	chmod 0600 "$W/bad" "$W/rot" "$W/rnd"
+	chown 65534 "$W/bad" "$W/rot" "$W/rnd" "$W/key" "$W/other" 2>/dev/null || true
+	atf_check -s exit:1 -o empty -e match:": $W/bad:3: not base64$" \
+	    $SL -c "$W/bad" "$W/root" "$W/new.img"
+	atf_check -s exit:1 -o empty -e match:"algorithm rot13: unknown" \
+	    $SL -c "$W/rot" "$W/root" "$W/new.img"
+	atf_check -s exit:1 -o empty -e match:"keygen urandomkey: a new key each time, for swap" \
+	    $SL -c "$W/rnd" "$W/root" "$W/new.img"
+	chmod 0644 "$W/rot"
+	atf_check -s exit:1 -o empty -e match:"key file $W/rot: readable by group or others" \
+	    $SL -c "$W/rot" "$W/root" "$W/new.img"
+	atf_check test ! -e "$W/new.img"
+	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
+	no_plaintext_left
+}
+bad_keys_change_nothing_cleanup()
+{
+	undo_run
+}
+
+atf_test_case passphrase_keyfile cleanup
+passphrase_keyfile_head()
+{
+	atf_set descr "A pkcs5_pbkdf2/sha1 key file, its passphrase from -K"
+}
+passphrase_keyfile_body()
+{
+	cgd_fixture
+	printf 'algorithm aes-cbc;\niv-method encblkno1;\nkeylength 256;\nverify_method ffs;\nkeygen pkcs5_pbkdf2/sha1 {\n\titerations 1000;\n\tsalt AAAAgAABAgMEBQYHCAkKCwwNDg8=;\n};\n' > "$W/pkey"
+	printf 'open sesame\n' > "$W/pass"
+	chmod 0600 "$W/pkey" "$W/pass"
+	chown 65534 "$W/pkey" "$W/pass"
+	atf_check -o match:'encrypted' -e ignore \
+	    $SL -c "$W/pkey" -K "$W/pass" -s 16m "$W/root" "$W/local.img"
+	# No terminal, no -K: one line saying so.
+	atf_check -s exit:1 -o empty -e match:'a passphrase is needed and there is no terminal: give it in a file with -K' \
+	    sh -c "$SL -f -c $W/pkey $W/root $W/local.img < /dev/null"
+	printf 'wrong\n' > "$W/pass2"
+	chown 65534 "$W/pass2"
+	atf_check -s exit:1 -o empty -e match:'verify_method ffs: no FFS superblock' \
+	    $SL -f -c "$W/pkey" -K "$W/pass2" "$W/root" "$W/local.img"
+	atf_check -o match:'rebuilt' -e ignore \
+	    $SL -f -c "$W/pkey" -K "$W/pass" -h g5 "$W/root" "$W/local.img"
+}
+passphrase_keyfile_cleanup()
+{
+	undo_run
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case new_encrypted_image
+	atf_add_test_case reseed_encrypted_image
+	atf_add_test_case bad_keys_change_nothing
+	atf_add_test_case passphrase_keyfile
+}
