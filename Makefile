@@ -40,7 +40,7 @@ TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
-	   t_ffs_images t_guest_boot t_demo t_cgd_local
+	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage
@@ -67,12 +67,14 @@ $(B)/bin/%: $(B)/bin/%.o $(B)/bin/tool.o $(B)/libsharedroot.a
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/man/man8 \
-	    $(DESTDIR)$(SHAREDIR)/rc $(DESTDIR)$(SHAREDIR)/templates
+	    $(DESTDIR)$(SHAREDIR)/rc $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(SHAREDIR)/xen
 	for t in $(TOOLS); do \
 	    install -m 0755 $(B)/bin/$$t $(DESTDIR)$(PREFIX)/sbin/$$t && \
 	    install -m 0644 man/$$t.8 $(DESTDIR)$(PREFIX)/man/man8/$$t.8 || \
 	    exit 1; done
 	install -m 0644 rc/* $(DESTDIR)$(SHAREDIR)/rc/
+	install -m 0755 xen/block-cgd $(DESTDIR)$(SHAREDIR)/xen/
 	if ls templates/* >/dev/null 2>&1; then \
 	    install -m 0644 templates/* $(DESTDIR)$(SHAREDIR)/templates/; fi
 
