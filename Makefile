@@ -133,6 +133,9 @@ demo: deps
 
 bench: deps
 	$(MAKE) B=$(CURDIR)/build/bench/obj PREFIX=$(CURDIR)/build/bench/stage install
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $(CURDIR)/build/bench/cgdspeed \
+	    mk/cgdspeed.c $(CURDIR)/build/bench/obj/libsharedroot.a $(PKG_LIBS)
+	$(CURDIR)/build/bench/cgdspeed
 	sh mk/bench.sh $(CURDIR)/build/bench/stage/sbin
 
 clean:

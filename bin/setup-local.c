@@ -62,7 +62,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
-	    "[-K passfile] [-P pkg-device|none] [-p partition] [-S cipher|none] [-s size] "
+	    "[-K passfile] [-P pkg-device|none]\n"
+	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n", getprogname());
 	exit(1);
 }

@@ -12,6 +12,8 @@
 
 #include "attach.h"
 #include "cgdimage.h"
+#include "ffsimg.h"
+#include "ffsread.h"
 #include "tree.h"
 
 #define CHUNK	(1 << 20)	/* a whole number of sectors */
@@ -128,29 +130,90 @@ cgdimg_private(struct cgdimg *g)
 	return 0;
 }
 
-/* Run len bytes from in through the cipher into out, from sector 0. */
+/* Which sectors a transform may leave as holes. */
+struct holes {
+	const uint8_t *map;	/* free fragments, or NULL */
+	size_t	 n, fsize;
+};
+
+/* Whether the zero sector at off lies in a free fragment. */
+static bool
+may_skip(const struct holes *h, off_t off)
+{
+	size_t frag;
+
+	if (h == NULL || h->map == NULL || h->fsize == 0)
+		return false;
+	frag = (size_t)off / h->fsize;
+	return frag < h->n && (h->map[frag / 8] & (1u << (frag % 8)));
+}
+
+/*
+ * Run len bytes from in through the cipher into out, from sector 0.
+ * Decrypting, holes of the ciphertext stay holes (never written, never
+ * read); encrypting, what h allows.
+ */
 static int
 transform(struct cgdimg *g, int in, int out, off_t len, int enc,
-    bool sparse)
+    const struct holes *h)
 {
-	static uint8_t buf[CHUNK], zero[CHUNK];
-	off_t off = 0;
+	static uint8_t buf[CHUNK];
+	static const uint8_t zero[CGD_SECSIZE];
+	off_t off = 0, data = 0, hole = 0;
 	int rv = -1;
 
 	while (off < len) {
 		size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
-		ssize_t n = pread(in, buf, want, off);
+		ssize_t n;
+		size_t s;
 
-		if (n != (ssize_t)want) {
+#ifdef SEEK_DATA
+		if (!enc && off >= hole) {
+			if ((data = lseek(in, off, SEEK_DATA)) == -1)
+				data = len;
+			if ((hole = lseek(in, data, SEEK_HOLE)) == -1)
+				hole = len;
+		}
+		if (!enc && off < data) {
+			off = data - data % CGD_SECSIZE;
+			continue;
+		}
+		if (!enc && (off_t)want > hole - off)
+			want = (size_t)(hole - off + CGD_SECSIZE - 1) /
+			    CGD_SECSIZE * CGD_SECSIZE;
+#endif
+		if ((n = pread(in, buf, want, off)) != (ssize_t)want) {
 			sr_seterrno("read at %jd", (intmax_t)off);
 			goto done;
 		}
-		if (cgd_crypt(g->c, buf, want, (uint64_t)off / CGD_SECSIZE,
-		    enc) == -1)
-			goto done;
-		/* Plaintext zeros stay holes; ciphertext is all written. */
-		if ((!sparse || memcmp(buf, zero, want) != 0) &&
-		    pwrite(out, buf, want, off) != (ssize_t)want) {
+		if (enc) {
+			/*
+			 * Runs of sectors to write: zero sectors of free
+			 * fragments stay holes.
+			 */
+			for (s = 0; s < want;) {
+				size_t a = s;
+
+				while (s < want && !(memcmp(buf + s, zero,
+				    CGD_SECSIZE) == 0 && may_skip(h, off +
+				    (off_t)s)))
+					s += CGD_SECSIZE;
+				if (s > a && (cgd_crypt(g->c, buf + a, s - a,
+				    (uint64_t)(off + (off_t)a) / CGD_SECSIZE,
+				    1) == -1 || pwrite(out, buf + a, s - a,
+				    off + (off_t)a) != (ssize_t)(s - a))) {
+					sr_seterrno("write at %jd",
+					    (intmax_t)(off + (off_t)a));
+					goto done;
+				}
+				while (s < want && memcmp(buf + s, zero,
+				    CGD_SECSIZE) == 0 && may_skip(h, off +
+				    (off_t)s))
+					s += CGD_SECSIZE;
+			}
+		} else if (cgd_crypt(g->c, buf, want, (uint64_t)off /
+		    CGD_SECSIZE, 0) == -1 || pwrite(out, buf, want, off) !=
+		    (ssize_t)want) {
 			sr_seterrno("write at %jd", (intmax_t)off);
 			goto done;
 		}
@@ -201,7 +264,7 @@ cgdimg_decrypt(struct cgdimg *g, const char *image)
 		sr_seterrno("%s", g->plain);
 		goto done;
 	}
-	if (transform(g, in, out, st.st_size, 0, true) == -1) {
+	if (transform(g, in, out, st.st_size, 0, NULL) == -1) {
 		sr_prefixerr("decrypt");
 		goto done;
 	}
@@ -218,6 +281,9 @@ done:
 int
 cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 {
+	struct holes h = { NULL, 0, 0 };
+	struct ffsimg fi;
+	uint8_t *map = NULL;
 	char tmp[PATH_MAX];
 	struct stat st;
 	int in, out = -1, rv = -1;
@@ -234,7 +300,12 @@ cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 	}
 	if ((out = image_temp(image, tmp, sizeof(tmp))) == -1)
 		goto done;
-	if (transform(g, in, out, st.st_size, 1, false) == -1) {
+	/* The plaintext's free fragments: its file system starts at 0. */
+	fi.path = g->plain;
+	if (ffsimg_probe(g->plain, -1, &fi) == 0 && fi.off == 0 &&
+	    ffs_free_map(&fi, &map, &h.n, &h.fsize) == 0)
+		h.map = map;
+	if (transform(g, in, out, st.st_size, 1, &h) == -1) {
 		sr_prefixerr("encrypt");
 		goto done;
 	}
@@ -253,6 +324,7 @@ cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 	tmp[0] = '\0';
 	rv = 0;
 done:
+	free(map);
 	if (tmp[0] != '\0')
 		(void)unlink(tmp);
 	if (in != -1)

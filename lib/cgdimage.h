@@ -42,7 +42,9 @@ int	cgdimg_decrypt(struct cgdimg *, const char *);
 /*
  * Encrypt the private plaintext into a new file beside image and
  * rename it over image; like (an old image's stat) gives its mode and,
- * for root, owner; NULL: mode 0600.
+ * for root, owner; NULL: mode 0600.  Sectors of free FFS fragments
+ * that are zero are left as holes, as on a cgd over a sparse vnd: the
+ * file system never reads them (a hole reads back as noise).
  */
 int	cgdimg_encrypt(struct cgdimg *, const char *, const struct stat *);
 /* Remove the plaintext and its directory, forget the key. */

@@ -457,3 +457,53 @@ done:
 	tsk_img_close(img);
 	return rv;
 }
+
+struct freemap {
+	uint8_t	*map;
+	size_t	 n;
+};
+
+static TSK_WALK_RET_ENUM
+free_block(const TSK_FS_BLOCK *b, void *arg)
+{
+	struct freemap *fm = arg;
+
+	if (b->addr < fm->n && (b->flags & TSK_FS_BLOCK_FLAG_UNALLOC) &&
+	    !(b->flags & TSK_FS_BLOCK_FLAG_META))
+		fm->map[b->addr / 8] |= (uint8_t)(1u << (b->addr % 8));
+	return TSK_WALK_CONT;
+}
+
+int
+ffs_free_map(const struct ffsimg *fi, uint8_t **map, size_t *n,
+    size_t *fsize)
+{
+	TSK_IMG_INFO *img;
+	TSK_FS_INFO *fs;
+	struct freemap fm;
+	int rv = -1;
+
+	*map = NULL;
+	if (fs_open(fi, &img, &fs) == -1)
+		return -1;
+	fm.n = (size_t)fs->block_count;
+	if ((fm.map = calloc((fm.n + 7) / 8, 1)) == NULL) {
+		sr_seterrno("free map");
+		goto done;
+	}
+	if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block,
+	    TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_AONLY,
+	    free_block, &fm) != 0) {
+		sr_seterr("free map: %s", tsk_error_get());
+		free(fm.map);
+		goto done;
+	}
+	*map = fm.map;
+	*n = fm.n;
+	*fsize = fs->block_size;
+	rv = 0;
+done:
+	tsk_fs_close(fs);
+	tsk_img_close(img);
+	return rv;
+}

@@ -27,4 +27,11 @@ int	ffs_exists(const struct ffsimg *, const char *);
  */
 int	ffs_file_has(const struct ffsimg *, const char *, const void *, size_t);
 
+/*
+ * The file system's free fragments: *map has a bit set for each of the
+ * *n fragments of *fsize bytes that no file and no metadata uses (FFS
+ * never reads those).  Free with free(3).
+ */
+int	ffs_free_map(const struct ffsimg *, uint8_t **, size_t *, size_t *);
+
 #endif /* FFSREAD_H */

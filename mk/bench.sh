@@ -54,6 +54,25 @@ awk -v a="$s0" -v b="$s1" -v c="$s2" -v d="$s3" 'BEGIN {
 	printf "bench: setup-local, new local image              %.3f s\n", c - b
 	printf "bench: setup-local -f, local re-seeded in place  %.3f s\n", d - c
 }'
+# Encrypted local images: 64 MiB, built and re-seeded, against plain.
+e0=$(now)
+"$tool/setup-local" -q -s 64m "$w/small.img" "$w/plain64.img" 2>/dev/null
+e1=$(now)
+"$tool/setup-local" -q -c "$w/key" -s 64m "$w/small.img" "$w/enc64.img" \
+    2>/dev/null
+e2=$(now)
+"$tool/setup-local" -q -f -s 64m "$w/small.img" "$w/plain64.img" 2>/dev/null
+e3=$(now)
+"$tool/setup-local" -q -f -c "$w/key" "$w/small.img" "$w/enc64.img" \
+    2>/dev/null
+e4=$(now)
+awk -v a="$e0" -v b="$e1" -v c="$e2" -v d="$e3" -v e="$e4" 'BEGIN {
+	printf "bench: 64 MiB local image, plain and encrypted (aes-xts 512)\n"
+	printf "bench: build      plain %.3f s, encrypted %.3f s (+%.0f%%)\n",
+	    b - a, c - b, 100 * ((c - b) / (b - a) - 1)
+	printf "bench: re-seed    plain %.3f s, encrypted %.3f s (+%.0f%%; target: under +50%%)\n",
+	    d - c, e - d, 100 * ((e - d) / (d - c) - 1)
+}'
 makefs -t ffs -s 256m "$w/ffs-root.img" "$w/tree" >/dev/null
 f0=$(now)
 "$tool/setup-root" -q -k "$w/netbsd-XEN3_DOMU" "$w/ffs-root.img"

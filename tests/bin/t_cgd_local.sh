@@ -62,6 +62,20 @@ new_encrypted_image_body()
 	atf_check_equal '12345 12345 rw-r--r--' "$(meta_img "$W/p.img" var/log/messages)"
 	atf_check -o match:'^/dev/xbd2a	/local		ffs	rw' \
 	    icat "$W/p.img" "$(ino "$W/p.img" etc/fstab)"
+	# A file of zeros and data: its zero blocks are the file's, so they
+	# are encrypted, not left as holes, and read back as zeros.
+	atf_check -o inline:"$(md5sum < "$W/root/var/db/sparse")\n" sh -c \
+	    "icat $W/p.img $(ino "$W/p.img" var/db/sparse) | md5sum"
+	# Free space is left as holes, as on a cgd over a sparse vnd.
+	atf_check test "$(du -k "$W/local.img" | cut -f1)" -lt 16384
+	# As root too: the image is root's, mode 0600.
+	atf_check -o ignore -e ignore env SHAREDROOT_SHAREDIR="$W/share" \
+	    TMPDIR="$W" "$W/setup-local" -c "$W/key" -h g3 "$W/root" \
+	    "$W/root.img"
+	atf_check -o inline:'0 600\n' stat -c '%u %a' "$W/root.img"
+	plain "$W/root.img" "$W/p3.img"
+	atf_check -o inline:'g3\n' icat "$W/p3.img" "$(ino "$W/p3.img" etc/myname)"
+	no_plaintext_left
 }
 new_encrypted_image_cleanup()
 {
