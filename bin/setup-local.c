@@ -256,6 +256,15 @@ open_crypt(struct run *r)
 	if (cgdimg_open(&cg, r->keyfile, r->passfile, !r->dryrun) == -1 ||
 	    cgdimg_private(&cg) == -1)
 		fail(r->lout.image);
+	/* The old ciphers are kept for old disks, not used for new ones. */
+	if (r->mode == LP_BUILD &&
+	    (strcmp(cg.params.algorithm, "3des-cbc") == 0 ||
+	    strcmp(cg.params.algorithm, "blowfish-cbc") == 0)) {
+		sr_seterr("%s: algorithm %s is obsolete: kept to read and "
+		    "re-seed old disks, not for new ones (use aes-xts)",
+		    r->keyfile, cg.params.algorithm);
+		fail(r->lout.image);
+	}
 	if (cg.created)
 		tool_log(&r->lout, SR_INFO, "%s: made: aes-xts, a new 512-bit "
 		    "stored key, mode 0600; keep it, the disk cannot be read "

@@ -152,6 +152,12 @@ bad_keys_change_nothing_body()
 	    $SL -c "$W/rot" "$W/root" "$W/new.img"
 	atf_check -s exit:1 -o empty -e match:"keygen urandomkey: a new key each time, for swap" \
 	    $SL -c "$W/rnd" "$W/root" "$W/new.img"
+	# An obsolete cipher reads and re-seeds old disks, makes no new one.
+	printf 'algorithm blowfish-cbc;\nkeylength 64;\nkeygen storedkey key AAAAQAECAwQFBgcI;\n' > "$W/bf"
+	chmod 0600 "$W/bf"
+	chown 65534 "$W/bf"
+	atf_check -s exit:1 -o empty -e match:"algorithm blowfish-cbc is obsolete: kept to read and re-seed old disks" \
+	    $SL -c "$W/bf" "$W/root" "$W/new.img"
 	chmod 0644 "$W/rot"
 	atf_check -s exit:1 -o empty -e match:"key file $W/rot: readable by group or others" \
 	    $SL -c "$W/rot" "$W/root" "$W/new.img"

@@ -5,6 +5,7 @@
  * blowfish-cbc), byte for byte; then round trips at odd sectors.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "h_util.h"
@@ -166,6 +167,65 @@ ATF_TC_BODY(cgd_known_answers, tc)
 	kat("aes-cbc", "encblkno", zero64, 128, 0, zero64, encblkno8_ctxt);
 }
 
+/*
+ * IEEE 1619/D16 vector 4 as NetBSD's tests/dev/cgd/t_cgd_aes.c uses it:
+ * a whole 512-byte sector, blkno 0, plaintext 0x00..0xff twice.
+ */
+static const char vec4_ctxt_hex[] =
+	"27a7479befa1d476489f308cd4cfa6e2a96e4bbe3208ff25287dd3819616e89c"
+	"c78cf7f5e543445f8333d8fa7f56000005279fa5d8b5e4ad40e736ddb4d35412"
+	"328063fd2aab53e5ea1e0a9f332500a5df9487d07a5c92cc512c8866c7e860ce"
+	"93fdf166a24912b422976146ae20ce846bb7dc9ba94a767aaef20c0d61ad0265"
+	"5ea92dc4c4e41a8952c651d33174be51a10c421110e6d81588ede82103a252d8"
+	"a750e8768defffed9122810aaeb99f9172af82b604dc4b8e51bcb08235a6f434"
+	"1332e4ca60482a4ba1a03b3e65008fc5da76b70bf1690db4eae29c5f1badd03c"
+	"5ccf2a55d705ddcd86d449511ceb7ec30bf12b1fa35b913f9f747a8afd1b130e"
+	"94bff94effd01a91735ca1726acd0b197c4e5b03393697e126826fb6bbde8ecc"
+	"1e08298516e2c9ed03ff3c1b7860f6de76d4cecd94c8119855ef5297ca67e9f3"
+	"e7ff72b1e99785ca0a7e7720c5b36dc6d72cac9574c8cbbc2f801e23e56fd344"
+	"b07f22154beba0f08ce8891e643ed995c94d9a69c9f1b5f499027a78572aeebd"
+	"74d20cc39881c213ee770b1010e4bea718846977ae119f7a023ab58cca0ad752"
+	"afe656bb3c17256a9f6e9bf19fdd5a38fc82bbe872c5539edb609ef4f79c203e"
+	"bb140f2e583cb2ad15b4aa5b655016a8449277dbd477ef2c8d6c017db738b18d"
+	"eb4a427d1923ce3ff262735779a418f20a282df920147beabe421ee5319d0568";
+
+static void
+unhex(const char *h, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned v;
+
+		ATF_REQUIRE(sscanf(h + 2 * i, "%2x", &v) == 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(cgd_whole_sector_vector);
+ATF_TC_BODY(cgd_whole_sector_vector, tc)
+{
+	uint8_t sec[CGD_SECSIZE], want[CGD_SECSIZE], next[CGD_SECSIZE];
+	struct cgd *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(sec); i++)
+		sec[i] = (uint8_t)i;
+	unhex(vec4_ctxt_hex, want, sizeof(want));
+	ATF_REQUIRE(cgd_open("aes-xts", "encblkno1", xts256_key, 256, &c) ==
+	    0);
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0, 1) == 0);
+	ATF_CHECK(memcmp(sec, want, sizeof(sec)) == 0);
+	/* Vector 5 is vector 4's ciphertext at blkno 1. */
+	memcpy(next, sec, sizeof(next));
+	ATF_REQUIRE(cgd_crypt(c, next, sizeof(next), 1, 1) == 0);
+	ATF_CHECK(memcmp(next, xts256_ctxt, 64) == 0);
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0, 0) == 0);
+	for (i = 0; i < sizeof(sec); i++)
+		ATF_REQUIRE(sec[i] == (uint8_t)i);
+	cgd_close(c);
+}
+
 ATF_TC_WITHOUT_HEAD(cgd_round_trips);
 ATF_TC_BODY(cgd_round_trips, tc)
 {
@@ -233,6 +293,7 @@ ATF_TC_BODY(cgd_refusals, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, cgd_known_answers);
+	ATF_TP_ADD_TC(tp, cgd_whole_sector_vector);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
 	return atf_no_error();
