@@ -297,8 +297,7 @@ stage_open(struct stage *st)
 int
 stage_close(struct stage *st)
 {
-	char parent[PATH_MAX], *slash;
-	int pfd, rv = 0;
+	int rv = 0;
 
 	if (st->fd != -1) {
 		close(st->fd);
@@ -307,17 +306,11 @@ stage_close(struct stage *st)
 	spec_free(&st->copied);
 	if (st->work[0] == '\0')
 		return 0;
-	strlcpy(parent, st->work, sizeof(parent));
-	slash = strrchr(parent, '/');
-	*slash = '\0';
-	/* tree_remove never follows a link: safe on what we staged. */
-	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || tree_purge(pfd, slash + 1) == -1) {
-		sr_seterrno("stage: remove %s", st->work);
+	/* tree_purge never follows a link: safe on what we staged. */
+	if (tree_purge_path(st->work) == -1) {
+		sr_prefixerr("stage");
 		rv = -1;
 	}
-	if (pfd != -1)
-		close(pfd);
 	st->work[0] = '\0';
 	return rv;
 }

@@ -337,24 +337,14 @@ done:
 int
 cgdimg_close(struct cgdimg *g)
 {
-	char parent[PATH_MAX], *slash;
-	int pfd, rv = 0;
+	int rv;
 
 	cgd_close(g->c);
 	g->c = NULL;
 	cgdparams_free(&g->params);
 	if (g->dir[0] == '\0')
 		return 0;
-	strlcpy(parent, g->dir, sizeof(parent));
-	slash = strrchr(parent, '/');
-	*slash = '\0';
-	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || tree_purge(pfd, slash + 1) == -1) {
-		sr_seterrno("remove %s", g->dir);
-		rv = -1;
-	}
-	if (pfd != -1)
-		close(pfd);
+	rv = tree_purge_path(g->dir);
 	g->dir[0] = '\0';
 	return rv;
 }

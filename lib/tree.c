@@ -726,6 +726,28 @@ tree_purge(int rootfd, const char *rel)
 }
 
 int
+tree_purge_path(const char *abs)
+{
+	char parent[PATH_MAX], *slash;
+	int pfd, rv;
+
+	if (strlcpy(parent, abs, sizeof(parent)) >= sizeof(parent) ||
+	    (slash = strrchr(parent, '/')) == NULL || slash[1] == '\0') {
+		sr_seterr("%s: not a path to remove", abs);
+		return -1;
+	}
+	*slash = '\0';
+	if ((pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		sr_seterrno("remove %s", abs);
+		return -1;
+	}
+	rv = tree_purge(pfd, slash + 1);
+	close(pfd);
+	return rv;
+}
+
+int
 tree_list(int rootfd, const char *rel, char ***out)
 {
 	int fd;

@@ -57,6 +57,8 @@ int	tree_mkdir(int, const char *, mode_t);
 int	tree_remove(int, const char *);
 /* The same, for cleaning up: a signal caught does not stop it. */
 int	tree_purge(int, const char *);
+/* tree_purge() of a host path of our own making (a private temp dir). */
+int	tree_purge_path(const char *);
 /* Sorted names in a directory, NULL-terminated; free with tree_freelist. */
 int	tree_list(int, const char *, char ***);
 void	tree_freelist(char **);
