@@ -53,7 +53,7 @@ fail(const char *image)
 		ra.rootfd = -1;
 	(void)stage_close(&stage);
 	(void)stage_close(&rstage);
-	(void)cgdimg_close(&cg);
+	cgdimg_abandon(&cg);
 	sr_seterr("%s", msg);
 	tool_fail(image, ats, 2);
 }

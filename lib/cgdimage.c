@@ -59,6 +59,7 @@ cgdimg_open(struct cgdimg *g, const char *keyfile, const char *passfile,
 	struct stat st;
 	int fd, r;
 
+	g->keyfile = keyfile;
 	if (make && lstat(keyfile, &st) == -1 && errno == ENOENT) {
 		if (make_keyfile(keyfile) == -1)
 			return -1;
@@ -347,4 +348,14 @@ cgdimg_close(struct cgdimg *g)
 	rv = tree_purge_path(g->dir);
 	g->dir[0] = '\0';
 	return rv;
+}
+
+void
+cgdimg_abandon(struct cgdimg *g)
+{
+	(void)cgdimg_close(g);
+	/* A key for a disk that was not made: nothing to keep it for. */
+	if (g->created && g->keyfile != NULL)
+		(void)unlink(g->keyfile);
+	g->created = false;
 }

@@ -20,6 +20,7 @@ struct cgdimg {
 	struct cgd *c;
 	char	 dir[PATH_MAX];		/* private: mode 0700 */
 	char	 plain[PATH_MAX];	/* dir/plain.img */
+	const char *keyfile;
 	bool	 created;		/* the key file was made now */
 };
 
@@ -49,5 +50,7 @@ int	cgdimg_decrypt(struct cgdimg *, const char *);
 int	cgdimg_encrypt(struct cgdimg *, const char *, const struct stat *);
 /* Remove the plaintext and its directory, forget the key. */
 int	cgdimg_close(struct cgdimg *);
+/* After a failure: remove the key file too if this run made it. */
+void	cgdimg_abandon(struct cgdimg *);
 
 #endif /* CGDIMAGE_H */

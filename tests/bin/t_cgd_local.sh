@@ -148,6 +148,10 @@ bad_keys_change_nothing_body()
 	chown 65534 "$W/bad" "$W/rot" "$W/rnd" "$W/key" "$W/other" 2>/dev/null || true
 	atf_check -s exit:1 -o empty -e match:": $W/bad:3: not base64$" \
 	    $SL -c "$W/bad" "$W/root" "$W/new.img"
+	# A run that fails after making a key file takes it away again.
+	atf_check -s exit:1 -o ignore -e match:'makefs' \
+	    $SL -c "$W/newkey" -s 4m "$W/root" "$W/new.img"
+	atf_check test ! -e "$W/newkey"
 	atf_check -s exit:1 -o empty -e match:"algorithm rot13: unknown" \
 	    $SL -c "$W/rot" "$W/root" "$W/new.img"
 	atf_check -s exit:1 -o empty -e match:"keygen urandomkey: a new key each time, for swap" \
