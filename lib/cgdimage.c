@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,16 +111,72 @@ fail:
 	return -1;
 }
 
+/*
+ * Where plaintext goes: TMPDIR if set, else /dev/shm (memory: gone at
+ * any crash of the machine) where it is a writable directory, else /tmp.
+ */
+static const char *
+private_base(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+
+	if (tmp != NULL && *tmp == '/')
+		return tmp;
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	return "/tmp";
+}
+
+/*
+ * A run killed outright (SIGKILL) cannot remove its plaintext: the next
+ * run does.  The directories are named for the process that made them;
+ * ours whose process is gone are removed.
+ */
+static void
+purge_stale(const char *base)
+{
+	char **names = NULL, path[PATH_MAX];
+	size_t i;
+	int fd;
+
+	if ((fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if (tree_list(fd, "", &names) == -1) {
+		close(fd);
+		return;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		struct stat st;
+		long pid;
+		char *end;
+
+		if (strncmp(names[i], "sharedroot-plain.", 17) != 0)
+			continue;
+		pid = strtol(names[i] + 17, &end, 10);
+		if (end == names[i] + 17 || *end != '.' || pid <= 0 ||
+		    fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, names[i]);
+		(void)tree_purge_path(path);
+	}
+	tree_freelist(names);
+	close(fd);
+}
+
 int
 cgdimg_private(struct cgdimg *g)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *base = private_base();
 
-	if (tmp == NULL || *tmp != '/')
-		tmp = "/tmp";
+	purge_stale(base);
 	if ((size_t)snprintf(g->dir, sizeof(g->dir), "%s/sharedroot-plain."
-	    "XXXXXX", tmp) >= sizeof(g->dir) || mkdtemp(g->dir) == NULL) {
-		sr_seterrno("a private directory in %s", tmp);
+	    "%ld.XXXXXX", base, (long)getpid()) >= sizeof(g->dir) ||
+	    mkdtemp(g->dir) == NULL) {
+		sr_seterrno("a private directory in %s", base);
 		g->dir[0] = '\0';
 		return -1;
 	}

@@ -203,8 +203,40 @@ passphrase_keyfile_cleanup()
 	undo_run
 }
 
+atf_test_case killed_run_plaintext_purged cleanup
+killed_run_plaintext_purged_head()
+{
+	atf_set descr "Plaintext left by a run killed outright is removed by the next"
+}
+killed_run_plaintext_purged_body()
+{
+	cgd_fixture
+	# What a SIGKILLed run leaves: its private directory, named for it.
+	sh -c 'exit 0' &
+	dead=$!
+	wait $dead
+	mkdir -m 0700 "$W/sharedroot-plain.$dead.AbCdEf"
+	printf 'guest secrets\n' > "$W/sharedroot-plain.$dead.AbCdEf/plain.img"
+	# One of a live process, and one of another user: left alone.
+	mkdir -m 0700 "$W/sharedroot-plain.$$.XyZxYz"
+	chown -R 65534 "$W/sharedroot-plain.$dead.AbCdEf" "$W/sharedroot-plain.$$.XyZxYz"
+	mkdir -m 0700 "$W/sharedroot-plain.$dead.NotOur"
+	atf_check -o ignore -e ignore $SL -c "$W/key" -s 16m "$W/root" \
+	    "$W/local.img"
+	atf_check test ! -e "$W/sharedroot-plain.$dead.AbCdEf"
+	atf_check test -d "$W/sharedroot-plain.$$.XyZxYz"
+	atf_check test -d "$W/sharedroot-plain.$dead.NotOur"
+	rmdir "$W/sharedroot-plain.$$.XyZxYz" "$W/sharedroot-plain.$dead.NotOur"
+	no_plaintext_left
+}
+killed_run_plaintext_purged_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case killed_run_plaintext_purged
 	atf_add_test_case new_encrypted_image
 	atf_add_test_case reseed_encrypted_image
 	atf_add_test_case bad_keys_change_nothing
