@@ -189,6 +189,42 @@ static const char vec4_ctxt_hex[] =
 	"bb140f2e583cb2ad15b4aa5b655016a8449277dbd477ef2c8d6c017db738b18d"
 	"eb4a427d1923ce3ff262735779a418f20a282df920147beabe421ee5319d0568";
 
+/* Vector 9: blkno 0xff, the 256-bit key. */
+static const char vec9_ptxt_hex[] =
+	"72efc1ebfe1ee25975a6eb3aa8589dda2b261f1c85bdab442a9e5b2dd1d7c395"
+	"7a16fc08e526d4b1223f1b1232a11af274c3d70dac57f83e0983c498f1a6f1ae"
+	"cb021c3e70085a1e527f1ce41ee5911a82020161529cd82773762daf5459de94"
+	"a0a82adae7e1703c808543c29ed6fb32d9e004327c1355180c995a07741493a0"
+	"9c21ba01a387882da4f62534b87bb15d60d197201c0fd3bf30c1500a3ecfecdd"
+	"66d8721f90bcc4c17ee925c61b0a03727a9c0d5f5ca462fbfa0af1c2513a9d9d"
+	"4b5345bd27a5f6e653f751693e6b6a2b8ead57d511e00e58c45b7b8d005af792"
+	"88f5c7c22fd4f1bf7a898b03a5634c6a1ae3f9fae5de4f296a2896b23e7ed43e"
+	"d14fa5a2803f4d28f0d3ffcf24757677aebdb47bb388378708948a8d4126ed18"
+	"39e0da29a537a8c198b3c66ab00712dd261674bf45a73d67f76914f830ca014b"
+	"65596f27e4cf62de66125a5566df9975155628b400fbfb3a29040ed50faffdbb"
+	"18aece7c5c44693260aab386c0a37b11b114f1c415aebb653be468179428d43a"
+	"4d8bc3ec38813eca30a13cf1bb18d524f1992d44d8b1a42ea30b22e6c95b199d"
+	"8d182f8840b09d059585c31ad691fa0619ff038aca2c39a943421157361717c4"
+	"9d322028a74648113bd8c9d7ec77cf3c89c1ec8718ceff8516d96b34c3c614f1"
+	"0699c9abc4ed0411506223bea16af35c883accdbe1104eef0cfdb54e12fb230a";
+static const char vec9_ctxt_hex[] =
+	"3260ae8dad1f4a32c5cafe3ab0eb95549d461a67ceb9e5aa2d3afb62dece0553"
+	"193ba50c75be251e08d1d08f1088576c7efdfaaf3f459559571e12511753b07a"
+	"f073f35da06af0ce0bbf6b8f5ccc5cea500ec1b211bd51f63b606bf6528796ca"
+	"12173ba39b8935ee44ccce646f90a45bf9ccc567f0ace13dc2d53ebeedc81f58"
+	"b2e41179dddf0d5a5c42f5d8506c1a5d2f8f59f3ea873cbcd0eec19acbf32542"
+	"3bd3dcb8c2b1bf1d1eaed0eba7f0698e4314fbeb2f1566d1b9253008cbccf45a"
+	"2b0d9c5c9c21474f4076e02be26050b99dee4fd68a4cf890e496e4fcae7b70f9"
+	"4ea5a9062da0daeba1993d2ccd1dd3c244b8428801495a58b216547e7e847c46"
+	"d1d756377b6242d2e5fb83bf752b54e0df71e889f3a2bb0f4c10805bf3c59037"
+	"6e3c24e22ff57f7fa965577375325cea5d920db94b9c336b455f6e894c01866f"
+	"e9fbb8c8d3f70a2957285f6dfb5dcd8cbf54782f8fe7766d4723819913ac7734"
+	"21e3a31095866bad22c86a6036b2518b2059b4229d18c8c2ccbdf906c6cc6e82"
+	"464ee57bddb0bebcb1dc645325bfb3e665ef7251082c88ebb1cf203bd779fdd3"
+	"8675713c8daadd17e1cabee432b09787b6ddf3304e38b731b45df5df51b78fcf"
+	"b3d32466028d0ba36555e7e11ab0ee0666061d1645d962444bc47a38188930a8"
+	"4b4d561395c73c087021927ca638b7afc8a8679ccb84c26555440ec7f10445cd";
+
 /* Vectors 10 (blkno 0xff) and 11 (blkno 0xffff): the 512-bit key. */
 static const char vec10_ctxt_hex[] =
 	"1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b"
@@ -259,6 +295,14 @@ ATF_TC_BODY(cgd_whole_sector_vector, tc)
 	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0, 0) == 0);
 	for (i = 0; i < sizeof(sec); i++)
 		ATF_REQUIRE(sec[i] == (uint8_t)i);
+	/* Vector 9 (t_cgd_aes.c's last for this key), blkno 0xff. */
+	unhex(vec9_ptxt_hex, sec, sizeof(sec));
+	unhex(vec9_ctxt_hex, want, sizeof(want));
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0xff, 1) == 0);
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "vector 9");
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0xff, 0) == 0);
+	unhex(vec9_ptxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "vector 9 back");
 	cgd_close(c);
 
 	/* The 512-bit key: vectors 10 and 11, plaintext 0x00..0xff twice. */
