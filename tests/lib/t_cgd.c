@@ -261,6 +261,45 @@ static const char vec11_ctxt_hex[] =
 	"6e0d7345c69ed50cdc2a8b332b1f8824108ac937eb050585608ee734097fc090"
 	"54fbff89eeaeea791f4a7ab1f9868294a4f9e27b42af8100cb9d59cef9645803";
 
+/*
+ * NetBSD's tests/dev/cgd/t_cgd_3des.c: key "ABCDEFGHIJKLMNOPQRSTUVWX",
+ * encblkno1, blkno 0 and 3, sixteen "                abcdefghijklmnop".
+ */
+static const char des3_vec0_hex[] =
+	"1992c8cedfa314efff889f01fa6ffaa6dd2b4367face3795734d18330c29b6bb"
+	"37773174f66203d2781355f65849af2a154cc24a559982b9fb8b4f92e3bc9b09"
+	"427b5f54edf0cb5d93ba094b20f3e644305e9efc7a3c7d1163ea4094aad0a9f6"
+	"c71e8fc8a62cf7eb5126dcf873f9b4a8804ae56fb633136b1b7d00de447e26a2"
+	"82a7801634deb9824c428e0d487e38bd1d7d98bb118a72144eaad0ef4d7fa3a6"
+	"fc859d74639de45cf7a8d0d795b42864412d5dd9ba79a7b39c16fab8105d1dd4"
+	"cead6727918ab3bc372095acf70de01e59a7e581826a7107854343dbbf56b00a"
+	"4cf1cdcda39a108e0ce26df216d04cacf9fcc9561f31891cfab749ea6991fe45"
+	"965e45c32cb140d91f823fc1457c39726f52e4af15a4e2d4a1a4b2b54a0bade4"
+	"1e5c266281783ed36a98942a00a7e4049d9afccfad2bba9b401e713ab692c4c5"
+	"5658922a69be0fb091aeaa3f07e8f9712006ede080ecc9e754aaaaf44cb234f7"
+	"8a76c24aae717a07d7ec752f8a995913d08d18690dd939732bd0a3bc9e294d88"
+	"ff9802b4cfa1f92aa6ef7c72264ed7dfec3abc8ee6b32b43cd678b72006fe585"
+	"e22a4c8d02446b7a897a183bc89c8d60ec79581598714b1a346996d00f01272e"
+	"1902f0178c89bf05f0fec3e6909da2b140067ecd207e5f5431fb798447387169"
+	"e1d54e84a32b4a86c2215b15c363bbc55cc1fb313a4db19ee1d8674b0842c4e8";
+static const char des3_vec3_hex[] =
+	"b1ef7cd0a06be4885cd7f1bf5fceda198132bb967eb96ea143de53669c279485"
+	"cb094e16d8607a3827214d08aae21e6ea3cb9a7fd1bf18365a4d7a7fcf3fbaa5"
+	"775bb479dcbf2a2816270f8bd795c3cba16a4953a80c70de902e3674405d8174"
+	"0311bdba408d03862b175520d88130d22abdeaff5c699be6e3219a103eb0f47a"
+	"fc6e66ec440b958d13d4f63ea1a1acb1d83d86af5eef146a32f313753b649af4"
+	"d0f500369edbfdcbda1fed9d6d52d7b548ce535edcc8e4960432a5cf0cbaa0d0"
+	"44b3e872c6ff8fd44d0a22897450aa6515ab99c8f9a410e6a64b0cc8b9a76041"
+	"e75731fa8655df2949ac557b21f93b1e1fb41c0b77cb88bfa679bf9a51c48e59"
+	"9cb39d9d6bb215410d6cf75ee2f9b3808f0367686e4b4d52bc9ba2d8291e5cd7"
+	"596794409e08150d7ec91453a867b3b8aa210f79694852ea56037b55b7f3feb1"
+	"8a227d755531ad206ac2a4d11eabdd29b5f8dd9b1ab8e7deaea1abbbf60087c4"
+	"29ee2ba1a91a46055a123f3281252071b6fa1f272a3349fc9500726b03539457"
+	"2f473d2d7cb4dea7968112ff2cec5c032a8c76c4ed09e60028db9b44b0b47b57"
+	"3bb64f0bfff2f50256cfd5bf71e666f3088e8b15570741a391c1e4649289ed22"
+	"888f1791deea0ca6868e4cd963c9e5dcd6d37b2b65fa364720a4e70b52faa6eb"
+	"1d20d04bfd888cbb529c2fb7ba8bdd102d7d777940a7edf9bd2a551f871e3cfc";
+
 static void
 unhex(const char *h, uint8_t *out, size_t n)
 {
@@ -320,6 +359,30 @@ ATF_TC_BODY(cgd_whole_sector_vector, tc)
 	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0xffff, 0) == 0);
 	for (i = 0; i < sizeof(sec); i++)
 		ATF_REQUIRE(sec[i] == (uint8_t)i);
+	cgd_close(c);
+}
+
+ATF_TC_WITHOUT_HEAD(cgd_3des_whole_sectors);
+ATF_TC_BODY(cgd_3des_whole_sectors, tc)
+{
+	static const uint8_t key[24] = "ABCDEFGHIJKLMNOPQRSTUVWX";
+	uint8_t ptxt[CGD_SECSIZE], sec[CGD_SECSIZE], want[CGD_SECSIZE];
+	struct cgd *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(ptxt); i += 32)
+		memcpy(ptxt + i, "                abcdefghijklmnop", 32);
+	ATF_REQUIRE(cgd_open("3des-cbc", "encblkno1", key, 192, &c) == 0);
+	memcpy(sec, ptxt, sizeof(sec));
+	unhex(des3_vec0_hex, want, sizeof(want));
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0, 1) == 0);
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "blkno 0");
+	memcpy(sec, ptxt, sizeof(sec));
+	unhex(des3_vec3_hex, want, sizeof(want));
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 3, 1) == 0);
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "blkno 3");
+	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 3, 0) == 0);
+	ATF_CHECK(memcmp(sec, ptxt, sizeof(sec)) == 0);
 	cgd_close(c);
 }
 
@@ -391,6 +454,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, cgd_known_answers);
 	ATF_TP_ADD_TC(tp, cgd_whole_sector_vector);
+	ATF_TP_ADD_TC(tp, cgd_3des_whole_sectors);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
 	return atf_no_error();
