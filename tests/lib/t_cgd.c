@@ -300,6 +300,45 @@ static const char des3_vec3_hex[] =
 	"888f1791deea0ca6868e4cd963c9e5dcd6d37b2b65fa364720a4e70b52faa6eb"
 	"1d20d04bfd888cbb529c2fb7ba8bdd102d7d777940a7edf9bd2a551f871e3cfc";
 
+/*
+ * NetBSD's tests/dev/cgd/t_cgd_blowfish.c: the 128-bit key
+ * "0123456789ABCDEF", encblkno1, blkno 0 and 3, the same plaintext.
+ */
+static const char bf_vec0_hex[] =
+	"7853432a08e7843fb7619c1781be38b9655168a229d745c9ee0e9de169c68181"
+	"f393a662c9052c1b0e05cabe122537d89866a2d3d08a895744911ee907035ca6"
+	"b830f1c78c6605b02dc3c3d760ef62d3349ca9d20c1a9cfe7492cb9080fa715c"
+	"aa2939dd3b62a1fca535cda329411a03f7e136b2dc1ab39f46a3f7c3d12983cf"
+	"0d880bd1b7c78721b71fe7a28e5fac6b499c936b6b058e4cbd31135f4ad0350c"
+	"678fd07ac9e352504f8509f127b9b11ee46a40f65a4f5fbeabe8b9fec7596b0c"
+	"cd464e9099def743ee6eb6aec25e08bbe9302db291ccb9c758ea35aea2d800f7"
+	"c001c4342b3443aeeb27bc5c915f5fc16142456831bcceb45cd307df4e65659d"
+	"2e2628facd53776a77ad960b1fea03c1ddcae8fee836016172bbedfd8da3c215"
+	"254fa61a73bdcd45db08747ba823f5743a186d90e0eeaefec8ac0057a0e1fe10"
+	"d4f3a800213e2df963b8e9a42ef46bd75cfd326c9805380d29b55a5bbbadfd46"
+	"9b6a974c24cc7d1325e82cb91354b28a28a08a3a4d7ef429fffb4fd63df7ca89"
+	"2a589e42008461587c94f650482f3488ec97ef8b2f84ca23e1b76399dd4a76dd"
+	"20c1c25645be759a4072c8fb7e406f38fd76a478f5de5fb74aa9afada18b258f"
+	"eab3eb54395a91fe8618ea8cd666d585022b005d7e13a01f73466d5ecde08202"
+	"2888bf17fd9b832ca2f7de51983fe280661417ce8e302de224684be5d109fb6e";
+static const char bf_vec3_hex[] =
+	"dd8ece5bb82ac80ed2becfa72a5b0c1ab2685be753afce56fdbd733c44029657"
+	"aa478df12859b6ceba1ec97876dd433abc434c17d2bab1daa8bf3225aac0f7b6"
+	"7265e267dbf0a860da9b70ad8f1d34241afd772e1cb6c06ba04b4aa0d58bbbd4"
+	"cc7b4e4c719a501236d4fd1ff1fc1931ec5424b49fa9ead287110329bb202037"
+	"a0eb93a1605f839f0009e49c79cbfc4f9ed2769f563b881d298f3607f77ef1a1"
+	"a425fba0bec6a276d3592a7fb79bb875c7c1c0e99b831600c89c252a8bd18d16"
+	"9fd6d3035bc740acb6f3bb22a33e5655df0676e07bd0525438b0aaab6231d179"
+	"19ec82365831f901f95eaf24b3c9b2303dbcf1be17eba03143edd750ccc2e2aa"
+	"68c8f0d389bdf56956e388923256856f25302837d5e2a6f76ea971da4a25940b"
+	"847f1f6b892af830cb607521bde234f78f30d5d51f170d006c50de5615331b83"
+	"687b24e3a0dad57a3e936de00279625d71e37ba90b7acdb3b26f96198ff88b26"
+	"7a40c8aefe0d6f67ce5ea0047e931d171c3282f454b980dd82aef5c51e15abc2"
+	"5c60d208c2a11f890b593607dc57d3a03242aca6900bc0e491458527b9482a88"
+	"0abff62def4d1b64492347302925b2c9afcdae564328cf8195a73e515b3bf787"
+	"13c6ee502f78ddcf63ef15b94f21275e9478adcd9b3df2dbedf2a239caa3a82e"
+	"68d5c3cf71ec92dccee77d2bf7bce92b2eaeaf0b9272ac6e49e1b31fe5432fa7";
+
 static void
 unhex(const char *h, uint8_t *out, size_t n)
 {
@@ -362,28 +401,40 @@ ATF_TC_BODY(cgd_whole_sector_vector, tc)
 	cgd_close(c);
 }
 
-ATF_TC_WITHOUT_HEAD(cgd_3des_whole_sectors);
-ATF_TC_BODY(cgd_3des_whole_sectors, tc)
+/* A CBC cipher's sectors at blkno 0 and 3 against two vectors. */
+static void
+cbc_sectors(const char *alg, const uint8_t *key, size_t keybits,
+    const char *hex0, const char *hex3)
 {
-	static const uint8_t key[24] = "ABCDEFGHIJKLMNOPQRSTUVWX";
 	uint8_t ptxt[CGD_SECSIZE], sec[CGD_SECSIZE], want[CGD_SECSIZE];
 	struct cgd *c;
 	size_t i;
 
 	for (i = 0; i < sizeof(ptxt); i += 32)
 		memcpy(ptxt + i, "                abcdefghijklmnop", 32);
-	ATF_REQUIRE(cgd_open("3des-cbc", "encblkno1", key, 192, &c) == 0);
+	ATF_REQUIRE_MSG(cgd_open(alg, "encblkno1", key, keybits, &c) == 0,
+	    "%s", sr_errmsg());
 	memcpy(sec, ptxt, sizeof(sec));
-	unhex(des3_vec0_hex, want, sizeof(want));
+	unhex(hex0, want, sizeof(want));
 	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 0, 1) == 0);
-	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "blkno 0");
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "%s blkno 0", alg);
 	memcpy(sec, ptxt, sizeof(sec));
-	unhex(des3_vec3_hex, want, sizeof(want));
+	unhex(hex3, want, sizeof(want));
 	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 3, 1) == 0);
-	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "blkno 3");
+	ATF_CHECK_MSG(memcmp(sec, want, sizeof(sec)) == 0, "%s blkno 3", alg);
 	ATF_REQUIRE(cgd_crypt(c, sec, sizeof(sec), 3, 0) == 0);
 	ATF_CHECK(memcmp(sec, ptxt, sizeof(sec)) == 0);
 	cgd_close(c);
+}
+
+ATF_TC_WITHOUT_HEAD(cgd_cbc_whole_sectors);
+ATF_TC_BODY(cgd_cbc_whole_sectors, tc)
+{
+	static const uint8_t des3_key[24] = "ABCDEFGHIJKLMNOPQRSTUVWX";
+	static const uint8_t bf_key[16] = "0123456789ABCDEF";
+
+	cbc_sectors("3des-cbc", des3_key, 192, des3_vec0_hex, des3_vec3_hex);
+	cbc_sectors("blowfish-cbc", bf_key, 128, bf_vec0_hex, bf_vec3_hex);
 }
 
 ATF_TC_WITHOUT_HEAD(cgd_round_trips);
@@ -454,7 +505,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, cgd_known_answers);
 	ATF_TP_ADD_TC(tp, cgd_whole_sector_vector);
-	ATF_TP_ADD_TC(tp, cgd_3des_whole_sectors);
+	ATF_TP_ADD_TC(tp, cgd_cbc_whole_sectors);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
 	return atf_no_error();
