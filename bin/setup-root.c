@@ -29,8 +29,10 @@ usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqv] [-k kernel] [-l local-device] "
 	    "[-p partition] target\n"
-	    "       %s [-fnqv] [-k kernel] [-l local-device] [-s size] "
-	    "-o image source ...\n", getprogname(), getprogname());
+	    "       %s [-fnqv] [-k kernel] [-l local-device] [-p partition] "
+	    "[-s size]\n"
+	    "                  -o image source ...\n", getprogname(),
+	    getprogname());
 	exit(1);
 }
 
@@ -61,8 +63,8 @@ show(const struct plan *plan, const char *image)
 
 /* Stage one source of -o: a directory, a set, or an FFS image. */
 static void
-stage_source(const char *image, const char *src, struct toolout *out,
-    struct copy_stats *cs)
+stage_source(const char *image, const char *src, int part,
+    struct toolout *out, struct copy_stats *cs)
 {
 	struct copy_opts co = { .dstfd = stage.fd, .spec = &stage.copied,
 	    .log = tool_log, .logctx = out };
@@ -93,7 +95,7 @@ stage_source(const char *image, const char *src, struct toolout *out,
 		tree_freelist(names);
 	} else if (is_set_name(src))
 		r = sets_extract(&co, src, cs);
-	else if ((r = ffsimg_probe(src, -1, &fi)) == 0)
+	else if ((r = ffsimg_probe(src, part, &fi)) == 0)
 		r = ffs_extract(&fi, NULL, NULL, stage.fd, &stage.copied,
 		    tool_log, out, cs);
 	else if (r == 1) {
@@ -113,7 +115,7 @@ stage_source(const char *image, const char *src, struct toolout *out,
  * with makefs.  Nothing is mounted, and no privileges are needed.
  */
 static int
-build_root(const char *image, int nsrc, char *src[], uint64_t size,
+build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
     struct rootprep *rp, struct toolout *out, bool dryrun)
 {
 	/* A shared root is read-only: little room is needed. */
@@ -136,7 +138,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size,
 	if (stage_open(&stage) == -1)
 		build_fail(image);
 	for (i = 0; i < nsrc; i++) {
-		stage_source(image, src[i], out, &cs);
+		stage_source(image, src[i], part, out, &cs);
 		total.entries += cs.entries;
 		tool_log(out, SR_VERBOSE, "%s: %ju entries staged", src[i],
 		    cs.entries);
@@ -289,8 +291,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((output != NULL && part >= 0) ||
-	    (output == NULL && (argc != 1 || size != 0)))
+	if (output == NULL && (argc != 1 || size != 0))
 		usage();
 	out.image = output != NULL ? output : argv[0];
 	sr_signals_catch();
@@ -298,7 +299,8 @@ main(int argc, char *argv[])
 	    (kernel != NULL && kernel_open(&rp, kernel) == -1))
 		tool_fail(out.image, NULL, 0);
 	if (output != NULL)
-		return build_root(output, argc, argv, size, &rp, &out, dryrun);
+		return build_root(output, argc, argv, size, part, &rp, &out,
+		    dryrun);
 
 	/* An FFS image is read, not mounted, unless vnd can mount it. */
 	if (stat(argv[0], &st) == 0 && S_ISREG(st.st_mode)) {

@@ -230,6 +230,13 @@ partitioned_images_body()
 	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
 	iget "$g" etc/rc 2048 > got || true
 	atf_check -s exit:1 grep -q pre-hooks got
+	# setup-root -o takes a partitioned source, -p naming the partition.
+	atf_check -s exit:1 -o empty -e match:"$g: 2 partitions hold FFS: .*pick one with -p" \
+	    $SETUP_ROOT -o "$W/fromgpt.img" "$g"
+	atf_check -o match:'built from 1 source' $SETUP_ROOT -p 2 \
+	    -o "$W/fromgpt.img" "$g"
+	iget "$W/fromgpt.img" etc/rc > got || true
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
 	# setup-local reads a partitioned root as well.
 	atf_check -o match:'built from .* with makefs' -e ignore \
 	    $SETUP_LOCAL -p 2 -h g1 "$g" "$W/local.img"
