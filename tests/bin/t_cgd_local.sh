@@ -234,8 +234,45 @@ killed_run_plaintext_purged_cleanup()
 	undo_run
 }
 
+atf_test_case interrupted_reseeds_lose_nothing cleanup
+interrupted_reseeds_lose_nothing_head()
+{
+	atf_set descr "Encrypted re-seeds killed at any moment: old or new image, no plaintext left"
+}
+interrupted_reseeds_lose_nothing_body()
+{
+	cgd_fixture
+	atf_check -o ignore -e ignore $SL -c "$W/key" -h g1 -s 32m "$W/root" \
+	    "$W/local.img"
+	cp "$W/local.img" "$W/orig.img"
+	old=$(md5sum < "$W/orig.img")
+	for delay in 0.01 0.03 0.06 0.1 0.2 0.3; do
+		cp "$W/orig.img" "$W/local.img"
+		chown 65534 "$W/local.img"
+		$SL -q -f -c "$W/key" -h g2 "$W/root" "$W/local.img" \
+		    2>/dev/null &
+		pid=$!
+		sleep $delay
+		kill -TERM $pid 2>/dev/null
+		wait $pid
+		rm -f "$W/p.img"
+		plain "$W/local.img" "$W/p.img"
+		name=$(icat "$W/p.img" "$(ino "$W/p.img" etc/myname)")
+		case "$(md5sum < "$W/local.img")" in
+		"$old")	atf_check_equal g1 "$name" ;;
+		*)	atf_check_equal g2 "$name" ;;
+		esac
+		no_plaintext_left
+	done
+}
+interrupted_reseeds_lose_nothing_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case interrupted_reseeds_lose_nothing
 	atf_add_test_case killed_run_plaintext_purged
 	atf_add_test_case new_encrypted_image
 	atf_add_test_case reseed_encrypted_image

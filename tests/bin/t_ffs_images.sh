@@ -422,8 +422,43 @@ local_dir_from_ffs_root_cleanup()
 	undo_run
 }
 
+atf_test_case interrupted_rebuilds_lose_nothing cleanup
+interrupted_rebuilds_lose_nothing_head()
+{
+	atf_set descr "Rebuilds killed at any moment: the old image whole, or the new one; nothing left"
+}
+interrupted_rebuilds_lose_nothing_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 32m
+	cp "$W/root.img" "$W/orig.img"
+	old=$(md5sum < "$W/orig.img")
+	for delay in 0.01 0.03 0.06 0.1 0.2 0.3; do
+		cp "$W/orig.img" "$W/root.img"
+		[ "$(id -u)" = 0 ] && chown 65534 "$W/root.img"
+		$SETUP_ROOT -q "$W/root.img" 2>/dev/null &
+		pid=$!
+		sleep $delay
+		kill -TERM $pid 2>/dev/null
+		wait $pid
+		now=$(md5sum < "$W/root.img")
+		if [ "$now" != "$old" ]; then
+			# Replaced: then whole, and prepared.
+			iget "$W/root.img" etc/rc > got || true
+			atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+		fi
+		check_no_build_leftovers "$W"
+	done
+}
+interrupted_rebuilds_lose_nothing_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case interrupted_rebuilds_lose_nothing
 	atf_add_test_case root_image_rebuilt_in_place
 	atf_add_test_case partitioned_images
 	atf_add_test_case bad_images_unchanged
