@@ -253,8 +253,9 @@ open_crypt(struct run *r)
 		r->crypt = false;
 		return;
 	}
-	if (cgdimg_open(&cg, r->keyfile, r->passfile, !r->dryrun) == -1 ||
-	    cgdimg_private(&cg) == -1)
+	/* A key is made only for a new disk: an old one has its own. */
+	if (cgdimg_open(&cg, r->keyfile, r->passfile, !r->dryrun &&
+	    r->mode == LP_BUILD) == -1 || cgdimg_private(&cg) == -1)
 		fail(r->lout.image);
 	/* The old ciphers are kept for old disks, not used for new ones. */
 	if (r->mode == LP_BUILD &&
@@ -265,10 +266,6 @@ open_crypt(struct run *r)
 		    r->keyfile, cg.params.algorithm);
 		fail(r->lout.image);
 	}
-	if (cg.created)
-		tool_log(&r->lout, SR_INFO, "%s: made: aes-xts, a new 512-bit "
-		    "stored key, mode 0600; keep it, the disk cannot be read "
-		    "without it", r->keyfile);
 	if (r->mode != LP_REBUILD)
 		return;
 	if (cgdimg_decrypt(&cg, r->local) == -1)
@@ -569,6 +566,10 @@ main(int argc, char *argv[])
 		sr_seterrno("create: rename into place");
 		fail(r.lout.image);
 	}
+	if (cg.created)
+		tool_log(&r.lout, SR_INFO, "%s: made: aes-xts, a new 512-bit "
+		    "stored key, mode 0600; keep it, the disk cannot be read "
+		    "without it", r.keyfile);
 	if (r.dryrun)
 		tool_log(&r.lout, SR_INFO, "dry run: nothing written");
 	else

@@ -133,6 +133,11 @@ bad_keys_change_nothing_body()
 	    -e inline:"setup-local: $W/local.img: verify_method ffs: no FFS superblock after decryption: a wrong key, or not this volume\n" \
 	    $SL -f -c "$W/other" "$W/root" "$W/local.img"
 	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
+	# No key file for an existing disk: none is made up.
+	atf_check -s exit:1 -o empty -e match:"key file $W/nokey: No such file" \
+	    $SL -f -c "$W/nokey" "$W/root" "$W/local.img"
+	atf_check test ! -e "$W/nokey"
+	atf_check_equal "$sum" "$(md5sum < "$W/local.img")"
 	# Truncated.
 	cp "$W/local.img" "$W/trunc.img"
 	atf_check truncate -s 1000000 "$W/trunc.img"
