@@ -33,7 +33,7 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
-	  lib/cgdimage.c
+	  lib/cgdimage.c lib/identity.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \

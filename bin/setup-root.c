@@ -17,6 +17,7 @@
 #include "build.h"
 #include "copytree.h"
 #include "ffsread.h"
+#include "identity.h"
 #include "rootprep.h"
 #include "tool.h"
 
@@ -59,6 +60,64 @@ show(const struct plan *plan, const char *image)
 		build_fail(image);
 	tool_putlines(stdout, desc.s ? desc.s : "");
 	sbuf_free(&desc);
+}
+
+/*
+ * Record the root's identity (lib/identity.c) in .sharedroot, unless it
+ * is there already: a digest of what its guests copy, by which a guest's
+ * local disk knows its root.  With spec, the root is a stage (and spec
+ * says what its files will be).  1: recorded (or would be), 0: it was,
+ * -1: an error.
+ */
+static int
+record_identity(int rootfd, struct spec *spec, struct toolout *out,
+    bool dryrun)
+{
+	const struct tree_wopts wo = { .mode = 0644, .nosync = spec != NULL };
+	struct sbuf man = { 0 }, old = { 0 };
+	char id[ID_HEXLEN + 1];
+	int rv = -1;
+
+	if (identity_manifest(rootfd, spec, &man, id) == -1)
+		goto done;
+	if (tree_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
+	    old.len == ID_HEXLEN + 1 && memcmp(old.s, id, ID_HEXLEN) == 0) {
+		rv = 0;
+		goto done;
+	}
+	tool_log(out, SR_VERBOSE, "%s: %s the root's identity %.12s (what "
+	    "guests copy: %zu bytes of manifest)", ID_ROOT, dryrun ?
+	    "would record" : "recording", id, man.len);
+	if (!dryrun) {
+		char line[ID_HEXLEN + 2];
+
+		snprintf(line, sizeof(line), "%s\n", id);
+		if (tree_mkdir(rootfd, ID_DIR, 0755) == -1 ||
+		    tree_writefile(rootfd, ID_MANIFEST, man.s, man.len,
+		    &wo) == -1 ||
+		    tree_writefile(rootfd, ID_ROOT, line, strlen(line),
+		    &wo) == -1)
+			goto done;
+	}
+	rv = 1;
+done:
+	sbuf_free(&man);
+	sbuf_free(&old);
+	return rv;
+}
+
+/* The identity of a staged root, once the plan is applied to it. */
+static int
+record_staged_identity(const struct plan *plan, struct toolout *out)
+{
+	struct spec final = { 0 };
+	int r;
+
+	if (spec_final(stage.fd, &stage.copied, plan, &final) == -1)
+		return -1;
+	r = record_identity(stage.fd, &final, out, false);
+	spec_free(&final);
+	return r;
 }
 
 /* Stage one source of -o: a directory, a set, or an FFS image. */
@@ -151,6 +210,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 	if (dryrun)
 		show(&plan, image);
 	else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
+	    record_staged_identity(&plan, out) == -1 ||
 	    build_image(&stage, &plan, image, &bo, tool_log, out) == -1)
 		build_fail(image);
 	if (stage_close(&stage) == -1)
@@ -179,6 +239,7 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 	struct plan plan = { 0 };
 	struct copy_stats cs;
 	size_t n;
+	int id = 0;
 
 	if (ffsimg_rebuildable(fi) == -1 ||
 	    (!dryrun && ffsimg_writable(fi) == -1) || stage_open(&stage) == -1)
@@ -191,17 +252,21 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 	if (stage_plan_nodevs(&stage, "dev", &plan) == -1 ||
 	    rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(out->image);
-	if (dryrun)
+	if (dryrun) {
 		show(&plan, out->image);
-	else if (plan.n > 0 && (plan_apply(&plan, stage.fd, true, tool_log,
-	    out) == -1 || build_image(&stage, &plan, fi->path, &bo, tool_log,
-	    out) == -1))
+		if (plan.n == 0 && (id = record_identity(stage.fd,
+		    &stage.copied, out, true)) == -1)
+			build_fail(out->image);
+	} else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
+	    (id = record_staged_identity(&plan, out)) == -1 ||
+	    ((plan.n > 0 || id > 0) && build_image(&stage, &plan, fi->path,
+	    &bo, tool_log, out) == -1))
 		build_fail(out->image);
 	if (stage_close(&stage) == -1)
 		build_fail(out->image);
+	n = plan.n + (size_t)(id > 0);
 	tool_log(out, SR_VERBOSE, "read with libtsk: %ju entries%s", cs.entries,
-	    plan.n && !dryrun ? "; rebuilt with makefs and replaced" : "");
-	n = plan.n;
+	    n && !dryrun ? "; rebuilt with makefs and replaced" : "");
 	plan_free(&plan);
 	return n;
 }
@@ -214,6 +279,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 	struct attach at, *ats[1] = { &at };
 	struct plan plan = { 0 };
 	size_t n;
+	int id = 0;
 
 	attach_init(&at, target, dryrun);
 	if (attach_open(&at) == -1 ||
@@ -223,9 +289,13 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 		show(&plan, out->image);
 	else if (plan_apply(&plan, at.rootfd, false, tool_log, out) == -1)
 		tool_fail(out->image, ats, 1);
+	/* With changes planned, -n cannot know the identity they make. */
+	if ((!dryrun || plan.n == 0) &&
+	    (id = record_identity(at.rootfd, NULL, out, dryrun)) == -1)
+		tool_fail(out->image, ats, 1);
 	if (tool_finish(ats, 1) == -1)
 		tool_fail(out->image, ats, 1);
-	n = plan.n;
+	n = plan.n + (size_t)(id > 0);
 	plan_free(&plan);
 	return n;
 }

@@ -161,7 +161,7 @@ removed(const struct plan *p, const char *path)
 }
 
 /* The final spec: the stage as it is, and the devices it cannot hold. */
-static int
+int
 spec_final(int stagefd, struct spec *copied, const struct plan *p,
     struct spec *out)
 {

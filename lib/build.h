@@ -23,6 +23,12 @@ struct stage {
 };
 
 int	stage_open(struct stage *);
+/*
+ * What each staged path will be in the image: the stage as it is, owners
+ * and modes from what was copied (copied) and written (the plan), and
+ * the device nodes only the spec holds.
+ */
+int	spec_final(int, struct spec *, const struct plan *, struct spec *);
 /* Plan the removal of the device nodes below dir that the spec holds. */
 int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
 /* Remove the stage and all in it; safe to call twice. */

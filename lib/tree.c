@@ -156,8 +156,10 @@ tree_opendir(int rootfd, const char *rel)
 {
 	int fd;
 
+	/* A new open directory, not a dup: its own read offset. */
 	if (*rel == '\0' || strcmp(rel, ".") == 0) {
-		if ((fd = dup(rootfd)) == -1)
+		if ((fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
 			sr_seterrno("/: open");
 		return fd;
 	}
@@ -616,6 +618,8 @@ list_fd(int fd, const char *rel, char ***out)
 			close(fd);
 		return -1;
 	}
+	/* A dup shares its offset: read from the start, whoever read before. */
+	rewinddir(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)

@@ -141,13 +141,20 @@ root_image_rebuilt_in_place_body()
 		atf_check -o match:"^$d drwxr-xr-x 0 0 " grep "^$d " after
 	done
 	# Every other entry as it was: type, mode, owner, size, time.
-	changed='^(dev/|fastboot |netbsd|etc/rc |etc/rc\.orig |etc/rc\.pre-hooks |emul |local |usr |usr/pkg )'
+	changed='^(\.sharedroot|dev/|fastboot |netbsd|etc/rc |etc/rc\.orig |etc/rc\.pre-hooks |emul |local |usr |usr/pkg )'
 	grep -Ev "$changed" before > b.kept
 	grep -Ev "$changed" after > a.kept
 	atf_check -o match:'var/log/messages rrw-r--r-- 12345 12345' cat a.kept
 	atf_check -o match:'var/run/sgid-tool rrwxr-s--- 0 5' cat a.kept
 	atf_check -o match:'var/chroot/dev/null crw-rw-rw- 0 0' cat a.kept
 	atf_check diff b.kept a.kept
+	# The root's identity, recorded: a digest of what guests copy.
+	iget "$W/root.img" .sharedroot/id > got || true
+	atf_check -o match:'^[0-9a-f]{64}$' cat got
+	iget "$W/root.img" .sharedroot/manifest > got || true
+	atf_check -o match:'^etc/rc f 0644 0 0 [0-9a-f]{64}$' \
+	    -o match:'^var/log/messages f 0644 12345 12345 ' cat got
+	atf_check -s exit:1 -o empty grep ssh_host got
 	# The original rc kept, as a file's first edit always is.
 	atf_check cmp "$SR_DATA/nb10/rc" /dev/stdin <<EOF
 $(iget "$W/root.img" etc/rc.orig)

@@ -353,8 +353,41 @@ ordinary_user_image_cleanup()
 	undo_run
 }
 
+atf_test_case identity_recorded
+identity_recorded_head()
+{
+	atf_set descr "The root's identity: recorded, kept, and recorded again when etc changes"
+}
+identity_recorded_body()
+{
+	make_root nb10 root
+	atf_check -o match:'recording the root.s identity' setup-root -v root
+	atf_check -o match:'^[0-9a-f]{64}$' cat root/.sharedroot/id
+	id=$(cat root/.sharedroot/id)
+	# The manifest it digests: what guests copy, no guest's secrets.
+	atf_check -o match:'^etc/rc f 0644 ' -o match:'^var/spool/lock/fifo p ' \
+	    -o match:'^etc/localtime l - [0-9]* [0-9]* /usr/share/zoneinfo/UTC$' \
+	    cat root/.sharedroot/manifest
+	atf_check -s exit:1 -o empty grep -E 'ssh_host|entropy-file|^usr/|^dev/' \
+	    root/.sharedroot/manifest
+	atf_check_equal "$id" "$(sha256sum < root/.sharedroot/manifest | cut -c1-64)"
+	atf_check -o match:'already prepared; nothing changed' setup-root root
+	atf_check_equal "$id" "$(cat root/.sharedroot/id)"
+	# What guests copy changes: -n says so, a run records it.
+	echo 'new setting' >> root/etc/rc.conf
+	atf_check -o match:'would record the root.s identity' \
+	    -o match:'dry run: 1 changes' setup-root -n -v root
+	atf_check_equal "$id" "$(cat root/.sharedroot/id)"
+	atf_check -o match:'prepared \(1 changes\)' setup-root root
+	atf_check test "$id" != "$(cat root/.sharedroot/id)"
+	# Times alone change nothing.
+	touch -d '2001-01-01' root/etc/rc.conf
+	atf_check -o match:'already prepared' setup-root root
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case identity_recorded
 	atf_add_test_case ordinary_user_image
 	atf_add_test_case prepares_4x_root
 	atf_add_test_case prepares_today_root
