@@ -302,6 +302,7 @@ open_root(struct run *r)
 		    spec_apply(&st->copied, st->fd) == -1))
 			fail(r->rout.image);
 		ra.rootfd = st->fd;
+		r->lp.rootspec = &st->copied;
 		r->lp.root_fstype = "ffs";
 		r->rpath = build ? NULL : st->tree;
 		return;

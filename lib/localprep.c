@@ -25,12 +25,15 @@
 
 #include "attach.h"
 #include "ffsread.h"
+#include "identity.h"
 #include "localprep.h"
 
 #define TEXT_MAX	(4 * 1024 * 1024)
 #define STAGE		".sharedroot.stage"
 
 const char *const local_trees[] = { "var", "tmp", "etc", NULL };
+/* What is swapped into a local in place: etc last, as it marks one. */
+static const char *const swapped[] = { ID_DIR, "var", "tmp", "etc", NULL };
 const char *const local_copy[] = { "etc", "tmp", "var", NULL };
 const char *const local_secrets[] = {
 	"etc/ssh/ssh_host_*key*", "var/db/entropy-file", NULL
@@ -589,6 +592,45 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
 	return 0;
 }
 
+/*
+ * Which root the local is seeded from, and that root's pristine etc:
+ * the base of a later upgrade (setup-local -u).  Nothing the guest reads.
+ */
+static int
+plan_identity(int rootfd, const struct localprep *lp, struct plan *p)
+{
+	const struct tree_wopts wo = { .mode = 0644 };
+	struct sbuf man = { 0 }, base = { 0 }, line = { 0 };
+	char id[ID_HEXLEN + 1];
+	int rv = -1;
+
+	if (identity_manifest(rootfd, lp->rootspec, &man, id) == -1 ||
+	    identity_base(rootfd, lp->rootspec, &base) == -1 ||
+	    sbuf_printf(&line, "%s\n", id) == -1) {
+		sr_prefixerr("identity");
+		goto done;
+	}
+	lp->log(lp->logctx, SR_VERBOSE, "%s: seeded from root %.12s; its etc "
+	    "kept as %s (%zu bytes)", ID_LOCAL, id, ID_BASE, base.len);
+	if (plan_mkdir(p, ID_DIR, 0755) == -1 ||
+	    plan_write(p, ID_LOCAL, NULL, line.s, line.len, &wo) == -1) {
+		line.s = NULL;
+		goto done;
+	}
+	line.s = NULL;
+	if (plan_write_data(p, ID_BASE, base.s, base.len, &wo) == -1) {
+		base.s = NULL;
+		goto done;
+	}
+	base.s = NULL;
+	rv = 0;
+done:
+	sbuf_free(&man);
+	sbuf_free(&base);
+	sbuf_free(&line);
+	return rv;
+}
+
 int
 localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 {
@@ -676,6 +718,8 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		if (rv == -1)
 			return -1;
 	}
+	if (plan_identity(rootfd, lp, p) == -1)
+		return -1;
 	/*
 	 * cron takes every file in var/cron/tabs for a user's crontab: the
 	 * original goes beside the directory, where nothing reads it.
@@ -782,7 +826,7 @@ localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
 		goto done;
 	}
 	/* etc last: its presence is what marks a provisioned guest. */
-	for (t = local_trees; *t != NULL; t++)
+	for (t = swapped; *t != NULL; t++)
 		if (swap_into_place(stagefd, localfd, *t) == -1)
 			goto done;
 	(void)fsync(localfd);
@@ -805,8 +849,8 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	static const char *const room[] = { "-M", "64m", "-b", "50%", "-f",
 	    "50%", NULL };
 	/* What a re-seed replaces; the rest of the old disk stays. */
-	static const char *const replaced[] = { "etc", "tmp", "var", STAGE,
-	    NULL };
+	static const char *const replaced[] = { "etc", "tmp", "var", ID_DIR,
+	    STAGE, NULL };
 	const struct build_opts bo = { size, room, like };
 
 	if (rootpath != NULL) {

@@ -19,6 +19,7 @@ struct localprep {
 	const char *pkgdev;		/* -P: a device, or NULL for none */
 	const char *tmpldir;		/* -T, or the installed templates */
 	const char *root_fstype;	/* NetBSD names: ffs, ext2fs */
+	struct spec *rootspec;		/* a staged root's spec, or NULL */
 	const char *local_fstype;
 	bool	 force;
 	sr_logfn *log;

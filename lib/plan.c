@@ -61,6 +61,16 @@ plan_write(struct plan *p, const char *path, const struct sbuf *old,
 }
 
 int
+plan_write_data(struct plan *p, const char *path, char *data, size_t len,
+    const struct tree_wopts *wo)
+{
+	if (plan_write(p, path, NULL, data, len, wo) == -1)
+		return -1;
+	p->v[p->n - 1].binary = true;
+	return 0;
+}
+
+int
 plan_write_fd(struct plan *p, const char *path, int fd, const char *src,
     const struct tree_wopts *wo)
 {
@@ -172,8 +182,9 @@ plan_describe(const struct plan *p, struct sbuf *out)
 
 		switch (c->kind) {
 		case CH_WRITE:
-			rv = udiff(out, c->path, c->old, c->oldlen, c->new,
-			    c->newlen);
+			rv = c->binary ? sbuf_printf(out, "write %s (%zu "
+			    "bytes)\n", c->path, c->newlen) : udiff(out, c->path,
+			    c->old, c->oldlen, c->new, c->newlen);
 			break;
 		case CH_WRITE_FD:
 			rv = sbuf_printf(out, "install %s from %s\n", c->path,

@@ -26,6 +26,7 @@ struct change {
 	char	*new;
 	size_t	 newlen;
 	int	 srcfd;		/* CH_WRITE_FD; not owned */
+	bool	 binary;	/* CH_WRITE: shown by its size, not a diff */
 	struct tree_wopts wo;
 };
 
@@ -39,6 +40,9 @@ struct plan {
 int	plan_write(struct plan *, const char *, const struct sbuf *,
 	    char *, size_t, const struct tree_wopts *);
 int	plan_write_fd(struct plan *, const char *, int, const char *,
+	    const struct tree_wopts *);
+/* A write of data that is no text (shown by its size by -n); owned. */
+int	plan_write_data(struct plan *, const char *, char *, size_t,
 	    const struct tree_wopts *);
 int	plan_link(struct plan *, const char *, const char *, bool);
 int	plan_mkdir(struct plan *, const char *, mode_t);

@@ -355,6 +355,12 @@ local_image_reseeded_body()
 	atf_check -o inline:'67108864\n' stat -c %s "$W/local.img"
 	iget "$W/local.img" etc/myname > got || true
 	atf_check -o inline:'g2\n' cat got
+	# The same root identity, computed from the image by setup-local as
+	# setup-root recorded it.
+	iget "$W/root.img" .sharedroot/id > rid || true
+	iget "$W/local.img" .sharedroot/root-id > lid || true
+	atf_check -o match:'^[0-9a-f]{64}$' cat rid
+	atf_check cmp rid lid
 	img_meta "$W/local.img" > got || true
 	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' 	    -o match:'^var/chroot/dev/null crw-rw-rw- 0 0 ' cat got
 	check_no_build_leftovers "$W"

@@ -68,6 +68,14 @@ keygen urandomkey;
 	atf_check -o inline:'sshd_config\n' ls local/etc/ssh
 	atf_check test ! -e local/var/db/entropy-file
 	atf_check test ! -e local/.sharedroot.stage
+	# Which root it was seeded from, and that root's pristine etc.
+	atf_check -o match:'^[0-9a-f]{64}$' cat root/.sharedroot/id
+	atf_check cmp root/.sharedroot/id local/.sharedroot/root-id
+	atf_check -o match:'^etc/rc.conf$' -o match:'^etc/ttys$' \
+	    -o not-match:'ssh_host' tar tzf local/.sharedroot/base-etc.tgz
+	mkdir base
+	atf_check tar xzf local/.sharedroot/base-etc.tgz -C base
+	atf_check cmp root/etc/rc.conf base/etc/rc.conf
 	# Nothing in the root changed.
 	atf_check cmp "$SR_DATA/nb10/ttys" root/etc/ttys
 }
@@ -160,9 +168,10 @@ copy_matches_pax_body()
 	# the root's below.  What setup-local leaves out or edits is
 	# compared apart.
 	export META_NOXATTR=1
-	skip='^\./(etc/ssh/ssh_host_|var/db/entropy-file|etc/rc.pre-hooks|etc/cgd|etc/rc.conf.d|etc/fstab|etc/rc.conf( |\.orig)|etc/rc( |\.orig)|etc/ttys|etc/myname|var/cron/tabs/root|var/cron/root.orig|etc/rc.conf.d)'
-	meta paxcopy | grep -Ev "$skip" > want
-	meta local | grep -Ev "$skip" > got
+	skip='^\./(\.sharedroot|etc/ssh/ssh_host_|var/db/entropy-file|etc/rc.pre-hooks|etc/cgd|etc/rc.conf.d|etc/fstab|etc/rc.conf( |\.orig)|etc/rc( |\.orig)|etc/ttys|etc/myname|var/cron/tabs/root|var/cron/root.orig|etc/rc.conf.d)'
+	# (The top's link count counts the local's .sharedroot too.)
+	meta paxcopy | grep -Ev "$skip|^\. " > want
+	meta local | grep -Ev "$skip|^\. " > got
 	atf_check -o ignore grep -c 'character special file 666 0 0 0 1 1,3' got
 	atf_check -o ignore grep 'passwd.hardlink regular file 644 0 0 35 2' got
 	atf_check -o ignore grep 'var/log/messages regular file 644 12345 12345' got
