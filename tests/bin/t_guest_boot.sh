@@ -47,6 +47,8 @@ sim()
 	sed -e "s|^_sr_local_etc=.*|_sr_local_etc=$here/local/etc|" \
 	    -e "s|^_sr_local_var=.*|_sr_local_var=$here/local/var|" \
 	    -e "s|^_sr_rc=.*|_sr_rc=$here/guest-rc|" \
+	    -e "s|^_sr_root_id=.*|_sr_root_id=$here/root/.sharedroot/id|" \
+	    -e "s|^_sr_local_id=.*|_sr_local_id=$here/local/.sharedroot/root-id|" \
 	    root/etc/rc.pre-hooks > hook
 	write_lib
 	write_stubs
@@ -574,6 +576,22 @@ old_fstab_passes_stop_boot_body()
 	done
 }
 
+atf_test_case other_root_stops_boot
+other_root_stops_boot_head()
+{
+	atf_set descr "A local seeded from another root stops the boot before /etc is its"
+}
+other_root_stops_boot_body()
+{
+	sim nb10
+	# The same root: multi-user.  A new release of the root: stopped.
+	atf_check cmp root/.sharedroot/id local/.sharedroot/root-id
+	echo 'changed by a release' >> root/etc/rc.conf
+	atf_check -o ignore setup-root root
+	atf_check -s signal:15 -e match:'was seeded from root .*, not this root' $BOOT
+	atf_check -s exit:1 -o empty grep -E '^(mount_null|multi-user)' m/log
+}
+
 atf_test_case ext2_local_stops_boot
 ext2_local_stops_boot_head()
 {
@@ -631,6 +649,7 @@ atf_init_test_cases()
 	atf_add_test_case boots_4x_without_pkg
 	atf_add_test_case boots_both_shapes_both_ways
 	atf_add_test_case old_fstab_passes_stop_boot
+	atf_add_test_case other_root_stops_boot
 	atf_add_test_case ext2_local_stops_boot
 	atf_add_test_case unconfigured_rcconf_stops_boot
 	atf_add_test_case fastboot_leaves_local_readonly

@@ -32,9 +32,11 @@ STUB
 	sed -e "s|^_sr_local_etc=.*|_sr_local_etc=$here/local/etc|" \
 	    -e "s|^_sr_local_var=.*|_sr_local_var=$here/local/var|" \
 	    -e "s|^_sr_rc=.*|_sr_rc=$here/guest-rc|" \
+	    -e "s|^_sr_root_id=.*|_sr_root_id=$here/root/.sharedroot/id|" \
+	    -e "s|^_sr_local_id=.*|_sr_local_id=$here/local/.sharedroot/root-id|" \
 	    root/etc/rc.pre-hooks > hook
-	# Only the three path lines differ from what was installed.
-	atf_check -o match:'^3$' sh -c \
+	# Only the five path lines differ from what was installed.
+	atf_check -o match:'^5$' sh -c \
 	    "diff root/etc/rc.pre-hooks hook | grep -c '^>'"
 	printf 'echo "guest rc: $*" >> "$LOG"\n' > guest-rc
 	# What /etc/rc does: source the hook, then go on.
@@ -118,8 +120,44 @@ unprovisioned_disk_stops_rc_body()
 	atf_check -o not-match:mount_null cat log
 }
 
+atf_test_case other_root_stops_boot
+other_root_stops_boot_head()
+{
+	atf_set descr "A local seeded from another root stops the boot, naming both; unless allowed"
+}
+other_root_stops_boot_body()
+{
+	stubs
+	mkdir -p local/.sharedroot local/etc/rc.conf.d
+	# The same root: on it goes.
+	cp root/.sharedroot/id local/.sharedroot/root-id
+	atf_check sh rc autoboot
+	atf_check -o match:'^guest rc: autoboot$' cat log
+	# Another root.
+	: > log
+	echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+	    > local/.sharedroot/root-id
+	rid=$(cut -c1-12 root/.sharedroot/id)
+	atf_check -s signal:15 \
+	    -e match:"/dev/xbd7a was seeded from root 0123456789ab, not this root $rid; seed it from this root" \
+	    -e match:'multi-user boot aborted' sh rc autoboot
+	atf_check -s exit:1 -o empty grep -E 'mount_null|guest rc' log
+	# The guest says it may: a warning, and on it goes.
+	: > log
+	echo 'sharedroot_other_root=YES' > local/etc/rc.conf.d/sharedroot
+	atf_check -e match:'warning: .* not this root .*booting anyway' \
+	    sh rc autoboot
+	atf_check -o match:'^guest rc: autoboot$' cat log
+	# A local from before identities: not judged.
+	rm local/etc/rc.conf.d/sharedroot local/.sharedroot/root-id
+	: > log
+	atf_check sh rc autoboot
+	atf_check -o match:'^guest rc: autoboot$' cat log
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case other_root_stops_boot
 	atf_add_test_case mounts_and_reruns_rc
 	atf_add_test_case null_mounted_does_nothing
 	atf_add_test_case fsck_failure_stops_autoboot
