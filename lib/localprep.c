@@ -721,6 +721,22 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 	if (plan_identity(rootfd, lp, p) == -1)
 		return -1;
 	/*
+	 * pkg.img is swapped for every guest at once only if pkgsrc's
+	 * database lives on it (PKG_DBDIR under /usr/pkg): one in var is
+	 * each guest's own, and goes stale at the first swap.
+	 */
+	{
+		char **names = NULL;
+
+		if (tree_list(rootfd, "var/db/pkg", &names) == 0 &&
+		    names[0] != NULL)
+			lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root keeps "
+			    "a package database in var, which each guest would "
+			    "copy: with a shared pkg.img, keep it on pkg.img "
+			    "(PKG_DBDIR=/usr/pkg/pkgdb)");
+		tree_freelist(names);
+	}
+	/*
 	 * cron takes every file in var/cron/tabs for a user's crontab: the
 	 * original goes beside the directory, where nothing reads it.
 	 */

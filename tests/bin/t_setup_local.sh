@@ -150,6 +150,21 @@ kernel_without_cgd_warned_body()
 	atf_check -o ignore -e empty setup-local root local
 }
 
+atf_test_case pkgdb_in_var_warned
+pkgdb_in_var_warned_head()
+{
+	atf_set descr "A package database in the root's var is warned of (pkg.img swaps)"
+}
+pkgdb_in_var_warned_body()
+{
+	sl_fixture nb10
+	atf_check -o ignore -e not-match:'var/db/pkg' setup-local root local
+	mkdir -p root/var/db/pkg/sudo-1.9
+	rm -rf local && mkdir local
+	atf_check -o ignore -e match:'warning: var/db/pkg: the root keeps a package database in var.*PKG_DBDIR=/usr/pkg/pkgdb' \
+	    setup-local root local
+}
+
 atf_test_case copy_matches_pax
 copy_matches_pax_head()
 {
@@ -489,6 +504,7 @@ atf_init_test_cases()
 	atf_add_test_case provisions_4x_guest
 	atf_add_test_case rcconf_only_known_variables
 	atf_add_test_case kernel_without_cgd_warned
+	atf_add_test_case pkgdb_in_var_warned
 	atf_add_test_case copy_matches_pax
 	atf_add_test_case file_flags_kept
 	atf_add_test_case unprepared_root_warned
