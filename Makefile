@@ -18,9 +18,9 @@ CC	?= cc
 # libarchive, sleuthkit, atf, kyua; build with gmake).
 OS	:= $(shell uname -s)
 ifeq ($(OS),NetBSD)
-PKGS	 = libarchive tsk libcrypto libargon2
+PKGS	 = libarchive tsk libcrypto libargon2 libgit2
 else
-PKGS	 = libbsd-overlay libarchive blkid tsk libcrypto libargon2
+PKGS	 = libbsd-overlay libarchive blkid tsk libcrypto libargon2 libgit2
 endif
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -33,7 +33,7 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
-	  lib/cgdimage.c lib/identity.c
+	  lib/cgdimage.c lib/identity.c lib/upgrade.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
@@ -124,7 +124,7 @@ compat-check:
 	    $(CC) -std=c11 -D_GNU_SOURCE -DSR_FORCE_NETBSD -Wall -Wextra \
 	    -Wno-unused-parameter -Werror -fsyntax-only -Imk/netbsd-stubs \
 	    -include mk/netbsd-stubs/netbsd.h -Ilib \
-	    $$(pkg-config --cflags libarchive tsk libcrypto libargon2) $$f || exit 1; done
+	    $$(pkg-config --cflags libarchive tsk libcrypto libargon2 libgit2) $$f || exit 1; done
 	@echo "compat-check: the NetBSD build of $(words $(LIBSRCS)) library and 3 tool sources compiles"
 
 demo: deps

@@ -3,6 +3,7 @@
  * the shared NetBSD root.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
@@ -11,13 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define LIBBSD_OPENBSD_VIS
+#include <vis.h>
 
 #include "attach.h"
 #include "cgdimage.h"
 #include "compat.h"
 #include "ffsread.h"
+#include "identity.h"
 #include "localprep.h"
 #include "tool.h"
+#include "upgrade.h"
 
 #ifndef SHAREDIR
 #define SHAREDIR "/usr/local/share/sharedroot"
@@ -64,7 +69,13 @@ usage(void)
 	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
-	    "[-T templates-dir] root local\n", getprogname());
+	    "[-T templates-dir] root local\n"
+	    "       %s -u [-fnqv] [-c keyfile] [-h hostname] [-K passfile] "
+	    "[-P pkg-device|none]\n"
+	    "       [-p partition] [-S cipher|none] [-T templates-dir] "
+	    "root local ...\n"
+	    "       %s -R [-nqv] [-c keyfile] [-K passfile] local ...\n",
+	    getprogname(), getprogname(), getprogname());
 	exit(1);
 }
 
@@ -106,10 +117,14 @@ struct run {
 	enum lp_mode mode;
 	const char *keyfile, *passfile;	/* -c, -K */
 	struct stat lst;	/* an existing local image */
+	struct stat rst;	/* the root, if it exists */
 	bool	 crypt;		/* -c: cgd done here, on the plaintext */
 	bool	 dryrun;
 	bool	 rffs;		/* the root is read with libtsk */
+	bool	 upgrade, rollback;	/* -u, -R */
 };
+
+static void check_local(struct run *);
 
 /* Whether this run may mount an FFS image (NetBSD's vnd, as root). */
 static bool
@@ -156,22 +171,26 @@ probe_ffs(const char *image, int part, struct ffsimg *fi)
 	return p == 0;
 }
 
-/* Check the arguments and decide how the local is made, before anything. */
+/* Check the options that end up in the guest's files. */
 static void
-check_args(struct run *r)
+check_opts(struct run *r)
 {
-	struct stat st, rst;
-
-	memset(&rst, 0, sizeof(rst));
 	if ((r->lp.hostname != NULL && hostname_ok(r->lp.hostname) == -1) ||
 	    (r->lp.pkgdev != NULL && pkgdev_ok(r->lp.pkgdev) == -1) ||
 	    (r->lp.cipher != NULL && cipher_ok(r->lp.cipher) == -1) ||
 	    (r->keyfile != NULL && access(r->keyfile, F_OK) == 0 &&
 	    keyfile_check(r->keyfile) == -1))
 		tool_fail(r->lout.image, ats, 0);
-	if (stat(r->root, &rst) == -1)
-		memset(&rst, 0, sizeof(rst));
-	else if (S_ISREG(rst.st_mode)) {
+}
+
+/* The root: a tree, an image to mount, or FFS to read with libtsk. */
+static void
+check_root(struct run *r)
+{
+	memset(&r->rst, 0, sizeof(r->rst));
+	if (stat(r->root, &r->rst) == -1)
+		memset(&r->rst, 0, sizeof(r->rst));
+	else if (S_ISREG(r->rst.st_mode)) {
 		bool ffs = probe_ffs(r->root, r->part, &r->rfi);
 
 		if (!ffs && is_set_name(r->root)) {
@@ -185,6 +204,23 @@ check_args(struct run *r)
 		sr_seterr("-p %d: not an image", r->part);
 		tool_fail(r->rout.image, ats, 0);
 	}
+}
+
+/* Check the arguments and decide how the local is made, before anything. */
+static void
+check_args(struct run *r)
+{
+	check_opts(r);
+	check_root(r);
+	check_local(r);
+}
+
+/* How the local is made or changed. */
+static void
+check_local(struct run *r)
+{
+	struct stat st, rst = r->rst;
+
 	if (stat(r->local, &st) == 0) {
 		if (rst.st_ino != 0 && rst.st_dev == st.st_dev &&
 		    rst.st_ino == st.st_ino) {
@@ -219,7 +255,7 @@ check_args(struct run *r)
 		check_keyfile(r, S_ISDIR(st.st_mode));
 		return;
 	}
-	if (errno != ENOENT) {
+	if (errno != ENOENT || r->upgrade || r->rollback) {
 		sr_seterrno("stat");
 		tool_fail(r->lout.image, ats, 0);
 	}
@@ -290,7 +326,9 @@ open_crypt(struct run *r)
 static void
 open_root(struct run *r)
 {
-	bool build = r->mode == LP_BUILD || r->mode == LP_REBUILD;
+	/* An upgrade reads the root from a stage of its own, once. */
+	bool build = !r->upgrade && (r->mode == LP_BUILD ||
+	    r->mode == LP_REBUILD);
 
 	if (r->rffs) {
 		struct stage *st = build ? &stage : &rstage;
@@ -298,7 +336,7 @@ open_root(struct run *r)
 		if (stage_open(st) == -1 ||
 		    ffs_extract(&r->rfi, local_copy, local_secrets, st->fd,
 		    &st->copied, tool_log, &r->lout, &r->cs) == -1 ||
-		    (!build && geteuid() == 0 &&
+		    (!build && !r->upgrade && geteuid() == 0 &&
 		    spec_apply(&st->copied, st->fd) == -1))
 			fail(r->rout.image);
 		ra.rootfd = st->fd;
@@ -469,6 +507,251 @@ make_local(struct run *r)
 	}
 }
 
+/* Upgrades and rollbacks ------------------------------------------------- */
+
+/* What a guest's run tells the fleet's table, through a pipe. */
+struct row {
+	size_t	 taken, kept, merged, conflicts, added;
+	int	 result;		/* ROW_* */
+};
+enum { ROW_FAILED, ROW_DONE, ROW_CURRENT, ROW_CONFLICTS, ROW_PLANNED,
+    ROW_NOTRUN };
+static const char *const results[] = { "failed", "upgraded", "current",
+    "conflicts", "planned", "not run" };
+
+/* The guest's own trees, as they are: etc, tmp, var and the record. */
+static int
+open_mine(struct run *r, int *fd, struct spec **spec)
+{
+	static const char *const tops[] = { "etc", "tmp", "var", ID_DIR,
+	    NULL };
+	const char *have[5];
+	size_t i, n = 0;
+
+	if (r->mode == LP_REBUILD) {
+		for (i = 0; tops[i] != NULL; i++) {
+			int e = ffs_exists(&r->lfi, tops[i]);
+
+			if (e == -1)
+				return -1;
+			if (e == 0)
+				have[n++] = tops[i];
+		}
+		have[n] = NULL;
+		if (stage_open(&stage) == -1 || ffs_extract(&r->lfi, have,
+		    NULL, stage.fd, &stage.copied, tool_log, &r->lout,
+		    &r->cs) == -1)
+			return -1;
+		*fd = stage.fd;
+		*spec = &stage.copied;
+		return 0;
+	}
+	la.ro_first = true;
+	if (attach_open(&la) == -1)
+		return -1;
+	*fd = la.rootfd;
+	*spec = NULL;
+	return 0;
+}
+
+/* Apply the plan to the guest's local, as its kind allows. */
+static void
+apply_mine(struct run *r, const struct plan *u)
+{
+	if (r->mode == LP_REBUILD) {
+		if (localprep_build(NULL, &stage, r->crypt ? cg.plain :
+		    r->local, 0, &r->lfi, &r->lp, u, &r->cs) == -1 ||
+		    (r->crypt && cgdimg_encrypt(&cg, r->local, &r->lst) == -1))
+			fail(r->lout.image);
+		return;
+	}
+	{
+		char buf[PATH_MAX];
+		const char *path = root_path(&la, buf);
+
+		if (path == NULL || attach_remount_rw(&la) == -1 ||
+		    localprep_apply_copy(path, la.rootfd, &r->lp, u,
+		    &r->cs) == -1)
+			fail(r->lout.image);
+	}
+}
+
+/* One guest, in a process of its own: its row goes to fd. */
+static int
+upgrade_guest(struct run *r, int rowfd)
+{
+	struct upgrade_report rep;
+	struct plan u = { 0 };
+	struct row row = { .result = ROW_FAILED };
+	struct spec *minespec;
+	int minefd;
+
+	memset(&rep, 0, sizeof(rep));
+	attach_init(&la, r->local, r->dryrun);
+	la.keyfile = r->keyfile;
+	check_local(r);
+	open_crypt(r);
+	if (open_mine(r, &minefd, &minespec) == -1)
+		fail(r->lout.image);
+	if (r->rollback) {
+		if (rollback_plan(minefd, minespec, &u, &rep) == -1)
+			fail(r->lout.image);
+	} else {
+		const struct upgrade up = { ra.rootfd, r->lp.rootspec,
+		    &r->plan, minefd, minespec, &r->lp };
+
+		if (upgrade_plan(&up, &u, &rep) == -1)
+			fail(r->lout.image);
+	}
+	row.taken = rep.taken;
+	row.kept = rep.kept;
+	row.merged = rep.merged;
+	row.conflicts = rep.conflicts;
+	row.added = rep.added;
+	if (rep.current) {
+		tool_log(&r->lout, SR_INFO, "already seeded from root %.12s: "
+		    "nothing to do", rep.newid);
+		row.result = ROW_CURRENT;
+	} else if (r->dryrun) {
+		struct sbuf desc = { 0 };
+
+		if (plan_describe(&u, &desc) == -1)
+			fail(r->lout.image);
+		tool_putlines(stdout, rep.list.s ? rep.list.s : "");
+		tool_putlines(stdout, desc.s ? desc.s : "");
+		sbuf_free(&desc);
+		row.result = ROW_PLANNED;
+	} else {
+		if (r->lout.verbose > 0)
+			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
+		apply_mine(r, &u);
+		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_DONE;
+	}
+	if (stage_close(&stage) == -1 || cgdimg_close(&cg) == -1 ||
+	    tool_finish(ats, 2) == -1)
+		fail(r->lout.image);
+	if (!rep.current)
+		tool_log(&r->lout, SR_INFO, "%s %s root %.12s to %.12s: %zu "
+		    "taken, %zu kept, %zu merged, %zu conflicts, %zu added "
+		    "in var", r->dryrun ? "would go" : r->rollback ?
+		    "rolled back" : "upgraded", r->dryrun ? "from" : "from",
+		    rep.oldid, rep.newid, rep.taken, rep.kept, rep.merged,
+		    rep.conflicts, rep.added);
+	if (rep.conflicts) {
+		const char *p = rep.conflicted.s;
+
+		/* Each conflict, on a line of its own. */
+		while (p != NULL && *p != '\0') {
+			const char *nl = strchr(p, '\n');
+
+			tool_log(&r->lout, SR_WARN, "conflict: %.*s%s",
+			    (int)(nl ? nl - p : (long)strlen(p)), p, r->dryrun ?
+			    "" : " (the guest's kept; the merge is in "
+			    ID_CONFLICTS ")");
+			p = nl ? nl + 1 : "";
+		}
+	}
+	if (write(rowfd, &row, sizeof(row)) != (ssize_t)sizeof(row))
+		return 1;
+	plan_free(&u);
+	upgrade_report_free(&rep);
+	return row.result == ROW_CONFLICTS && !r->lp.force ? 1 : 0;
+}
+
+/*
+ * -u and -R over one or many guests: the root read once, each guest in
+ * a process of its own (one failure stops no other), then a table.
+ */
+static int
+fleet(struct run *r, int n, char **locals)
+{
+	struct row *rows;
+	int i, failed = 0;
+
+	if ((rows = calloc((size_t)n, sizeof(*rows))) == NULL)
+		err(1, "calloc");
+	if (r->upgrade) {
+		check_root(r);
+		open_root(r);
+		check_not_local(r);
+		/* A guest's local disk is FFS (a directory is taken as it). */
+		r->lp.local_fstype = "ffs";
+		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
+			fail(r->rout.image);
+	}
+	/* The children write what they say; nothing is left buffered. */
+	fflush(stdout);
+	for (i = 0; i < n; i++) {
+		int fds[2], status;
+		pid_t pid;
+
+		rows[i].result = ROW_NOTRUN;
+		if (sr_interrupted())
+			continue;
+		if (pipe(fds) == -1)
+			err(1, "pipe");
+		if ((pid = fork()) == -1)
+			err(1, "fork");
+		if (pid == 0) {
+			close(fds[0]);
+			/* The root is the parent's to undo, not the guest's. */
+			ats[0] = NULL;
+			rstage.work[0] = '\0';
+			r->local = locals[i];
+			r->lout.image = locals[i];
+			_exit(upgrade_guest(r, fds[1]));
+		}
+		close(fds[1]);
+		rows[i].result = ROW_FAILED;
+		if (read(fds[0], &rows[i], sizeof(rows[i])) !=
+		    (ssize_t)sizeof(rows[i]))
+			rows[i].result = ROW_FAILED;
+		close(fds[0]);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
+		    rows[i].result != ROW_CONFLICTS))
+			rows[i].result = ROW_FAILED;
+		if (rows[i].result == ROW_FAILED || (rows[i].result ==
+		    ROW_CONFLICTS && !r->lp.force))
+			failed++;
+	}
+	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
+		ra.rootfd = -1;
+	if (stage_close(&rstage) == -1 || tool_finish(ats, 2) == -1)
+		fail(r->rout.image);
+	if (n > 1 || sr_interrupted()) {
+		printf("%-24s %6s %6s %6s %9s %6s  %s\n", "guest", "taken",
+		    "kept", "merged", "conflicts", "added", "result");
+		for (i = 0; i < n; i++) {
+			char name[25];
+			char *v = NULL;
+
+			if (stravis(&v, locals[i], VIS_WHITE | VIS_OCTAL) ==
+			    -1)
+				err(1, "stravis");
+			snprintf(name, sizeof(name), "%s", v);
+			free(v);
+			if (rows[i].result == ROW_FAILED ||
+			    rows[i].result == ROW_NOTRUN)
+				printf("%-24s %6s %6s %6s %9s %6s  %s\n", name,
+				    "-", "-", "-", "-", "-",
+				    results[rows[i].result]);
+			else
+				printf("%-24s %6zu %6zu %6zu %9zu %6zu  %s\n",
+				    name, rows[i].taken, rows[i].kept,
+				    rows[i].merged, rows[i].conflicts,
+				    rows[i].added, results[rows[i].result]);
+		}
+	}
+	free(rows);
+	if (sr_interrupted()) {
+		fprintf(stderr, "%s: interrupted\n", getprogname());
+		return 1;
+	}
+	return failed ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -484,8 +767,14 @@ main(int argc, char *argv[])
 	r.lp.log = tool_log;
 	r.lp.logctx = &r.lout;
 	r.part = -1;
-	while ((ch = getopt(argc, argv, "c:fh:K:nP:p:qS:s:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fh:K:nP:p:qRS:s:T:uv")) != -1) {
 		switch (ch) {
+		case 'R':
+			r.rollback = true;
+			break;
+		case 'u':
+			r.upgrade = true;
+			break;
 		case 'c':
 			r.keyfile = optarg;
 			break;
@@ -535,6 +824,21 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (r.upgrade && r.rollback)
+		usage();
+	if (r.upgrade || r.rollback) {
+		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
+		    (r.rollback && (r.part >= 0)))
+			usage();
+		r.rout.image = r.root = r.upgrade ? argv[0] : NULL;
+		r.lout.image = argv[r.upgrade ? 1 : 0];
+		sr_signals_catch();
+		attach_init(&ra, r.upgrade ? r.root : "", true);
+		cgdimg_init(&cg);
+		check_opts(&r);
+		return fleet(&r, argc - (r.upgrade ? 1 : 0),
+		    argv + (r.upgrade ? 1 : 0));
+	}
 	if (argc != 2)
 		usage();
 	r.rout.image = r.root = argv[0];

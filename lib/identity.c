@@ -30,7 +30,11 @@ struct walk {
 	struct spec *spec;
 	struct sbuf *out;		/* manifest lines */
 	struct archive *ar;		/* or: tar entries */
+	struct entset *set;		/* or: entries in memory */
+	bool	 data;			/* with the files' contents */
 };
+
+static int read_all(int, const char *, struct sbuf *);
 
 static char
 type_char(mode_t m)
@@ -88,6 +92,29 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 			return -1;
 		}
 		link[n] = '\0';
+	}
+	if (w->set != NULL) {
+		struct ent e = { .path = (char *)rel, .mode = st->st_mode,
+		    .uid = st->st_uid, .gid = st->st_gid,
+		    .link = S_ISLNK(st->st_mode) ? link : NULL };
+		struct sbuf b = { 0 };
+
+		if (S_ISREG(st->st_mode) && w->data) {
+			if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC)) == -1) {
+				sr_seterrno("%s: open", rel);
+				return -1;
+			}
+			rv = read_all(fd, rel, &b);
+			close(fd);
+			if (rv == -1)
+				return -1;
+			e.data = b.s;
+			e.len = b.len;
+		}
+		rv = entset_add(w->set, &e);
+		sbuf_free(&b);
+		return rv;
 	}
 	if (w->ar != NULL) {
 		struct archive_entry *e = archive_entry_new();
@@ -155,6 +182,28 @@ done:
 	return rv;
 }
 
+/* A whole file, of at most ENT_MAX bytes. */
+static int
+read_all(int fd, const char *rel, struct sbuf *b)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (b->len + (size_t)n > ENT_MAX) {
+			sr_seterr("%s: larger than %d MiB", rel, ENT_MAX >> 20);
+			return -1;
+		}
+		if (sbuf_add(b, buf, (size_t)n) == -1)
+			return -1;
+	}
+	if (n == -1) {
+		sr_seterrno("%s: read", rel);
+		return -1;
+	}
+	return sbuf_add(b, "", 0);
+}
+
 /* Device nodes a stage holds in its spec alone, below dir. */
 static int
 spec_devices(struct walk *w, const char *dir)
@@ -174,6 +223,14 @@ spec_devices(struct walk *w, const char *dir)
 		slash = strchr(e->path + n + 1, '/');
 		if (slash != NULL || path_excluded(local_secrets, e->path))
 			continue;
+		if (w->set != NULL) {
+			struct ent d = { .path = e->path, .mode = e->mode,
+			    .uid = e->uid, .gid = e->gid };
+
+			if (entset_add(w->set, &d) == -1)
+				return -1;
+			continue;
+		}
 		if (w->out == NULL)
 			continue;
 		if (stravis(&vrel, e->path, VIS_WHITE | VIS_OCTAL) == -1)
@@ -310,20 +367,11 @@ int
 identity_manifest(int rootfd, struct spec *spec, struct sbuf *out,
     char id[ID_HEXLEN + 1])
 {
-	struct walk w = { spec, out, NULL };
-	unsigned char dig[EVP_MAX_MD_SIZE];
-	unsigned int dlen, i;
+	struct walk w = { spec, out, NULL, NULL, false };
 
 	if (walk_tops(&w, rootfd, local_copy) == -1 || sort_lines(out) == -1)
 		return -1;
-	if (EVP_Digest(out->s ? out->s : "", out->len, dig, &dlen,
-	    EVP_sha256(), NULL) != 1 || dlen * 2 != ID_HEXLEN) {
-		sr_seterr("identity: no digest");
-		return -1;
-	}
-	for (i = 0; i < dlen; i++)
-		snprintf(id + 2 * i, 3, "%02x", dig[i]);
-	return 0;
+	return identity_digest(out, id);
 }
 
 static la_ssize_t
@@ -337,7 +385,7 @@ int
 identity_base(int rootfd, struct spec *spec, struct sbuf *out)
 {
 	static const char *const etc[] = { "etc", NULL };
-	struct walk w = { spec, NULL, NULL };
+	struct walk w = { spec, NULL, NULL, NULL, false };
 	int rv = -1;
 
 	if ((w.ar = archive_write_new()) == NULL ||
@@ -361,4 +409,248 @@ done:
 	if (w.ar != NULL)
 		archive_write_free(w.ar);
 	return rv;
+}
+
+/* Entries in memory ------------------------------------------------------ */
+
+int
+entset_add(struct entset *s, const struct ent *e)
+{
+	struct ent *n;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct ent *nv = reallocarray(s->v, cap, sizeof(*nv));
+
+		if (nv == NULL) {
+			sr_seterrno("out of memory");
+			return -1;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	n = &s->v[s->n];
+	*n = *e;
+	n->path = strdup(e->path);
+	n->link = e->link ? strdup(e->link) : NULL;
+	n->data = NULL;
+	if (e->data != NULL && (n->data = malloc(e->len + 1)) != NULL) {
+		memcpy(n->data, e->data, e->len);
+		n->data[e->len] = '\0';
+	}
+	if (n->path == NULL || (e->link && n->link == NULL) ||
+	    (e->data && n->data == NULL)) {
+		free(n->path);
+		free(n->link);
+		free(n->data);
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	s->n++;
+	s->sorted = false;
+	return 0;
+}
+
+static int
+cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct ent *)a)->path,
+	    ((const struct ent *)b)->path);
+}
+
+struct ent *
+entset_get(struct entset *s, const char *path)
+{
+	struct ent key = { .path = (char *)path };
+
+	if (!s->sorted) {
+		if (s->n > 0)
+			qsort(s->v, s->n, sizeof(*s->v), cmp_ent);
+		s->sorted = true;
+	}
+	return s->n ? bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_ent) :
+	    NULL;
+}
+
+void
+entset_free(struct entset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].path);
+		free(s->v[i].link);
+		free(s->v[i].data);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+identity_load(int rootfd, struct spec *spec, const char *top, bool data,
+    struct entset *set)
+{
+	const char *const tops[] = { top, NULL };
+	struct walk w = { spec, NULL, NULL, set, data };
+
+	return walk_tops(&w, rootfd, tops);
+}
+
+/*
+ * A gzipped tar of a tree's etc (identity_base) back in memory.  Every
+ * name must be etc or below it, plain and relative: the archive is read
+ * from a guest's image, and may be anything.
+ */
+int
+identity_untar(const void *buf, size_t len, struct entset *set)
+{
+	struct archive *a;
+	struct archive_entry *ae;
+	int r, rv = -1;
+
+	if ((a = archive_read_new()) == NULL ||
+	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
+		sr_seterr("not a gzipped tar archive%s%s", a ? ": " : "",
+		    a ? archive_error_string(a) : "");
+		goto done;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *p = archive_entry_pathname(ae), *l;
+		struct ent e = { 0 };
+		struct sbuf b = { 0 };
+		mode_t m = archive_entry_mode(ae);
+		int64_t size = archive_entry_size(ae);
+		char dir[PATH_MAX];
+
+		/* tar writes a directory's name with a slash. */
+		if (p != NULL && S_ISDIR(m) && strlen(p) > 1 &&
+		    p[strlen(p) - 1] == '/' && strlen(p) < sizeof(dir)) {
+			strlcpy(dir, p, sizeof(dir));
+			dir[strlen(dir) - 1] = '\0';
+			p = dir;
+		}
+		if (p == NULL || (strcmp(p, "etc") != 0 &&
+		    strncmp(p, "etc/", 4) != 0) || strstr(p, "/../") ||
+		    strstr(p, "/./") || strstr(p, "//") ||
+		    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0) ||
+		    p[strlen(p) - 1] == '/') {
+			sr_seterr("a name outside etc in the archive");
+			goto done;
+		}
+		if (!S_ISREG(m) && !S_ISDIR(m) && !S_ISLNK(m)) {
+			sr_seterr("%s: not a file, directory or link", p);
+			goto done;
+		}
+		e.path = (char *)p;
+		e.mode = m;
+		e.uid = (uid_t)archive_entry_uid(ae);
+		e.gid = (gid_t)archive_entry_gid(ae);
+		if (S_ISLNK(m)) {
+			if ((l = archive_entry_symlink(ae)) == NULL) {
+				sr_seterr("%s: a link without a target", p);
+				goto done;
+			}
+			e.link = (char *)l;
+		}
+		if (S_ISREG(m)) {
+			char chunk[65536];
+			la_ssize_t n;
+
+			if (size < 0 || size > ENT_MAX) {
+				sr_seterr("%s: larger than %d MiB", p,
+				    ENT_MAX >> 20);
+				goto done;
+			}
+			while ((n = archive_read_data(a, chunk,
+			    sizeof(chunk))) > 0)
+				if (b.len + (size_t)n > ENT_MAX ||
+				    sbuf_add(&b, chunk, (size_t)n) == -1) {
+					sbuf_free(&b);
+					sr_seterr("%s: too large", p);
+					goto done;
+				}
+			if (n < 0 || sbuf_add(&b, "", 0) == -1) {
+				sr_seterr("%s: %s", p, archive_error_string(a));
+				sbuf_free(&b);
+				goto done;
+			}
+			e.data = b.s;
+			e.len = b.len;
+		}
+		r = entset_add(set, &e);
+		sbuf_free(&b);
+		if (r == -1)
+			goto done;
+	}
+	if (r != ARCHIVE_EOF) {
+		sr_seterr("%s", archive_error_string(a));
+		goto done;
+	}
+	rv = 0;
+done:
+	if (a != NULL)
+		archive_read_free(a);
+	return rv;
+}
+
+/* The manifest lines of a set's entries, as identity_manifest writes. */
+int
+identity_lines(struct entset *set, struct sbuf *out)
+{
+	size_t i;
+
+	(void)entset_get(set, "");
+	for (i = 0; i < set->n; i++) {
+		const struct ent *e = &set->v[i];
+		char *vrel = NULL, *vl = NULL;
+		char hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
+		unsigned char dig[EVP_MAX_MD_SIZE];
+		unsigned int dlen = 0, j;
+		int r;
+
+		if (S_ISREG(e->mode)) {
+			if (EVP_Digest(e->data ? e->data : "", e->len, dig,
+			    &dlen, EVP_sha256(), NULL) != 1)
+				return -1;
+			for (j = 0; j < dlen; j++)
+				snprintf(hex + 2 * j, 3, "%02x", dig[j]);
+		}
+		if (stravis(&vrel, e->path, VIS_WHITE | VIS_OCTAL) == -1)
+			return -1;
+		if (S_ISLNK(e->mode)) {
+			if (stravis(&vl, e->link, VIS_WHITE | VIS_OCTAL) ==
+			    -1) {
+				free(vrel);
+				return -1;
+			}
+			r = sbuf_printf(out, "%s l - %u %u %s\n", vrel,
+			    (unsigned)e->uid, (unsigned)e->gid, vl);
+		} else
+			r = sbuf_printf(out, "%s %c %04o %u %u %s\n", vrel,
+			    type_char(e->mode), (unsigned)(e->mode & 07777),
+			    (unsigned)e->uid, (unsigned)e->gid, hex);
+		free(vrel);
+		free(vl);
+		if (r == -1)
+			return -1;
+	}
+	return sort_lines(out);
+}
+
+int
+identity_digest(const struct sbuf *man, char id[ID_HEXLEN + 1])
+{
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dlen, i;
+
+	if (EVP_Digest(man->s ? man->s : "", man->len, dig, &dlen,
+	    EVP_sha256(), NULL) != 1 || dlen * 2 != ID_HEXLEN) {
+		sr_seterr("identity: no digest");
+		return -1;
+	}
+	for (i = 0; i < dlen; i++)
+		snprintf(id + 2 * i, 3, "%02x", dig[i]);
+	return 0;
 }

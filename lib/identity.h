@@ -9,6 +9,8 @@
 #ifndef IDENTITY_H
 #define IDENTITY_H
 
+#include <stdbool.h>
+
 #include "spec.h"
 #include "sr.h"
 
@@ -17,7 +19,34 @@
 #define ID_MANIFEST	".sharedroot/manifest"		/* in a root */
 #define ID_LOCAL	".sharedroot/root-id"		/* in a local */
 #define ID_BASE		".sharedroot/base-etc.tgz"	/* in a local */
+#define ID_MANBASE	".sharedroot/base-manifest"	/* in a local */
+#define ID_PREV		".sharedroot/prev"		/* in a local */
+#define ID_CONFLICTS	".sharedroot/conflicts"		/* in a local */
 #define ID_HEXLEN	64
+#define ENT_MAX		(64 << 20)	/* the largest file read whole */
+
+/* A path of a tree, held in memory (contents of regular files). */
+struct ent {
+	char	*path;
+	mode_t	 mode;		/* type and permissions */
+	uid_t	 uid;
+	gid_t	 gid;
+	char	*data;		/* NUL-ended beyond len */
+	size_t	 len;
+	char	*link;
+	bool	 gone;		/* removed: as if not there */
+};
+
+struct entset {
+	struct ent *v;
+	size_t	 n;
+	size_t	 cap;
+	bool	 sorted;
+};
+
+int	entset_add(struct entset *, const struct ent *);	/* copies */
+struct ent *entset_get(struct entset *, const char *);
+void	entset_free(struct entset *);
 
 /*
  * The manifest of the tree at rootfd and its digest (hex, NUL-ended).
@@ -28,5 +57,17 @@ int	identity_manifest(int, struct spec *, struct sbuf *,
 	    char [ID_HEXLEN + 1]);
 /* The tree's etc as a gzipped tar, owners and modes as above. */
 int	identity_base(int, struct spec *, struct sbuf *);
+
+/*
+ * The tree top of rootfd (less each guest's secrets), read into set; with
+ * data, the contents of its files too.  Owners as above.
+ */
+int	identity_load(int, struct spec *, const char *, bool, struct entset *);
+/* An etc archived by identity_base(), read back; any other name refused. */
+int	identity_untar(const void *, size_t, struct entset *);
+/* The manifest lines of the entries of set, sorted. */
+int	identity_lines(struct entset *, struct sbuf *);
+/* The digest of a manifest: the identity. */
+int	identity_digest(const struct sbuf *, char [ID_HEXLEN + 1]);
 
 #endif /* IDENTITY_H */

@@ -623,6 +623,12 @@ plan_identity(int rootfd, const struct localprep *lp, struct plan *p)
 		goto done;
 	}
 	base.s = NULL;
+	/* What the guest copied, to tell later what a release removed. */
+	if (plan_write_data(p, ID_MANBASE, man.s, man.len, &wo) == -1) {
+		man.s = NULL;
+		goto done;
+	}
+	man.s = NULL;
 	rv = 0;
 done:
 	sbuf_free(&man);
@@ -819,11 +825,18 @@ stage_fill(const char *rootpath, int stagefd, const struct localprep *lp,
 	return 0;
 }
 
-int
-localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
-    const struct plan *p, struct copy_stats *cs)
+/*
+ * Fill a stage in the local from srcpath (tops of it, less exclude),
+ * apply the plan there, make it durable, and swap each tree of order
+ * into place.
+ */
+static int
+stage_swap(const char *srcpath, int localfd, const char *const *tops,
+    const char *const *exclude, const char *const *order,
+    const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
 {
 	const char *const *t;
+	struct copy_opts co;
 	int stagefd = -1, rv = -1;
 
 	/* A stage left by a killed run holds nothing of value. */
@@ -831,18 +844,29 @@ localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
 	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
 	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
 		goto done;
+	memset(&co, 0, sizeof(co));
+	co.srcpath = srcpath;
+	co.dstfd = stagefd;
+	co.tops = tops;
+	co.exclude = exclude;
+	co.log = lp->log;
+	co.logctx = lp->logctx;
+	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+		goto done;
+	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
+	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
+	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
+	    sr_checkpoint() == -1)
+		goto done;
 	/*
 	 * Nothing in the stage is live until it is swapped in: one sync of
 	 * the file system makes all of it durable before that.
 	 */
-	if (stage_fill(rootpath, stagefd, lp, p, NULL, cs) == -1)
-		goto done;
 	if (tree_syncfs(stagefd) == -1) {
 		sr_seterrno("%s: sync", STAGE);
 		goto done;
 	}
-	/* etc last: its presence is what marks a provisioned guest. */
-	for (t = swapped; *t != NULL; t++)
+	for (t = order; *t != NULL; t++)
 		if (swap_into_place(stagefd, localfd, *t) == -1)
 			goto done;
 	(void)fsync(localfd);
@@ -854,6 +878,29 @@ done:
 	if (tree_purge(localfd, STAGE) == -1 && rv == 0)
 		rv = -1;
 	return rv;
+}
+
+int
+localprep_apply(const char *rootpath, int localfd, const struct localprep *lp,
+    const struct plan *p, struct copy_stats *cs)
+{
+	/* etc last: its presence is what marks a provisioned guest. */
+	return stage_swap(rootpath, localfd, local_copy, local_secrets,
+	    swapped, lp, p, cs);
+}
+
+int
+localprep_apply_copy(const char *localpath, int localfd,
+    const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
+{
+	static const char *const tops[] = { "etc", "var", ID_DIR, NULL };
+	/*
+	 * The record last: a run cut short before it leaves the local
+	 * recorded as seeded from the old root, and the boot stopped.
+	 */
+	static const char *const order[] = { "var", "etc", ID_DIR, NULL };
+
+	return stage_swap(localpath, localfd, tops, NULL, order, lp, p, cs);
 }
 
 int

@@ -57,6 +57,13 @@ int	localprep_apply(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
 /*
+ * Apply a plan to a copy of the local's own etc, var and record (an
+ * upgrade, a rollback), swapping each into place when whole.
+ */
+int	localprep_apply_copy(const char *, int, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
+
+/*
  * Build a local image without mounting anything: fill the stage from
  * the root at rootpath (or, with NULL, take it as already filled, its
  * spec too), apply the plan, describe owners, modes and devices in an

@@ -121,6 +121,44 @@ plan_remove(struct plan *p, const char *path)
 }
 
 int
+plan_mkdir_as(struct plan *p, const char *path, const struct tree_wopts *wo)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_MKDIR, path)) == NULL)
+		return -1;
+	c->wo = *wo;
+	return 0;
+}
+
+int
+plan_symlink(struct plan *p, const char *path, const char *target,
+    const struct tree_wopts *wo)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_SYMLINK, path)) == NULL)
+		return -1;
+	c->wo = *wo;
+	if ((c->target = strdup(target)) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+plan_attr(struct plan *p, const char *path, const struct tree_wopts *wo)
+{
+	struct change *c;
+
+	if ((c = plan_add(p, CH_ATTR, path)) == NULL)
+		return -1;
+	c->wo = *wo;
+	return 0;
+}
+
+int
 plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
     void *ctx)
 {
@@ -159,6 +197,24 @@ plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
 		case CH_MKDIR:
 			log(ctx, SR_VERBOSE, "%s: directory made", c->path);
 			rv = tree_mkdir(rootfd, c->path, c->wo.mode);
+			/* Not root's: its owner and mode set apart. */
+			if (rv == 0 && (c->wo.uid != 0 || c->wo.gid != 0 ||
+			    geteuid() != 0))
+				rv = tree_setattr(rootfd, c->path, c->wo.uid,
+				    c->wo.gid, c->wo.mode);
+			break;
+		case CH_SYMLINK:
+			log(ctx, SR_VERBOSE, "%s: link to %s", c->path,
+			    c->target);
+			rv = tree_symlink(rootfd, c->path, c->target,
+			    c->wo.uid, c->wo.gid);
+			break;
+		case CH_ATTR:
+			log(ctx, SR_VERBOSE, "%s: owner %u:%u, mode %04o",
+			    c->path, (unsigned)c->wo.uid, (unsigned)c->wo.gid,
+			    (unsigned)(c->wo.mode & 07777));
+			rv = tree_setattr(rootfd, c->path, c->wo.uid,
+			    c->wo.gid, c->wo.mode);
 			break;
 		case CH_REMOVE:
 			log(ctx, SR_VERBOSE, "%s: removed", c->path);
@@ -199,6 +255,15 @@ plan_describe(const struct plan *p, struct sbuf *out)
 			break;
 		case CH_REMOVE:
 			rv = sbuf_printf(out, "remove %s\n", c->path);
+			break;
+		case CH_SYMLINK:
+			rv = sbuf_printf(out, "symlink %s -> %s\n", c->path,
+			    c->target);
+			break;
+		case CH_ATTR:
+			rv = sbuf_printf(out, "owner %u:%u mode %04o %s\n",
+			    (unsigned)c->wo.uid, (unsigned)c->wo.gid,
+			    (unsigned)(c->wo.mode & 07777), c->path);
 			break;
 		}
 		if (rv == -1)

@@ -14,7 +14,9 @@ enum change_kind {
 	CH_WRITE_FD,		/* the same, content from a host file */
 	CH_LINK,		/* hard link path to target */
 	CH_MKDIR,
-	CH_REMOVE		/* recursively */
+	CH_REMOVE,		/* recursively */
+	CH_SYMLINK,		/* a symbolic link to target, owned as wo */
+	CH_ATTR			/* owner and mode of what is there */
 };
 
 struct change {
@@ -47,6 +49,11 @@ int	plan_write_data(struct plan *, const char *, char *, size_t,
 int	plan_link(struct plan *, const char *, const char *, bool);
 int	plan_mkdir(struct plan *, const char *, mode_t);
 int	plan_remove(struct plan *, const char *);
+/* A directory with the owner and mode of wo. */
+int	plan_mkdir_as(struct plan *, const char *, const struct tree_wopts *);
+int	plan_symlink(struct plan *, const char *, const char *,
+	    const struct tree_wopts *);
+int	plan_attr(struct plan *, const char *, const struct tree_wopts *);
 /*
  * Carry out the changes in order; stops at the first failure.  With
  * nosync the files are not synced one by one: the caller syncs the tree.

@@ -525,6 +525,89 @@ tree_writefile_fd(int rootfd, const char *rel, int srcfd,
 	return write_atomic(rootfd, rel, fill_fd, NULL, 0, srcfd, o);
 }
 
+/*
+ * Make a symbolic link at rel pointing at target (never followed),
+ * atomically replacing a link or file there, owned as told (as root).
+ */
+int
+tree_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
+    gid_t gid)
+{
+	char tmp[NAME_MAX + 1];
+	const char *name;
+	int pfd, i, rv = -1;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	for (i = 0; i < 100; i++) {
+		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", name,
+		    arc4random()) >= sizeof(tmp)) {
+			sr_seterr("%s: symlink: name too long", rel);
+			goto done;
+		}
+		if (symlinkat(target, pfd, tmp) == 0)
+			break;
+		if (errno != EEXIST) {
+			sr_seterrno("%s: symlink", rel);
+			goto done;
+		}
+	}
+	if (i == 100) {
+		sr_seterr("%s: symlink: no temporary name", rel);
+		goto done;
+	}
+	if ((geteuid() == 0 && fchownat(pfd, tmp, uid, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) || renameat(pfd, tmp, pfd, name) == -1) {
+		sr_seterrno("%s: symlink: into place", rel);
+		(void)unlinkat(pfd, tmp, 0);
+		goto done;
+	}
+	rv = 0;
+done:
+	close(pfd);
+	return rv;
+}
+
+/*
+ * Give a path (not a link) its owner, as root, and its mode; an
+ * ordinary user keeps access to a directory it stages.
+ */
+int
+tree_setattr(int rootfd, const char *rel, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat st;
+	const char *name;
+	int pfd, rv = -1;
+
+	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
+		return -1;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		sr_seterrno("%s: set owner and mode", rel);
+		goto done;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (geteuid() == 0 && fchownat(pfd, name, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			sr_seterrno("%s: set owner", rel);
+			goto done;
+		}
+		rv = 0;
+		goto done;
+	}
+	if (geteuid() != 0 && S_ISDIR(st.st_mode))
+		mode |= S_IRWXU;
+	if ((geteuid() == 0 && fchownat(pfd, name, uid, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) || fchmodat(pfd, name, mode & 07777,
+	    0) == -1) {
+		sr_seterrno("%s: set owner and mode", rel);
+		goto done;
+	}
+	rv = 0;
+done:
+	close(pfd);
+	return rv;
+}
+
 int
 tree_link(int rootfd, const char *from, const char *to)
 {

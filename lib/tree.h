@@ -51,6 +51,10 @@ int	tree_keep_orig(int, const char *);
 int	tree_openfile(int, const char *);
 /* Make a hard link to from at to, atomically replacing to. */
 int	tree_link(int, const char *, const char *);
+/* A symbolic link, atomically replacing what is there (not a directory). */
+int	tree_symlink(int, const char *, const char *, uid_t, gid_t);
+/* Owner (as root) and mode of a path; for a link, the owner only. */
+int	tree_setattr(int, const char *, uid_t, gid_t, mode_t);
 /* Make a directory (owned by root when we are root); fine if present. */
 int	tree_mkdir(int, const char *, mode_t);
 /* Remove a path and, for a directory, all below it. */

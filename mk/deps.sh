@@ -27,9 +27,10 @@ if have pkg-config; then
 	pkg-config --exists tsk || need libtsk-dev
 	pkg-config --exists libcrypto || need libssl-dev
 	pkg-config --exists libargon2 || need libargon2-dev
+	pkg-config --exists libgit2 || need libgit2-dev
 else
 	need libbsd-dev; need libarchive-dev; need libblkid-dev; need libatf-dev
-	need libtsk-dev; need libssl-dev; need libargon2-dev
+	need libtsk-dev; need libssl-dev; need libargon2-dev; need libgit2-dev
 fi
 have atf-sh || need atf-sh
 have kyua || need kyua

@@ -1,0 +1,1165 @@
+/*
+ * setup-local -u and -R (see upgrade.h).  Everything read from the
+ * local (its record, its etc) is a guest's, and may be anything: the
+ * record is checked against its own digest before it is trusted, and
+ * the archived etc may hold nothing but etc.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#define LIBBSD_OPENBSD_VIS
+#include <vis.h>
+
+#include <git2.h>
+
+#include "build.h"
+#include "identity.h"
+#include "tree.h"
+#include "upgrade.h"
+
+#define REC_MAX		(64 << 20)
+
+/* A local's record of a root: its id, manifest and pristine etc. */
+struct record {
+	char	 id[ID_HEXLEN + 1];
+	struct sbuf idline, man, base;
+	struct entset etc;
+};
+
+static void
+record_free(struct record *r)
+{
+	sbuf_free(&r->idline);
+	sbuf_free(&r->man);
+	sbuf_free(&r->base);
+	entset_free(&r->etc);
+}
+
+/* The etc lines of a manifest. */
+static int
+etc_lines(const struct sbuf *man, struct sbuf *out)
+{
+	const char *p = man->s, *end = man->s + man->len;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (n >= 4 && (memcmp(p, "etc ", 4) == 0 ||
+		    memcmp(p, "etc/", 4) == 0) && sbuf_add(out, p, n) == -1)
+			return -1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * Read and check the record in dir (.sharedroot or its prev): the id is
+ * the digest of the manifest, and the archived etc is the manifest's.
+ */
+static int
+record_read(int fd, const char *dir, struct record *r)
+{
+	char path[PATH_MAX], id[ID_HEXLEN + 1];
+	struct sbuf want = { 0 }, got = { 0 };
+	size_t i;
+	int rv = -1;
+
+	snprintf(path, sizeof(path), "%s/root-id", dir);
+	if (tree_readfile(fd, path, 4096, &r->idline, NULL) == -1)
+		return -1;
+	if (r->idline.len != ID_HEXLEN + 1 || r->idline.s[ID_HEXLEN] != '\n') {
+		sr_seterr("%s: not a root's identity (corrupt record)", path);
+		return -1;
+	}
+	for (i = 0; i < ID_HEXLEN; i++)
+		if (strchr("0123456789abcdef", r->idline.s[i]) == NULL ||
+		    r->idline.s[i] == '\0') {
+			sr_seterr("%s: not a root's identity (corrupt record)",
+			    path);
+			return -1;
+		}
+	memcpy(r->id, r->idline.s, ID_HEXLEN);
+	r->id[ID_HEXLEN] = '\0';
+	snprintf(path, sizeof(path), "%s/base-manifest", dir);
+	if (tree_readfile(fd, path, REC_MAX, &r->man, NULL) == -1)
+		goto corrupt;
+	if (identity_digest(&r->man, id) == -1)
+		return -1;
+	if (strcmp(id, r->id) != 0) {
+		sr_seterr("%s: does not match %s/root-id (corrupt record)",
+		    path, dir);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
+	if (tree_readfile(fd, path, REC_MAX, &r->base, NULL) == -1)
+		goto corrupt;
+	if (identity_untar(r->base.s, r->base.len, &r->etc) == -1) {
+		sr_prefixerr("%s (corrupt record)", path);
+		return -1;
+	}
+	if (etc_lines(&r->man, &want) == -1 ||
+	    identity_lines(&r->etc, &got) == -1)
+		goto done;
+	if (want.len != got.len || memcmp(want.s, got.s, got.len) != 0) {
+		sr_seterr("%s: is not the etc its manifest describes (corrupt "
+		    "record)", path);
+		goto done;
+	}
+	rv = 0;
+done:
+	sbuf_free(&want);
+	sbuf_free(&got);
+	return rv;
+corrupt:
+	if (errno == ENOENT)
+		sr_prefixerr("corrupt record");
+	return -1;
+}
+
+int
+upgrade_has_record(int fd, bool *has)
+{
+	struct stat st;
+
+	*has = tree_lstat(fd, ID_LOCAL, &st) == 0;
+	return *has || errno == ENOENT ? 0 : -1;
+}
+
+/* Entries ----------------------------------------------------------------- */
+
+static struct ent *
+get(struct entset *s, const char *path)
+{
+	struct ent *e = entset_get(s, path);
+
+	return e != NULL && !e->gone ? e : NULL;
+}
+
+static bool
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
+}
+
+static bool
+is_etc(const char *path)
+{
+	return under(path, "etc");
+}
+
+/* Replace e's content (a regular file) with data. */
+static int
+set_data(struct ent *e, const char *data, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	memcpy(d, data, len);
+	d[len] = '\0';
+	free(e->data);
+	e->data = d;
+	e->len = len;
+	return 0;
+}
+
+/* The entry at path, made (or revived, if removed) as told. */
+static struct ent *
+put(struct entset *s, const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct ent *e = entset_get(s, path);
+
+	if (e == NULL) {
+		struct ent n = { .path = (char *)path };
+
+		if (entset_add(s, &n) == -1 ||
+		    (e = entset_get(s, path)) == NULL)
+			return NULL;
+	}
+	if (e->gone) {
+		free(e->data);
+		free(e->link);
+		e->data = e->link = NULL;
+		e->len = 0;
+		e->gone = false;
+	}
+	e->mode = mode;
+	e->uid = uid;
+	e->gid = gid;
+	return e;
+}
+
+/*
+ * What provisioning makes of a root's etc: the plan's writes, removals,
+ * directories and NAME.orig copies, done to the entries in memory.
+ */
+static int
+apply_virtual(struct entset *s, const struct plan *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->v[i];
+		struct ent *e;
+		char orig[PATH_MAX];
+
+		if (!is_etc(c->path))
+			continue;
+		switch (c->kind) {
+		case CH_WRITE:
+		case CH_WRITE_FD:
+			if (c->kind == CH_WRITE_FD) {
+				sr_seterr("%s: not a text the plan holds",
+				    c->path);
+				return -1;
+			}
+			e = get(s, c->path);
+			snprintf(orig, sizeof(orig), "%s.orig", c->path);
+			if (e != NULL && c->wo.keep_orig &&
+			    S_ISREG(e->mode) && get(s, orig) == NULL) {
+				struct ent o = *e;
+				struct ent *oe;
+
+				if ((o.data = malloc(e->len + 1)) == NULL)
+					return -1;
+				memcpy(o.data, e->data ? e->data : "", e->len);
+				o.data[e->len] = '\0';
+				oe = put(s, orig, o.mode, o.uid, o.gid);
+				if (oe == NULL) {
+					free(o.data);
+					return -1;
+				}
+				oe->data = o.data;
+				oe->len = o.len;
+				e = get(s, c->path);
+			}
+			if (e == NULL && (e = put(s, c->path, S_IFREG |
+			    (c->wo.mode & 07777), c->wo.uid,
+			    c->wo.gid)) == NULL)
+				return -1;
+			if (!c->wo.same_mode)
+				e->mode = S_IFREG | (c->wo.mode & 07777);
+			if (!c->wo.same_owner) {
+				e->uid = c->wo.uid;
+				e->gid = c->wo.gid;
+			}
+			e->mode = S_IFREG | (e->mode & 07777);
+			free(e->link);
+			e->link = NULL;
+			if (set_data(e, c->new ? c->new : "", c->newlen) == -1)
+				return -1;
+			break;
+		case CH_MKDIR:
+			if (get(s, c->path) == NULL && put(s, c->path,
+			    S_IFDIR | (c->wo.mode & 07777), c->wo.uid,
+			    c->wo.gid) == NULL)
+				return -1;
+			break;
+		case CH_REMOVE:
+			for (j = 0; j < s->n; j++)
+				if (under(s->v[j].path, c->path))
+					s->v[j].gone = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static bool
+same(const struct ent *a, const struct ent *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if ((a->mode & S_IFMT) != (b->mode & S_IFMT) || a->uid != b->uid ||
+	    a->gid != b->gid)
+		return false;
+	if (S_ISLNK(a->mode))
+		return strcmp(a->link, b->link) == 0;
+	if ((a->mode & 07777) != (b->mode & 07777))
+		return false;
+	if (S_ISREG(a->mode))
+		return a->len == b->len && (a->len == 0 ||
+		    memcmp(a->data, b->data, a->len) == 0);
+	return true;
+}
+
+static bool
+same_content(const struct ent *a, const struct ent *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+	    memcmp(a->data, b->data, a->len) == 0);
+}
+
+static bool
+is_text(const struct ent *e)
+{
+	return e == NULL || (S_ISREG(e->mode) &&
+	    (e->len == 0 || memchr(e->data, '\0', e->len) == NULL));
+}
+
+/* Merging ----------------------------------------------------------------- */
+
+/*
+ * Three-way merge of text files with libgit2 (as git merge-file): *clean
+ * tells whether it merged without conflicts; out holds the merge, with
+ * diff3-style markers where it did not.
+ */
+static int
+merge3(const char *path, const struct ent *b, const struct ent *m,
+    const struct ent *t, struct sbuf *out, bool *clean)
+{
+	git_merge_file_input anc, ours, theirs;
+	git_merge_file_options o;
+	git_merge_file_result res;
+	int rv = -1;
+
+	memset(&res, 0, sizeof(res));
+	if (git_merge_file_input_init(&anc, GIT_MERGE_FILE_INPUT_VERSION) ||
+	    git_merge_file_input_init(&ours, GIT_MERGE_FILE_INPUT_VERSION) ||
+	    git_merge_file_input_init(&theirs, GIT_MERGE_FILE_INPUT_VERSION) ||
+	    git_merge_file_options_init(&o, GIT_MERGE_FILE_OPTIONS_VERSION)) {
+		sr_seterr("%s: merge: libgit2 too old", path);
+		return -1;
+	}
+	anc.ptr = b ? b->data : "";
+	anc.size = b ? b->len : 0;
+	ours.ptr = m->data;
+	ours.size = m->len;
+	theirs.ptr = t->data;
+	theirs.size = t->len;
+	anc.path = ours.path = theirs.path = path;
+	anc.mode = ours.mode = theirs.mode = 0100644;
+	o.ancestor_label = "old root";
+	o.our_label = "guest";
+	o.their_label = "new root";
+	o.flags = GIT_MERGE_FILE_STYLE_DIFF3;
+	if (git_merge_file(&res, &anc, &ours, &theirs, &o) < 0) {
+		const git_error *e = git_error_last();
+
+		sr_seterr("%s: merge: %s", path, e ? e->message : "failed");
+		return -1;
+	}
+	*clean = res.automergeable != 0;
+	if (sbuf_add(out, res.ptr ? res.ptr : "", res.len) == -1)
+		goto done;
+	rv = 0;
+done:
+	git_merge_file_result_free(&res);
+	return rv;
+}
+
+/* Decisions --------------------------------------------------------------- */
+
+enum how { SAME, TAKE, KEEP, MERGE, CONFLICT };
+static const char *const hows[] = { "same", "take", "keep", "merge",
+    "conflict" };
+
+struct dec {
+	const char *path;
+	struct ent *b, *t, *m;
+	enum how how;
+	struct ent merged;	/* MERGE: the result */
+	struct sbuf mtext;	/* CONFLICT: the merge with markers */
+	const char *why;	/* a conflict without a merge */
+};
+
+/* What the path becomes: NULL for nothing there. */
+static const struct ent *
+result(const struct dec *d)
+{
+	switch (d->how) {
+	case TAKE:
+		return d->t;
+	case MERGE:
+		return &d->merged;
+	default:
+		return d->m;
+	}
+}
+
+/* Both changed a path: merge, or say why not. */
+static int
+decide_both(struct dec *d)
+{
+	const struct ent *b = d->b, *m = d->m, *t = d->t;
+	const struct ent *meta;
+	bool clean;
+
+	if (m == NULL || t == NULL) {
+		d->how = CONFLICT;
+		d->why = m == NULL ? "removed by the guest, changed by the "
+		    "release (the guest's removal kept)" : "changed by the "
+		    "guest, removed by the release (the guest's kept)";
+		return 0;
+	}
+	if (!S_ISREG(m->mode) || !S_ISREG(t->mode) ||
+	    (b != NULL && !S_ISREG(b->mode))) {
+		/* Directories: owners and modes only. */
+		if (S_ISDIR(m->mode) && S_ISDIR(t->mode)) {
+			d->how = KEEP;
+			return 0;
+		}
+		d->how = CONFLICT;
+		d->why = "not files on both sides (the guest's kept)";
+		return 0;
+	}
+	/* The owner and mode of the side that changed them. */
+	meta = b != NULL && m->uid == b->uid && m->gid == b->gid &&
+	    (m->mode & 07777) == (b->mode & 07777) ? t : m;
+	if (same_content(m, t) || (b != NULL && same_content(b, t)) ||
+	    (b != NULL && same_content(b, m))) {
+		const struct ent *c = b != NULL && same_content(b, m) ? t : m;
+
+		d->merged = *meta;
+		d->merged.data = c->data;
+		d->merged.len = c->len;
+		d->how = MERGE;
+		return 0;
+	}
+	if (!is_text(b) || !is_text(m) || !is_text(t)) {
+		d->how = CONFLICT;
+		d->why = "not text (the guest's kept)";
+		return 0;
+	}
+	if (merge3(d->path, b, m, t, &d->mtext, &clean) == -1)
+		return -1;
+	if (!clean) {
+		d->how = CONFLICT;
+		return 0;
+	}
+	d->merged = *meta;
+	d->merged.data = d->mtext.s ? d->mtext.s : (char *)"";
+	d->merged.len = d->mtext.len;
+	d->how = MERGE;
+	return 0;
+}
+
+static int
+decide(struct dec *d)
+{
+	if (same(d->m, d->t)) {
+		d->how = SAME;
+		return 0;
+	}
+	/* The guest's rc is the new root's, without the hook. */
+	if (strcmp(d->path, "etc/rc") == 0 || same(d->m, d->b)) {
+		d->how = TAKE;
+		return 0;
+	}
+	if (same(d->t, d->b)) {
+		d->how = KEEP;
+		return 0;
+	}
+	return decide_both(d);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every path of the three sets, sorted, once each. */
+static int
+union_paths(struct entset *const sets[], size_t nsets, char ***out,
+    size_t *np)
+{
+	size_t i, j, n = 0, k = 0;
+	char **v;
+
+	for (i = 0; i < nsets; i++)
+		n += sets[i]->n;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	for (i = 0; i < nsets; i++)
+		for (j = 0; j < sets[i]->n; j++)
+			if (!sets[i]->v[j].gone)
+				v[k++] = sets[i]->v[j].path;
+	if (k > 0)
+		qsort(v, k, sizeof(*v), cmp_str);
+	for (i = j = 0; i < k; i++)
+		if (j == 0 || strcmp(v[j - 1], v[i]) != 0)
+			v[j++] = v[i];
+	*out = v;
+	*np = j;
+	return 0;
+}
+
+static const char *
+parent_of(const char *path, char *buf, size_t len)
+{
+	char *slash;
+
+	strlcpy(buf, path, len);
+	if ((slash = strrchr(buf, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	return buf;
+}
+
+static struct dec *
+find_dec(struct dec *v, size_t n, const char *path)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v[mid].path, path);
+
+		if (c == 0)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * A tree must stay a tree: what is kept below a directory the release
+ * removed keeps the directory; what the release added below one the
+ * guest removed is not added.  Children come after parents in order.
+ */
+static void
+fix_parents(struct dec *v, size_t n, struct sbuf *list)
+{
+	size_t i;
+
+	for (i = n; i-- > 0;) {
+		char buf[PATH_MAX];
+		const char *pp = parent_of(v[i].path, buf, sizeof(buf));
+		struct dec *p;
+
+		if (result(&v[i]) == NULL || pp == NULL ||
+		    (p = find_dec(v, n, pp)) == NULL || result(p) != NULL)
+			continue;
+		if (v[i].m != NULL && p->m != NULL) {
+			p->how = KEEP;
+			(void)sbuf_printf(list, "keep %s: the guest keeps "
+			    "files in it\n", p->path);
+		} else {
+			v[i].how = KEEP;
+			v[i].m = NULL;
+		}
+	}
+	/* Directories kept for their files, from the top down. */
+	for (i = 0; i < n; i++) {
+		char buf[PATH_MAX];
+		const char *pp = parent_of(v[i].path, buf, sizeof(buf));
+		struct dec *p;
+
+		if (result(&v[i]) != NULL && pp != NULL &&
+		    (p = find_dec(v, n, pp)) != NULL && result(p) == NULL &&
+		    p->m != NULL)
+			p->how = KEEP;
+	}
+}
+
+/* Plan the change from m (what the copy holds) to r. */
+static int
+emit(struct plan *u, const char *path, const struct ent *m,
+    const struct ent *r, struct sbuf *list)
+{
+	struct tree_wopts wo = { 0 };
+
+	if (same(m, r))
+		return 0;
+	if (r == NULL)
+		return plan_remove(u, path);
+	if (m != NULL && (m->mode & S_IFMT) != (r->mode & S_IFMT)) {
+		if (plan_remove(u, path) == -1)
+			return -1;
+		m = NULL;
+	}
+	wo.mode = r->mode & 07777;
+	wo.uid = r->uid;
+	wo.gid = r->gid;
+	if (S_ISDIR(r->mode))
+		return m != NULL ? plan_attr(u, path, &wo) :
+		    plan_mkdir_as(u, path, &wo);
+	if (S_ISLNK(r->mode)) {
+		wo.mode = 0755;
+		return plan_symlink(u, path, r->link, &wo);
+	}
+	if (S_ISREG(r->mode)) {
+		struct sbuf old = { m ? m->data : NULL, m ? m->len : 0, 0 };
+		char *d;
+
+		if (m != NULL && same_content(m, r))
+			return plan_attr(u, path, &wo);
+		if ((d = malloc(r->len + 1)) == NULL) {
+			sr_seterrno("out of memory");
+			return -1;
+		}
+		memcpy(d, r->data ? r->data : "", r->len);
+		d[r->len] = '\0';
+		if (!is_text(r) || !is_text(m))
+			return plan_write_data(u, path, d, r->len, &wo);
+		return plan_write(u, path, m ? &old : NULL, d, r->len, &wo);
+	}
+	return sbuf_printf(list, "skip %s: not a file, directory or link\n",
+	    path);
+}
+
+/* Plan r for every path, skipping what is below a path removed. */
+static int
+emit_all(struct plan *u, struct dec *v, size_t n, struct sbuf *list)
+{
+	const char *gone = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ent *r = result(&v[i]);
+
+		if (gone != NULL && under(v[i].path, gone) &&
+		    strcmp(v[i].path, gone) != 0)
+			continue;
+		gone = NULL;
+		if (v[i].m != NULL && (r == NULL || (r->mode & S_IFMT) !=
+		    (v[i].m->mode & S_IFMT)))
+			gone = v[i].path;
+		if (emit(u, v[i].path, v[i].m, r, list) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Records ----------------------------------------------------------------- */
+
+static int
+write_copy(struct plan *u, const char *path, const struct sbuf *b,
+    bool binary)
+{
+	const struct tree_wopts wo = { .mode = 0644 };
+	char *d = malloc(b->len + 1);
+
+	if (d == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	memcpy(d, b->s ? b->s : "", b->len);
+	d[b->len] = '\0';
+	return binary ? plan_write_data(u, path, d, b->len, &wo) :
+	    plan_write(u, path, NULL, d, b->len, &wo);
+}
+
+/*
+ * The record of the root the local leaves (rec) and its etc as it is
+ * now go to .sharedroot/prev, replacing what was there: one step back.
+ */
+static int
+plan_prev(struct plan *u, int minefd, struct spec *minespec,
+    const struct record *rec)
+{
+	struct sbuf etc = { 0 };
+	struct stat st;
+	int rv = -1;
+
+	if (tree_lstat(minefd, ID_PREV, &st) == 0) {
+		if (plan_remove(u, ID_PREV) == -1)
+			return -1;
+	} else if (errno != ENOENT)
+		return -1;
+	if (identity_base(minefd, minespec, &etc) == -1) {
+		sr_prefixerr("the guest's etc");
+		return -1;
+	}
+	if (plan_mkdir(u, ID_PREV, 0755) == -1 ||
+	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
+	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||
+	    write_copy(u, ID_PREV "/base-etc.tgz", &rec->base, true) == -1 ||
+	    write_copy(u, ID_PREV "/etc.tgz", &etc, true) == -1)
+		goto done;
+	rv = 0;
+done:
+	sbuf_free(&etc);
+	return rv;
+}
+
+/* Conflicts of an earlier run go; this run's are written under it. */
+static int
+plan_conflicts(struct plan *u, int minefd, struct dec *v, size_t n)
+{
+	char last[PATH_MAX] = "";
+	struct stat st;
+	size_t i;
+
+	if (tree_lstat(minefd, ID_CONFLICTS, &st) == 0) {
+		if (plan_remove(u, ID_CONFLICTS) == -1)
+			return -1;
+	} else if (errno != ENOENT)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct tree_wopts wo = { .mode = 0600 };
+		char path[PATH_MAX], dir[PATH_MAX], *s, *d;
+
+		if (v[i].how != CONFLICT || v[i].mtext.s == NULL)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+		    ID_CONFLICTS, v[i].path) >= sizeof(path)) {
+			sr_seterr("%s: path too long", v[i].path);
+			return -1;
+		}
+		/* Each directory above it, once. */
+		strlcpy(dir, path, sizeof(dir));
+		for (s = strchr(dir + strlen(ID_DIR) + 1, '/'); s != NULL;
+		    s = strchr(s + 1, '/')) {
+			*s = '\0';
+			if (strlen(dir) > strlen(last) ||
+			    strncmp(last, dir, strlen(dir)) != 0) {
+				if (plan_mkdir(u, dir, 0700) == -1)
+					return -1;
+				strlcpy(last, dir, sizeof(last));
+			}
+			*s = '/';
+		}
+		if ((d = strdup(v[i].mtext.s)) == NULL) {
+			sr_seterrno("out of memory");
+			return -1;
+		}
+		if (plan_write(u, path, NULL, d, v[i].mtext.len, &wo) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The new root's record, as its provisioning plan writes it. */
+static int
+plan_record(struct plan *u, const struct plan *newplan)
+{
+	size_t i;
+
+	for (i = 0; i < newplan->n; i++) {
+		const struct change *c = &newplan->v[i];
+		char *d;
+
+		if (!under(c->path, ID_DIR))
+			continue;
+		if (c->kind == CH_MKDIR) {
+			if (plan_mkdir(u, c->path, c->wo.mode) == -1)
+				return -1;
+			continue;
+		}
+		if (c->kind != CH_WRITE)
+			continue;
+		if ((d = malloc(c->newlen + 1)) == NULL) {
+			sr_seterrno("out of memory");
+			return -1;
+		}
+		memcpy(d, c->new, c->newlen);
+		d[c->newlen] = '\0';
+		if ((c->binary ? plan_write_data(u, c->path, d, c->newlen,
+		    &c->wo) : plan_write(u, c->path, NULL, d, c->newlen,
+		    &c->wo)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* var ---------------------------------------------------------------------- */
+
+/*
+ * What the new root's var has and the guest's lacks is added, below
+ * directories the guest has or that are added; the guest's data is
+ * never replaced.  What the release removed is said, and kept.
+ */
+static int
+plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct entset tv = { 0 };
+	const char *skip = NULL;
+	char **added = NULL;
+	size_t i, nadded = 0;
+	int rv = -1;
+
+	if (identity_load(up->newfd, up->newspec, "var", false, &tv) == -1)
+		return -1;
+	(void)entset_get(&tv, "");
+	if ((added = calloc(tv.n + 1, sizeof(*added))) == NULL)
+		goto done;
+	for (i = 0; i < tv.n; i++) {
+		const struct ent *t = &tv.v[i];
+		struct tree_wopts wo = { .mode = t->mode & 07777,
+		    .uid = t->uid, .gid = t->gid };
+		char buf[PATH_MAX];
+		const char *pp = parent_of(t->path, buf, sizeof(buf));
+		struct stat st;
+		bool padded = false;
+		size_t j;
+
+		if (skip != NULL && under(t->path, skip))
+			continue;
+		skip = NULL;
+		if (tree_lstat(up->minefd, t->path, &st) == 0)
+			continue;
+		if (errno != ENOENT)
+			goto done;
+		for (j = 0; pp != NULL && j < nadded; j++)
+			padded |= strcmp(added[j], pp) == 0;
+		if (pp != NULL && !padded && (tree_lstat(up->minefd, pp,
+		    &st) == -1 || !S_ISDIR(st.st_mode))) {
+			/* The guest removed what it was in: not added. */
+			skip = t->path;
+			continue;
+		}
+		if (S_ISDIR(t->mode)) {
+			if (plan_mkdir_as(u, t->path, &wo) == -1)
+				goto done;
+			added[nadded++] = t->path;
+		} else if (S_ISLNK(t->mode)) {
+			wo.mode = 0755;
+			if (plan_symlink(u, t->path, t->link, &wo) == -1)
+				goto done;
+		} else if (S_ISREG(t->mode)) {
+			struct sbuf b = { 0 };
+
+			if (tree_readfile(up->newfd, t->path, ENT_MAX, &b,
+			    NULL) == -1)
+				goto done;
+			if (plan_write_data(u, t->path, b.s ? b.s : strdup(""),
+			    b.len, &wo) == -1)
+				goto done;
+		} else {
+			if (sbuf_printf(&rep->list, "skip %s: a device or "
+			    "fifo of the new root, not added\n", t->path) == -1)
+				goto done;
+			continue;
+		}
+		rep->added++;
+		if (sbuf_printf(&rep->list, "add %s%s\n", t->path,
+		    S_ISDIR(t->mode) ? "/" : "") == -1)
+			goto done;
+	}
+	/* Removed by the release: in the old manifest, not in the new root. */
+	{
+		const char *p = rec->man.s, *end = rec->man.s + rec->man.len;
+		const char *gone = NULL;
+		char path[PATH_MAX], enc[PATH_MAX];
+
+		while (p != NULL && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *sp = memchr(p, ' ', (size_t)(end - p));
+			size_t n = sp ? (size_t)(sp - p) : 0;
+			struct stat st;
+
+			p = nl ? nl + 1 : end;
+			if (n == 0 || n >= sizeof(enc) ||
+			    strncmp(sp - n, "var/", 4) != 0)
+				continue;
+			memcpy(enc, sp - n, n);
+			enc[n] = '\0';
+			if (strunvis(path, enc) == -1 || strstr(path, "/../") ||
+			    (gone != NULL && under(path, gone)))
+				continue;
+			if (get(&tv, path) != NULL ||
+			    tree_lstat(up->minefd, path, &st) == -1)
+				continue;
+			gone = NULL;
+			if (sbuf_printf(&rep->list, "removed by the release, "
+			    "kept: %s\n", path) == -1)
+				goto done;
+			if (S_ISDIR(st.st_mode) && strlen(path) < PATH_MAX) {
+				static char last[PATH_MAX];
+
+				strlcpy(last, path, sizeof(last));
+				gone = last;
+			}
+		}
+	}
+	rv = 0;
+done:
+	free(added);
+	entset_free(&tv);
+	return rv;
+}
+
+/* The base ----------------------------------------------------------------- */
+
+/* Write the base's etc into a stage, so that it can be provisioned. */
+static int
+stage_base(struct entset *s, struct stage *st)
+{
+	size_t i;
+
+	if (stage_open(st) == -1 || tree_mkdir(st->fd, "var", 0700) == -1 ||
+	    tree_mkdir(st->fd, "tmp", 0700) == -1)
+		return -1;
+	(void)entset_get(s, "");
+	for (i = 0; i < s->n; i++) {
+		const struct ent *e = &s->v[i];
+		const struct tree_wopts wo = { .mode = 0600, .nosync = true };
+		int r;
+
+		if (S_ISDIR(e->mode))
+			r = tree_mkdir(st->fd, e->path, 0700);
+		else if (S_ISLNK(e->mode))
+			r = tree_symlink(st->fd, e->path, e->link, 0, 0);
+		else
+			r = tree_writefile(st->fd, e->path, e->data ? e->data :
+			    "", e->len, &wo);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+quiet(void *ctx, enum sr_level l, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)l;
+	(void)fmt;
+}
+
+/* The base, provisioned as the new root is: what the guest started from. */
+static int
+base_effective(const struct upgrade *up, struct record *rec, int *shape)
+{
+	struct localprep blp = *up->lp;
+	struct stage st = { .fd = -1 };
+	struct plan bp = { 0 };
+	int rv = -1;
+
+	blp.log = quiet;
+	blp.rootspec = NULL;
+	if (stage_base(&rec->etc, &st) == -1 ||
+	    (*shape = nb_shape(st.fd)) == -1 ||
+	    localprep_plan(st.fd, &blp, &bp) == -1) {
+		sr_prefixerr("the old root's etc, as recorded");
+		goto done;
+	}
+	if (apply_virtual(&rec->etc, &bp) == -1)
+		goto done;
+	rv = 0;
+done:
+	plan_free(&bp);
+	if (stage_close(&st) == -1)
+		rv = -1;
+	return rv;
+}
+
+/* The upgrade ------------------------------------------------------------- */
+
+static int
+count(struct upgrade_report *rep, struct dec *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (v[i].how) {
+		case SAME:
+			continue;
+		case TAKE:
+			rep->taken++;
+			break;
+		case KEEP:
+			rep->kept++;
+			break;
+		case MERGE:
+			rep->merged++;
+			break;
+		case CONFLICT:
+			rep->conflicts++;
+			if (sbuf_printf(&rep->conflicted, "%s%s%s\n",
+			    v[i].path, v[i].why ? ": " : "",
+			    v[i].why ? v[i].why : "") == -1)
+				return -1;
+			break;
+		}
+		if (sbuf_printf(&rep->list, "%s %s\n", hows[v[i].how],
+		    v[i].path) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+decs_free(struct dec *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		sbuf_free(&v[i].mtext);
+	free(v);
+}
+
+int
+upgrade_plan(const struct upgrade *up, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct record rec = { 0 }, prev = { 0 };
+	struct entset t = { 0 }, m = { 0 };
+	struct entset *sets[3] = { &rec.etc, &t, &m };
+	struct sbuf man = { 0 };
+	struct dec *v = NULL;
+	char **paths = NULL;
+	struct stat st;
+	size_t n = 0, i;
+	int bshape, rv = -1;
+
+	if (tree_lstat(up->minefd, ID_LOCAL, &st) == -1) {
+		if (errno == ENOENT)
+			sr_seterr("%s: no record of the root it was seeded "
+			    "from (made by an older setup-local): name that "
+			    "root with -b old-root to upgrade it", ID_LOCAL);
+		return -1;
+	}
+	if (record_read(up->minefd, ID_DIR, &rec) == -1)
+		goto done;
+	if (identity_manifest(up->newfd, up->newspec, &man, rep->newid) == -1)
+		goto done;
+	strlcpy(rep->oldid, rec.id, sizeof(rep->oldid));
+	if (strcmp(rec.id, rep->newid) == 0) {
+		rep->current = true;
+		rv = 0;
+		goto done;
+	}
+	if (tree_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
+	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
+	    strcmp(prev.id, rep->newid) == 0) {
+		sr_seterr("root %.12s is the one this local was upgraded from "
+		    "(older than its root %.12s): to go back, setup-local -R",
+		    rep->newid, rec.id);
+		goto done;
+	}
+	if (base_effective(up, &rec, &bshape) == -1)
+		goto done;
+	if (bshape != nb_shape(up->newfd)) {
+		sr_seterr("the local was seeded from a NetBSD %s root, and "
+		    "this root is %s: their etc (rc.subr, rc.d, defaults) "
+		    "differ too much to merge; provision the guest afresh "
+		    "(setup-local -f) and carry its settings over by hand",
+		    bshape == 4 ? "4.x-shaped" : "today's-shaped",
+		    bshape == 4 ? "today's shape" : "4.x-shaped");
+		goto done;
+	}
+	if (identity_load(up->newfd, up->newspec, "etc", true, &t) == -1 ||
+	    apply_virtual(&t, up->newplan) == -1) {
+		sr_prefixerr("the new root");
+		goto done;
+	}
+	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
+		sr_prefixerr("the guest's etc");
+		goto done;
+	}
+	if (union_paths(sets, 3, &paths, &n) == -1)
+		goto done;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		sr_seterrno("out of memory");
+		goto done;
+	}
+	git_libgit2_init();
+	for (i = 0; i < n; i++) {
+		v[i].path = paths[i];
+		v[i].b = get(&rec.etc, paths[i]);
+		v[i].t = get(&t, paths[i]);
+		v[i].m = get(&m, paths[i]);
+		if (decide(&v[i]) == -1)
+			goto done;
+	}
+	fix_parents(v, n, &rep->list);
+	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
+	    plan_var(up, &rec, u, rep) == -1 ||
+	    plan_conflicts(u, up->minefd, v, n) == -1 ||
+	    plan_prev(u, up->minefd, up->minespec, &rec) == -1 ||
+	    plan_record(u, up->newplan) == -1)
+		goto done;
+	rv = 0;
+done:
+	decs_free(v, n);
+	free(paths);
+	entset_free(&t);
+	entset_free(&m);
+	sbuf_free(&man);
+	record_free(&rec);
+	record_free(&prev);
+	return rv;
+}
+
+int
+rollback_plan(int minefd, struct spec *minespec, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct record cur = { 0 }, prev = { 0 };
+	struct entset p = { 0 }, m = { 0 };
+	struct entset *sets[2] = { &p, &m };
+	struct sbuf tgz = { 0 };
+	struct dec *v = NULL;
+	char **paths = NULL;
+	struct stat st;
+	size_t n = 0, i;
+	int rv = -1;
+
+	if (tree_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
+		if (errno == ENOENT)
+			sr_seterr("%s: no earlier etc to go back to: the local "
+			    "was never upgraded (setup-local -u)", ID_PREV);
+		return -1;
+	}
+	if (record_read(minefd, ID_DIR, &cur) == -1 ||
+	    record_read(minefd, ID_PREV, &prev) == -1)
+		goto done;
+	if (tree_readfile(minefd, ID_PREV "/etc.tgz", REC_MAX, &tgz,
+	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
+		sr_prefixerr("%s/etc.tgz", ID_PREV);
+		goto done;
+	}
+	strlcpy(rep->oldid, cur.id, sizeof(rep->oldid));
+	strlcpy(rep->newid, prev.id, sizeof(rep->newid));
+	if (identity_load(minefd, minespec, "etc", true, &m) == -1) {
+		sr_prefixerr("the guest's etc");
+		goto done;
+	}
+	if (union_paths(sets, 2, &paths, &n) == -1)
+		goto done;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		sr_seterrno("out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].path = paths[i];
+		v[i].t = get(&p, paths[i]);
+		v[i].m = get(&m, paths[i]);
+		v[i].how = same(v[i].m, v[i].t) ? SAME : TAKE;
+	}
+	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
+	    plan_conflicts(u, minefd, v, 0) == -1 ||
+	    plan_prev(u, minefd, minespec, &cur) == -1 ||
+	    write_copy(u, ID_LOCAL, &prev.idline, false) == -1 ||
+	    write_copy(u, ID_MANBASE, &prev.man, true) == -1 ||
+	    write_copy(u, ID_BASE, &prev.base, true) == -1)
+		goto done;
+	rv = 0;
+done:
+	decs_free(v, n);
+	free(paths);
+	entset_free(&p);
+	entset_free(&m);
+	sbuf_free(&tgz);
+	record_free(&cur);
+	record_free(&prev);
+	return rv;
+}
+
+void
+upgrade_report_free(struct upgrade_report *rep)
+{
+	sbuf_free(&rep->list);
+	sbuf_free(&rep->conflicted);
+}

@@ -1,0 +1,51 @@
+/*
+ * A guest's local moved to a new root (setup-local -u), or back to the
+ * one before (setup-local -R).  Each decides a plan of changes to a copy
+ * of the guest's own trees; nothing is read but the trees given, and
+ * nothing written.
+ *
+ * For every path of etc, with base the pristine etc of the root the
+ * local was seeded from (as setup-local would have provisioned it, with
+ * the same settings), theirs the new root's (likewise) and mine the
+ * guest's: a path the guest left alone takes the new root's; one the
+ * release left alone keeps the guest's; one both changed is merged
+ * (three-way, libgit2), or on a conflict keeps the guest's and leaves
+ * the merge with its markers under .sharedroot/conflicts.  etc/rc is the
+ * new root's.  In var, what the new root has and the guest lacks is
+ * added; nothing of the guest's is replaced.
+ */
+#ifndef UPGRADE_H
+#define UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "localprep.h"
+#include "spec.h"
+
+struct upgrade {
+	int	 newfd;			/* the new root's tree */
+	struct spec *newspec;		/* its owners, if staged; or NULL */
+	const struct plan *newplan;	/* localprep_plan() on the new root */
+	int	 minefd;		/* the guest's local tree */
+	struct spec *minespec;		/* its owners, if staged; or NULL */
+	const struct localprep *lp;	/* the settings the guest was given */
+};
+
+struct upgrade_report {
+	size_t	 taken, kept, merged, conflicts, added;
+	struct sbuf list;		/* "take etc/x" lines, and notes */
+	struct sbuf conflicted;		/* the paths, one a line */
+	bool	 current;		/* already seeded from this root */
+	char	 oldid[65], newid[65];
+};
+
+int	upgrade_plan(const struct upgrade *, struct plan *,
+	    struct upgrade_report *);
+int	rollback_plan(int, struct spec *, struct plan *,
+	    struct upgrade_report *);
+/* Whether the local holds a record of its root (.sharedroot/root-id). */
+int	upgrade_has_record(int, bool *);
+void	upgrade_report_free(struct upgrade_report *);
+
+#endif /* UPGRADE_H */
