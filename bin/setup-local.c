@@ -22,6 +22,7 @@
 #include "identity.h"
 #include "localprep.h"
 #include "tool.h"
+#include "tree.h"
 #include "upgrade.h"
 
 #ifndef SHAREDIR
@@ -449,6 +450,49 @@ check_kernel_cgd(struct run *r)
 		    r->rout.image);
 }
 
+/*
+ * The identity setup-root recorded in the root must be the root's as it
+ * is: a root changed since would stop every guest seeded from it at
+ * boot, as seeded from another root.
+ */
+static void
+check_root_id(struct run *r, const struct plan *p)
+{
+	const char *id = NULL;
+	struct sbuf rec = { 0 };
+	size_t i;
+	int has;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].path, ID_LOCAL) == 0 &&
+		    p->v[i].kind == CH_WRITE)
+			id = p->v[i].new;
+	if (id == NULL)
+		return;
+	if (r->rffs) {
+		if (ffs_exists(&r->rfi, ID_ROOT) != 0)
+			return;
+		has = ffs_file_has(&r->rfi, ID_ROOT, id, ID_HEXLEN);
+		if (has == -1)
+			fail(r->rout.image);
+	} else {
+		if (tree_readfile(ra.rootfd, ID_ROOT, 4096, &rec, NULL) == -1) {
+			if (errno == ENOENT)
+				return;
+			fail(r->rout.image);
+		}
+		has = rec.len == ID_HEXLEN + 1 &&
+		    memcmp(rec.s, id, ID_HEXLEN) == 0 ? 0 : 1;
+		sbuf_free(&rec);
+	}
+	if (has == 0)
+		return;
+	sr_seterr("%s: the root changed after setup-root recorded it (now "
+	    "%.12s): guests seeded from it would not boot; run setup-root on "
+	    "it again", ID_ROOT, id);
+	fail(r->rout.image);
+}
+
 /* -n: what would be copied, left out and changed. */
 static void
 show_plan(struct run *r)
@@ -678,6 +722,7 @@ fleet(struct run *r, int n, char **locals)
 		r->lp.local_fstype = "ffs";
 		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
 			fail(r->rout.image);
+		check_root_id(r, &r->plan);
 	}
 	/* The children write what they say; nothing is left buffered. */
 	fflush(stdout);
@@ -856,6 +901,7 @@ main(int argc, char *argv[])
 	open_local(&r);
 	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
 		fail(r.rout.image);
+	check_root_id(&r, &r.plan);
 	check_kernel_cgd(&r);
 	/* A staged root was only lent for planning. */
 	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)

@@ -206,9 +206,10 @@ read_all(int fd, const char *rel, struct sbuf *b)
 
 /* Device nodes a stage holds in its spec alone, below dir. */
 static int
-spec_devices(struct walk *w, const char *dir)
+spec_devices(struct walk *w, int dirfd, const char *dir)
 {
 	size_t i, n = strlen(dir);
+	struct stat st;
 
 	for (i = 0; w->spec != NULL && i < w->spec->n; i++) {
 		const struct spec_ent *e = &w->spec->v[i];
@@ -222,6 +223,10 @@ spec_devices(struct walk *w, const char *dir)
 		/* Only the directory's own, not deeper ones. */
 		slash = strchr(e->path + n + 1, '/');
 		if (slash != NULL || path_excluded(local_secrets, e->path))
+			continue;
+		/* Made for real (as root): the walk met it already. */
+		if (fstatat(dirfd, e->path + n + 1, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0)
 			continue;
 		if (w->set != NULL) {
 			struct ent d = { .path = e->path, .mode = e->mode,
@@ -286,7 +291,7 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 			close(fd);
 		}
 	}
-	rv = spec_devices(w, rel);
+	rv = spec_devices(w, dirfd, rel);
 done:
 	tree_freelist(names);
 	return rv;

@@ -115,6 +115,7 @@ rcconf_only_known_variables_body()
 {
 	sl_fixture nb10
 	rm root/etc/rc.d/postfix root/etc/rc.d/powerd
+	atf_check -o ignore setup-root root
 	atf_check -o ignore -e ignore -o match:'powerd not set: the root has no rc.d/powerd' \
 	    setup-local -v root local
 	atf_check -s exit:1 -o empty grep -E '^(postfix|powerd|sendmail)=' \
@@ -160,6 +161,7 @@ pkgdb_in_var_warned_body()
 	sl_fixture nb10
 	atf_check -o ignore -e not-match:'var/db/pkg' setup-local root local
 	mkdir -p root/var/db/pkg/sudo-1.9
+	atf_check -o ignore setup-root root
 	rm -rf local && mkdir local
 	atf_check -o ignore -e match:'warning: var/db/pkg: the root keeps a package database in var.*PKG_DBDIR=/usr/pkg/pkgdb' \
 	    setup-local root local

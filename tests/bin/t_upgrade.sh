@@ -1,0 +1,392 @@
+# setup-local -u and -R: a guest's local moved to a new root (a release)
+# with a three-way merge of its etc, and back.  Two roots of the same
+# shape differ as a release does: a changed rc.d script, a new one, a
+# removed one, a changed defaults/rc.conf and group, a new directory in
+# var.  The guest changed its rc.conf, added hosts, changed group (a
+# clean merge with the release's change) and, in one case, its motd as
+# the release did (a conflict).
+
+# release OLD NEW [open]: NEW is OLD as the next release has it, prepared.
+release()
+{
+	cp -a "$1" "$2"
+	printf '#!/bin/sh\n# PROVIDE: network\nname=network\n# 10.1\n' \
+	    > "$2/etc/rc.d/network"
+	printf '#!/bin/sh\n# PROVIDE: npf\nname=npf\n' > "$2/etc/rc.d/npf"
+	chmod 0555 "$2/etc/rc.d/network" "$2/etc/rc.d/npf"
+	rm "$2/etc/rc.d/wscons"
+	echo 'npf=NO' >> "$2/etc/defaults/rc.conf"
+	echo 'npf:*:45:' >> "$2/etc/group"
+	mkdir -m 0750 "$2/var/db/npf"
+	echo 'npf state' > "$2/var/db/npf/state"
+	rm -rf "$2/var/spool/lock"
+	[ -f "$2/etc/motd" ] && echo 'NetBSD 10.1 (GENERIC)' > "$2/etc/motd"
+	# open: readable by an ordinary user (before setup-root records it).
+	[ "$3" = open ] && chmod -R go+rX "$2"
+	atf_check -o ignore setup-root "$2"
+}
+
+# fixture [motd]: root1, its release root2, and a local seeded from root1
+# that the guest then changed; with motd, the roots have one.
+fixture()
+{
+	make_root nb10 root1
+	[ "$1" = motd ] && echo 'NetBSD 10.0 (GENERIC)' > root1/etc/motd
+	atf_check -o ignore setup-root root1
+	release root1 root2
+	mkdir local
+	atf_check -o ignore setup-local root1 local
+	echo 'sshd=YES' >> local/etc/rc.conf
+	echo '10.0.0.1 gateway' > local/etc/hosts
+	sed -i 's/^wheel:\*:0:root$/wheel:*:0:root,admin/' local/etc/group
+	echo 'PRIVATE the guest own key' > local/etc/ssh/ssh_host_ed25519_key
+	echo 'guest log' >> local/var/log/messages
+}
+
+id_of()
+{
+	cat "$1/.sharedroot/id"
+}
+
+atf_test_case upgrade_merges_release
+upgrade_merges_release_head()
+{
+	atf_set descr "-u takes the release's changes, keeps the guest's," \
+	    "merges both, adds what var lacks, and records the new root"
+}
+upgrade_merges_release_body()
+{
+	fixture
+	cp local/var/log/messages messages.guest
+	old=$(cat local/.sharedroot/root-id)
+
+	atf_check -o match:'upgraded from root .* 4 taken, 1 kept, 2 merged, 0 conflicts, 2 added in var' \
+	    setup-local -u root2 local
+	# The release's own: changed, new and removed scripts, defaults.
+	atf_check cmp root2/etc/rc.d/network local/etc/rc.d/network
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check test ! -e local/etc/rc.d/wscons
+	atf_check cmp root2/etc/defaults/rc.conf local/etc/defaults/rc.conf
+	atf_check -o inline:'555 0 0\n' stat -c '%a %u %g' local/etc/rc.d/npf
+	# The vanilla rc of the new root (setup-root kept it as rc.orig).
+	atf_check cmp root2/etc/rc.orig local/etc/rc
+	atf_check test ! -e local/etc/rc.pre-hooks
+	# The guest's own, kept.
+	atf_check -o inline:'10.0.0.1 gateway\n' cat local/etc/hosts
+	# Merged: the guest's wheel and the release's npf group; the guest's
+	# sshd, and no wscons=NO (the new root has no rc.d/wscons to read it).
+	atf_check -o inline:'wheel:*:0:root,admin\noperator:*:5:root\nuucp:*:66:\nnpf:*:45:\n' \
+	    cat local/etc/group
+	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+	atf_check -o match:'^rc_configured=YES$' cat local/etc/rc.conf
+	atf_check -s exit:1 grep '^wscons=' local/etc/rc.conf
+	# var: the new directory added with its owner and mode; the guest's
+	# data untouched; what the release removed is said and kept.
+	atf_check -o inline:'npf state\n' cat local/var/db/npf/state
+	atf_check -o inline:'750 0 0\n' stat -c '%a %u %g' local/var/db/npf
+	atf_check cmp messages.guest local/var/log/messages
+	atf_check test -d local/var/spool/lock
+	# The record: this root now, the old one a step back.
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o inline:"$old\n" cat local/.sharedroot/prev/root-id
+	atf_check test -s local/.sharedroot/prev/etc.tgz
+	atf_check test ! -e local/.sharedroot.stage
+	# Again: nothing to do.
+	atf_check -o match:'already seeded from root' setup-local -u root2 local
+	# And the hook's comparison holds: the local is this root's now.
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+}
+
+atf_test_case dry_run_shows_plan
+dry_run_shows_plan_head()
+{
+	atf_set descr "-u -n prints what it would take, keep and merge as" \
+	    "unified diffs, and writes nothing"
+}
+dry_run_shows_plan_body()
+{
+	fixture motd
+	echo 'guest one' > local/etc/motd
+	digest local > before
+	atf_check -o save:out -e match:'warning: conflict: etc/motd' \
+	    setup-local -n -u root2 local
+	atf_check -o match:'^take etc/rc.d/npf$' cat out
+	atf_check -o match:'^take etc/rc.d/wscons$' cat out
+	atf_check -o match:'^keep etc/hosts$' cat out
+	atf_check -o match:'^merge etc/group$' cat out
+	atf_check -o match:'^conflict etc/motd$' cat out
+	atf_check -o match:'^add var/db/npf/$' cat out
+	atf_check -o match:'^removed by the release, kept: var/spool/lock$' cat out
+	atf_check -o match:'^\+# 10.1$' cat out
+	atf_check -o match:'^\+npf:\*:45:$' cat out
+	atf_check -o match:'^remove etc/rc.d/wscons$' cat out
+	atf_check -o match:'would go from root' cat out
+	digest local > after
+	atf_check cmp before after
+}
+
+atf_test_case conflict_keeps_guest
+conflict_keeps_guest_head()
+{
+	atf_set descr "a file both changed that will not merge keeps the" \
+	    "guest's, with the merge beside it where nothing reads it; exit 1" \
+	    "unless -f"
+}
+conflict_keeps_guest_body()
+{
+	fixture motd
+	echo 'guest one, managed by hand' > local/etc/motd
+	cp -a local local2
+	atf_check -s exit:1 -o match:'1 conflicts' \
+	    -e match:'local: warning: conflict: etc/motd' \
+	    setup-local -u root2 local
+	atf_check -o inline:'guest one, managed by hand\n' cat local/etc/motd
+	c=local/.sharedroot/conflicts/etc/motd
+	atf_check -o match:'^<<<<<<< guest$' cat $c
+	atf_check -o match:'^\|\|\|\|\|\|\| old root$' cat $c
+	atf_check -o match:'^>>>>>>> new root$' cat $c
+	atf_check -o match:'^NetBSD 10.1 \(GENERIC\)$' cat $c
+	# The rest is upgraded all the same.
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	# -f: the same, exit 0.
+	atf_check -o match:'1 conflicts' -e match:'conflict: etc/motd' \
+	    setup-local -f -u root2 local2
+	atf_check cmp local/etc/motd local2/etc/motd
+	atf_check test -f local2/.sharedroot/conflicts/etc/motd
+	# Nothing in etc reads it: it is not in etc.
+	atf_check -o empty find local/etc -name '*conflict*'
+}
+
+atf_test_case rollback_restores
+rollback_restores_head()
+{
+	atf_set descr "-R puts back the etc and record of before the upgrade," \
+	    "and -R again goes forward"
+}
+rollback_restores_body()
+{
+	fixture
+	digest local/etc > etc.before
+	old=$(cat local/.sharedroot/root-id)
+	atf_check -o ignore setup-local -u root2 local
+	digest local/etc > etc.after
+	atf_check -s exit:1 cmp -s etc.before etc.after
+	digest local/etc > upgraded
+	# Back to the old root's etc, exactly (owners, modes, contents).
+	atf_check -o match:'rolled back from root' setup-local -R local
+	atf_check -o inline:"$old\n" cat local/.sharedroot/root-id
+	atf_check test ! -e local/etc/rc.d/npf
+	atf_check test -f local/etc/rc.d/wscons
+	atf_check -o match:'^wheel:\*:0:root,admin$' cat local/etc/group
+	atf_check -s exit:1 grep npf local/etc/group
+	atf_check -o inline:'PRIVATE the guest own key\n' \
+	    cat local/etc/ssh/ssh_host_ed25519_key
+	# The old root booted again: the hook's record matches it.
+	atf_check -o inline:"$(id_of root1)\n" cat local/.sharedroot/root-id
+	digest local/etc > etc.back
+	atf_check cmp etc.before etc.back
+	# And forward again.
+	atf_check -o match:'rolled back from root' setup-local -R local
+	digest local/etc > again
+	atf_check cmp upgraded again
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+}
+
+atf_test_case refusals
+refusals_head()
+{
+	atf_set descr "no record, a corrupt one, an older root, a 4.x local" \
+	    "for today's root, no earlier etc: one line, exit 1, nothing changed"
+}
+refusals_body()
+{
+	fixture
+	# A local made by an older setup-local: no record.
+	cp -a local norec && rm -rf norec/.sharedroot
+	digest norec > before
+	atf_check -s exit:1 -o empty \
+	    -e match:'^setup-local: norec: .sharedroot/root-id: no record of the root it was seeded from .*-b old-root' \
+	    setup-local -u root2 norec
+	atf_check -o inline:'1\n' -x "setup-local -u root2 norec 2>&1 | wc -l"
+	digest norec > after
+	atf_check cmp before after
+
+	# A corrupt record: an id that is not its manifest's digest.
+	cp -a local bad1
+	echo 0000000000000000000000000000000000000000000000000000000000000000 \
+	    > bad1/.sharedroot/root-id
+	atf_check -s exit:1 -o empty -e match:'bad1: .sharedroot/base-manifest: does not match .*corrupt record' \
+	    setup-local -u root2 bad1
+	# A truncated base.
+	cp -a local bad2
+	head -c 100 local/.sharedroot/base-etc.tgz > bad2/.sharedroot/base-etc.tgz
+	atf_check -s exit:1 -o empty -e match:'bad2: .sharedroot/base-etc.tgz .corrupt record.' \
+	    setup-local -u root2 bad2
+	# A base whose names leave etc (its manifest and id left intact).
+	cp -a local bad3
+	mkdir -p evil/etc && echo x > evil/etc/x
+	(cd evil && tar czf ../evil.tgz --transform 's,^etc/x,etc/../../escape,' etc/x)
+	cp evil.tgz bad3/.sharedroot/base-etc.tgz
+	digest bad3 > before
+	atf_check -s exit:1 -o empty -e match:'bad3: .*(corrupt record).*outside etc' \
+	    setup-local -u root2 bad3
+	digest bad3 > after
+	atf_check cmp before after
+	atf_check test ! -e escape
+
+	# The root the local was upgraded from is older than its own.
+	cp -a local up
+	atf_check -o ignore setup-local -u root2 up
+	digest up > before
+	atf_check -s exit:1 -o empty -e match:'is the one this local was upgraded from .*setup-local -R' \
+	    setup-local -u root1 up
+	digest up > after
+	atf_check cmp before after
+
+	# Never upgraded: nothing to roll back to.
+	atf_check -s exit:1 -o empty -e match:'local: .sharedroot/prev: no earlier etc' \
+	    setup-local -R local
+
+	# A 4.x guest and today's root: refused, saying what to do.
+	make_root nb4 old4
+	atf_check -o ignore setup-root old4
+	mkdir l4
+	atf_check -o ignore setup-local old4 l4
+	digest l4 > before
+	atf_check -s exit:1 -o empty -e match:'l4: the local was seeded from a NetBSD 4.x-shaped root, and this root is today.s shape.*setup-local -f' \
+	    setup-local -u root2 l4
+	digest l4 > after
+	atf_check cmp before after
+
+	# Arguments: a missing local; -u and -R together.
+	atf_check -s exit:1 -o empty -e match:'nothere: stat' \
+	    setup-local -u root2 nothere
+	atf_check -s exit:1 -o empty -e match:usage setup-local -u -R root2 local
+}
+
+atf_test_case hostile_guest
+hostile_guest_head()
+{
+	atf_set descr "links in the guest's etc and var that point at the" \
+	    "host are replaced or left, never followed"
+}
+hostile_guest_body()
+{
+	fixture
+	echo 'host file' > host.txt
+	mkdir hostdir
+	rm local/etc/rc.d/network
+	ln -s "$(pwd)/host.txt" local/etc/rc.d/network
+	ln -s "$(pwd)/hostdir" local/var/db/npf
+	atf_check -s exit:1 -o ignore -e ignore setup-local -u root2 local
+	atf_check -o inline:'host file\n' cat host.txt
+	atf_check -o empty ls hostdir
+	# The guest replaced the script with a link, the release changed it:
+	# a conflict, the guest's link kept; var's link is the guest's.
+	atf_check test -L local/etc/rc.d/network
+	atf_check test -L local/var/db/npf
+}
+
+atf_test_case fleet_table
+fleet_table_head()
+{
+	atf_set descr "-u over many guests reads the root once, upgrades each" \
+	    "on its own, and ends with a table; one failure stops no other"
+}
+fleet_table_body()
+{
+	fixture
+	cp -a local g1
+	cp -a local g2
+	cp -a local g3
+	echo garbage > g2/.sharedroot/root-id
+	atf_check -s exit:1 -o save:out -e match:'g2: .sharedroot/root-id: not a root.s identity' \
+	    setup-local -u root2 g1 g2 g3
+	atf_check -o match:'^guest +taken +kept +merged +conflicts +added +result$' cat out
+	atf_check -o match:'^g1 +4 +1 +2 +0 +2  upgraded$' cat out
+	atf_check -o match:'^g2 +- +- +- +- +-  failed$' cat out
+	atf_check -o match:'^g3 +4 +1 +2 +0 +2  upgraded$' cat out
+	for g in g1 g3; do
+		atf_check -o inline:"$(id_of root2)\n" cat $g/.sharedroot/root-id
+		atf_check cmp root2/etc/rc.d/npf $g/etc/rc.d/npf
+	done
+	atf_check -o inline:'garbage\n' cat g2/.sharedroot/root-id
+	atf_check test ! -e g2/etc/rc.d/npf
+	atf_check -o match:'^g1 .*current$' -o match:'^g3 .*current$' \
+	    setup-local -u root2 g1 g3
+}
+
+atf_test_case ffs_images cleanup
+ffs_images_head()
+{
+	atf_set descr "-u and -R on FFS local images, read with libtsk and" \
+	    "rebuilt with makefs, as an ordinary user; an encrypted one too"
+}
+ffs_images_body()
+{
+	for p in makefs fls icat; do
+		command -v $p >/dev/null || atf_skip "$p is not installed"
+	done
+	[ "$(id -u)" = 0 ] || atf_skip "needs root to make roots with NetBSD's owners; runs the tools as nobody"
+	W=$(mktemp -d /tmp/sharedroot-upg.XXXXXX)
+	echo "rm -rf $W" > undo
+	chmod 0755 "$W"
+	cd "$W"
+	make_root nb10 root1
+	chmod -R go+rX root1
+	atf_check -o ignore setup-root root1
+	release root1 root2 open
+	chown 65534 "$W"
+	cp -R "$SR_SHARE" share
+	cp "$SR_SBIN/setup-local" .
+	chmod -R go+rX share setup-local
+	SL="$as_user env SHAREDROOT_SHAREDIR=$W/share TMPDIR=$W $W/setup-local"
+	atf_check -o ignore -e ignore $SL root1 g1.img
+	atf_check -o ignore -e ignore $SL -c key root1 g2.img
+	atf_check -o match:'upgraded from root' -e ignore $SL -u -c key root2 g2.img
+	atf_check -o match:'upgraded from root' -e ignore $SL -u root2 g1.img
+	atf_check -o match:'already seeded' -e ignore $SL -u root2 g1.img
+	# What sleuthkit reads in the images.
+	check_img()
+	{
+		icat "$1" "$(ino "$1" "$2")" > got || atf_fail "$1: no $2"
+		printf "$3" > want
+		cmp -s want got || atf_fail "$1: $2: not as expected"
+	}
+	check_img g1.img etc/rc.d/npf "$(cat root2/etc/rc.d/npf)\n"
+	check_img g1.img var/db/npf/state 'npf state\n'
+	check_img g1.img .sharedroot/root-id "$(id_of root2)\n"
+	check_img g1.img etc/group "$(cat root2/etc/group)\n"
+	[ "$(meta_img g1.img var/db/npf)" = "0 0 rwxr-xr-x" ] ||
+	    atf_fail "var/db/npf: $(meta_img g1.img var/db/npf)"
+	[ "$(meta_img g1.img etc/rc.d/npf)" = "0 0 r-xr-xr-x" ] ||
+	    atf_fail "etc/rc.d/npf: $(meta_img g1.img etc/rc.d/npf)"
+	atf_check -s exit:1 -o empty -x "fls -r -p g1.img | grep 'etc/rc.d/wscons\$'"
+	# The encrypted one, decrypted with the key.
+	atf_check "$SR_TESTS/h_cgdcat" key g2.img g2.plain
+	check_img g2.plain .sharedroot/root-id "$(id_of root2)\n"
+	check_img g2.plain var/db/npf/state 'npf state\n'
+	# Back.
+	atf_check -o match:'rolled back' -e ignore $SL -R g1.img
+	check_img g1.img .sharedroot/root-id "$(id_of root1)\n"
+	atf_check -s exit:1 -o empty -x "fls -r -p g1.img | grep 'etc/rc.d/npf\$'"
+	atf_check -o empty find "$W" -mindepth 1 -maxdepth 1 -name 'sharedroot*'
+	atf_check -o empty find "$W" -maxdepth 1 -name '.*.img.*'
+}
+ffs_images_cleanup()
+{
+	undo_run
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case upgrade_merges_release
+	atf_add_test_case dry_run_shows_plan
+	atf_add_test_case conflict_keeps_guest
+	atf_add_test_case rollback_restores
+	atf_add_test_case refusals
+	atf_add_test_case hostile_guest
+	atf_add_test_case fleet_table
+	atf_add_test_case ffs_images
+}
