@@ -592,6 +592,44 @@ other_root_stops_boot_body()
 	atf_check -s exit:1 -o empty grep -E '^(mount_null|multi-user)' m/log
 }
 
+atf_test_case upgraded_guest_boots
+upgraded_guest_boots_head()
+{
+	atf_set descr "A local upgraded to a new root (setup-local -u) boots" \
+	    "it; the old root swapped back stops it until setup-local -R"
+}
+upgraded_guest_boots_body()
+{
+	sim nb10
+	echo 'sshd=YES' >> local/etc/rc.conf
+	cp -a root root.old
+	# The release: a new setting in the root's rc.conf.
+	echo 'ntpd=YES' >> root/etc/rc.conf
+	atf_check -o ignore setup-root root
+	atf_check -s signal:15 -e match:'not this root' $BOOT
+	atf_check -o match:'upgraded from root' setup-local -u root local
+	: > m/log
+	atf_check -o ignore -e ignore $BOOT
+	atf_check -o match:'^multi-user$' cat m/log
+	atf_check -o match:'^mount_null .*/local/etc /etc' cat m/log
+	# The guest's rc.conf has the release's setting and its own.
+	atf_check -o match:'^ntpd=YES$' cat local/etc/rc.conf
+	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+	atf_check -o match:'^rc_configured=YES$' cat local/etc/rc.conf
+	# Roll back: the old root.img swapped in stops the boot; -R mends it.
+	rm -rf root && mv root.old root
+	printf '/dev/xbd0a on / type ffs (read-only)\n' > m/mounts
+	: > m/log
+	atf_check -s signal:15 -e match:'not this root' $BOOT
+	atf_check -o match:'rolled back' setup-local -R local
+	printf '/dev/xbd0a on / type ffs (read-only)\n' > m/mounts
+	: > m/log
+	atf_check -o ignore -e ignore $BOOT
+	atf_check -o match:'^multi-user$' cat m/log
+	atf_check -s exit:1 grep '^ntpd=' local/etc/rc.conf
+	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+}
+
 atf_test_case ext2_local_stops_boot
 ext2_local_stops_boot_head()
 {
@@ -650,6 +688,7 @@ atf_init_test_cases()
 	atf_add_test_case boots_both_shapes_both_ways
 	atf_add_test_case old_fstab_passes_stop_boot
 	atf_add_test_case other_root_stops_boot
+	atf_add_test_case upgraded_guest_boots
 	atf_add_test_case ext2_local_stops_boot
 	atf_add_test_case unconfigured_rcconf_stops_boot
 	atf_add_test_case fastboot_leaves_local_readonly

@@ -139,7 +139,7 @@ other_root_stops_boot_body()
 	    > local/.sharedroot/root-id
 	rid=$(cut -c1-12 root/.sharedroot/id)
 	atf_check -s signal:15 \
-	    -e match:"/dev/xbd7a was seeded from root 0123456789ab, not this root $rid; seed it from this root" \
+	    -e match:"/dev/xbd7a was seeded from root 0123456789ab, not this root $rid; upgrade it to this root .setup-local -u., roll it back .setup-local -R." \
 	    -e match:'multi-user boot aborted' sh rc autoboot
 	atf_check -s exit:1 -o empty grep -E 'mount_null|guest rc' log
 	# The guest says it may: a warning, and on it goes.
