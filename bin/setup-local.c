@@ -32,11 +32,15 @@
 #define MINSIZE	(4ULL << 20)
 #define MAXSIZE	(16ULL << 40)
 
-static struct attach ra, la;
-static struct attach *ats[2] = { &ra, &la };
+/* The root, the local, and with -b the root a local was seeded from. */
+static struct attach ra, la, ba;
+static struct attach *ats[3] = { &ra, &la, &ba };
+#define NATS	3
 static char newimg[PATH_MAX];
 /* The stage a build fills, and one an FFS root is read into otherwise. */
 static struct stage stage = { .fd = -1 }, rstage = { .fd = -1 };
+/* -b: an FFS root read into a stage of its own. */
+static struct stage bstage = { .fd = -1 };
 /* -c where cgd is done here: the key, and the private plaintext. */
 static struct cgdimg cg;
 
@@ -57,11 +61,14 @@ fail(const char *image)
 	/* A stage's fd may stand in for the root's: drop it first. */
 	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
+	if (ba.rootfd == bstage.fd)
+		ba.rootfd = -1;
 	(void)stage_close(&stage);
 	(void)stage_close(&rstage);
+	(void)stage_close(&bstage);
 	cgdimg_abandon(&cg);
 	sr_seterr("%s", msg);
-	tool_fail(image, ats, 2);
+	tool_fail(image, ats, NATS);
 }
 
 static void __attribute__((noreturn))
@@ -71,10 +78,11 @@ usage(void)
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
-	    "       %s -u [-fnqv] [-c keyfile] [-h hostname] [-K passfile] "
-	    "[-P pkg-device|none]\n"
-	    "       [-p partition] [-S cipher|none] [-T templates-dir] "
-	    "root local ...\n"
+	    "       %s -u [-fnqv] [-b old-root] [-c keyfile] [-h hostname] "
+	    "[-K passfile]\n"
+	    "       [-P pkg-device|none] "
+	    "[-p partition] [-S cipher|none] [-T templates-dir]\n"
+	    "       root local ...\n"
 	    "       %s -R [-nqv] [-c keyfile] [-K passfile] local ...\n",
 	    getprogname(), getprogname(), getprogname());
 	exit(1);
@@ -117,6 +125,9 @@ struct run {
 	int	 part;		/* -p: the root's partition, or -1 */
 	enum lp_mode mode;
 	const char *keyfile, *passfile;	/* -c, -K */
+	const char *baseroot;		/* -b */
+	int	 bfd;			/* its tree */
+	struct spec *bspec;		/* its owners, if staged */
 	struct stat lst;	/* an existing local image */
 	struct stat rst;	/* the root, if it exists */
 	bool	 crypt;		/* -c: cgd done here, on the plaintext */
@@ -642,7 +653,7 @@ upgrade_guest(struct run *r, int rowfd)
 			fail(r->lout.image);
 	} else {
 		const struct upgrade up = { ra.rootfd, r->lp.rootspec,
-		    &r->plan, minefd, minespec, &r->lp };
+		    &r->plan, minefd, minespec, &r->lp, r->bfd, r->bspec };
 
 		if (upgrade_plan(&up, &u, &rep) == -1)
 			fail(r->lout.image);
@@ -672,7 +683,7 @@ upgrade_guest(struct run *r, int rowfd)
 		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_DONE;
 	}
 	if (stage_close(&stage) == -1 || cgdimg_close(&cg) == -1 ||
-	    tool_finish(ats, 2) == -1)
+	    tool_finish(ats, NATS) == -1)
 		fail(r->lout.image);
 	if (!rep.current)
 		tool_log(&r->lout, SR_INFO, "%s %s root %.12s to %.12s: %zu "
@@ -703,6 +714,42 @@ upgrade_guest(struct run *r, int rowfd)
 }
 
 /*
+ * -b: the root a local without a record was seeded from, read as the
+ * root is (a tree, an image to mount, or FFS through libtsk).
+ */
+static void
+open_base(struct run *r)
+{
+	struct ffsimg bfi;
+	struct stat st;
+
+	r->bfd = -1;
+	if (r->baseroot == NULL)
+		return;
+	if (stat(r->baseroot, &st) == 0 && S_ISREG(st.st_mode) &&
+	    probe_ffs(r->baseroot, -1, &bfi) && !mounts_ffs()) {
+		struct copy_stats cs = { 0 };
+
+		if (stage_open(&bstage) == -1 || ffs_extract(&bfi, local_copy,
+		    local_secrets, bstage.fd, &bstage.copied, tool_log,
+		    &r->rout, &cs) == -1) {
+			sr_prefixerr("-b %s", r->baseroot);
+			fail(r->rout.image);
+		}
+		r->bfd = bstage.fd;
+		r->bspec = &bstage.copied;
+		return;
+	}
+	attach_init(&ba, r->baseroot, true);
+	if (attach_open(&ba) == -1) {
+		sr_prefixerr("-b %s", r->baseroot);
+		fail(r->rout.image);
+	}
+	r->bfd = ba.rootfd;
+	r->bspec = NULL;
+}
+
+/*
  * -u and -R over one or many guests: the root read once, each guest in
  * a process of its own (one failure stops no other), then a table.
  */
@@ -723,6 +770,7 @@ fleet(struct run *r, int n, char **locals)
 		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
 			fail(r->rout.image);
 		check_root_id(r, &r->plan);
+		open_base(r);
 	}
 	/* The children write what they say; nothing is left buffered. */
 	fflush(stdout);
@@ -740,8 +788,8 @@ fleet(struct run *r, int n, char **locals)
 		if (pid == 0) {
 			close(fds[0]);
 			/* The root is the parent's to undo, not the guest's. */
-			ats[0] = NULL;
-			rstage.work[0] = '\0';
+			ats[0] = ats[2] = NULL;
+			rstage.work[0] = bstage.work[0] = '\0';
 			r->local = locals[i];
 			r->lout.image = locals[i];
 			_exit(upgrade_guest(r, fds[1]));
@@ -763,7 +811,10 @@ fleet(struct run *r, int n, char **locals)
 	}
 	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
-	if (stage_close(&rstage) == -1 || tool_finish(ats, 2) == -1)
+	if (ba.rootfd == bstage.fd)
+		ba.rootfd = -1;
+	if (stage_close(&rstage) == -1 || stage_close(&bstage) == -1 ||
+	    tool_finish(ats, NATS) == -1)
 		fail(r->rout.image);
 	if (n > 1 || sr_interrupted()) {
 		printf("%-24s %6s %6s %6s %9s %6s  %s\n", "guest", "taken",
@@ -812,8 +863,12 @@ main(int argc, char *argv[])
 	r.lp.log = tool_log;
 	r.lp.logctx = &r.lout;
 	r.part = -1;
-	while ((ch = getopt(argc, argv, "c:fh:K:nP:p:qRS:s:T:uv")) != -1) {
+	attach_init(&ba, "", true);
+	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uv")) != -1) {
 		switch (ch) {
+		case 'b':
+			r.baseroot = optarg;
+			break;
 		case 'R':
 			r.rollback = true;
 			break;
@@ -873,7 +928,7 @@ main(int argc, char *argv[])
 		usage();
 	if (r.upgrade || r.rollback) {
 		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
-		    (r.rollback && (r.part >= 0)))
+		    (r.rollback && (r.part >= 0 || r.baseroot != NULL)))
 			usage();
 		r.rout.image = r.root = r.upgrade ? argv[0] : NULL;
 		r.lout.image = argv[r.upgrade ? 1 : 0];
@@ -884,7 +939,7 @@ main(int argc, char *argv[])
 		return fleet(&r, argc - (r.upgrade ? 1 : 0),
 		    argv + (r.upgrade ? 1 : 0));
 	}
-	if (argc != 2)
+	if (argc != 2 || r.baseroot != NULL)
 		usage();
 	r.rout.image = r.root = argv[0];
 	r.lout.image = r.local = argv[1];
@@ -911,7 +966,7 @@ main(int argc, char *argv[])
 	else
 		make_local(&r);
 	if (stage_close(&stage) == -1 || stage_close(&rstage) == -1 ||
-	    cgdimg_close(&cg) == -1 || tool_finish(ats, 2) == -1)
+	    cgdimg_close(&cg) == -1 || tool_finish(ats, NATS) == -1)
 		fail(r.lout.image);
 	if (r.mode == LP_CREATE && !r.dryrun && rename(newimg, r.local) == -1) {
 		sr_seterrno("create: rename into place");

@@ -893,13 +893,24 @@ int
 localprep_apply_copy(const char *localpath, int localfd,
     const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
 {
-	static const char *const tops[] = { "etc", "var", ID_DIR, NULL };
+	static const char *const all[] = { "etc", "var", ID_DIR, NULL };
 	/*
 	 * The record last: a run cut short before it leaves the local
 	 * recorded as seeded from the old root, and the boot stopped.
 	 */
 	static const char *const order[] = { "var", "etc", ID_DIR, NULL };
+	const char *tops[4];
+	struct stat st;
+	size_t i, n = 0;
 
+	/* A local made before records has none to copy: the plan makes it. */
+	for (i = 0; all[i] != NULL; i++) {
+		if (tree_lstat(localfd, all[i], &st) == 0)
+			tops[n++] = all[i];
+		else if (errno != ENOENT)
+			return -1;
+	}
+	tops[n] = NULL;
 	return stage_swap(localpath, localfd, tops, NULL, order, lp, p, cs);
 }
 

@@ -121,13 +121,16 @@ corrupt:
 	return -1;
 }
 
-int
-upgrade_has_record(int fd, bool *has)
+/* The record a local seeded from the root at fd would have. */
+static int
+record_make(int fd, struct spec *spec, struct record *r)
 {
-	struct stat st;
-
-	*has = tree_lstat(fd, ID_LOCAL, &st) == 0;
-	return *has || errno == ENOENT ? 0 : -1;
+	if (identity_manifest(fd, spec, &r->man, r->id) == -1 ||
+	    sbuf_printf(&r->idline, "%s\n", r->id) == -1 ||
+	    identity_base(fd, spec, &r->base) == -1 ||
+	    identity_untar(r->base.s, r->base.len, &r->etc) == -1)
+		return -1;
+	return 0;
 }
 
 /* Entries ----------------------------------------------------------------- */
@@ -670,6 +673,10 @@ plan_prev(struct plan *u, int minefd, struct spec *minespec,
 	struct stat st;
 	int rv = -1;
 
+	/* A local made before records has no directory for them. */
+	if (tree_lstat(minefd, ID_DIR, &st) == -1 &&
+	    (errno != ENOENT || plan_mkdir(u, ID_DIR, 0755) == -1))
+		return -1;
 	if (tree_lstat(minefd, ID_PREV, &st) == 0) {
 		if (plan_remove(u, ID_PREV) == -1)
 			return -1;
@@ -1013,15 +1020,26 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	size_t n = 0, i;
 	int bshape, rv = -1;
 
-	if (tree_lstat(up->minefd, ID_LOCAL, &st) == -1) {
-		if (errno == ENOENT)
-			sr_seterr("%s: no record of the root it was seeded "
-			    "from (made by an older setup-local): name that "
-			    "root with -b old-root to upgrade it", ID_LOCAL);
+	if (tree_lstat(up->minefd, ID_LOCAL, &st) == 0) {
+		if (up->oldfd != -1) {
+			sr_seterr("-b: the local has a record of the root it "
+			    "was seeded from (%s): -b is for one without",
+			    ID_LOCAL);
+			return -1;
+		}
+		if (record_read(up->minefd, ID_DIR, &rec) == -1)
+			goto done;
+	} else if (errno != ENOENT)
 		return -1;
-	}
-	if (record_read(up->minefd, ID_DIR, &rec) == -1)
+	else if (up->oldfd == -1) {
+		sr_seterr("%s: no record of the root it was seeded from (made "
+		    "by an older setup-local): name that root with -b old-root "
+		    "to upgrade it", ID_LOCAL);
+		return -1;
+	} else if (record_make(up->oldfd, up->oldspec, &rec) == -1) {
+		sr_prefixerr("-b");
 		goto done;
+	}
 	if (identity_manifest(up->newfd, up->newspec, &man, rep->newid) == -1)
 		goto done;
 	strlcpy(rep->oldid, rec.id, sizeof(rep->oldid));

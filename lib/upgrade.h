@@ -30,6 +30,8 @@ struct upgrade {
 	int	 minefd;		/* the guest's local tree */
 	struct spec *minespec;		/* its owners, if staged; or NULL */
 	const struct localprep *lp;	/* the settings the guest was given */
+	int	 oldfd;			/* -b: the root a local without a */
+	struct spec *oldspec;		/* record was seeded from, or -1 */
 };
 
 struct upgrade_report {
@@ -44,8 +46,6 @@ int	upgrade_plan(const struct upgrade *, struct plan *,
 	    struct upgrade_report *);
 int	rollback_plan(int, struct spec *, struct plan *,
 	    struct upgrade_report *);
-/* Whether the local holds a record of its root (.sharedroot/root-id). */
-int	upgrade_has_record(int, bool *);
 void	upgrade_report_free(struct upgrade_report *);
 
 #endif /* UPGRADE_H */

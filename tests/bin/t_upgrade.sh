@@ -265,6 +265,36 @@ refusals_body()
 	atf_check -s exit:1 -o empty -e match:usage setup-local -u -R root2 local
 }
 
+atf_test_case older_local_with_b
+older_local_with_b_head()
+{
+	atf_set descr "a local with no record (an older setup-local) is" \
+	    "upgraded with -b naming the root it was seeded from"
+}
+older_local_with_b_body()
+{
+	fixture
+	rm -rf local/.sharedroot
+	atf_check -o match:'upgraded from root .* 4 taken, 1 kept, 2 merged, 0 conflicts' \
+	    setup-local -u -b root1 root2 local
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+	atf_check -o match:'^wheel:\*:0:root,admin$' cat local/etc/group
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o inline:"$(id_of root1)\n" cat local/.sharedroot/prev/root-id
+	# And back, as for any other.
+	atf_check -o match:'rolled back' setup-local -R local
+	atf_check -o inline:"$(id_of root1)\n" cat local/.sharedroot/root-id
+	# -b for a local that has a record: refused, not ignored.
+	digest local > before
+	atf_check -s exit:1 -o empty -e match:'local: -b: the local has a record' \
+	    setup-local -u -b root1 root2 local
+	digest local > after
+	atf_check cmp before after
+	# -b is for -u alone.
+	atf_check -s exit:1 -e match:usage setup-local -b root1 root2 local
+}
+
 atf_test_case hostile_guest
 hostile_guest_head()
 {
@@ -386,6 +416,7 @@ atf_init_test_cases()
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
 	atf_add_test_case refusals
+	atf_add_test_case older_local_with_b
 	atf_add_test_case hostile_guest
 	atf_add_test_case fleet_table
 	atf_add_test_case ffs_images
