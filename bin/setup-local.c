@@ -128,6 +128,7 @@ struct run {
 	const char *baseroot;		/* -b */
 	int	 bfd;			/* its tree */
 	struct spec *bspec;		/* its owners, if staged */
+	struct upgrade_root newroot;	/* -u: what was read of the root */
 	struct stat lst;	/* an existing local image */
 	struct stat rst;	/* the root, if it exists */
 	bool	 crypt;		/* -c: cgd done here, on the plaintext */
@@ -652,8 +653,8 @@ upgrade_guest(struct run *r, int rowfd)
 		if (rollback_plan(minefd, minespec, &u, &rep) == -1)
 			fail(r->lout.image);
 	} else {
-		const struct upgrade up = { ra.rootfd, r->lp.rootspec,
-		    &r->plan, minefd, minespec, &r->lp, r->bfd, r->bspec };
+		const struct upgrade up = { ra.rootfd, &r->newroot, minefd,
+		    minespec, &r->lp, r->bfd, r->bspec };
 
 		if (upgrade_plan(&up, &u, &rep) == -1)
 			fail(r->lout.image);
@@ -749,6 +750,30 @@ open_base(struct run *r)
 	r->bspec = NULL;
 }
 
+/* A guest named twice would be changed by two runs at once. */
+static void
+check_distinct(struct run *r, int n, char **locals)
+{
+	struct stat *st;
+	int i, j;
+
+	if ((st = calloc((size_t)n, sizeof(*st))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < n; i++) {
+		if (stat(locals[i], &st[i]) == -1)
+			continue;
+		for (j = 0; j < i; j++)
+			if (st[j].st_ino != 0 && st[j].st_ino == st[i].st_ino &&
+			    st[j].st_dev == st[i].st_dev) {
+				sr_seterr("named twice (as %s)", locals[j]);
+				r->lout.image = locals[i];
+				free(st);
+				fail(locals[i]);
+			}
+	}
+	free(st);
+}
+
 /*
  * -u and -R over one or many guests: the root read once, each guest in
  * a process of its own (one failure stops no other), then a table.
@@ -757,9 +782,16 @@ static int
 fleet(struct run *r, int n, char **locals)
 {
 	struct row *rows;
-	int i, failed = 0;
+	pid_t *pids;
+	int *rfds;
+	int i, failed = 0, running, jobs;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if ((rows = calloc((size_t)n, sizeof(*rows))) == NULL)
+	/* As many guests at once as there are processors, up to 4. */
+	jobs = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+	if ((rows = calloc((size_t)n, sizeof(*rows))) == NULL ||
+	    (pids = calloc((size_t)n, sizeof(*pids))) == NULL ||
+	    (rfds = calloc((size_t)n, sizeof(*rfds))) == NULL)
 		err(1, "calloc");
 	if (r->upgrade) {
 		check_root(r);
@@ -770,45 +802,76 @@ fleet(struct run *r, int n, char **locals)
 		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
 			fail(r->rout.image);
 		check_root_id(r, &r->plan);
+		if (upgrade_root_load(ra.rootfd, r->lp.rootspec, &r->plan,
+		    &r->newroot) == -1)
+			fail(r->rout.image);
 		open_base(r);
 	}
+	check_distinct(r, n, locals);
 	/* The children write what they say; nothing is left buffered. */
 	fflush(stdout);
-	for (i = 0; i < n; i++) {
-		int fds[2], status;
+	running = 0;
+	for (i = 0; i < n || running > 0;) {
+		int status, k;
 		pid_t pid;
 
-		rows[i].result = ROW_NOTRUN;
-		if (sr_interrupted())
+		/* Start guests while there is a processor for each. */
+		if (i < n && running < jobs && !sr_interrupted()) {
+			int fds[2];
+
+			rows[i].result = ROW_FAILED;
+			if (pipe(fds) == -1 || (pid = fork()) == -1) {
+				sr_seterrno("start a guest's run");
+				fail(r->rout.image);
+			}
+			if (pid == 0) {
+				close(fds[0]);
+				/* Whole lines, however many guests at once. */
+				setvbuf(stderr, NULL, _IOLBF, 0);
+				/* The roots are the parent's to undo. */
+				ats[0] = ats[2] = NULL;
+				rstage.work[0] = bstage.work[0] = '\0';
+				r->local = locals[i];
+				r->lout.image = locals[i];
+				_exit(upgrade_guest(r, fds[1]));
+			}
+			close(fds[1]);
+			pids[i] = pid;
+			rfds[i] = fds[0];
+			running++;
+			i++;
 			continue;
-		if (pipe(fds) == -1)
-			err(1, "pipe");
-		if ((pid = fork()) == -1)
-			err(1, "fork");
-		if (pid == 0) {
-			close(fds[0]);
-			/* The root is the parent's to undo, not the guest's. */
-			ats[0] = ats[2] = NULL;
-			rstage.work[0] = bstage.work[0] = '\0';
-			r->local = locals[i];
-			r->lout.image = locals[i];
-			_exit(upgrade_guest(r, fds[1]));
 		}
-		close(fds[1]);
-		rows[i].result = ROW_FAILED;
-		if (read(fds[0], &rows[i], sizeof(rows[i])) !=
-		    (ssize_t)sizeof(rows[i]))
-			rows[i].result = ROW_FAILED;
-		close(fds[0]);
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		/* Interrupted: what has not started does not. */
+		if (i < n && running == 0) {
+			rows[i++].result = ROW_NOTRUN;
+			continue;
+		}
+		if ((pid = waitpid(-1, &status, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			sr_seterrno("wait for a guest's run");
+			fail(r->rout.image);
+		}
+		for (k = 0; k < n && pids[k] != pid; k++)
 			;
+		if (k == n)
+			continue;
+		running--;
+		pids[k] = 0;
+		if (read(rfds[k], &rows[k], sizeof(rows[k])) !=
+		    (ssize_t)sizeof(rows[k]))
+			rows[k].result = ROW_FAILED;
+		close(rfds[k]);
 		if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
-		    rows[i].result != ROW_CONFLICTS))
-			rows[i].result = ROW_FAILED;
-		if (rows[i].result == ROW_FAILED || (rows[i].result ==
-		    ROW_CONFLICTS && !r->lp.force))
-			failed++;
+		    rows[k].result != ROW_CONFLICTS))
+			rows[k].result = ROW_FAILED;
 	}
+	for (i = 0; i < n; i++)
+		if (rows[i].result == ROW_FAILED || rows[i].result ==
+		    ROW_NOTRUN || (rows[i].result == ROW_CONFLICTS &&
+		    !r->lp.force))
+			failed++;
 	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
 	if (ba.rootfd == bstage.fd)
@@ -841,6 +904,9 @@ fleet(struct run *r, int n, char **locals)
 		}
 	}
 	free(rows);
+	free(pids);
+	free(rfds);
+	upgrade_root_free(&r->newroot);
 	if (sr_interrupted()) {
 		fprintf(stderr, "%s: interrupted\n", getprogname());
 		return 1;

@@ -789,19 +789,16 @@ static int
 plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
     struct upgrade_report *rep)
 {
-	struct entset tv = { 0 };
+	struct entset *tv = &up->root->var;
 	const char *skip = NULL;
 	char **added = NULL;
 	size_t i, nadded = 0;
 	int rv = -1;
 
-	if (identity_load(up->newfd, up->newspec, "var", false, &tv) == -1)
-		return -1;
-	(void)entset_get(&tv, "");
-	if ((added = calloc(tv.n + 1, sizeof(*added))) == NULL)
+	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL)
 		goto done;
-	for (i = 0; i < tv.n; i++) {
-		const struct ent *t = &tv.v[i];
+	for (i = 0; i < tv->n; i++) {
+		const struct ent *t = &tv->v[i];
 		struct tree_wopts wo = { .mode = t->mode & 07777,
 		    .uid = t->uid, .gid = t->gid };
 		char buf[PATH_MAX];
@@ -874,7 +871,7 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 			if (strunvis(path, enc) == -1 || strstr(path, "/../") ||
 			    (gone != NULL && under(path, gone)))
 				continue;
-			if (get(&tv, path) != NULL ||
+			if (get(tv, path) != NULL ||
 			    tree_lstat(up->minefd, path, &st) == -1)
 				continue;
 			gone = NULL;
@@ -892,11 +889,30 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 	rv = 0;
 done:
 	free(added);
-	entset_free(&tv);
 	return rv;
 }
 
 /* The base ----------------------------------------------------------------- */
+
+/*
+ * What provisioning reads of a root's etc: the files at its top and in
+ * rc.d, cgd and rc.conf.d (localprep_plan()).  Only those are staged.
+ */
+static bool
+read_by_plan(const char *path)
+{
+	static const char *const dirs[] = { "etc/rc.d/", "etc/cgd/",
+	    "etc/rc.conf.d/", NULL };
+	const char *const *d;
+
+	if (strchr(path + 4, '/') == NULL)
+		return true;
+	for (d = dirs; *d != NULL; d++)
+		if (strncmp(path, *d, strlen(*d)) == 0 &&
+		    strchr(path + strlen(*d), '/') == NULL)
+			return true;
+	return false;
+}
 
 /* Write the base's etc into a stage, so that it can be provisioned. */
 static int
@@ -913,6 +929,8 @@ stage_base(struct entset *s, struct stage *st)
 		const struct tree_wopts wo = { .mode = 0600, .nosync = true };
 		int r;
 
+		if (!S_ISDIR(e->mode) && !read_by_plan(e->path))
+			continue;
 		if (S_ISDIR(e->mode))
 			r = tree_mkdir(st->fd, e->path, 0700);
 		else if (S_ISLNK(e->mode))
@@ -1007,13 +1025,44 @@ decs_free(struct dec *v, size_t n)
 }
 
 int
+upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
+    struct upgrade_root *r)
+{
+	struct sbuf man = { 0 };
+	int rv = -1;
+
+	r->plan = plan;
+	if (identity_manifest(fd, spec, &man, r->id) == -1 ||
+	    (r->shape = nb_shape(fd)) == -1 ||
+	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
+	    apply_virtual(&r->etc, plan) == -1 ||
+	    identity_load(fd, spec, "var", false, &r->var) == -1) {
+		sr_prefixerr("the new root");
+		goto done;
+	}
+	/* Sorted once, for every guest. */
+	(void)entset_get(&r->etc, "");
+	(void)entset_get(&r->var, "");
+	rv = 0;
+done:
+	sbuf_free(&man);
+	return rv;
+}
+
+void
+upgrade_root_free(struct upgrade_root *r)
+{
+	entset_free(&r->etc);
+	entset_free(&r->var);
+}
+
+int
 upgrade_plan(const struct upgrade *up, struct plan *u,
     struct upgrade_report *rep)
 {
 	struct record rec = { 0 }, prev = { 0 };
-	struct entset t = { 0 }, m = { 0 };
-	struct entset *sets[3] = { &rec.etc, &t, &m };
-	struct sbuf man = { 0 };
+	struct entset m = { 0 };
+	struct entset *sets[3] = { &rec.etc, &up->root->etc, &m };
 	struct dec *v = NULL;
 	char **paths = NULL;
 	struct stat st;
@@ -1040,8 +1089,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		sr_prefixerr("-b");
 		goto done;
 	}
-	if (identity_manifest(up->newfd, up->newspec, &man, rep->newid) == -1)
-		goto done;
+	strlcpy(rep->newid, up->root->id, sizeof(rep->newid));
 	strlcpy(rep->oldid, rec.id, sizeof(rep->oldid));
 	if (strcmp(rec.id, rep->newid) == 0) {
 		rep->current = true;
@@ -1058,18 +1106,13 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	}
 	if (base_effective(up, &rec, &bshape) == -1)
 		goto done;
-	if (bshape != nb_shape(up->newfd)) {
+	if (bshape != up->root->shape) {
 		sr_seterr("the local was seeded from a NetBSD %s root, and "
 		    "this root is %s: their etc (rc.subr, rc.d, defaults) "
 		    "differ too much to merge; provision the guest afresh "
 		    "(setup-local -f) and carry its settings over by hand",
 		    bshape == 4 ? "4.x-shaped" : "today's-shaped",
 		    bshape == 4 ? "today's shape" : "4.x-shaped");
-		goto done;
-	}
-	if (identity_load(up->newfd, up->newspec, "etc", true, &t) == -1 ||
-	    apply_virtual(&t, up->newplan) == -1) {
-		sr_prefixerr("the new root");
 		goto done;
 	}
 	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
@@ -1086,7 +1129,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	for (i = 0; i < n; i++) {
 		v[i].path = paths[i];
 		v[i].b = get(&rec.etc, paths[i]);
-		v[i].t = get(&t, paths[i]);
+		v[i].t = get(&up->root->etc, paths[i]);
 		v[i].m = get(&m, paths[i]);
 		if (decide(&v[i]) == -1)
 			goto done;
@@ -1096,15 +1139,13 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	    plan_var(up, &rec, u, rep) == -1 ||
 	    plan_conflicts(u, up->minefd, v, n) == -1 ||
 	    plan_prev(u, up->minefd, up->minespec, &rec) == -1 ||
-	    plan_record(u, up->newplan) == -1)
+	    plan_record(u, up->root->plan) == -1)
 		goto done;
 	rv = 0;
 done:
 	decs_free(v, n);
 	free(paths);
-	entset_free(&t);
 	entset_free(&m);
-	sbuf_free(&man);
 	record_free(&rec);
 	record_free(&prev);
 	return rv;

@@ -20,13 +20,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "identity.h"
 #include "localprep.h"
 #include "spec.h"
 
+/* What every guest's upgrade reads of the new root: read once. */
+struct upgrade_root {
+	char	 id[65];
+	int	 shape;			/* nb_shape() */
+	struct entset etc;		/* as provisioning makes it */
+	struct entset var;		/* without contents */
+	const struct plan *plan;	/* localprep_plan() on it */
+};
+
 struct upgrade {
 	int	 newfd;			/* the new root's tree */
-	struct spec *newspec;		/* its owners, if staged; or NULL */
-	const struct plan *newplan;	/* localprep_plan() on the new root */
+	struct upgrade_root *root;	/* what was read of it */
 	int	 minefd;		/* the guest's local tree */
 	struct spec *minespec;		/* its owners, if staged; or NULL */
 	const struct localprep *lp;	/* the settings the guest was given */
@@ -42,6 +51,10 @@ struct upgrade_report {
 	char	 oldid[65], newid[65];
 };
 
+/* The new root at fd (its spec, if staged), provisioned as by plan. */
+int	upgrade_root_load(int, struct spec *, const struct plan *,
+	    struct upgrade_root *);
+void	upgrade_root_free(struct upgrade_root *);
 int	upgrade_plan(const struct upgrade *, struct plan *,
 	    struct upgrade_report *);
 int	rollback_plan(int, struct spec *, struct plan *,

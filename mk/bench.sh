@@ -7,6 +7,8 @@
 #     image by setup-local (FFS, makefs) and by the same steps as a shell
 #     pipeline (ext2, loop), and the ratio.
 #  3. 20 guests built by an ordinary user with makefs.
+#  Also (any user): 20 guests' FFS local images upgraded to a new release
+#  of their root in one setup-local -u run, against seeding each afresh.
 set -e
 tool=$1
 N=${BENCH_GUESTS:-20}
@@ -91,6 +93,40 @@ awk -v a="$f0" -v b="$f1" -v c="$f2" -v d="$f3" -v e="$f4" 'BEGIN {
 	printf "bench: setup-local, new local image              %.3f s\n", d - c
 	printf "bench: setup-local -f, local re-seeded in place  %.3f s\n", e - d
 }'
+# Upgrades: N guests' FFS local images seeded from a root, then moved to
+# its next release with one command (setup-local -u), against seeding
+# each afresh.
+cp -a "$w/tree" "$w/rel1"
+"$tool/setup-root" -q -k "$w/netbsd-XEN3_DOMU" "$w/rel1"
+cp -a "$w/rel1" "$w/rel2"
+printf '#!/bin/sh\n# PROVIDE: npf\nname=npf\n' > "$w/rel2/etc/rc.d/npf"
+echo '# 10.1' >> "$w/rel2/etc/rc.d/network"
+echo 'npf=NO' >> "$w/rel2/etc/defaults/rc.conf"
+mkdir "$w/rel2/var/db/npf"
+"$tool/setup-root" -q "$w/rel2"
+u0=$(now)
+i=1
+while [ $i -le "$N" ]; do
+	"$tool/setup-local" -q "$w/rel1" "$w/up$i.img" 2>/dev/null
+	i=$((i + 1))
+done
+u1=$(now)
+set --
+i=1
+while [ $i -le "$N" ]; do
+	set -- "$@" "$w/up$i.img"
+	i=$((i + 1))
+done
+"$tool/setup-local" -q -u "$w/rel2" "$@" > "$w/upgrade.out"
+u2=$(now)
+grep -c ' upgraded$' "$w/upgrade.out" | grep -qx "$N" ||
+    { cat "$w/upgrade.out"; echo "bench: an upgrade failed"; exit 1; }
+awk -v a="$u0" -v b="$u1" -v c="$u2" -v n="$N" 'BEGIN {
+	printf "bench: %d guests upgraded to a new release (setup-local -u, one run)\n", n
+	printf "bench: seeded afresh  %.3f s per guest\n", (b - a) / n
+	printf "bench: upgraded       %.3f s per guest (%.0f%% of seeding; target: well under)\n",
+	    (c - b) / n, 100 * (c - b) / (b - a)
+}'
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/loop-control ]; then
 	echo "bench: the loop and unprivileged figures need root and loop devices"
 	exit 0
@@ -165,6 +201,8 @@ chmod 0755 "$w"
 mkdir "$w/u"
 cp -a "$w/tree" "$w/u/root"
 chmod -R go+rX "$w/u/root"
+# Opened up: its identity is recorded again, as it now is.
+"$tool/setup-root" -q "$w/u/root"
 chown 65534 "$w/u"
 t3=$(now)
 i=1

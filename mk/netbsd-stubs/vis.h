@@ -12,4 +12,5 @@
 #define VIS_GLOB	0x1000
 int	stravis(char **, const char *, int);
 int	strnvis(char *, size_t, const char *, int);
+int	strunvis(char *, const char *);
 #endif

@@ -345,6 +345,9 @@ fleet_table_body()
 	atf_check test ! -e g2/etc/rc.d/npf
 	atf_check -o match:'^g1 .*current$' -o match:'^g3 .*current$' \
 	    setup-local -u root2 g1 g3
+	# One guest named twice would be changed by two runs at once.
+	atf_check -s exit:1 -o empty -e match:'g1/: named twice .as g1.' \
+	    setup-local -u root2 g1 g2 g1/
 }
 
 atf_test_case ffs_images cleanup
