@@ -8,6 +8,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -848,8 +849,14 @@ fleet(struct run *r, int n, char **locals)
 			continue;
 		}
 		if ((pid = waitpid(-1, &status, 0)) == -1) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				/* Each guest's run stops as it would alone. */
+				for (k = 0; k < n; k++)
+					if (pids[k] > 0)
+						(void)kill(pids[k],
+						    sr_interrupted());
 				continue;
+			}
 			sr_seterrno("wait for a guest's run");
 			fail(r->rout.image);
 		}

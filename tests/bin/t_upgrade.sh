@@ -412,6 +412,58 @@ ffs_images_cleanup()
 	undo_run
 }
 
+atf_test_case interrupted_upgrades_lose_nothing cleanup
+interrupted_upgrades_lose_nothing_head()
+{
+	atf_set descr "-u killed at random moments leaves no stage and" \
+	    "loses nothing: an image is old or new, whole; a directory is" \
+	    "upgraded by the next run as by an uninterrupted one"
+}
+interrupted_upgrades_lose_nothing_body()
+{
+	command -v fls >/dev/null || atf_skip "sleuthkit is not installed"
+	fixture
+	W=$(mktemp -d /tmp/sharedroot-upgkill.XXXXXX)
+	echo "rm -rf $W" > undo
+	export TMPDIR=$W
+	atf_check -o ignore -e ignore setup-local root1 img.img
+	cp img.img img.orig
+	old=$(md5sum < img.orig)
+	cp -a local ref
+	atf_check -o ignore setup-local -u root2 ref
+	digest ref/etc > ref.etc
+	for delay in 0.01 0.03 0.06 0.1 0.2 0.3; do
+		rm -rf dir && cp -a local dir
+		cp img.orig img.img
+		setup-local -q -u root2 img.img dir >/dev/null 2>&1 &
+		pid=$!
+		sleep $delay
+		kill -TERM $pid 2>/dev/null
+		wait $pid
+		# The image: the old one, or a whole new one.
+		if [ "$(md5sum < img.img)" != "$old" ]; then
+			i=$(ino img.img .sharedroot/root-id)
+			[ -n "$i" ] || atf_fail "$delay: no record in the image"
+			atf_check -o inline:"$(id_of root2)\n" icat img.img "$i"
+		fi
+		# No stage, no temporaries, here or in TMPDIR.
+		atf_check test ! -e dir/.sharedroot.stage
+		atf_check -o empty find . -maxdepth 1 -name '.*.img.*'
+		atf_check -o empty find "$W" -mindepth 1 -maxdepth 1 -name 'sharedroot*'
+		# The next run finishes the job.
+		setup-local -q -u root2 img.img dir >/dev/null 2>&1
+		digest dir/etc > dir.etc
+		atf_check cmp ref.etc dir.etc
+		atf_check -o inline:"$(id_of root2)\n" cat dir/.sharedroot/root-id
+		i=$(ino img.img .sharedroot/root-id)
+		atf_check -o inline:"$(id_of root2)\n" icat img.img "$i"
+	done
+}
+interrupted_upgrades_lose_nothing_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case upgrade_merges_release
@@ -423,4 +475,5 @@ atf_init_test_cases()
 	atf_add_test_case hostile_guest
 	atf_add_test_case fleet_table
 	atf_add_test_case ffs_images
+	atf_add_test_case interrupted_upgrades_lose_nothing
 }
