@@ -540,6 +540,7 @@ identity_untar(const void *buf, size_t len, struct entset *set)
 		    strncmp(p, "etc/", 4) != 0) || strstr(p, "/../") ||
 		    strstr(p, "/./") || strstr(p, "//") ||
 		    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0) ||
+		    (strlen(p) >= 2 && strcmp(p + strlen(p) - 2, "/.") == 0) ||
 		    p[strlen(p) - 1] == '/') {
 			sr_seterr("a name outside etc in the archive");
 			goto done;

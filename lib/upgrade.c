@@ -280,13 +280,20 @@ apply_virtual(struct entset *s, const struct plan *p)
 	return 0;
 }
 
+/*
+ * Whether owners count: not where an ordinary user changes a directory
+ * in place, since it can give nothing it writes an owner (a stage's
+ * owners are in its spec, and count).
+ */
+static bool owners = true;
+
 static bool
 same(const struct ent *a, const struct ent *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if ((a->mode & S_IFMT) != (b->mode & S_IFMT) || a->uid != b->uid ||
-	    a->gid != b->gid)
+	if ((a->mode & S_IFMT) != (b->mode & S_IFMT) || (owners &&
+	    (a->uid != b->uid || a->gid != b->gid)))
 		return false;
 	if (S_ISLNK(a->mode))
 		return strcmp(a->link, b->link) == 0;
@@ -419,8 +426,8 @@ decide_both(struct dec *d)
 		return 0;
 	}
 	/* The owner and mode of the side that changed them. */
-	meta = b != NULL && m->uid == b->uid && m->gid == b->gid &&
-	    (m->mode & 07777) == (b->mode & 07777) ? t : m;
+	meta = b != NULL && ((m->uid == b->uid && m->gid == b->gid) ||
+	    !owners) && (m->mode & 07777) == (b->mode & 07777) ? t : m;
 	if (same_content(m, t) || (b != NULL && same_content(b, t)) ||
 	    (b != NULL && same_content(b, m))) {
 		const struct ent *c = b != NULL && same_content(b, m) ? t : m;
@@ -623,23 +630,33 @@ emit(struct plan *u, const char *path, const struct ent *m,
 static int
 emit_all(struct plan *u, struct dec *v, size_t n, struct sbuf *list)
 {
-	const char *gone = NULL;
-	size_t i;
+	const char **gone;
+	size_t i, j, ngone = 0;
+	int rv = -1;
 
+	if ((gone = calloc(n + 1, sizeof(*gone))) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		const struct ent *r = result(&v[i]);
+		bool below = false;
 
-		if (gone != NULL && under(v[i].path, gone) &&
-		    strcmp(v[i].path, gone) != 0)
+		/* Not only the next paths: "etc/a-b" sorts before "etc/a/b". */
+		for (j = 0; j < ngone && !below; j++)
+			below = under(v[i].path, gone[j]);
+		if (below)
 			continue;
-		gone = NULL;
-		if (v[i].m != NULL && (r == NULL || (r->mode & S_IFMT) !=
-		    (v[i].m->mode & S_IFMT)))
-			gone = v[i].path;
+		if (v[i].m != NULL && S_ISDIR(v[i].m->mode) && (r == NULL ||
+		    !S_ISDIR(r->mode)))
+			gone[ngone++] = v[i].path;
 		if (emit(u, v[i].path, v[i].m, r, list) == -1)
-			return -1;
+			goto done;
 	}
-	return 0;
+	rv = 0;
+done:
+	free(gone);
+	return rv;
 }
 
 /* Records ----------------------------------------------------------------- */
@@ -1069,6 +1086,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	size_t n = 0, i;
 	int bshape, rv = -1;
 
+	owners = geteuid() == 0 || up->minespec != NULL;
 	if (tree_lstat(up->minefd, ID_LOCAL, &st) == 0) {
 		if (up->oldfd != -1) {
 			sr_seterr("-b: the local has a record of the root it "
@@ -1165,6 +1183,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	size_t n = 0, i;
 	int rv = -1;
 
+	owners = geteuid() == 0 || minespec != NULL;
 	if (tree_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
 		if (errno == ENOENT)
 			sr_seterr("%s: no earlier etc to go back to: the local "

@@ -10,6 +10,8 @@
 release()
 {
 	cp -a "$1" "$2"
+	# (As an ordinary user the scripts are read-only to their owner too.)
+	chmod u+w "$2/etc/rc.d/network"
 	printf '#!/bin/sh\n# PROVIDE: network\nname=network\n# 10.1\n' \
 	    > "$2/etc/rc.d/network"
 	printf '#!/bin/sh\n# PROVIDE: npf\nname=npf\n' > "$2/etc/rc.d/npf"
@@ -19,7 +21,7 @@ release()
 	echo 'npf:*:45:' >> "$2/etc/group"
 	mkdir -m 0750 "$2/var/db/npf"
 	echo 'npf state' > "$2/var/db/npf/state"
-	rm -rf "$2/var/spool/lock"
+	rm -rf "$2/var/spool/lock" "$2/etc/pf"
 	[ -f "$2/etc/motd" ] && echo 'NetBSD 10.1 (GENERIC)' > "$2/etc/motd"
 	# open: readable by an ordinary user (before setup-root records it).
 	[ "$3" = open ] && chmod -R go+rX "$2"
@@ -32,6 +34,10 @@ fixture()
 {
 	make_root nb10 root1
 	[ "$1" = motd ] && echo 'NetBSD 10.0 (GENERIC)' > root1/etc/motd
+	# A directory the release removes, and a name that sorts between it
+	# and what was in it.
+	mkdir root1/etc/pf && echo 'pass all' > root1/etc/pf/rules
+	echo 'kept' > root1/etc/pf-b
 	atf_check -o ignore setup-root root1
 	release root1 root2
 	mkdir local
@@ -60,14 +66,18 @@ upgrade_merges_release_body()
 	cp local/var/log/messages messages.guest
 	old=$(cat local/.sharedroot/root-id)
 
-	atf_check -o match:'upgraded from root .* 4 taken, 1 kept, 2 merged, 0 conflicts, 2 added in var' \
+	atf_check -o match:'upgraded from root .* 6 taken, 1 kept, 2 merged, 0 conflicts, 2 added in var' \
 	    setup-local -u root2 local
 	# The release's own: changed, new and removed scripts, defaults.
 	atf_check cmp root2/etc/rc.d/network local/etc/rc.d/network
 	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
 	atf_check test ! -e local/etc/rc.d/wscons
+	atf_check test ! -e local/etc/pf
+	atf_check -o inline:'kept\n' cat local/etc/pf-b
 	atf_check cmp root2/etc/defaults/rc.conf local/etc/defaults/rc.conf
-	atf_check -o inline:'555 0 0\n' stat -c '%a %u %g' local/etc/rc.d/npf
+	# (The root's owners: NetBSD's as root, an ordinary user's own else.)
+	atf_check -o inline:"555 $(stat -c '%u %g' root2/etc/rc.d/npf)\n" \
+	    stat -c '%a %u %g' local/etc/rc.d/npf
 	# The vanilla rc of the new root (setup-root kept it as rc.orig).
 	atf_check cmp root2/etc/rc.orig local/etc/rc
 	atf_check test ! -e local/etc/rc.pre-hooks
@@ -83,7 +93,8 @@ upgrade_merges_release_body()
 	# var: the new directory added with its owner and mode; the guest's
 	# data untouched; what the release removed is said and kept.
 	atf_check -o inline:'npf state\n' cat local/var/db/npf/state
-	atf_check -o inline:'750 0 0\n' stat -c '%a %u %g' local/var/db/npf
+	atf_check -o inline:"750 $(stat -c '%u %g' root2/var/db/npf)\n" \
+	    stat -c '%a %u %g' local/var/db/npf
 	atf_check cmp messages.guest local/var/log/messages
 	atf_check test -d local/var/spool/lock
 	# The record: this root now, the old one a step back.
@@ -275,7 +286,7 @@ older_local_with_b_body()
 {
 	fixture
 	rm -rf local/.sharedroot
-	atf_check -o match:'upgraded from root .* 4 taken, 1 kept, 2 merged, 0 conflicts' \
+	atf_check -o match:'upgraded from root .* 6 taken, 1 kept, 2 merged, 0 conflicts' \
 	    setup-local -u -b root1 root2 local
 	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
 	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
@@ -334,9 +345,9 @@ fleet_table_body()
 	atf_check -s exit:1 -o save:out -e match:'g2: .sharedroot/root-id: not a root.s identity' \
 	    setup-local -u root2 g1 g2 g3
 	atf_check -o match:'^guest +taken +kept +merged +conflicts +added +result$' cat out
-	atf_check -o match:'^g1 +4 +1 +2 +0 +2  upgraded$' cat out
+	atf_check -o match:'^g1 +6 +1 +2 +0 +2  upgraded$' cat out
 	atf_check -o match:'^g2 +- +- +- +- +-  failed$' cat out
-	atf_check -o match:'^g3 +4 +1 +2 +0 +2  upgraded$' cat out
+	atf_check -o match:'^g3 +6 +1 +2 +0 +2  upgraded$' cat out
 	for g in g1 g3; do
 		atf_check -o inline:"$(id_of root2)\n" cat $g/.sharedroot/root-id
 		atf_check cmp root2/etc/rc.d/npf $g/etc/rc.d/npf
@@ -412,6 +423,30 @@ ffs_images_cleanup()
 	undo_run
 }
 
+atf_test_case loop_image cleanup
+loop_image_head()
+{
+	atf_set descr "-u on an image mounted through a loop device: changed" \
+	    "on a copy, swapped in, and nothing left attached"
+}
+loop_image_body()
+{
+	require_loop
+	fixture
+	make_ext2 local l.img 32M
+	atf_check -o match:'upgraded from root' setup-local -u root2 l.img
+	check_no_leftovers l.img
+	mount_ro l.img m
+	atf_check cmp root2/etc/rc.d/npf m/etc/rc.d/npf
+	atf_check -o match:'^sshd=YES$' cat m/etc/rc.conf
+	atf_check -o inline:"$(id_of root2)\n" cat m/.sharedroot/root-id
+	atf_check test ! -e m/.sharedroot.stage
+}
+loop_image_cleanup()
+{
+	undo_run
+}
+
 atf_test_case interrupted_upgrades_lose_nothing cleanup
 interrupted_upgrades_lose_nothing_head()
 {
@@ -476,4 +511,5 @@ atf_init_test_cases()
 	atf_add_test_case fleet_table
 	atf_add_test_case ffs_images
 	atf_add_test_case interrupted_upgrades_lose_nothing
+	atf_add_test_case loop_image
 }
