@@ -660,6 +660,17 @@ upgrade_guest(struct run *r, int rowfd)
 		if (upgrade_plan(&up, &u, &rep) == -1)
 			fail(r->lout.image);
 	}
+	/* A swapped pkg.img would leave a database in var stale. */
+	if (!rep.current) {
+		char **names = NULL;
+
+		if (tree_list(minefd, "var/db/pkg", &names) == 0 &&
+		    names[0] != NULL)
+			tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest keeps "
+			    "a package database in var: a shared pkg.img needs "
+			    "it on pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
+		tree_freelist(names);
+	}
 	row.taken = rep.taken;
 	row.kept = rep.kept;
 	row.merged = rep.merged;

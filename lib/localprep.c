@@ -795,6 +795,29 @@ swap_into_place(int stagefd, int localfd, const char *name)
 	return 0;
 }
 
+/* Copy tops of srcpath (less exclude) into the stage, saying how much. */
+static int
+copy_into(const char *srcpath, int stagefd, const char *const *tops,
+    const char *const *exclude, struct spec *spec,
+    const struct localprep *lp, struct copy_stats *cs)
+{
+	struct copy_opts co;
+
+	memset(&co, 0, sizeof(co));
+	co.srcpath = srcpath;
+	co.dstfd = stagefd;
+	co.tops = tops;
+	co.exclude = exclude;
+	co.spec = spec;
+	co.log = lp->log;
+	co.logctx = lp->logctx;
+	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+		return -1;
+	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
+	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
+	return 0;
+}
+
 /*
  * Copy the trees from the root into the stage and apply the plan there,
  * without syncing file by file: the caller makes the stage durable.
@@ -804,21 +827,9 @@ static int
 stage_fill(const char *rootpath, int stagefd, const struct localprep *lp,
     const struct plan *p, struct spec *spec, struct copy_stats *cs)
 {
-	struct copy_opts co;
-
-	memset(&co, 0, sizeof(co));
-	co.srcpath = rootpath;
-	co.dstfd = stagefd;
-	co.tops = local_copy;
-	co.exclude = local_secrets;
-	co.spec = spec;
-	co.log = lp->log;
-	co.logctx = lp->logctx;
-	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+	if (copy_into(rootpath, stagefd, local_copy, local_secrets, spec, lp,
+	    cs) == -1)
 		return -1;
-	lp->log(lp->logctx, SR_VERBOSE, "etc, tmp, var: %ju entries and %ju "
-	    "bytes copied, %ju secrets left out", cs->entries, cs->bytes,
-	    cs->excluded);
 	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
@@ -836,7 +847,6 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
     const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
 {
 	const char *const *t;
-	struct copy_opts co;
 	int stagefd = -1, rv = -1;
 
 	/* A stage left by a killed run holds nothing of value. */
@@ -844,17 +854,8 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
 	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
 		goto done;
-	memset(&co, 0, sizeof(co));
-	co.srcpath = srcpath;
-	co.dstfd = stagefd;
-	co.tops = tops;
-	co.exclude = exclude;
-	co.log = lp->log;
-	co.logctx = lp->logctx;
-	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
+	if (copy_into(srcpath, stagefd, tops, exclude, NULL, lp, cs) == -1)
 		goto done;
-	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
-	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
 	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		goto done;

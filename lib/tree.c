@@ -585,20 +585,11 @@ tree_setattr(int rootfd, const char *rel, uid_t uid, gid_t gid, mode_t mode)
 		sr_seterrno("%s: set owner and mode", rel);
 		goto done;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		if (geteuid() == 0 && fchownat(pfd, name, uid, gid,
-		    AT_SYMLINK_NOFOLLOW) == -1) {
-			sr_seterrno("%s: set owner", rel);
-			goto done;
-		}
-		rv = 0;
-		goto done;
-	}
 	if (geteuid() != 0 && S_ISDIR(st.st_mode))
 		mode |= S_IRWXU;
 	if ((geteuid() == 0 && fchownat(pfd, name, uid, gid,
-	    AT_SYMLINK_NOFOLLOW) == -1) || fchmodat(pfd, name, mode & 07777,
-	    0) == -1) {
+	    AT_SYMLINK_NOFOLLOW) == -1) || (!S_ISLNK(st.st_mode) &&
+	    fchmodat(pfd, name, mode & 07777, 0) == -1)) {
 		sr_seterrno("%s: set owner and mode", rel);
 		goto done;
 	}
