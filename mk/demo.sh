@@ -3,7 +3,8 @@
 # and without mounting anything.  Generates a NetBSD-10-shaped root,
 # packs it as NetBSD sets, builds a prepared root.img from the sets with
 # setup-root, three guests' local images with setup-local, their swap
-# disks and a pkg disk, and an xl configuration for each guest.
+# disks and a pkg disk, upgrades the guests to a next release of the
+# root, and writes an xl configuration for each guest.
 set -e
 sbin=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,22 @@ for g in 1 2 3; do
 	# Swap: blank, sparse; cgd gives it a new random key at every boot.
 	truncate -s 256M guest$g-swap.img
 done
+# The next release: a new rc.d script and a changed defaults/rc.conf.
+# Every guest is upgraded in one run (its etc merged three ways with the
+# release's), then the new root swapped in; root-prev.img and
+# setup-local -R would go back.
+echo "demo: the next release, root-next.img; every guest upgraded to it (setup-local -u root-next.img guest*-local.img)"
+printf '#!/bin/sh\n# PROVIDE: npf\nname=npf\n' > tree/etc/rc.d/npf
+chmod 0555 tree/etc/rc.d/npf
+echo 'npf=NO' >> tree/etc/defaults/rc.conf
+(cd tree && tar $own -czf ../etc-next.tgz ./etc ./var ./tmp)
+"$sbin/setup-root" -q -k netbsd-XEN3_DOMU.gz -o root-next.img base.tgz \
+    etc-next.tgz
+"$sbin/setup-local" -u root-next.img guest1-local.img guest2-local.img \
+    guest3-local.img
+mv root.img root-prev.img
+mv root-next.img root.img
+echo "demo: root.img is the new release now (the old one: root-prev.img)"
 echo "demo: pkg.img, a shared read-only /usr/pkg (here nearly empty)"
 mkdir -p pkgtree/bin pkgtree/etc
 printf '#!/bin/sh\necho hello from pkg.img\n' > pkgtree/bin/hello

@@ -25,7 +25,20 @@ demo_makes_what_it_names_body()
 		atf_check -o match:'File System Type: UFS' fsstat demo/guest$g-local.img
 		atf_check -o inline:"guest$g\n" icat demo/guest$g-local.img \
 		    "$(ino demo/guest$g-local.img etc/myname)"
+		# Upgraded to the release now in root.img: the hook lets it
+		# boot, and it has the release's new script.
+		icat demo/root.img "$(ino demo/root.img .sharedroot/id)" > rid
+		atf_check -o file:rid icat demo/guest$g-local.img \
+		    "$(ino demo/guest$g-local.img .sharedroot/root-id)"
+		atf_check -o match:'name=npf' icat demo/guest$g-local.img \
+		    "$(ino demo/guest$g-local.img etc/rc.d/npf)"
+		atf_check -o match:"^guest$g-local.img +2 +3 +0 +0 +0  upgraded$" \
+		    cat out
 	done
+	# The root before, kept for going back, is another root.
+	icat demo/root-prev.img "$(ino demo/root-prev.img .sharedroot/id)" > pid
+	atf_check -o match:'^[0-9a-f]{64}$' cat pid
+	atf_check -s exit:1 cmp -s rid pid
 	atf_check -o match:'File System Type: UFS' fsstat demo/root.img
 	atf_check -o match:'File System Type: UFS' fsstat demo/pkg.img
 	# The kernel xl loads is uncompressed, and root.img holds the same.
