@@ -867,9 +867,16 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 		sr_seterrno("%s: sync", STAGE);
 		goto done;
 	}
-	for (t = order; *t != NULL; t++)
+	for (t = order; *t != NULL; t++) {
+		struct stat st;
+
+		/* What was not staged stays as it is. */
+		if (fstatat(stagefd, *t, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno == ENOENT)
+			continue;
 		if (swap_into_place(stagefd, localfd, *t) == -1)
 			goto done;
+	}
 	(void)fsync(localfd);
 	rv = 0;
 done:
@@ -904,8 +911,18 @@ localprep_apply_copy(const char *localpath, int localfd,
 	struct stat st;
 	size_t i, n = 0;
 
-	/* A local made before records has none to copy: the plan makes it. */
+	/*
+	 * A local made before records has none to copy: the plan makes it.
+	 * var (a guest's logs and data: maybe large) only if it changes.
+	 */
 	for (i = 0; all[i] != NULL; i++) {
+		bool changed = strcmp(all[i], "var") != 0;
+		size_t j;
+
+		for (j = 0; j < p->n && !changed; j++)
+			changed = strncmp(p->v[j].path, "var/", 4) == 0;
+		if (!changed)
+			continue;
 		if (tree_lstat(localfd, all[i], &st) == 0)
 			tops[n++] = all[i];
 		else if (errno != ENOENT)
