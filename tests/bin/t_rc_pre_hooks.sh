@@ -142,9 +142,17 @@ other_root_stops_boot_body()
 	    -e match:"/dev/xbd7a was seeded from root 0123456789ab, not this root $rid; upgrade it to this root .setup-local -u., roll it back .setup-local -R." \
 	    -e match:'multi-user boot aborted' sh rc autoboot
 	atf_check -s exit:1 -o empty grep -E 'mount_null|guest rc' log
+	# A comment says nothing; a later NO undoes an earlier YES.
+	: > log
+	printf '#sharedroot_other_root=YES\n' > local/etc/rc.conf.d/sharedroot
+	atf_check -s signal:15 -e match:'multi-user boot aborted' sh rc autoboot
+	printf 'sharedroot_other_root=YES\nsharedroot_other_root=NO\n' \
+	    > local/etc/rc.conf.d/sharedroot
+	atf_check -s signal:15 -e match:'multi-user boot aborted' sh rc autoboot
+	atf_check -s exit:1 -o empty grep -E 'mount_null|guest rc' log
 	# The guest says it may: a warning, and on it goes.
 	: > log
-	echo 'sharedroot_other_root=YES' > local/etc/rc.conf.d/sharedroot
+	echo '  sharedroot_other_root="YES"' > local/etc/rc.conf.d/sharedroot
 	atf_check -e match:'warning: .* not this root .*booting anyway' \
 	    sh rc autoboot
 	atf_check -o match:'^guest rc: autoboot$' cat log
