@@ -705,6 +705,17 @@ upgrade_guest(struct run *r, int rowfd)
 		    "rolled back" : "upgraded", r->dryrun ? "from" : "from",
 		    rep.oldid, rep.newid, rep.taken, rep.kept, rep.merged,
 		    rep.conflicts, rep.added);
+	{
+		const char *p = rep.rebuild.s;
+
+		while (p != NULL && *p != '\0') {
+			const char *nl = strchr(p, '\n');
+
+			tool_log(&r->lout, SR_WARN, "%.*s",
+			    (int)(nl ? nl - p : (long)strlen(p)), p);
+			p = nl ? nl + 1 : "";
+		}
+	}
 	if (rep.conflicts) {
 		const char *p = rep.conflicted.s;
 
@@ -712,10 +723,8 @@ upgrade_guest(struct run *r, int rowfd)
 		while (p != NULL && *p != '\0') {
 			const char *nl = strchr(p, '\n');
 
-			tool_log(&r->lout, SR_WARN, "conflict: %.*s%s",
-			    (int)(nl ? nl - p : (long)strlen(p)), p, r->dryrun ?
-			    "" : " (the guest's kept; the merge is in "
-			    ID_CONFLICTS ")");
+			tool_log(&r->lout, SR_WARN, "conflict: %.*s",
+			    (int)(nl ? nl - p : (long)strlen(p)), p);
 			p = nl ? nl + 1 : "";
 		}
 	}

@@ -370,6 +370,200 @@ done:
 	return rv;
 }
 
+/*
+ * Files of records, a line each, keyed by what comes before the first
+ * colon: the password and group files.  A guest adds users, and so does
+ * a release (a new daemon's); in a text merge two additions at the end
+ * conflict.  Merged record by record instead, each by the rules for
+ * whole files; new records of the release go after the record they
+ * follow in it.
+ */
+static const char *const keyed[] = { "etc/master.passwd", "etc/passwd",
+    "etc/group", NULL };
+
+struct rec {
+	const char *line;	/* with its newline, if any */
+	size_t	 len;
+	size_t	 klen;		/* the key: up to the colon */
+};
+
+struct recs {
+	struct rec *v;
+	size_t	 n;
+};
+
+static int
+split_recs(const struct ent *e, struct recs *r)
+{
+	const char *p = e ? e->data : NULL, *end = p ? p + e->len : NULL;
+	size_t cap = 0;
+
+	r->v = NULL;
+	r->n = 0;
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *colon;
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (r->n == cap) {
+			struct rec *nv = reallocarray(r->v, cap ? cap * 2 : 64,
+			    sizeof(*nv));
+
+			if (nv == NULL) {
+				sr_seterrno("out of memory");
+				return -1;
+			}
+			r->v = nv;
+			cap = cap ? cap * 2 : 64;
+		}
+		colon = memchr(p, ':', len);
+		r->v[r->n].line = p;
+		r->v[r->n].len = len;
+		r->v[r->n].klen = colon ? (size_t)(colon - p) : len;
+		r->n++;
+		p += len;
+	}
+	return 0;
+}
+
+static const struct rec *
+find_rec(const struct recs *r, const struct rec *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].klen == key->klen &&
+		    memcmp(r->v[i].line, key->line, key->klen) == 0)
+			return &r->v[i];
+	return NULL;
+}
+
+static bool
+same_rec(const struct rec *a, const struct rec *b)
+{
+	size_t al, bl;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	/* The last line may lack its newline on one side only. */
+	al = a->len - (a->line[a->len - 1] == '\n');
+	bl = b->len - (b->line[b->len - 1] == '\n');
+	return al == bl && memcmp(a->line, b->line, al) == 0;
+}
+
+/* Whether a key is there twice: then records cannot be told apart. */
+static bool
+dup_keys(const struct recs *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (find_rec(r, &r->v[i]) != &r->v[i])
+			return true;
+	return false;
+}
+
+static int
+add_rec(struct sbuf *out, const struct rec *r)
+{
+	if (sbuf_add(out, r->line, r->len) == -1)
+		return -1;
+	return r->line[r->len - 1] == '\n' ? 0 : sbuf_add(out, "\n", 1);
+}
+
+static int
+add_conflict(struct sbuf *out, const struct rec *m, const struct rec *t)
+{
+	if (sbuf_adds(out, "<<<<<<< guest\n") == -1 ||
+	    (m != NULL && add_rec(out, m) == -1) ||
+	    sbuf_adds(out, "=======\n") == -1 ||
+	    (t != NULL && add_rec(out, t) == -1) ||
+	    sbuf_adds(out, ">>>>>>> new root\n") == -1)
+		return -1;
+	return 0;
+}
+
+/* The release's new records that follow theirs' record i, in order. */
+static int
+add_new_after(struct sbuf *out, const struct recs *b, const struct recs *m,
+    const struct recs *t, size_t i)
+{
+	for (; i < t->n; i++) {
+		if (find_rec(m, &t->v[i]) != NULL)
+			break;
+		if (find_rec(b, &t->v[i]) == NULL && add_rec(out,
+		    &t->v[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Merge record by record; *applicable false where a file has a key twice
+ * (the text merge does then).
+ */
+static int
+merge_keyed(const struct ent *be, const struct ent *me,
+    const struct ent *te, struct sbuf *out, bool *clean, bool *applicable)
+{
+	struct recs b, m, t;
+	size_t i;
+	int rv = -1;
+
+	*clean = true;
+	*applicable = false;
+	if (split_recs(be, &b) == -1 || split_recs(me, &m) == -1 ||
+	    split_recs(te, &t) == -1)
+		goto done;
+	if (dup_keys(&b) || dup_keys(&m) || dup_keys(&t)) {
+		rv = 0;
+		goto done;
+	}
+	*applicable = true;
+	/* The release's new records before any the guest has. */
+	if (add_new_after(out, &b, &m, &t, 0) == -1)
+		goto done;
+	for (i = 0; i < m.n; i++) {
+		const struct rec *mr = &m.v[i];
+		const struct rec *br = find_rec(&b, mr), *tr = find_rec(&t, mr);
+
+		if (same_rec(mr, br) && tr != NULL) {
+			if (add_rec(out, tr) == -1)
+				goto done;
+		} else if (same_rec(mr, br)) {
+			/* Removed by the release. */
+		} else if (same_rec(tr, br) || same_rec(tr, mr) ||
+		    (br == NULL && tr == NULL)) {
+			if (add_rec(out, mr) == -1)
+				goto done;
+		} else {
+			*clean = false;
+			if (add_conflict(out, mr, tr) == -1)
+				goto done;
+		}
+		if (tr != NULL && add_new_after(out, &b, &m, &t,
+		    (size_t)(tr - t.v) + 1) == -1)
+			goto done;
+	}
+	/* Removed by the guest: so it stays, unless the release changed it. */
+	for (i = 0; i < t.n; i++) {
+		const struct rec *br = find_rec(&b, &t.v[i]);
+
+		if (find_rec(&m, &t.v[i]) == NULL && br != NULL &&
+		    !same_rec(br, &t.v[i])) {
+			*clean = false;
+			if (add_conflict(out, NULL, &t.v[i]) == -1)
+				goto done;
+		}
+	}
+	rv = 0;
+done:
+	free(b.v);
+	free(m.v);
+	free(t.v);
+	return rv;
+}
+
 /* Decisions --------------------------------------------------------------- */
 
 enum how { SAME, TAKE, KEEP, MERGE, CONFLICT };
@@ -443,8 +637,18 @@ decide_both(struct dec *d)
 		d->why = "not text (the guest's kept)";
 		return 0;
 	}
-	if (merge3(d->path, b, m, t, &d->mtext, &clean) == -1)
-		return -1;
+	{
+		const char *const *k;
+		bool applicable = false;
+
+		for (k = keyed; *k != NULL; k++)
+			if (strcmp(d->path, *k) == 0 && merge_keyed(b, m, t,
+			    &d->mtext, &clean, &applicable) == -1)
+				return -1;
+		if (!applicable && merge3(d->path, b, m, t, &d->mtext,
+		    &clean) == -1)
+			return -1;
+	}
 	if (!clean) {
 		d->how = CONFLICT;
 		return 0;
@@ -578,6 +782,55 @@ fix_parents(struct dec *v, size_t n, struct sbuf *list)
 		    p->m != NULL)
 			p->how = KEEP;
 	}
+}
+
+/*
+ * Databases made from a text by a program the guest has and this host
+ * has not: where the upgrade changes the text, the guest's database is
+ * kept (a binary conflict is none) and the guest must make it again.
+ */
+static const struct derived {
+	const char *db, *src, *cmd;
+} derived[] = {
+	{ "etc/pwd.db", "etc/master.passwd", "pwd_mkdb -p /etc/master.passwd" },
+	{ "etc/spwd.db", "etc/master.passwd", "pwd_mkdb -p /etc/master.passwd" },
+	{ "etc/mail/aliases.db", "etc/mail/aliases", "newaliases" },
+	{ "etc/login.conf.db", "etc/login.conf", "cap_mkdb /etc/login.conf" },
+	{ NULL, NULL, NULL }
+};
+
+static int
+check_derived(struct dec *v, size_t n, struct sbuf *rebuild)
+{
+	const struct derived *d;
+	const char *said = NULL;
+
+	for (d = derived; d->db != NULL; d++) {
+		struct dec *dd = find_dec(v, n, d->db);
+		struct dec *sd = find_dec(v, n, d->src);
+
+		if (dd == NULL || dd->m == NULL || sd == NULL)
+			continue;
+		/* Never a conflict: it follows its text. */
+		if (dd->how == CONFLICT) {
+			dd->how = KEEP;
+			dd->why = NULL;
+		}
+		if ((sd->how != TAKE && sd->how != MERGE) ||
+		    same(sd->m, result(sd)))
+			continue;
+		/* Both from the new root: they agree. */
+		if (dd->how == TAKE && sd->how == TAKE)
+			continue;
+		if (said != NULL && strcmp(said, d->cmd) == 0)
+			continue;
+		said = d->cmd;
+		if (sbuf_printf(rebuild, "%s: made from %s, which the upgrade "
+		    "changed: run '%s' in the guest\n", d->db, d->src,
+		    d->cmd) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* Plan the change from m (what the copy holds) to r. */
@@ -1018,9 +1271,11 @@ count(struct upgrade_report *rep, struct dec *v, size_t n)
 			break;
 		case CONFLICT:
 			rep->conflicts++;
-			if (sbuf_printf(&rep->conflicted, "%s%s%s\n",
-			    v[i].path, v[i].why ? ": " : "",
-			    v[i].why ? v[i].why : "") == -1)
+			if ((v[i].why != NULL ? sbuf_printf(&rep->conflicted,
+			    "%s: %s\n", v[i].path, v[i].why) :
+			    sbuf_printf(&rep->conflicted, "%s (the guest's "
+			    "kept; the merge is in %s/%s)\n", v[i].path,
+			    ID_CONFLICTS, v[i].path)) == -1)
 				return -1;
 			break;
 		}
@@ -1153,7 +1408,8 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 			goto done;
 	}
 	fix_parents(v, n, &rep->list);
-	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
+	if (check_derived(v, n, &rep->rebuild) == -1 ||
+	    count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
 	    plan_var(up, &rec, u, rep) == -1 ||
 	    plan_conflicts(u, up->minefd, v, n) == -1 ||
 	    plan_prev(u, up->minefd, up->minespec, &rec) == -1 ||
@@ -1238,6 +1494,7 @@ done:
 void
 upgrade_report_free(struct upgrade_report *rep)
 {
+	sbuf_free(&rep->rebuild);
 	sbuf_free(&rep->list);
 	sbuf_free(&rep->conflicted);
 }

@@ -47,6 +47,7 @@ struct upgrade_report {
 	size_t	 taken, kept, merged, conflicts, added;
 	struct sbuf list;		/* "take etc/x" lines, and notes */
 	struct sbuf conflicted;		/* the paths, one a line */
+	struct sbuf rebuild;		/* databases the guest must remake */
 	bool	 current;		/* already seeded from this root */
 	char	 oldid[65], newid[65];
 };

@@ -282,6 +282,67 @@ refusals_body()
 	atf_check -s exit:1 -o empty -e match:usage setup-local -u -R root2 local
 }
 
+atf_test_case password_files_by_record
+password_files_by_record_head()
+{
+	atf_set descr "master.passwd, passwd and group merge record by" \
+	    "record: users the guest and the release both added are kept;" \
+	    "the password databases are the guest's, to be remade"
+}
+password_files_by_record_body()
+{
+	make_root nb10 root1
+	printf 'root:*:0:0::0:0:Charlie &:/root:/bin/sh\ndaemon:*:1:1::0:0:The devil:/:/sbin/nologin\n' \
+	    > root1/etc/master.passwd
+	printf 'db\0root daemon' > root1/etc/pwd.db
+	atf_check -o ignore setup-root root1
+	cp -a root1 root2
+	echo '_npf:*:45:45::0:0:npf:/var/chroot/npf:/sbin/nologin' \
+	    >> root2/etc/master.passwd
+	echo '_npf:*:45:' >> root2/etc/group
+	printf 'db\0root daemon _npf' > root2/etc/pwd.db
+	atf_check -o ignore setup-root root2
+	mkdir local
+	atf_check -o ignore setup-local root1 local
+	echo 'alice:*:1000:100::0:0:Alice:/home/alice:/bin/sh' \
+	    >> local/etc/master.passwd
+	echo 'users:*:100:alice' >> local/etc/group
+	printf 'db\0root daemon alice' > local/etc/pwd.db
+	cp -a local local2
+
+	atf_check -o match:'0 conflicts' \
+	    -e match:"warning: etc/pwd.db: made from etc/master.passwd, which the upgrade changed: run 'pwd_mkdb -p /etc/master.passwd' in the guest" \
+	    setup-local -u root2 local
+	atf_check -o inline:'root:*:0:0::0:0:Charlie &:/root:/bin/sh
+daemon:*:1:1::0:0:The devil:/:/sbin/nologin
+_npf:*:45:45::0:0:npf:/var/chroot/npf:/sbin/nologin
+alice:*:1000:100::0:0:Alice:/home/alice:/bin/sh
+' cat local/etc/master.passwd
+	atf_check -o inline:'wheel:*:0:root\noperator:*:5:root\nuucp:*:66:\n_npf:*:45:\nusers:*:100:alice\n' \
+	    cat local/etc/group
+	atf_check -o inline:'db\0root daemon alice' cat local/etc/pwd.db
+
+	# The same record changed both ways: a conflict, the guest's kept.
+	sed -i 's,^root:\(.*\):/bin/sh$,root:\1:/bin/ksh,' local2/etc/master.passwd
+	sed -i 's,^root:\(.*\):/bin/sh$,root:\1:/bin/csh,' root2/etc/master.passwd
+	atf_check -o ignore setup-root root2
+	atf_check -s exit:1 -o match:'1 conflicts' \
+	    -e match:"conflict: etc/master.passwd .the guest's kept; the merge is in .sharedroot/conflicts/etc/master.passwd.$" \
+	    -e not-match:pwd_mkdb setup-local -u root2 local2
+	atf_check -o inline:'db\0root daemon alice' cat local2/etc/pwd.db
+	atf_check -o match:'^root:.*:/bin/ksh$' cat local2/etc/master.passwd
+	c=local2/.sharedroot/conflicts/etc/master.passwd
+	atf_check -o inline:'<<<<<<< guest
+root:*:0:0::0:0:Charlie &:/root:/bin/ksh
+=======
+root:*:0:0::0:0:Charlie &:/root:/bin/csh
+>>>>>>> new root
+daemon:*:1:1::0:0:The devil:/:/sbin/nologin
+_npf:*:45:45::0:0:npf:/var/chroot/npf:/sbin/nologin
+alice:*:1000:100::0:0:Alice:/home/alice:/bin/sh
+' cat $c
+}
+
 atf_test_case older_local_with_b
 older_local_with_b_head()
 {
@@ -512,6 +573,7 @@ atf_init_test_cases()
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
 	atf_add_test_case refusals
+	atf_add_test_case password_files_by_record
 	atf_add_test_case older_local_with_b
 	atf_add_test_case hostile_guest
 	atf_add_test_case fleet_table
