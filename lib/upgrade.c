@@ -577,6 +577,7 @@ struct dec {
 	struct ent merged;	/* MERGE: the result */
 	struct sbuf mtext;	/* CONFLICT: the merge with markers */
 	const char *why;	/* a conflict without a merge */
+	bool	 own;		/* TAKE: the result is merged, not t */
 };
 
 /* What the path becomes: NULL for nothing there. */
@@ -585,7 +586,7 @@ result(const struct dec *d)
 {
 	switch (d->how) {
 	case TAKE:
-		return d->t;
+		return d->own ? &d->merged : d->t;
 	case MERGE:
 		return &d->merged;
 	default:
@@ -677,6 +678,70 @@ decide(struct dec *d)
 		return 0;
 	}
 	return decide_both(d);
+}
+
+/*
+ * etc/motd: rc.d/motd puts the running kernel's version in its first
+ * line at every boot (update_motd), where a line starting "NetBSD" is.
+ * So that line is the guest's, and no change of anyone's: the rest is
+ * decided as a file, and the guest's first line kept before it.
+ */
+static const char *
+motd_rest(const struct ent *e, struct ent *rest)
+{
+	const char *nl;
+
+	if (e == NULL || !S_ISREG(e->mode))
+		return NULL;
+	*rest = *e;
+	if (e->len >= 6 && memcmp(e->data, "NetBSD", 6) == 0 &&
+	    (nl = memchr(e->data, '\n', e->len)) != NULL) {
+		rest->data = (char *)nl + 1;
+		rest->len = e->len - (size_t)(nl + 1 - e->data);
+		return e->data;
+	}
+	return e->data;
+}
+
+static int decide(struct dec *);
+
+static int
+decide_motd(struct dec *d)
+{
+	struct ent rb, rm, rt;
+	struct dec n = { .path = d->path };
+	const struct ent *r;
+	size_t head;
+
+	if (motd_rest(d->b, &rb) != NULL)
+		n.b = &rb;
+	if (motd_rest(d->m, &rm) == NULL || motd_rest(d->t, &rt) == NULL)
+		return decide(d);
+	n.m = &rm;
+	n.t = &rt;
+	head = rm.data - d->m->data;
+	if (decide(&n) == -1)
+		return -1;
+	d->how = n.how;
+	d->why = n.why;
+	if (n.how == TAKE || n.how == MERGE || (n.how == CONFLICT &&
+	    n.mtext.s != NULL)) {
+		r = n.how == CONFLICT ? NULL : result(&n);
+		if (sbuf_add(&d->mtext, d->m->data, head) == -1 ||
+		    sbuf_add(&d->mtext, r ? r->data : n.mtext.s,
+		    r ? r->len : n.mtext.len) == -1) {
+			sbuf_free(&n.mtext);
+			return -1;
+		}
+		if (r != NULL) {
+			d->merged = *r;
+			d->merged.data = d->mtext.s;
+			d->merged.len = d->mtext.len;
+			d->own = n.how == TAKE;
+		}
+	}
+	sbuf_free(&n.mtext);
+	return 0;
 }
 
 static int
@@ -1404,7 +1469,8 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		v[i].b = get(&rec.etc, paths[i]);
 		v[i].t = get(&up->root->etc, paths[i]);
 		v[i].m = get(&m, paths[i]);
-		if (decide(&v[i]) == -1)
+		if ((strcmp(paths[i], "etc/motd") == 0 ? decide_motd(&v[i]) :
+		    decide(&v[i])) == -1)
 			goto done;
 	}
 	fix_parents(v, n, &rep->list);

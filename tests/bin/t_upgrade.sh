@@ -3,7 +3,7 @@
 # shape differ as a release does: a changed rc.d script, a new one, a
 # removed one, a changed defaults/rc.conf and group, a new directory in
 # var.  The guest changed its rc.conf, added hosts, changed group (a
-# clean merge with the release's change) and, in one case, its motd as
+# clean merge with the release's change) and, in one case, its shells as
 # the release did (a conflict).
 
 # release OLD NEW [open]: NEW is OLD as the next release has it, prepared.
@@ -22,18 +22,18 @@ release()
 	mkdir -m 0750 "$2/var/db/npf"
 	echo 'npf state' > "$2/var/db/npf/state"
 	rm -rf "$2/var/spool/lock" "$2/etc/pf"
-	[ -f "$2/etc/motd" ] && echo 'NetBSD 10.1 (GENERIC)' > "$2/etc/motd"
+	[ -f "$2/etc/shells" ] && printf '/bin/sh\n/bin/ksh\n' > "$2/etc/shells"
 	# open: readable by an ordinary user (before setup-root records it).
 	[ "$3" = open ] && chmod -R go+rX "$2"
 	atf_check -o ignore setup-root "$2"
 }
 
-# fixture [motd]: root1, its release root2, and a local seeded from root1
-# that the guest then changed; with motd, the roots have one.
+# fixture [shells]: root1, its release root2, and a local seeded from root1
+# that the guest then changed; with shells, the roots have one.
 fixture()
 {
 	make_root nb10 root1
-	[ "$1" = motd ] && echo 'NetBSD 10.0 (GENERIC)' > root1/etc/motd
+	[ "$1" = shells ] && printf '/bin/sh\n/bin/csh\n' > root1/etc/shells
 	# A directory the release removes, and a name that sorts between it
 	# and what was in it.
 	mkdir root1/etc/pf && echo 'pass all' > root1/etc/pf/rules
@@ -119,16 +119,16 @@ dry_run_shows_plan_head()
 }
 dry_run_shows_plan_body()
 {
-	fixture motd
-	echo 'guest one' > local/etc/motd
+	fixture shells
+	printf '/bin/sh\n/usr/pkg/bin/bash\n' > local/etc/shells
 	digest local > before
-	atf_check -o save:out -e match:'warning: conflict: etc/motd' \
+	atf_check -o save:out -e match:'warning: conflict: etc/shells' \
 	    setup-local -n -u root2 local
 	atf_check -o match:'^take etc/rc.d/npf$' cat out
 	atf_check -o match:'^take etc/rc.d/wscons$' cat out
 	atf_check -o match:'^keep etc/hosts$' cat out
 	atf_check -o match:'^merge etc/group$' cat out
-	atf_check -o match:'^conflict etc/motd$' cat out
+	atf_check -o match:'^conflict etc/shells$' cat out
 	atf_check -o match:'^add var/db/npf/$' cat out
 	atf_check -o match:'^removed by the release, kept: var/spool/lock$' cat out
 	atf_check -o match:'^\+# 10.1$' cat out
@@ -148,26 +148,26 @@ conflict_keeps_guest_head()
 }
 conflict_keeps_guest_body()
 {
-	fixture motd
-	echo 'guest one, managed by hand' > local/etc/motd
+	fixture shells
+	printf '/bin/sh\n/usr/pkg/bin/zsh\n' > local/etc/shells
 	cp -a local local2
 	atf_check -s exit:1 -o match:'1 conflicts' \
-	    -e match:'local: warning: conflict: etc/motd' \
+	    -e match:'local: warning: conflict: etc/shells' \
 	    setup-local -u root2 local
-	atf_check -o inline:'guest one, managed by hand\n' cat local/etc/motd
-	c=local/.sharedroot/conflicts/etc/motd
+	atf_check -o inline:'/bin/sh\n/usr/pkg/bin/zsh\n' cat local/etc/shells
+	c=local/.sharedroot/conflicts/etc/shells
 	atf_check -o match:'^<<<<<<< guest$' cat $c
 	atf_check -o match:'^\|\|\|\|\|\|\| old root$' cat $c
 	atf_check -o match:'^>>>>>>> new root$' cat $c
-	atf_check -o match:'^NetBSD 10.1 \(GENERIC\)$' cat $c
+	atf_check -o match:'^/bin/ksh$' -o match:'^/usr/pkg/bin/zsh$' cat $c
 	# The rest is upgraded all the same.
 	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
 	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
 	# -f: the same, exit 0.
-	atf_check -o match:'1 conflicts' -e match:'conflict: etc/motd' \
+	atf_check -o match:'1 conflicts' -e match:'conflict: etc/shells' \
 	    setup-local -f -u root2 local2
-	atf_check cmp local/etc/motd local2/etc/motd
-	atf_check test -f local2/.sharedroot/conflicts/etc/motd
+	atf_check cmp local/etc/shells local2/etc/shells
+	atf_check test -f local2/.sharedroot/conflicts/etc/shells
 	# Nothing in etc reads it: it is not in etc.
 	atf_check -o empty find local/etc -name '*conflict*'
 }
@@ -280,6 +280,41 @@ refusals_body()
 	atf_check -s exit:1 -o empty -e match:'nothere: stat' \
 	    setup-local -u root2 nothere
 	atf_check -s exit:1 -o empty -e match:usage setup-local -u -R root2 local
+}
+
+atf_test_case motd_first_line_is_the_guests
+motd_first_line_is_the_guests_head()
+{
+	atf_set descr "the first line of motd, which rc.d/motd rewrites at" \
+	    "every boot, is no change of the guest's: the rest is upgraded"
+}
+motd_first_line_is_the_guests_body()
+{
+	make_root nb10 root1
+	printf 'NetBSD 10.0 (GENERIC)\n\nWelcome to NetBSD!\n' > root1/etc/motd
+	atf_check -o ignore setup-root root1
+	cp -a root1 root2
+	printf 'NetBSD 10.1 (GENERIC)\n\nWelcome to NetBSD 10.1!\n' \
+	    > root2/etc/motd
+	atf_check -o ignore setup-root root2
+	mkdir local
+	atf_check -o ignore setup-local root1 local
+	# What rc.d/motd left after a boot of the guest's kernel.
+	printf 'NetBSD 10.0 (XEN3_DOMU) #0: Mon Mar 28 2024\n\nWelcome to NetBSD!\n' \
+	    > local/etc/motd
+	cp -a local local2
+	atf_check -o match:'0 conflicts' setup-local -u root2 local
+	atf_check -o inline:'NetBSD 10.0 (XEN3_DOMU) #0: Mon Mar 28 2024\n\nWelcome to NetBSD 10.1!\n' \
+	    cat local/etc/motd
+	# A guest's own words below it are its own, and conflict with the
+	# release's there.
+	printf 'NetBSD 10.0 (XEN3_DOMU) #0\n\nThis is web1.\n' > local2/etc/motd
+	atf_check -s exit:1 -o match:'1 conflicts' -e match:'conflict: etc/motd' \
+	    setup-local -u root2 local2
+	atf_check -o inline:'NetBSD 10.0 (XEN3_DOMU) #0\n\nThis is web1.\n' \
+	    cat local2/etc/motd
+	atf_check -o match:'^NetBSD 10.0 \(XEN3_DOMU\) #0$' -o match:'^<<<<<<< guest$' \
+	    cat local2/.sharedroot/conflicts/etc/motd
 }
 
 atf_test_case password_files_by_record
@@ -573,6 +608,7 @@ atf_init_test_cases()
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
 	atf_add_test_case refusals
+	atf_add_test_case motd_first_line_is_the_guests
 	atf_add_test_case password_files_by_record
 	atf_add_test_case older_local_with_b
 	atf_add_test_case hostile_guest
