@@ -484,14 +484,14 @@ check_root_id(struct run *r, const struct plan *p)
 		return;
 	if (r->rffs) {
 		if (ffs_exists(&r->rfi, ID_ROOT) != 0)
-			return;
+			goto unprepared;
 		has = ffs_file_has(&r->rfi, ID_ROOT, id, ID_HEXLEN);
 		if (has == -1)
 			fail(r->rout.image);
 	} else {
 		if (tree_readfile(ra.rootfd, ID_ROOT, 4096, &rec, NULL) == -1) {
 			if (errno == ENOENT)
-				return;
+				goto unprepared;
 			fail(r->rout.image);
 		}
 		has = rec.len == ID_HEXLEN + 1 &&
@@ -503,6 +503,13 @@ check_root_id(struct run *r, const struct plan *p)
 	sr_seterr("%s: the root changed after setup-root recorded it (now "
 	    "%.12s): guests seeded from it would not boot; run setup-root on "
 	    "it again", ID_ROOT, id);
+	fail(r->rout.image);
+unprepared:
+	/* A new guest is only warned (see plan_rc); guests moved are not. */
+	if (!r->upgrade)
+		return;
+	sr_seterr("%s: not prepared by setup-root (no identity): run "
+	    "setup-root on it before moving guests to it", ID_ROOT);
 	fail(r->rout.image);
 }
 

@@ -276,6 +276,15 @@ refusals_body()
 	digest l4 > after
 	atf_check cmp before after
 
+	# A root setup-root never prepared: its guests would not mount
+	# their locals; none is moved to it.
+	cp -a root2 raw && rm -rf raw/.sharedroot
+	digest local > before
+	atf_check -s exit:1 -o empty -e match:'^setup-local: raw: .sharedroot/id: not prepared by setup-root' \
+	    setup-local -u raw local
+	digest local > after
+	atf_check cmp before after
+
 	# Arguments: a missing local; -u and -R together.
 	atf_check -s exit:1 -o empty -e match:'nothere: stat' \
 	    setup-local -u root2 nothere
