@@ -695,7 +695,8 @@ upgrade_guest(struct run *r, int rowfd)
 		tool_putlines(stdout, rep.list.s ? rep.list.s : "");
 		tool_putlines(stdout, desc.s ? desc.s : "");
 		sbuf_free(&desc);
-		row.result = ROW_PLANNED;
+		/* Conflicts fail a dry run as they would the run. */
+		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_PLANNED;
 	} else {
 		if (r->lout.verbose > 0)
 			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
@@ -706,11 +707,10 @@ upgrade_guest(struct run *r, int rowfd)
 	    tool_finish(ats, NATS) == -1)
 		fail(r->lout.image);
 	if (!rep.current)
-		tool_log(&r->lout, SR_INFO, "%s %s root %.12s to %.12s: %zu "
+		tool_log(&r->lout, SR_INFO, "%s from root %.12s to %.12s: %zu "
 		    "taken, %zu kept, %zu merged, %zu conflicts, %zu added "
 		    "in var", r->dryrun ? "would go" : r->rollback ?
-		    "rolled back" : "upgraded", r->dryrun ? "from" : "from",
-		    rep.oldid, rep.newid, rep.taken, rep.kept, rep.merged,
+		    "rolled back" : "upgraded", rep.oldid, rep.newid, rep.taken, rep.kept, rep.merged,
 		    rep.conflicts, rep.added);
 	{
 		const char *p = rep.rebuild.s;
@@ -751,19 +751,26 @@ open_base(struct run *r)
 {
 	struct ffsimg bfi;
 	struct stat st;
+	int p = 1;
 
 	r->bfd = -1;
 	if (r->baseroot == NULL)
 		return;
+	/* The root is open: failing here, undo it too (fail()). */
 	if (stat(r->baseroot, &st) == 0 && S_ISREG(st.st_mode) &&
-	    probe_ffs(r->baseroot, -1, &bfi) && !mounts_ffs()) {
+	    !mounts_ffs() && (p = ffsimg_probe(r->baseroot, -1, &bfi)) ==
+	    -1) {
+		sr_prefixerr("-b");
+		fail(r->baseroot);
+	}
+	if (p == 0) {
 		struct copy_stats cs = { 0 };
 
 		if (stage_open(&bstage) == -1 || ffs_extract(&bfi, local_copy,
 		    local_secrets, bstage.fd, &bstage.copied, tool_log,
 		    &r->rout, &cs) == -1) {
-			sr_prefixerr("-b %s", r->baseroot);
-			fail(r->rout.image);
+			sr_prefixerr("-b");
+			fail(r->baseroot);
 		}
 		r->bfd = bstage.fd;
 		r->bspec = &bstage.copied;
@@ -771,8 +778,8 @@ open_base(struct run *r)
 	}
 	attach_init(&ba, r->baseroot, true);
 	if (attach_open(&ba) == -1) {
-		sr_prefixerr("-b %s", r->baseroot);
-		fail(r->rout.image);
+		sr_prefixerr("-b");
+		fail(r->baseroot);
 	}
 	r->bfd = ba.rootfd;
 	r->bspec = NULL;

@@ -122,7 +122,7 @@ dry_run_shows_plan_body()
 	fixture shells
 	printf '/bin/sh\n/usr/pkg/bin/bash\n' > local/etc/shells
 	digest local > before
-	atf_check -o save:out -e match:'warning: conflict: etc/shells' \
+	atf_check -s exit:1 -o save:out -e match:'warning: conflict: etc/shells' \
 	    setup-local -n -u root2 local
 	atf_check -o match:'^take etc/rc.d/npf$' cat out
 	atf_check -o match:'^take etc/rc.d/wscons$' cat out
@@ -135,6 +135,13 @@ dry_run_shows_plan_body()
 	atf_check -o match:'^\+npf:\*:45:$' cat out
 	atf_check -o match:'^remove etc/rc.d/wscons$' cat out
 	atf_check -o match:'would go from root' cat out
+	digest local > after
+	atf_check cmp before after
+	# Without the conflict: exit 0, and the same nothing written.
+	cp root2/etc/shells local/etc/shells
+	digest local > before
+	atf_check -o match:'would go from root .* 0 conflicts' \
+	    setup-local -n -u root2 local
 	digest local > after
 	atf_check cmp before after
 }
@@ -413,6 +420,9 @@ older_local_with_b_body()
 	    setup-local -u -b root1 root2 local
 	digest local > after
 	atf_check cmp before after
+	# A -b that is not there: one line naming it.
+	atf_check -s exit:1 -o empty -e match:'^setup-local: nothere: -b: open: No such file' \
+	    setup-local -u -b nothere root2 local
 	# -b is for -u alone.
 	atf_check -s exit:1 -e match:usage setup-local -b root1 root2 local
 }
