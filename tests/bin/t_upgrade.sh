@@ -22,6 +22,7 @@ release()
 	mkdir -m 0750 "$2/var/db/npf"
 	echo 'npf state' > "$2/var/db/npf/state"
 	rm -rf "$2/var/spool/lock" "$2/etc/pf"
+	chmod 0750 "$2/etc/ssh"
 	[ -f "$2/etc/shells" ] && printf '/bin/sh\n/bin/ksh\n' > "$2/etc/shells"
 	# open: readable by an ordinary user (before setup-root records it).
 	[ "$3" = open ] && chmod -R go+rX "$2"
@@ -68,7 +69,7 @@ upgrade_merges_release_body()
 	# The guest installed packages with their database in var.
 	mkdir -p local/var/db/pkg/sudo-1.9
 
-	atf_check -o match:'upgraded from root .* 6 taken, 1 kept, 2 merged, 0 conflicts, 2 added in var' \
+	atf_check -o match:'upgraded from root .* 7 taken, 1 kept, 2 merged, 0 conflicts, 2 added in var' \
 	    -e match:'^setup-local: local: warning: var/db/pkg: the guest keeps a package database in var.*PKG_DBDIR' \
 	    setup-local -u root2 local
 	# The release's own: changed, new and removed scripts, defaults.
@@ -77,6 +78,10 @@ upgrade_merges_release_body()
 	atf_check test ! -e local/etc/rc.d/wscons
 	atf_check test ! -e local/etc/pf
 	atf_check -o inline:'kept\n' cat local/etc/pf-b
+	# A directory's new mode, the guest's file in it kept.
+	atf_check -o inline:'750\n' stat -c %a local/etc/ssh
+	atf_check -o inline:'PRIVATE the guest own key\n' \
+	    cat local/etc/ssh/ssh_host_ed25519_key
 	atf_check cmp root2/etc/defaults/rc.conf local/etc/defaults/rc.conf
 	# (The root's owners: NetBSD's as root, an ordinary user's own else.)
 	atf_check -o inline:"555 $(stat -c '%u %g' root2/etc/rc.d/npf)\n" \
@@ -404,7 +409,7 @@ older_local_with_b_body()
 {
 	fixture
 	rm -rf local/.sharedroot
-	atf_check -o match:'upgraded from root .* 6 taken, 1 kept, 2 merged, 0 conflicts' \
+	atf_check -o match:'upgraded from root .* 7 taken, 1 kept, 2 merged, 0 conflicts' \
 	    setup-local -u -b root1 root2 local
 	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
 	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
@@ -466,9 +471,9 @@ fleet_table_body()
 	atf_check -s exit:1 -o save:out -e match:'g2: .sharedroot/root-id: not a root.s identity' \
 	    setup-local -u root2 g1 g2 g3
 	atf_check -o match:'^guest +taken +kept +merged +conflicts +added +result$' cat out
-	atf_check -o match:'^g1 +6 +1 +2 +0 +2  upgraded$' cat out
+	atf_check -o match:'^g1 +7 +1 +2 +0 +2  upgraded$' cat out
 	atf_check -o match:'^g2 +- +- +- +- +-  failed$' cat out
-	atf_check -o match:'^g3 +6 +1 +2 +0 +2  upgraded$' cat out
+	atf_check -o match:'^g3 +7 +1 +2 +0 +2  upgraded$' cat out
 	for g in g1 g3; do
 		atf_check -o inline:"$(id_of root2)\n" cat $g/.sharedroot/root-id
 		atf_check cmp root2/etc/rc.d/npf $g/etc/rc.d/npf
