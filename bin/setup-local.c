@@ -640,6 +640,21 @@ apply_mine(struct run *r, const struct plan *u)
 	}
 }
 
+/* A warning for each line of text. */
+static void
+warn_lines(struct run *r, const char *prefix, const char *text)
+{
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		tool_log(&r->lout, SR_WARN, "%s%.*s", prefix,
+		    (int)(nl ? nl - p : (long)strlen(p)), p);
+		p = nl ? nl + 1 : "";
+	}
+}
+
 /* One guest, in a process of its own: its row goes to fd. */
 static int
 upgrade_guest(struct run *r, int rowfd)
@@ -710,31 +725,10 @@ upgrade_guest(struct run *r, int rowfd)
 		tool_log(&r->lout, SR_INFO, "%s from root %.12s to %.12s: %zu "
 		    "taken, %zu kept, %zu merged, %zu conflicts, %zu added "
 		    "in var", r->dryrun ? "would go" : r->rollback ?
-		    "rolled back" : "upgraded", rep.oldid, rep.newid, rep.taken, rep.kept, rep.merged,
-		    rep.conflicts, rep.added);
-	{
-		const char *p = rep.rebuild.s;
-
-		while (p != NULL && *p != '\0') {
-			const char *nl = strchr(p, '\n');
-
-			tool_log(&r->lout, SR_WARN, "%.*s",
-			    (int)(nl ? nl - p : (long)strlen(p)), p);
-			p = nl ? nl + 1 : "";
-		}
-	}
-	if (rep.conflicts) {
-		const char *p = rep.conflicted.s;
-
-		/* Each conflict, on a line of its own. */
-		while (p != NULL && *p != '\0') {
-			const char *nl = strchr(p, '\n');
-
-			tool_log(&r->lout, SR_WARN, "conflict: %.*s",
-			    (int)(nl ? nl - p : (long)strlen(p)), p);
-			p = nl ? nl + 1 : "";
-		}
-	}
+		    "rolled back" : "upgraded", rep.oldid, rep.newid,
+		    rep.taken, rep.kept, rep.merged, rep.conflicts, rep.added);
+	warn_lines(r, "", rep.rebuild.s);
+	warn_lines(r, "conflict: ", rep.conflicted.s);
 	if (write(rowfd, &row, sizeof(row)) != (ssize_t)sizeof(row))
 		return 1;
 	plan_free(&u);
