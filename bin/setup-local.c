@@ -688,9 +688,9 @@ upgrade_guest(struct run *r, int rowfd)
 
 		if (tree_list(minefd, "var/db/pkg", &names) == 0 &&
 		    names[0] != NULL)
-			tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest keeps "
-			    "a package database in var: a shared pkg.img needs "
-			    "it on pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
+			tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest "
+			    "keeps a package database in var: a shared pkg.img "
+			    "needs it on pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
 		tree_freelist(names);
 	}
 	row.taken = rep.taken;

@@ -736,10 +736,10 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 
 		if (tree_list(rootfd, "var/db/pkg", &names) == 0 &&
 		    names[0] != NULL)
-			lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root keeps "
-			    "a package database in var, which each guest would "
-			    "copy: with a shared pkg.img, keep it on pkg.img "
-			    "(PKG_DBDIR=/usr/pkg/pkgdb)");
+			lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root "
+			    "keeps a package database in var, which each guest "
+			    "would copy: with a shared pkg.img, keep it on "
+			    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
 		tree_freelist(names);
 	}
 	/*

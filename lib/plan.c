@@ -239,8 +239,8 @@ plan_describe(const struct plan *p, struct sbuf *out)
 		switch (c->kind) {
 		case CH_WRITE:
 			rv = c->binary ? sbuf_printf(out, "write %s (%zu "
-			    "bytes)\n", c->path, c->newlen) : udiff(out, c->path,
-			    c->old, c->oldlen, c->new, c->newlen);
+			    "bytes)\n", c->path, c->newlen) : udiff(out,
+			    c->path, c->old, c->oldlen, c->new, c->newlen);
 			break;
 		case CH_WRITE_FD:
 			rv = sbuf_printf(out, "install %s from %s\n", c->path,

@@ -557,7 +557,8 @@ tree_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
 		goto done;
 	}
 	if ((geteuid() == 0 && fchownat(pfd, tmp, uid, gid,
-	    AT_SYMLINK_NOFOLLOW) == -1) || renameat(pfd, tmp, pfd, name) == -1) {
+	    AT_SYMLINK_NOFOLLOW) == -1) ||
+	    renameat(pfd, tmp, pfd, name) == -1) {
 		sr_seterrno("%s: symlink: into place", rel);
 		(void)unlinkat(pfd, tmp, 0);
 		goto done;

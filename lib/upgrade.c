@@ -854,11 +854,12 @@ fix_parents(struct dec *v, size_t n, struct sbuf *list)
  * has not: where the upgrade changes the text, the guest's database is
  * kept (a binary conflict is none) and the guest must make it again.
  */
+#define PWD_MKDB	"pwd_mkdb -p /etc/master.passwd"
 static const struct derived {
 	const char *db, *src, *cmd;
 } derived[] = {
-	{ "etc/pwd.db", "etc/master.passwd", "pwd_mkdb -p /etc/master.passwd" },
-	{ "etc/spwd.db", "etc/master.passwd", "pwd_mkdb -p /etc/master.passwd" },
+	{ "etc/pwd.db", "etc/master.passwd", PWD_MKDB },
+	{ "etc/spwd.db", "etc/master.passwd", PWD_MKDB },
 	{ "etc/mail/aliases.db", "etc/mail/aliases", "newaliases" },
 	{ "etc/login.conf.db", "etc/login.conf", "cap_mkdb /etc/login.conf" },
 	{ NULL, NULL, NULL }

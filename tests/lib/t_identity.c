@@ -55,8 +55,10 @@ etc_part(const struct sbuf *man)
 	while (p != NULL && *p != '\0') {
 		const char *nl = strchr(p, '\n');
 
+		size_t n = (size_t)(nl - p) + 1;
+
 		if (strncmp(p, "etc ", 4) == 0 || strncmp(p, "etc/", 4) == 0)
-			ATF_REQUIRE(sbuf_add(&out, p, (size_t)(nl - p) + 1) == 0);
+			ATF_REQUIRE(sbuf_add(&out, p, n) == 0);
 		p = nl + 1;
 	}
 	ATF_REQUIRE(sbuf_add(&out, "", 0) == 0);
@@ -165,8 +167,8 @@ ATF_TC_BODY(untar_refuses_names_outside_etc, tc)
 
 		archive_one(&t, "etc/null", S_IFCHR | 0666);
 		ATF_CHECK(identity_untar(t.s, t.len, &set) == -1);
-		ATF_CHECK(strstr(sr_errmsg(), "not a file, directory or link") !=
-		    NULL);
+		ATF_CHECK(strstr(sr_errmsg(),
+		    "not a file, directory or link") != NULL);
 		sbuf_free(&t);
 		entset_free(&set);
 	}
