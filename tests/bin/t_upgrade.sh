@@ -338,6 +338,29 @@ motd_first_line_is_the_guests_body()
 	    cat local2/.sharedroot/conflicts/etc/motd
 }
 
+atf_test_case netbsd4_within_shape
+netbsd4_within_shape_head()
+{
+	atf_set descr "a 4.x-shaped guest upgrades to a later 4.x-shaped" \
+	    "root: its swap keeps 4.x's cipher and IV method"
+}
+netbsd4_within_shape_body()
+{
+	make_root nb4 root1
+	atf_check -o ignore setup-root root1
+	release root1 root2
+	mkdir local
+	atf_check -o ignore setup-local root1 local
+	echo 'sshd=YES' >> local/etc/rc.conf
+	atf_check -o match:'upgraded from root .* 0 conflicts' \
+	    setup-local -u root2 local
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check cmp root2/etc/rc.orig local/etc/rc
+	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+	atf_check -o match:'^algorithm aes-cbc;$' -o match:'^iv-method encblkno;$' \
+	    cat local/etc/cgd/xbd1a
+}
+
 atf_test_case password_files_by_record
 password_files_by_record_head()
 {
@@ -633,6 +656,7 @@ atf_init_test_cases()
 	atf_add_test_case rollback_restores
 	atf_add_test_case refusals
 	atf_add_test_case motd_first_line_is_the_guests
+	atf_add_test_case netbsd4_within_shape
 	atf_add_test_case password_files_by_record
 	atf_add_test_case older_local_with_b
 	atf_add_test_case hostile_guest
