@@ -596,6 +596,88 @@ loop_image_cleanup()
 	undo_run
 }
 
+# vnd_stubs: NetBSD's vndconfig, mount and umount as recording stubs: an
+# image's tree is trees/IMAGE, copied into the mount point by mount and
+# back out by umount, so that a whole run happens as on NetBSD.
+vnd_stubs()
+{
+	here=$(pwd)
+	mkdir -p stubs trees
+	: > vnd.state
+	cat > stubs/vndconfig <<STUB
+#!/bin/sh
+echo "vndconfig \$*" >> $here/log
+st=$here/vnd.state
+case \$1 in
+-l)	for n in 0 1 2 3; do
+		img=\$(awk -v u=vnd\$n '\$1 == u { print \$2 }' \$st)
+		if [ -n "\$img" ]; then
+			echo "vnd\$n: \$img (/dev/wd0a) inode 1"
+		else
+			echo "vnd\$n: not in use"
+		fi
+	done ;;
+-u)	grep -v "^\$2 " \$st > \$st.t; mv \$st.t \$st ;;
+-r)	echo "\$2 \$3" >> \$st ;;
+*)	echo "\$1 \$2" >> \$st ;;
+esac
+STUB
+	cat > stubs/mount <<STUB
+#!/bin/sh
+echo "mount \$*" >> $here/log
+[ "\$1" != -u ] || exit 0
+for last; do :; done
+for a; do case \$a in /dev/vnd*) dev=\$a ;; esac; done
+unit=\${dev#/dev/}
+img=\$(awk -v u=\${unit%a} '\$1 == u { print \$2 }' $here/vnd.state)
+img=\${img##*/}
+cp -a $here/trees/\$img/. "\$last"/
+echo "\$last \$img" >> $here/mounts
+STUB
+	cat > stubs/umount <<STUB
+#!/bin/sh
+echo "umount \$*" >> $here/log
+img=\$(awk -v m="\$1" '\$1 == m { print \$2 }' $here/mounts)
+rm -rf $here/trees/\$img && mkdir $here/trees/\$img &&
+    cp -a "\$1"/. $here/trees/\$img/ && find "\$1" -mindepth 1 -delete
+STUB
+	chmod +x stubs/*
+	export PATH=$here/stubs:$PATH SHAREDROOT_ATTACH=vnd
+}
+
+atf_test_case netbsd_vnd
+netbsd_vnd_head()
+{
+	atf_set descr "-u as on NetBSD: both images attached through vnd," \
+	    "the root read-only, the local remounted read-write, all undone"
+	atf_set require.user root
+}
+netbsd_vnd_body()
+{
+	fixture
+	vnd_stubs
+	mv root2 trees/root.img
+	mv local trees/l.img
+	: > root.img
+	: > l.img
+	: > log
+	atf_check -o match:'upgraded from root' setup-local -u root.img l.img
+	atf_check -o inline:"$(id_of trees/root.img)\n" \
+	    cat trees/l.img/.sharedroot/root-id
+	atf_check cmp trees/root.img/etc/rc.d/npf trees/l.img/etc/rc.d/npf
+	atf_check -o match:'^sshd=YES$' cat trees/l.img/etc/rc.conf
+	# The commands: the root read-only, the local read-only until its
+	# plan is made, then read-write; everything detached.
+	atf_check -o match:'^vndconfig -r vnd0 root.img$' \
+	    -o match:'^vndconfig vnd1 l.img$' \
+	    -o match:'^mount -r -o nodev,nosuid,noexec /dev/vnd1a ' \
+	    -o match:'^mount -r -o nodev,nosuid,noexec /dev/vnd0a ' \
+	    -o match:'^mount -u -w ' -o match:'^vndconfig -u vnd0$' \
+	    -o match:'^vndconfig -u vnd1$' cat log
+	atf_check -o empty cat vnd.state
+	atf_check -o inline:'2\n' grep -c '^umount ' log
+}
+
 atf_test_case interrupted_upgrades_lose_nothing cleanup
 interrupted_upgrades_lose_nothing_head()
 {
@@ -664,4 +746,5 @@ atf_init_test_cases()
 	atf_add_test_case ffs_images
 	atf_add_test_case interrupted_upgrades_lose_nothing
 	atf_add_test_case loop_image
+	atf_add_test_case netbsd_vnd
 }
