@@ -249,7 +249,8 @@ check_local(struct run *r)
 
 			r->crypt = true;
 			r->mode = LP_REBUILD;
-			if (!r->dryrun && ffsimg_writable(&img) == -1)
+			if (!r->dryrun && (ffsimg_writable(&img) == -1 ||
+			    attach_in_use(r->local) == -1))
 				tool_fail(r->lout.image, ats, 0);
 			return;
 		}
@@ -263,8 +264,10 @@ check_local(struct run *r)
 			    "root to mount it");
 			tool_fail(r->lout.image, ats, 0);
 		}
+		/* A rebuild replaces the file: not under a running guest. */
 		if (r->mode == LP_REBUILD && (ffsimg_rebuildable(&r->lfi) ==
-		    -1 || (!r->dryrun && ffsimg_writable(&r->lfi) == -1)))
+		    -1 || (!r->dryrun && (ffsimg_writable(&r->lfi) == -1 ||
+		    attach_in_use(r->local) == -1))))
 			tool_fail(r->lout.image, ats, 0);
 		check_keyfile(r, S_ISDIR(st.st_mode));
 		return;
@@ -1035,6 +1038,8 @@ main(int argc, char *argv[])
 		r.lout.image = argv[r.upgrade ? 1 : 0];
 		sr_signals_catch();
 		attach_init(&ra, r.upgrade ? r.root : "", true);
+		/* Each guest's is its own, made in its own process. */
+		attach_init(&la, "", true);
 		cgdimg_init(&cg);
 		check_opts(&r);
 		return fleet(&r, argc - (r.upgrade ? 1 : 0),

@@ -123,6 +123,31 @@ make_mntdir(struct attach *a)
 }
 
 int
+attach_in_use(const char *path)
+{
+	struct attach a;
+	struct stat st;
+	bool loop;
+
+	attach_init(&a, path, true);
+	loop = a.backend == BACKEND_LOOP;
+	if (stat(path, &st) == -1) {
+		sr_seterrno("stat");
+		return -1;
+	}
+	/* Only root may ask vndconfig; loop devices tell anyone. */
+	if (!loop && geteuid() != 0)
+		return 0;
+	a.dev = st.st_dev;
+	a.ino = st.st_ino;
+	if ((loop ? loop_check_unused(&a) : vnd_check_unused(&a)) == -1) {
+		sr_prefixerr("rebuild");
+		return -1;
+	}
+	return 0;
+}
+
+int
 attach_open(struct attach *a)
 {
 	bool loop = a->backend == BACKEND_LOOP;

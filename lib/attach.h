@@ -55,6 +55,11 @@ int	attach_open(struct attach *);
 int	attach_remount_rw(struct attach *);
 /* Flush, unmount, detach, remove the mount point, close. */
 int	attach_teardown(struct attach *);
+/*
+ * Refuse an image a loop or vnd device holds (a running guest's disk, on
+ * a dom0), which a rebuild would replace under it.
+ */
+int	attach_in_use(const char *);
 /* The back end in use: $SHAREDROOT_ATTACH or the host's own. */
 enum attach_backend attach_backend(void);
 

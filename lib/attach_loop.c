@@ -30,6 +30,31 @@
 
 static int probe_fstype(struct attach *);
 
+/*
+ * Whether loop device name is backed by a's file, as sysfs tells anyone
+ * (an ordinary user may not open the device).
+ */
+static bool
+backing_is(const char *name, const struct attach *a)
+{
+	char path[300], file[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, file, sizeof(file) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	file[n] = '\0';
+	file[strcspn(file, "\n")] = '\0';
+	return stat(file, &st) == 0 && st.st_dev == a->dev &&
+	    st.st_ino == a->ino;
+}
+
 /* Refuse an image some loop device already holds (mounted or not). */
 int
 loop_check_unused(struct attach *a)
@@ -43,21 +68,24 @@ loop_check_unused(struct attach *a)
 	if ((d = opendir("/sys/block")) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
+		bool held = false;
+
 		if (strncmp(de->d_name, "loop", 4) != 0)
 			continue;
 		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		if (ioctl(fd, LOOP_GET_STATUS64, &info) == 0 &&
-		    info.lo_device == (uint64_t)a->dev &&
-		    info.lo_inode == (uint64_t)a->ino) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+			held = ioctl(fd, LOOP_GET_STATUS64, &info) == 0 &&
+			    info.lo_device == (uint64_t)a->dev &&
+			    info.lo_inode == (uint64_t)a->ino;
 			close(fd);
+		} else
+			held = backing_is(de->d_name, a);
+		if (held) {
 			closedir(d);
 			sr_seterr("attach: already attached to %s "
 			    "(in use; detach it first)", path);
 			return -1;
 		}
-		close(fd);
 	}
 	closedir(d);
 	return 0;

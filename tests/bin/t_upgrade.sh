@@ -645,6 +645,48 @@ STUB
 	export PATH=$here/stubs:$PATH SHAREDROOT_ATTACH=vnd
 }
 
+atf_test_case running_guest_refused cleanup
+running_guest_refused_head()
+{
+	atf_set descr "a local image a loop device holds (a running guest's" \
+	    "disk on a Linux dom0) is not rebuilt under it, by root or a user"
+}
+running_guest_refused_body()
+{
+	require_loop
+	command -v setpriv >/dev/null || atf_skip "no setpriv"
+	fixture
+	W=$(mktemp -d /tmp/sharedroot-busy.XXXXXX)
+	echo "rm -rf $W" > undo
+	chmod 0755 "$W"
+	cp -R root1 root2 "$W/"
+	chmod -R go+rX "$W/root1" "$W/root2"
+	atf_check -o ignore setup-root "$W/root1"
+	atf_check -o ignore setup-root "$W/root2"
+	atf_check -o ignore -e ignore setup-local "$W/root1" "$W/g.img"
+	chown 65534 "$W" "$W/g.img"
+	dev=$(losetup -f --show -r "$W/g.img")
+	echo "losetup -d $dev" >> undo
+	sum=$(md5sum < "$W/g.img")
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/g.img: rebuild: attach: already attached to $dev (in use; detach it first)\n" \
+	    setup-local -u "$W/root2" "$W/g.img"
+	atf_check -s exit:1 -o empty -e match:"rebuild: attach: already attached to $dev" \
+	    setup-local -f "$W/root1" "$W/g.img"
+	atf_check -s exit:1 -o empty -e match:"rebuild: attach: already attached to $dev" \
+	    $as_user env SHAREDROOT_SHAREDIR="$SR_SHARE" TMPDIR="$W" \
+	    "$(command -v setup-local)" -u "$W/root2" "$W/g.img"
+	atf_check -o inline:"$sum\n" -x "md5sum < $W/g.img"
+	# Detached: on it goes.
+	atf_check losetup -d "$dev"
+	atf_check -o match:'upgraded from root' -e ignore \
+	    setup-local -u "$W/root2" "$W/g.img"
+}
+running_guest_refused_cleanup()
+{
+	undo_run
+}
+
 atf_test_case netbsd_vnd
 netbsd_vnd_head()
 {
@@ -747,4 +789,5 @@ atf_init_test_cases()
 	atf_add_test_case interrupted_upgrades_lose_nothing
 	atf_add_test_case loop_image
 	atf_add_test_case netbsd_vnd
+	atf_add_test_case running_guest_refused
 }
