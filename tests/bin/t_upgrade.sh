@@ -673,9 +673,14 @@ running_guest_refused_body()
 	    setup-local -u "$W/root2" "$W/g.img"
 	atf_check -s exit:1 -o empty -e match:"rebuild: attach: already attached to $dev" \
 	    setup-local -f "$W/root1" "$W/g.img"
+	# The tool where an ordinary user can run it, whatever the mode of
+	# the directory this clone is in.
+	cp -R "$SR_SHARE" "$W/share"
+	cp "$SR_SBIN/setup-local" "$W/setup-local"
+	chmod -R go+rX "$W/share" "$W/setup-local"
 	atf_check -s exit:1 -o empty -e match:"rebuild: attach: already attached to $dev" \
-	    $as_user env SHAREDROOT_SHAREDIR="$SR_SHARE" TMPDIR="$W" \
-	    "$(command -v setup-local)" -u "$W/root2" "$W/g.img"
+	    $as_user env SHAREDROOT_SHAREDIR="$W/share" TMPDIR="$W" \
+	    "$W/setup-local" -u "$W/root2" "$W/g.img"
 	atf_check -o inline:"$sum\n" -x "md5sum < $W/g.img"
 	# Detached: on it goes.
 	atf_check losetup -d "$dev"
