@@ -806,6 +806,41 @@ check_distinct(struct run *r, int n, char **locals)
 	free(st);
 }
 
+/* The fleet's table: a row a guest, names whole (and vis-encoded). */
+static void
+print_table(const struct run *r, int n, char **locals, const struct row *rows)
+{
+	char **names;
+	int i, w = 24;
+
+	if ((names = calloc((size_t)n, sizeof(*names))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < n; i++) {
+		if (stravis(&names[i], locals[i], VIS_WHITE | VIS_OCTAL) == -1)
+			err(1, "stravis");
+		if ((int)strlen(names[i]) > w)
+			w = (int)strlen(names[i]);
+	}
+	printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken", "kept",
+	    "merged", "conflicts", "added", "result");
+	for (i = 0; i < n; i++) {
+		const char *res = rows[i].result == ROW_DONE && r->rollback ?
+		    "rolled back" : results[rows[i].result];
+
+		if (rows[i].result == ROW_FAILED ||
+		    rows[i].result == ROW_NOTRUN)
+			printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, names[i],
+			    "-", "-", "-", "-", "-", res);
+		else
+			printf("%-*s %6zu %6zu %6zu %9zu %6zu  %s\n", w,
+			    names[i], rows[i].taken, rows[i].kept,
+			    rows[i].merged, rows[i].conflicts, rows[i].added,
+			    res);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /*
  * -u and -R over one or many guests: the root read once, each guest in
  * a process of its own (one failure stops no other), then a table.
@@ -917,30 +952,8 @@ fleet(struct run *r, int n, char **locals)
 	if (stage_close(&rstage) == -1 || stage_close(&bstage) == -1 ||
 	    tool_finish(ats, NATS) == -1)
 		fail(r->rout.image);
-	if (n > 1 || sr_interrupted()) {
-		printf("%-24s %6s %6s %6s %9s %6s  %s\n", "guest", "taken",
-		    "kept", "merged", "conflicts", "added", "result");
-		for (i = 0; i < n; i++) {
-			char name[25];
-			char *v = NULL;
-
-			if (stravis(&v, locals[i], VIS_WHITE | VIS_OCTAL) ==
-			    -1)
-				err(1, "stravis");
-			snprintf(name, sizeof(name), "%s", v);
-			free(v);
-			if (rows[i].result == ROW_FAILED ||
-			    rows[i].result == ROW_NOTRUN)
-				printf("%-24s %6s %6s %6s %9s %6s  %s\n", name,
-				    "-", "-", "-", "-", "-",
-				    results[rows[i].result]);
-			else
-				printf("%-24s %6zu %6zu %6zu %9zu %6zu  %s\n",
-				    name, rows[i].taken, rows[i].kept,
-				    rows[i].merged, rows[i].conflicts,
-				    rows[i].added, results[rows[i].result]);
-		}
-	}
+	if (n > 1 || sr_interrupted())
+		print_table(r, n, locals, rows);
 	free(rows);
 	free(pids);
 	free(rfds);
