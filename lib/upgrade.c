@@ -233,8 +233,10 @@ apply_virtual(struct entset *s, const struct plan *p)
 				struct ent o = *e;
 				struct ent *oe;
 
-				if ((o.data = malloc(e->len + 1)) == NULL)
+				if ((o.data = malloc(e->len + 1)) == NULL) {
+					sr_seterrno("out of memory");
 					return -1;
+				}
 				memcpy(o.data, e->data ? e->data : "", e->len);
 				o.data[e->len] = '\0';
 				oe = put(s, orig, o.mode, o.uid, o.gid);
@@ -1131,8 +1133,10 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 	size_t i, nadded = 0;
 	int rv = -1;
 
-	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL)
+	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL) {
+		sr_seterrno("out of memory");
 		goto done;
+	}
 	for (i = 0; i < tv->n; i++) {
 		const struct ent *t = &tv->v[i];
 		struct tree_wopts wo = { .mode = t->mode & 07777,
@@ -1172,8 +1176,10 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 			if (tree_readfile(up->newfd, t->path, ENT_MAX, &b,
 			    NULL) == -1)
 				goto done;
-			if (plan_write_data(u, t->path, b.s ? b.s : strdup(""),
-			    b.len, &wo) == -1)
+			/* An empty file: a buffer all the same (owned). */
+			if (b.s == NULL && sbuf_add(&b, "", 0) == -1)
+				goto done;
+			if (plan_write_data(u, t->path, b.s, b.len, &wo) == -1)
 				goto done;
 		} else {
 			if (sbuf_printf(&rep->list, "skip %s: a device or "
@@ -1194,7 +1200,9 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 
 		while (p != NULL && p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *sp = memchr(p, ' ', (size_t)(end - p));
+			const char *eol = nl ? nl : end;
+			/* The path, up to the first space of its own line. */
+			const char *sp = memchr(p, ' ', (size_t)(eol - p));
 			size_t n = sp ? (size_t)(sp - p) : 0;
 			struct stat st;
 
