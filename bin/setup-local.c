@@ -474,15 +474,10 @@ check_kernel_cgd(struct run *r)
 static void
 check_root_id(struct run *r, const struct plan *p)
 {
-	const char *id = NULL;
+	const char *id = localprep_root_id(p);
 	struct sbuf rec = { 0 };
-	size_t i;
 	int has;
 
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->v[i].path, ID_LOCAL) == 0 &&
-		    p->v[i].kind == CH_WRITE)
-			id = p->v[i].new;
 	if (id == NULL)
 		return;
 	if (r->rffs) {

@@ -637,6 +637,18 @@ done:
 	return rv;
 }
 
+const char *
+localprep_root_id(const struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == CH_WRITE && strcmp(p->v[i].path,
+		    ID_LOCAL) == 0 && p->v[i].newlen == ID_HEXLEN + 1)
+			return p->v[i].new;
+	return NULL;
+}
+
 int
 localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 {

@@ -49,6 +49,11 @@ int	kernel_has(int, const char *, const void *, size_t, int *);
 /* Decide every edit from the root's own texts; read only the root. */
 int	localprep_plan(int, const struct localprep *, struct plan *);
 /*
+ * The identity of the root a plan seeds from (ID_HEXLEN hex digits, then
+ * a newline), as plan_identity() computed it; NULL if it has none.
+ */
+const char *localprep_root_id(const struct plan *);
+/*
  * Copy the trees from the root (at host path rootpath) into a staging
  * directory in the local, apply the plan there, then swap each tree
  * into place.

@@ -1374,25 +1374,27 @@ int
 upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
     struct upgrade_root *r)
 {
-	struct sbuf man = { 0 };
-	int rv = -1;
+	const char *id = localprep_root_id(plan);
 
 	r->plan = plan;
-	if (identity_manifest(fd, spec, &man, r->id) == -1 ||
-	    (r->shape = nb_shape(fd)) == -1 ||
+	/* Its identity: the digest provisioning made of it, not made again. */
+	if (id == NULL) {
+		sr_seterr("the new root: no identity in its plan");
+		return -1;
+	}
+	memcpy(r->id, id, ID_HEXLEN);
+	r->id[ID_HEXLEN] = '\0';
+	if ((r->shape = nb_shape(fd)) == -1 ||
 	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
 	    apply_virtual(&r->etc, plan) == -1 ||
 	    identity_load(fd, spec, "var", false, &r->var) == -1) {
 		sr_prefixerr("the new root");
-		goto done;
+		return -1;
 	}
 	/* Sorted once, for every guest. */
 	(void)entset_get(&r->etc, "");
 	(void)entset_get(&r->var, "");
-	rv = 0;
-done:
-	sbuf_free(&man);
-	return rv;
+	return 0;
 }
 
 void
