@@ -681,16 +681,10 @@ upgrade_guest(struct run *r, int rowfd)
 			fail(r->lout.image);
 	}
 	/* A swapped pkg.img would leave a database in var stale. */
-	if (!rep.current) {
-		char **names = NULL;
-
-		if (tree_list(minefd, "var/db/pkg", &names) == 0 &&
-		    names[0] != NULL)
-			tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest "
-			    "keeps a package database in var: a shared pkg.img "
-			    "needs it on pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
-		tree_freelist(names);
-	}
+	if (!rep.current && pkgdb_in_var(minefd))
+		tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest keeps a "
+		    "package database in var: a shared pkg.img needs it on "
+		    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
 	row.taken = rep.taken;
 	row.kept = rep.kept;
 	row.merged = rep.merged;

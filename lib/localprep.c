@@ -637,6 +637,17 @@ done:
 	return rv;
 }
 
+bool
+pkgdb_in_var(int fd)
+{
+	char **names = NULL;
+	bool has;
+
+	has = tree_list(fd, "var/db/pkg", &names) == 0 && names[0] != NULL;
+	tree_freelist(names);
+	return has;
+}
+
 const char *
 localprep_root_id(const struct plan *p)
 {
@@ -743,17 +754,11 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 	 * database lives on it (PKG_DBDIR under /usr/pkg): one in var is
 	 * each guest's own, and goes stale at the first swap.
 	 */
-	{
-		char **names = NULL;
-
-		if (tree_list(rootfd, "var/db/pkg", &names) == 0 &&
-		    names[0] != NULL)
-			lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root "
-			    "keeps a package database in var, which each guest "
-			    "would copy: with a shared pkg.img, keep it on "
-			    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
-		tree_freelist(names);
-	}
+	if (pkgdb_in_var(rootfd))
+		lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root keeps a "
+		    "package database in var, which each guest would copy: "
+		    "with a shared pkg.img, keep it on pkg.img "
+		    "(PKG_DBDIR=/usr/pkg/pkgdb)");
 	/*
 	 * cron takes every file in var/cron/tabs for a user's crontab: the
 	 * original goes beside the directory, where nothing reads it.
@@ -807,11 +812,15 @@ swap_into_place(int stagefd, int localfd, const char *name)
 	return 0;
 }
 
-/* Copy tops of srcpath (less exclude) into the stage, saying how much. */
+/*
+ * Copy tops of srcpath (less exclude) into the stage and apply the plan
+ * there, without syncing file by file: the caller makes the stage
+ * durable.  With spec, staging for makefs (see copy_opts).
+ */
 static int
-copy_into(const char *srcpath, int stagefd, const char *const *tops,
-    const char *const *exclude, struct spec *spec,
-    const struct localprep *lp, struct copy_stats *cs)
+stage_fill(const char *srcpath, const char *const *tops,
+    const char *const *exclude, int stagefd, const struct localprep *lp,
+    const struct plan *p, struct spec *spec, struct copy_stats *cs)
 {
 	struct copy_opts co;
 
@@ -827,21 +836,6 @@ copy_into(const char *srcpath, int stagefd, const char *const *tops,
 		return -1;
 	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
 	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
-	return 0;
-}
-
-/*
- * Copy the trees from the root into the stage and apply the plan there,
- * without syncing file by file: the caller makes the stage durable.
- * With spec, staging for makefs (see copy_opts).
- */
-static int
-stage_fill(const char *rootpath, int stagefd, const struct localprep *lp,
-    const struct plan *p, struct spec *spec, struct copy_stats *cs)
-{
-	if (copy_into(rootpath, stagefd, local_copy, local_secrets, spec, lp,
-	    cs) == -1)
-		return -1;
 	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
@@ -866,10 +860,8 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
 	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
 		goto done;
-	if (copy_into(srcpath, stagefd, tops, exclude, NULL, lp, cs) == -1)
-		goto done;
-	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1)
+	if (stage_fill(srcpath, tops, exclude, stagefd, lp, p, NULL,
+	    cs) == -1)
 		goto done;
 	/*
 	 * Nothing in the stage is live until it is swapped in: one sync of
@@ -958,7 +950,8 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	const struct build_opts bo = { size, room, like };
 
 	if (rootpath != NULL) {
-		if (stage_fill(rootpath, st->fd, lp, p, &st->copied, cs) == -1)
+		if (stage_fill(rootpath, local_copy, local_secrets, st->fd,
+		    lp, p, &st->copied, cs) == -1)
 			return -1;
 	} else if (plan_apply(p, st->fd, true, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)

@@ -48,6 +48,8 @@ int	nb_shape(int);
 int	kernel_has(int, const char *, const void *, size_t, int *);
 /* Decide every edit from the root's own texts; read only the root. */
 int	localprep_plan(int, const struct localprep *, struct plan *);
+/* Whether a tree keeps pkgsrc's package database in var/db/pkg. */
+bool	pkgdb_in_var(int);
 /*
  * The identity of the root a plan seeds from (ID_HEXLEN hex digits, then
  * a newline), as plan_identity() computed it; NULL if it has none.
