@@ -103,15 +103,25 @@ plan_link(struct plan *p, const char *path, const char *target,
 	return 0;
 }
 
-int
-plan_mkdir(struct plan *p, const char *path, mode_t mode)
+/* A change carrying only an owner and a mode. */
+static int
+plan_add_wo(struct plan *p, enum change_kind kind, const char *path,
+    const struct tree_wopts *wo)
 {
 	struct change *c;
 
-	if ((c = plan_add(p, CH_MKDIR, path)) == NULL)
+	if ((c = plan_add(p, kind, path)) == NULL)
 		return -1;
-	c->wo.mode = mode;
+	c->wo = *wo;
 	return 0;
+}
+
+int
+plan_mkdir(struct plan *p, const char *path, mode_t mode)
+{
+	const struct tree_wopts wo = { .mode = mode };
+
+	return plan_add_wo(p, CH_MKDIR, path, &wo);
 }
 
 int
@@ -123,12 +133,7 @@ plan_remove(struct plan *p, const char *path)
 int
 plan_mkdir_as(struct plan *p, const char *path, const struct tree_wopts *wo)
 {
-	struct change *c;
-
-	if ((c = plan_add(p, CH_MKDIR, path)) == NULL)
-		return -1;
-	c->wo = *wo;
-	return 0;
+	return plan_add_wo(p, CH_MKDIR, path, wo);
 }
 
 int
@@ -150,12 +155,7 @@ plan_symlink(struct plan *p, const char *path, const char *target,
 int
 plan_attr(struct plan *p, const char *path, const struct tree_wopts *wo)
 {
-	struct change *c;
-
-	if ((c = plan_add(p, CH_ATTR, path)) == NULL)
-		return -1;
-	c->wo = *wo;
-	return 0;
+	return plan_add_wo(p, CH_ATTR, path, wo);
 }
 
 int

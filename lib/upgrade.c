@@ -814,7 +814,8 @@ find_dec(struct dec *v, size_t n, const char *path)
 /*
  * A tree must stay a tree: what is kept below a directory the release
  * removed keeps the directory; what the release added below one the
- * guest removed is not added.  Children come after parents in order.
+ * guest removed is not added.  Walked backwards, children before their
+ * parents: a directory kept for what is in it then keeps its own parent.
  */
 static void
 fix_parents(struct dec *v, size_t n, struct sbuf *list)
@@ -837,17 +838,6 @@ fix_parents(struct dec *v, size_t n, struct sbuf *list)
 			v[i].how = KEEP;
 			v[i].m = NULL;
 		}
-	}
-	/* Directories kept for their files, from the top down. */
-	for (i = 0; i < n; i++) {
-		char buf[PATH_MAX];
-		const char *pp = parent_of(v[i].path, buf, sizeof(buf));
-		struct dec *p;
-
-		if (result(&v[i]) != NULL && pp != NULL &&
-		    (p = find_dec(v, n, pp)) != NULL && result(p) == NULL &&
-		    p->m != NULL)
-			p->how = KEEP;
 	}
 }
 
@@ -1360,6 +1350,36 @@ count(struct upgrade_report *rep, struct dec *v, size_t n)
 	return 0;
 }
 
+/*
+ * A decision for every path of base (or none), theirs and mine, sorted,
+ * with the entries of each side; the paths are the sets' own.
+ */
+static int
+decs_make(struct entset *b, struct entset *t, struct entset *m,
+    char ***paths, struct dec **vp, size_t *np)
+{
+	struct entset *sets[3] = { t, m, b };
+	struct dec *v;
+	size_t i, n;
+
+	*vp = NULL;
+	if (union_paths(sets, b != NULL ? 3 : 2, paths, &n) == -1)
+		return -1;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		sr_seterrno("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].path = (*paths)[i];
+		v[i].b = b != NULL ? get(b, v[i].path) : NULL;
+		v[i].t = get(t, v[i].path);
+		v[i].m = get(m, v[i].path);
+	}
+	*vp = v;
+	*np = n;
+	return 0;
+}
+
 static void
 decs_free(struct dec *v, size_t n)
 {
@@ -1410,7 +1430,6 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 {
 	struct record rec = { 0 }, prev = { 0 };
 	struct entset m = { 0 };
-	struct entset *sets[3] = { &rec.etc, &up->root->etc, &m };
 	struct dec *v = NULL;
 	char **paths = NULL;
 	struct stat st;
@@ -1468,22 +1487,13 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
-	if (union_paths(sets, 3, &paths, &n) == -1)
+	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1)
 		goto done;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
-		sr_seterrno("out of memory");
-		goto done;
-	}
 	git_libgit2_init();
-	for (i = 0; i < n; i++) {
-		v[i].path = paths[i];
-		v[i].b = get(&rec.etc, paths[i]);
-		v[i].t = get(&up->root->etc, paths[i]);
-		v[i].m = get(&m, paths[i]);
+	for (i = 0; i < n; i++)
 		if ((strcmp(paths[i], "etc/motd") == 0 ? decide_motd(&v[i]) :
 		    decide(&v[i])) == -1)
 			goto done;
-	}
 	fix_parents(v, n, &rep->list);
 	if (check_derived(v, n, &rep->rebuild) == -1 ||
 	    count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
@@ -1508,7 +1518,6 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 {
 	struct record cur = { 0 }, prev = { 0 };
 	struct entset p = { 0 }, m = { 0 };
-	struct entset *sets[2] = { &p, &m };
 	struct sbuf tgz = { 0 };
 	struct dec *v = NULL;
 	char **paths = NULL;
@@ -1537,18 +1546,10 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
-	if (union_paths(sets, 2, &paths, &n) == -1)
+	if (decs_make(NULL, &p, &m, &paths, &v, &n) == -1)
 		goto done;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
-		sr_seterrno("out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		v[i].path = paths[i];
-		v[i].t = get(&p, paths[i]);
-		v[i].m = get(&m, paths[i]);
+	for (i = 0; i < n; i++)
 		v[i].how = same(v[i].m, v[i].t) ? SAME : TAKE;
-	}
 	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
 	    plan_conflicts(u, minefd, v, 0) == -1 ||
 	    plan_prev(u, minefd, minespec, &cur) == -1 ||
