@@ -335,6 +335,16 @@ open_crypt(struct run *r)
 	    "private directory", cg.params.algorithm, cg.params.keylen);
 }
 
+/* A root's etc, tmp and var read with libtsk into a stage of its own. */
+static int
+stage_ffs_root(const struct ffsimg *fi, struct stage *st, struct toolout *out,
+    struct copy_stats *cs)
+{
+	return stage_open(st) == -1 || ffs_extract(fi, local_copy,
+	    local_secrets, st->fd, &st->copied, tool_log, out, cs) == -1 ?
+	    -1 : 0;
+}
+
 /*
  * The root: read-only, and all edits decided from it.  An FFS root this
  * run cannot mount is read with libtsk into a stage: the build's own, or
@@ -350,9 +360,7 @@ open_root(struct run *r)
 	if (r->rffs) {
 		struct stage *st = build ? &stage : &rstage;
 
-		if (stage_open(st) == -1 ||
-		    ffs_extract(&r->rfi, local_copy, local_secrets, st->fd,
-		    &st->copied, tool_log, &r->lout, &r->cs) == -1 ||
+		if (stage_ffs_root(&r->rfi, st, &r->lout, &r->cs) == -1 ||
 		    (!build && !r->upgrade && geteuid() == 0 &&
 		    spec_apply(&st->copied, st->fd) == -1))
 			fail(r->rout.image);
@@ -752,9 +760,7 @@ open_base(struct run *r)
 	if (p == 0) {
 		struct copy_stats cs = { 0 };
 
-		if (stage_open(&bstage) == -1 || ffs_extract(&bfi, local_copy,
-		    local_secrets, bstage.fd, &bstage.copied, tool_log,
-		    &r->rout, &cs) == -1) {
+		if (stage_ffs_root(&bfi, &bstage, &r->rout, &cs) == -1) {
 			sr_prefixerr("-b");
 			fail(r->baseroot);
 		}

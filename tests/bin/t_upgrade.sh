@@ -439,8 +439,18 @@ older_local_with_b_body()
 {
 	fixture
 	rm -rf local/.sharedroot
+	cp -a local local-ffs
 	atf_check -o match:'upgraded from root .* 7 taken, 1 kept, 2 merged, 0 conflicts' \
 	    setup-local -u -b root1 root2 local
+	# The old root as an FFS image, read without mounting: the same.
+	if command -v makefs >/dev/null; then
+		atf_check -o ignore -e ignore setup-root -o root1.img root1
+		atf_check -o match:'upgraded from root .* 7 taken, 1 kept, 2 merged, 0 conflicts' \
+		    setup-local -u -b root1.img root2 local-ffs
+		digest local/etc > a
+		digest local-ffs/etc > b
+		atf_check cmp a b
+	fi
 	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
 	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
 	atf_check -o match:'^wheel:\*:0:root,admin$' cat local/etc/group
