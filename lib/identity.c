@@ -67,13 +67,42 @@ content(struct walk *w, int fd, const char *rel, EVP_MD_CTX *md)
 	return 0;
 }
 
+/*
+ * A manifest line: path, type, mode, owner, group, and the content's
+ * digest (hex, or "-") or a link's target, names vis-encoded.
+ */
+static int
+manifest_line(struct sbuf *out, const char *rel, mode_t mode, uid_t uid,
+    gid_t gid, const char *hex, const char *link)
+{
+	char *vrel = NULL, *vl = NULL;
+	int rv = -1;
+
+	if (stravis(&vrel, rel, VIS_WHITE | VIS_OCTAL) == -1)
+		return -1;
+	if (S_ISLNK(mode)) {
+		if (stravis(&vl, link, VIS_WHITE | VIS_OCTAL) == -1)
+			goto done;
+		/* A link's mode means nothing, and hosts differ on it. */
+		rv = sbuf_printf(out, "%s l - %u %u %s\n", vrel,
+		    (unsigned)uid, (unsigned)gid, vl);
+	} else
+		rv = sbuf_printf(out, "%s %c %04o %u %u %s\n", vrel,
+		    type_char(mode), (unsigned)(mode & 07777),
+		    (unsigned)uid, (unsigned)gid, hex);
+done:
+	free(vrel);
+	free(vl);
+	return rv;
+}
+
 /* One entry, as it truly is: from the spec in a stage. */
 static int
 entry(struct walk *w, int dirfd, const char *name, const char *rel,
     struct stat *st)
 {
 	const struct spec_ent *se = w->spec ? spec_get(w->spec, rel) : NULL;
-	char link[PATH_MAX], hex[EVP_MAX_MD_SIZE * 2 + 1] = "-", *vrel = NULL;
+	char link[PATH_MAX], hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
 	unsigned char dig[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0, i;
 	ssize_t n;
@@ -161,25 +190,8 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 	}
 	if (w->out == NULL)
 		return 0;
-	if (stravis(&vrel, rel, VIS_WHITE | VIS_OCTAL) == -1)
-		return -1;
-	if (S_ISLNK(st->st_mode)) {
-		char *vl = NULL;
-
-		if (stravis(&vl, link, VIS_WHITE | VIS_OCTAL) == -1)
-			goto done;
-		/* A link's mode means nothing, and hosts differ on it. */
-		rv = sbuf_printf(w->out, "%s l - %u %u %s\n", vrel,
-		    (unsigned)st->st_uid, (unsigned)st->st_gid, vl);
-		free(vl);
-		goto done;
-	}
-	rv = sbuf_printf(w->out, "%s %c %04o %u %u %s\n", vrel,
-	    type_char(st->st_mode), (unsigned)(st->st_mode & 07777),
-	    (unsigned)st->st_uid, (unsigned)st->st_gid, hex);
-done:
-	free(vrel);
-	return rv;
+	return manifest_line(w->out, rel, st->st_mode, st->st_uid, st->st_gid,
+	    hex, link);
 }
 
 /* A whole file, of at most ENT_MAX bytes. */
@@ -214,8 +226,6 @@ spec_devices(struct walk *w, int dirfd, const char *dir)
 	for (i = 0; w->spec != NULL && i < w->spec->n; i++) {
 		const struct spec_ent *e = &w->spec->v[i];
 		char *slash;
-		char *vrel = NULL;
-		int r;
 
 		if ((!S_ISCHR(e->mode) && !S_ISBLK(e->mode)) ||
 		    strncmp(e->path, dir, n) != 0 || e->path[n] != '/')
@@ -236,15 +246,8 @@ spec_devices(struct walk *w, int dirfd, const char *dir)
 				return -1;
 			continue;
 		}
-		if (w->out == NULL)
-			continue;
-		if (stravis(&vrel, e->path, VIS_WHITE | VIS_OCTAL) == -1)
-			return -1;
-		r = sbuf_printf(w->out, "%s %c %04o %u %u -\n", vrel,
-		    type_char(e->mode), (unsigned)(e->mode & 07777),
-		    (unsigned)e->uid, (unsigned)e->gid);
-		free(vrel);
-		if (r == -1)
+		if (w->out != NULL && manifest_line(w->out, e->path, e->mode,
+		    e->uid, e->gid, "-", NULL) == -1)
 			return -1;
 	}
 	return 0;
@@ -610,11 +613,9 @@ identity_lines(struct entset *set, struct sbuf *out)
 	(void)entset_get(set, "");
 	for (i = 0; i < set->n; i++) {
 		const struct ent *e = &set->v[i];
-		char *vrel = NULL, *vl = NULL;
 		char hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
 		unsigned char dig[EVP_MAX_MD_SIZE];
 		unsigned int dlen = 0, j;
-		int r;
 
 		if (S_ISREG(e->mode)) {
 			if (EVP_Digest(e->data ? e->data : "", e->len, dig,
@@ -623,23 +624,8 @@ identity_lines(struct entset *set, struct sbuf *out)
 			for (j = 0; j < dlen; j++)
 				snprintf(hex + 2 * j, 3, "%02x", dig[j]);
 		}
-		if (stravis(&vrel, e->path, VIS_WHITE | VIS_OCTAL) == -1)
-			return -1;
-		if (S_ISLNK(e->mode)) {
-			if (stravis(&vl, e->link, VIS_WHITE | VIS_OCTAL) ==
-			    -1) {
-				free(vrel);
-				return -1;
-			}
-			r = sbuf_printf(out, "%s l - %u %u %s\n", vrel,
-			    (unsigned)e->uid, (unsigned)e->gid, vl);
-		} else
-			r = sbuf_printf(out, "%s %c %04o %u %u %s\n", vrel,
-			    type_char(e->mode), (unsigned)(e->mode & 07777),
-			    (unsigned)e->uid, (unsigned)e->gid, hex);
-		free(vrel);
-		free(vl);
-		if (r == -1)
+		if (manifest_line(out, e->path, e->mode, e->uid, e->gid, hex,
+		    e->link) == -1)
 			return -1;
 	}
 	return sort_lines(out);
