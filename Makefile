@@ -11,6 +11,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 B	?= build
 SHAREDIR = $(PREFIX)/share/sharedroot
+LIBEXECDIR = $(PREFIX)/libexec
 
 CC	?= cc
 # Linux takes BSD interfaces from libbsd and file-system types from
@@ -36,6 +37,8 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
+# Run by other programs, not by hand: xen/block-cgd's key reader.
+HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
@@ -45,7 +48,7 @@ TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage
 
-all: $(TOOLS:%=$(B)/bin/%)
+all: $(TOOLS:%=$(B)/bin/%) $(HELPERS:%=$(B)/bin/%)
 
 $(B)/%.o: %.c lib/*.h bin/*.h Makefile
 	@mkdir -p $(@D)
@@ -74,7 +77,13 @@ install: all
 	    install -m 0644 man/$$t.8 $(DESTDIR)$(PREFIX)/man/man8/$$t.8 || \
 	    exit 1; done
 	install -m 0644 rc/* $(DESTDIR)$(SHAREDIR)/rc/
-	install -m 0755 xen/block-cgd $(DESTDIR)$(SHAREDIR)/xen/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(B)/bin/sharedroot-cgdkey $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 man/sharedroot-cgdkey.8 $(DESTDIR)$(PREFIX)/man/man8/
+	sed 's|@CGDKEY@|$(LIBEXECDIR)/sharedroot-cgdkey|' xen/block-cgd \
+	    > $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp
+	chmod 0755 $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp
+	mv $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp $(DESTDIR)$(SHAREDIR)/xen/block-cgd
 	if ls templates/* >/dev/null 2>&1; then \
 	    install -m 0644 templates/* $(DESTDIR)$(SHAREDIR)/templates/; fi
 
@@ -125,7 +134,7 @@ compat-check:
 	    -Wno-unused-parameter -Werror -fsyntax-only -Imk/netbsd-stubs \
 	    -include mk/netbsd-stubs/netbsd.h -Ilib \
 	    $$(pkg-config --cflags libarchive tsk libcrypto libargon2 libgit2) $$f || exit 1; done
-	@echo "compat-check: the NetBSD build of $(words $(LIBSRCS)) library and 3 tool sources compiles"
+	@echo "compat-check: the NetBSD build of $(words $(LIBSRCS)) library and $(words $(wildcard bin/*.c)) tool sources compiles"
 
 demo: deps
 	$(MAKE) B=$(CURDIR)/build/demo-obj PREFIX=$(CURDIR)/build/demo-stage install

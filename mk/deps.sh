@@ -46,6 +46,11 @@ have pax || need pax
 have getfattr || need attr
 have fls || need sleuthkit
 have md5sum || need coreutils
+# block-cgd's tests: the cryptsetup stub hashes with openssl, and the
+# real one maps an image where the kernel has device-mapper.
+have openssl || need openssl
+have xxd || need xxd
+have cryptsetup || need cryptsetup-bin
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then

@@ -1,5 +1,17 @@
 # Helpers shared by the atf-sh tests (prepended to each test program,
 # after the lines that say where the staged install and the data are).
+#
+# A rule for every stub a test puts first in PATH in place of a real
+# program (cryptsetup, losetup, xenstore-*, mount, fsck, vndconfig,
+# ...): it models that program's documented behaviour, read in its
+# manual or source and named in the stub's comment, and keeps the state
+# the real one would (what is attached, mapped or mounted, and with
+# which key), so that the test asserts an outcome.  It never just
+# records the command line we expect to pass it: a test comparing such
+# a record locks in a wrong command as firmly as a right one.  What the
+# stub does not model it refuses loudly (exit 2, "stub: ... not
+# modelled"), and where a program's own test vectors exist, a test
+# checks the stub against them (t_block_cgd: cryptsetup's).
 
 # The sbin directories too: an ordinary user's PATH lacks them, and
 # makefs, mke2fs and losetup live there on Debian.
