@@ -55,17 +55,26 @@ mkdir -p pkgtree/bin pkgtree/etc
 printf '#!/bin/sh\necho hello from pkg.img\n' > pkgtree/bin/hello
 makefs -t ffs -s 32m pkg.img pkgtree >/dev/null
 fallocate --dig-holes pkg.img 2>/dev/null || true
-# xl boots the kernel from the dom0: uncompressed there.
-gzip -dc netbsd-XEN3_DOMU.gz > netbsd-XEN3_DOMU
+# A guest's MAC address, the same at every boot (README.md, "A stable
+# MAC"): Xen's 00:16:3e, then the first three bytes of the SHA-256 of
+# its name, the first with its top bit set (the MACs xl makes up for a
+# vif without one have it clear, so the two never meet).
+mac_of()
+{
+	_h=$(printf %s "$1" | sha256sum | cut -c1-6)
+	printf '00:16:3e:%02x:%.2s:%s\n' $((0x$_h >> 16 | 0x80)) "${_h#??}" \
+	    "${_h#????}"
+}
+# xl loads the kernel from the dom0, gzipped as the release ships it.
 for g in 1 2 3; do
 	cat > guest$g.cfg <<CFG
 # xl create $out/guest$g.cfg
 name = "guest$g"
 type = "pv"
-kernel = "$out/netbsd-XEN3_DOMU"
+kernel = "$out/netbsd-XEN3_DOMU.gz"
 root = "xbd0a"
 memory = 256
-vif = [ 'bridge=xenbr0' ]
+vif = [ 'mac=$(mac_of guest$g), bridge=xenbr0' ]
 disk = [ 'format=raw, vdev=0x1, access=ro, target=$out/root.img',
          'format=raw, vdev=0x2, access=rw, target=$out/guest$g-swap.img',
          'format=raw, vdev=0x3, access=rw, target=$out/guest$g-local.img',

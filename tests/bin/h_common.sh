@@ -145,3 +145,15 @@ meta_img()
 	istat "$1" "$(ino "$1" "$2")" | awk '/^uid \/ gid:/ { u = $4; g = $6 }
 	    /^mode:/ { m = substr($2, 2) } END { print u, g, m }'
 }
+
+# mac_rule NAME: the MAC address README.md gives a guest of that name:
+# Xen's 00:16:3e, then the first three bytes of the SHA-256 of NAME, the
+# first with its top bit set (computed here with openssl, not as the
+# demo does it).
+mac_rule()
+{
+	_h=$(printf %s "$1" | openssl dgst -sha256 -r | cut -c1-6)
+	printf '00:16:3e:%02x:%s:%s\n' \
+	    $((0x$(echo "$_h" | cut -c1-2) | 0x80)) \
+	    "$(echo "$_h" | cut -c3-4)" "$(echo "$_h" | cut -c5-6)"
+}
