@@ -43,7 +43,8 @@ TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
-	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade
+	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
+	   t_xl_config
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage
@@ -94,11 +95,24 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat
+	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat h_xlcfg
 
 $(CHECKB)/tests/h_cgdcat: tests/lib/h_cgdcat.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsharedroot.a $(PKG_LIBS)
+
+# xl's own configuration parser (libxlutil, Debian's libxen-dev), for
+# t_xl_config; without it that test skips, saying so.
+h_xlcfg: FORCE
+	@mkdir -p $(CHECKB)/tests
+	@if pkg-config --exists xlutil xenlight; then \
+	    $(MAKE) --no-print-directory $(CHECKB)/tests/h_xlcfg; else \
+	    rm -f $(CHECKB)/tests/h_xlcfg; \
+	    echo "h_xlcfg: no libxlutil (libxen-dev): t_xl_config will skip"; fi
+
+$(CHECKB)/tests/h_xlcfg: tests/lib/h_xlcfg.c
+	$(CC) $(CFLAGS) $$(pkg-config --cflags xlutil xenlight) -o $@ $< \
+	    $$(pkg-config --libs xlutil xenlight)
 
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
@@ -150,5 +164,5 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all install check tests deps demo bench clean compat-check FORCE
+.PHONY: all install check tests deps demo bench clean compat-check h_xlcfg FORCE
 .SECONDARY:

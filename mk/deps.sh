@@ -28,9 +28,13 @@ if have pkg-config; then
 	pkg-config --exists libcrypto || need libssl-dev
 	pkg-config --exists libargon2 || need libargon2-dev
 	pkg-config --exists libgit2 || need libgit2-dev
+	# xl's configuration parser, for the test that reads every xl
+	# line of the documentation with it.
+	pkg-config --exists xlutil || need libxen-dev
 else
 	need libbsd-dev; need libarchive-dev; need libblkid-dev; need libatf-dev
 	need libtsk-dev; need libssl-dev; need libargon2-dev; need libgit2-dev
+	need libxen-dev
 fi
 have atf-sh || need atf-sh
 have kyua || need kyua
