@@ -75,16 +75,16 @@ fail(const char *image)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
+	fprintf(stderr, "usage: %s [-fnqvz] [-c keyfile] [-h hostname] "
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
-	    "       %s -u [-fnqv] [-b old-root] [-c keyfile] [-h hostname] "
+	    "       %s -u [-fnqvz] [-b old-root] [-c keyfile] [-h hostname] "
 	    "[-K passfile]\n"
 	    "       [-P pkg-device|none] "
 	    "[-p partition] [-S cipher|none] [-T templates-dir]\n"
 	    "       root local ...\n"
-	    "       %s -R [-nqv] [-c keyfile] [-K passfile] local ...\n",
+	    "       %s -R [-nqvz] [-c keyfile] [-K passfile] local ...\n",
 	    getprogname(), getprogname(), getprogname());
 	exit(1);
 }
@@ -136,6 +136,7 @@ struct run {
 	bool	 dryrun;
 	bool	 rffs;		/* the root is read with libtsk */
 	bool	 upgrade, rollback;	/* -u, -R */
+	bool	 sparse;	/* -z: an encrypted image's free sectors holes */
 };
 
 static void check_local(struct run *);
@@ -539,7 +540,9 @@ show_plan(struct run *r)
 		    ", encrypted again" : "");
 	else if (r->mode == LP_CREATE)
 		tool_log(&r->lout, SR_INFO, "would be created: %ju bytes, "
-		    "sparse", (uintmax_t)r->size);
+		    "%s", (uintmax_t)r->size, r->keyfile != NULL &&
+		    !r->sparse ? "every sector written through cgd" :
+		    "sparse");
 	/* List the secrets left out, unless told to be quiet. */
 	if (r->lout.verbose == 0)
 		r->lout.verbose = 1;
@@ -674,6 +677,7 @@ upgrade_guest(struct run *r, int rowfd)
 	memset(&rep, 0, sizeof(rep));
 	attach_init(&la, r->local, r->dryrun);
 	la.keyfile = r->keyfile;
+	la.sparse = r->sparse;
 	check_local(r);
 	open_crypt(r);
 	if (open_mine(r, &minefd, &minespec) == -1)
@@ -976,7 +980,7 @@ main(int argc, char *argv[])
 	r.lp.logctx = &r.lout;
 	r.part = -1;
 	attach_init(&ba, "", true);
-	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uv")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uvz")) != -1) {
 		switch (ch) {
 		case 'b':
 			r.baseroot = optarg;
@@ -1030,6 +1034,9 @@ main(int argc, char *argv[])
 		case 'v':
 			r.rout.verbose = r.lout.verbose = 1;
 			break;
+		case 'z':
+			r.sparse = true;
+			break;
 		default:
 			usage();
 		}
@@ -1038,6 +1045,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (r.upgrade && r.rollback)
 		usage();
+	/* Holes reveal which blocks are used: only asked for, with -c. */
+	if (r.sparse && r.keyfile == NULL)
+		errx(1, "-z: only with -c (it keeps an encrypted image sparse)");
 	if (r.upgrade || r.rollback) {
 		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
 		    (r.rollback && (r.part >= 0 || r.baseroot != NULL)))
@@ -1049,6 +1059,7 @@ main(int argc, char *argv[])
 		/* Each guest's is its own, made in its own process. */
 		attach_init(&la, "", true);
 		cgdimg_init(&cg);
+		cg.sparse = r.sparse;
 		check_opts(&r);
 		return fleet(&r, argc - (r.upgrade ? 1 : 0),
 		    argv + (r.upgrade ? 1 : 0));
@@ -1061,7 +1072,9 @@ main(int argc, char *argv[])
 	attach_init(&ra, r.root, true);
 	attach_init(&la, r.local, r.dryrun);
 	la.keyfile = r.keyfile;
+	la.sparse = r.sparse;
 	cgdimg_init(&cg);
+	cg.sparse = r.sparse;
 
 	check_args(&r);
 	open_crypt(&r);

@@ -341,7 +341,7 @@ bad_options_body()
 	    setup-local -S rot13 root local
 	atf_check -s exit:1 -e match:'^setup-local: -s 1k: give a size from 4m to 16t' \
 	    setup-local -s 1k root local
-	atf_check -s exit:1 -e match:'^usage: setup-local \[-fnqv\] \[-c keyfile\]' \
+	atf_check -s exit:1 -e match:'^usage: setup-local \[-fnqvz\] \[-c keyfile\]' \
 	    setup-local root
 	printf 'key\n' > key
 	chmod 0640 key

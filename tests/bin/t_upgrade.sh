@@ -577,6 +577,13 @@ ffs_images_body()
 	atf_check "$SR_TESTS/h_cgdcat" key g2.img g2.plain
 	check_img g2.plain .sharedroot/root-id "$(id_of root2)\n"
 	check_img g2.plain var/db/npf/state 'npf state\n'
+	# Rebuilt whole: no holes to show which blocks the guest uses.
+	atf_check -o inline:"0 $(stat -c %s g2.img)\n" "$SR_TESTS/h_holes" g2.img
+	atf_check -o match:'rolled back' -e ignore $SL -R -c key g2.img
+	atf_check -o inline:"0 $(stat -c %s g2.img)\n" "$SR_TESTS/h_holes" g2.img
+	rm g2.plain
+	atf_check "$SR_TESTS/h_cgdcat" key g2.img g2.plain
+	check_img g2.plain .sharedroot/root-id "$(id_of root1)\n"
 	# Back.
 	atf_check -o match:'rolled back' -e ignore $SL -R g1.img
 	check_img g1.img .sharedroot/root-id "$(id_of root1)\n"
