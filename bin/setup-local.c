@@ -141,6 +141,28 @@ struct run {
 
 static void check_local(struct run *);
 
+/*
+ * Each mode takes the options its usage() line shows: one it would
+ * ignore is refused, so that nothing asked for is silently not done.
+ */
+static void
+check_mode_opts(const struct run *r, const char *seen)
+{
+	static const char all[] = "bcfhKnPpqSsTvz";
+	const char *takes = r->rollback ? "cKnqvz" : r->upgrade ?
+	    "bcfhKnPpqSTvz" : "cfhKnPpqSsTvz";
+	const char *p;
+
+	for (p = all; *p != '\0'; p++) {
+		if (!seen[(unsigned char)*p] || strchr(takes, *p) != NULL)
+			continue;
+		if (r->rollback || r->upgrade)
+			errx(1, "-%c: not used with -%c", *p,
+			    r->rollback ? 'R' : 'u');
+		errx(1, "-%c: only with -u", *p);
+	}
+}
+
 /* Whether this run may mount an FFS image (NetBSD's vnd, as root). */
 static bool
 mounts_ffs(void)
@@ -969,6 +991,7 @@ main(int argc, char *argv[])
 {
 	static struct run r;
 	const char *errstr;
+	char seen[UCHAR_MAX + 1] = { 0 };	/* each option given */
 	int ch;
 
 	setprogname(argv[0]);
@@ -981,6 +1004,7 @@ main(int argc, char *argv[])
 	r.part = -1;
 	attach_init(&ba, "", true);
 	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uvz")) != -1) {
+		seen[(unsigned char)ch] = 1;
 		switch (ch) {
 		case 'b':
 			r.baseroot = optarg;
@@ -1045,12 +1069,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (r.upgrade && r.rollback)
 		usage();
+	check_mode_opts(&r, seen);
 	/* Holes reveal which blocks are used: only asked for, with -c. */
 	if (r.sparse && r.keyfile == NULL)
 		errx(1, "-z: only with -c (it keeps an encrypted image sparse)");
 	if (r.upgrade || r.rollback) {
-		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
-		    (r.rollback && (r.part >= 0 || r.baseroot != NULL)))
+		if (argc < (r.upgrade ? 2 : 1))
 			usage();
 		r.rout.image = r.root = r.upgrade ? argv[0] : NULL;
 		r.lout.image = argv[r.upgrade ? 1 : 0];
@@ -1064,7 +1088,7 @@ main(int argc, char *argv[])
 		return fleet(&r, argc - (r.upgrade ? 1 : 0),
 		    argv + (r.upgrade ? 1 : 0));
 	}
-	if (argc != 2 || r.baseroot != NULL)
+	if (argc != 2)
 		usage();
 	r.rout.image = r.root = argv[0];
 	r.lout.image = r.local = argv[1];

@@ -304,6 +304,21 @@ refusals_body()
 	digest local > after
 	atf_check cmp before after
 
+	# Options a mode does not use are refused, not ignored: one line
+	# naming the option, exit 1, nothing changed.
+	digest up > before
+	for o in -f '-h web9' '-P none' '-S none' '-T tmpl' '-p 1' \
+	    '-b root1' '-s 8m'; do
+		atf_check -s exit:1 -o empty \
+		    -e inline:"setup-local: ${o%% *}: not used with -R\n" \
+		    setup-local -R $o up
+	done
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: -s: not used with -u\n' \
+	    setup-local -u -s 8m root1 up
+	digest up > after
+	atf_check cmp before after
+
 	# Arguments: a missing local; -u and -R together.
 	atf_check -s exit:1 -o empty -e match:'nothere: stat' \
 	    setup-local -u root2 nothere
@@ -469,7 +484,9 @@ older_local_with_b_body()
 	atf_check -s exit:1 -o empty -e match:'^setup-local: nothere: -b: open: No such file' \
 	    setup-local -u -b nothere root2 local
 	# -b is for -u alone.
-	atf_check -s exit:1 -e match:usage setup-local -b root1 root2 local
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: -b: only with -u\n' \
+	    setup-local -b root1 root2 local
 }
 
 atf_test_case hostile_guest
