@@ -571,9 +571,12 @@ show_plan(struct run *r)
 	if ((r->rpath != NULL && copy_trees(&co, &r->cs) == -1) ||
 	    plan_describe(&r->plan, &desc) == -1)
 		fail(r->lout.image);
-	printf("copy etc, tmp, var: %ju entries from %s\n", r->cs.entries,
-	    r->rout.image);
-	tool_putlines(stdout, desc.s ? desc.s : "");
+	/* -q: the exit status says whether the run would succeed. */
+	if (r->lout.verbose >= 0) {
+		printf("copy etc, tmp, var: %ju entries from %s\n",
+		    r->cs.entries, r->rout.image);
+		tool_putlines(stdout, desc.s ? desc.s : "");
+	}
 	sbuf_free(&desc);
 }
 
@@ -733,8 +736,10 @@ upgrade_guest(struct run *r, int rowfd)
 
 		if (plan_describe(&u, &desc) == -1)
 			fail(r->lout.image);
-		tool_putlines(stdout, rep.list.s ? rep.list.s : "");
-		tool_putlines(stdout, desc.s ? desc.s : "");
+		if (r->lout.verbose >= 0) {
+			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
+			tool_putlines(stdout, desc.s ? desc.s : "");
+		}
 		sbuf_free(&desc);
 		/* Conflicts fail a dry run as they would the run. */
 		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_PLANNED;
@@ -973,7 +978,8 @@ fleet(struct run *r, int n, char **locals)
 	if (stage_close(&rstage) == -1 || stage_close(&bstage) == -1 ||
 	    tool_finish(ats, NATS) == -1)
 		fail(r->rout.image);
-	if (n > 1 || sr_interrupted())
+	/* -q: nothing but errors and warnings; the exit status tells. */
+	if ((n > 1 || sr_interrupted()) && r->lout.verbose >= 0)
 		print_table(r, n, locals, rows);
 	free(rows);
 	free(pids);

@@ -458,6 +458,9 @@ dry_run_writes_nothing_body()
 	atf_check -o match:'^remove etc/rc.pre-hooks$' cat out
 	atf_check -o match:'^\+\+\+ b/etc/cgd/xbd1a$' cat out
 	atf_check -o match:'dry run: nothing written' cat out
+	# -q: nothing printed; exit 0 says the run would succeed.
+	atf_check -o empty -e empty setup-local -q -n -h g1 root local
+	atf_check -o empty ls -A local
 }
 
 atf_test_case hostile_trees

@@ -539,6 +539,20 @@ fleet_table_body()
 	atf_check test ! -e g2/etc/rc.d/npf
 	atf_check -o match:'^g1 .*current$' -o match:'^g3 .*current$' \
 	    setup-local -u root2 g1 g3
+	# -q: no table, nothing on standard output; the error still said,
+	# and the exit status tells.
+	cp -a local g4
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: g2: .sharedroot/root-id: not a root's identity (corrupt record)\n" \
+	    setup-local -q -u root2 g4 g2
+	atf_check -o inline:"$(id_of root2)\n" cat g4/.sharedroot/root-id
+	atf_check -o empty setup-local -q -R g1 g3
+	atf_check -o inline:"$(id_of root1)\n" cat g1/.sharedroot/root-id
+	cp -a local g5
+	digest g5 > before
+	atf_check -o empty setup-local -q -n -u root2 g5
+	digest g5 > after
+	atf_check cmp before after
 	# One guest named twice would be changed by two runs at once.
 	atf_check -s exit:1 -o empty -e match:'g1/: named twice .as g1.' \
 	    setup-local -u root2 g1 g2 g1/
