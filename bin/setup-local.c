@@ -611,6 +611,7 @@ make_local(struct run *r)
 struct row {
 	size_t	 taken, kept, merged, conflicts, added;
 	int	 result;		/* ROW_* */
+	bool	 forward;		/* -R to the newer root */
 };
 enum { ROW_FAILED, ROW_DONE, ROW_CURRENT, ROW_CONFLICTS, ROW_PLANNED,
     ROW_NOTRUN };
@@ -727,6 +728,7 @@ upgrade_guest(struct run *r, int rowfd)
 	row.merged = rep.merged;
 	row.conflicts = rep.conflicts;
 	row.added = rep.added;
+	row.forward = rep.forward;
 	if (rep.current) {
 		tool_log(&r->lout, SR_INFO, "already seeded from root %.12s: "
 		    "nothing to do", rep.newid);
@@ -755,8 +757,9 @@ upgrade_guest(struct run *r, int rowfd)
 	if (!rep.current)
 		tool_log(&r->lout, SR_INFO, "%s from root %.12s to %.12s: %zu "
 		    "taken, %zu kept, %zu merged, %zu conflicts, %zu added "
-		    "in var", r->dryrun ? "would go" : r->rollback ?
-		    "rolled back" : "upgraded", rep.oldid, rep.newid,
+		    "in var", r->dryrun ? "would go" : !r->rollback ?
+		    "upgraded" : rep.forward ? "rolled forward" :
+		    "rolled back", rep.oldid, rep.newid,
 		    rep.taken, rep.kept, rep.merged, rep.conflicts, rep.added);
 	warn_lines(r, "", rep.rebuild.s);
 	warn_lines(r, "conflict: ", rep.conflicted.s);
@@ -850,8 +853,9 @@ print_table(const struct run *r, int n, char **locals, const struct row *rows)
 	printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken", "kept",
 	    "merged", "conflicts", "added", "result");
 	for (i = 0; i < n; i++) {
-		const char *res = rows[i].result == ROW_DONE && r->rollback ?
-		    "rolled back" : results[rows[i].result];
+		const char *res = rows[i].result != ROW_DONE ||
+		    !r->rollback ? results[rows[i].result] :
+		    rows[i].forward ? "rolled forward" : "rolled back";
 
 		if (rows[i].result == ROW_FAILED ||
 		    rows[i].result == ROW_NOTRUN)

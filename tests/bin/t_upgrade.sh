@@ -219,14 +219,62 @@ rollback_restores_body()
 	# long, and whole in the table): that one fails alone.
 	mkdir never-upgraded-guest-with-a-long-name
 	atf_check -o ignore setup-local root1 never-upgraded-guest-with-a-long-name
-	atf_check -s exit:1 -o match:'rolled back from root' \
-	    -o match:'^local +[0-9]+ +0 +0 +0 +0  rolled back$' \
+	atf_check -s exit:1 -o match:'rolled forward from root' \
+	    -o match:'^local +[0-9]+ +0 +0 +0 +0  rolled forward$' \
 	    -o match:'^never-upgraded-guest-with-a-long-name +- +- +- +- +-  failed$' \
 	    -e match:'never-upgraded-guest-with-a-long-name: .sharedroot/prev: no earlier etc' \
 	    setup-local -R local never-upgraded-guest-with-a-long-name
 	digest local/etc > again
 	atf_check cmp upgraded again
 	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+}
+
+atf_test_case upgrade_after_rollback
+upgrade_after_rollback_head()
+{
+	atf_set descr "after -R, the root rolled back from is the newer one:" \
+	    "-u to it upgrades, and -R goes back and forth, said as such"
+}
+upgrade_after_rollback_body()
+{
+	fixture
+	atf_check -o match:'upgraded from root' setup-local -u root2 local
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	atf_check -o match:"rolled back from root $(id_of root2 | cut -c1-12) to $(id_of root1 | cut -c1-12)" \
+	    setup-local -R local
+	atf_check -o inline:'newer\n' cat local/.sharedroot/prev/root-age
+	# The guest lives on the old root a while, then goes up again: an
+	# upgrade like the first, keeping what it changed meanwhile.
+	echo 'ntpd=YES' >> local/etc/rc.conf
+	atf_check -o match:'upgraded from root' setup-local -u root2 local
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o match:'^ntpd=YES$' cat local/etc/rc.conf
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	# Back, and forward: each said as it is.
+	atf_check -o match:'rolled back from root' setup-local -R local
+	atf_check -o inline:"$(id_of root1)\n" cat local/.sharedroot/root-id
+	atf_check -o match:"rolled forward from root $(id_of root1 | cut -c1-12) to $(id_of root2 | cut -c1-12)" \
+	    setup-local -R local
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	# Going back to the older root by -u is still refused.
+	atf_check -s exit:1 -o empty -e match:'is the one this local was upgraded from .*setup-local -R' \
+	    setup-local -u root1 local
+	# A record kept before the age was: the step back is an upgrade's.
+	rm local/.sharedroot/prev/root-age
+	atf_check -s exit:1 -o empty -e match:'is the one this local was upgraded from' \
+	    setup-local -u root1 local
+	# A guest's own word for it, neither: refused as corrupt, unchanged.
+	echo sideways > local/.sharedroot/prev/root-age
+	digest local > before
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: local: .sharedroot/prev/root-age: neither older nor newer (corrupt record)\n' \
+	    setup-local -R local
+	atf_check -s exit:1 -o empty -e match:'root-age: neither older nor newer' \
+	    setup-local -u root1 local
+	digest local > after
+	atf_check cmp before after
 }
 
 atf_test_case refusals
@@ -838,6 +886,7 @@ atf_init_test_cases()
 	atf_add_test_case dry_run_shows_plan
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
+	atf_add_test_case upgrade_after_rollback
 	atf_add_test_case refusals
 	atf_add_test_case motd_first_line_is_the_guests
 	atf_add_test_case netbsd4_within_shape
