@@ -1317,9 +1317,37 @@ quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 	(void)fmt;
 }
 
-/* The base, provisioned as the new root is: what the guest started from. */
+/*
+ * Whether the guest's etc (m) is as setup-local made it before it set
+ * random_file: its rc.conf has no assignment of it.  Such a local's base
+ * was provisioned without it, and the new root's side brings it (a
+ * guest that wants the default sets random_file itself, and keeps it).
+ */
 static int
-base_effective(const struct upgrade *up, struct record *rec, int *shape)
+before_random_file(struct entset *m, bool *before)
+{
+	const struct ent *e = get(m, "etc/rc.conf");
+	int r;
+
+	*before = false;
+	if (e == NULL || !S_ISREG(e->mode))
+		return 0;
+	if ((r = rcconf_assigns(e->data ? e->data : "", e->len,
+	    "random_file")) == -1) {
+		sr_seterrno("etc/rc.conf");
+		return -1;
+	}
+	*before = r == 0;
+	return 0;
+}
+
+/*
+ * The base, provisioned as the new root is: what the guest started from
+ * (m, the guest's etc, tells what setup-local made then).
+ */
+static int
+base_effective(const struct upgrade *up, struct record *rec,
+    struct entset *m, int *shape)
 {
 	struct localprep blp = *up->lp;
 	struct stage st = { .fd = -1 };
@@ -1328,6 +1356,8 @@ base_effective(const struct upgrade *up, struct record *rec, int *shape)
 
 	blp.log = quiet;
 	blp.rootspec = NULL;
+	if (before_random_file(m, &blp.before_random_file) == -1)
+		return -1;
 	if (stage_base(&rec->etc, &st) == -1 ||
 	    (*shape = nb_shape(st.fd)) == -1 ||
 	    localprep_plan(st.fd, &blp, &bp) == -1) {
@@ -1513,7 +1543,11 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 			goto done;
 		}
 	}
-	if (base_effective(up, &rec, &bshape) == -1)
+	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
+		sr_prefixerr("the guest's etc");
+		goto done;
+	}
+	if (base_effective(up, &rec, &m, &bshape) == -1)
 		goto done;
 	if (bshape != up->root->shape) {
 		sr_seterr("the local was seeded from a NetBSD %s root, and "
@@ -1522,10 +1556,6 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		    "(setup-local -f) and carry its settings over by hand",
 		    bshape == 4 ? "4.x-shaped" : "today's-shaped",
 		    bshape == 4 ? "today's shape" : "4.x-shaped");
-		goto done;
-	}
-	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
-		sr_prefixerr("the guest's etc");
 		goto done;
 	}
 	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1)

@@ -27,9 +27,12 @@ procfs		/proc		procfs	rw,noauto
 	atf_check cmp "$SR_DATA/nb10/fstab" local/etc/fstab.orig
 	# The etc set's rc_configured=NO replaced in place; the rest
 	# appended, each only where the root has the rc.d script reading it
-	# (postfix is the mailer: no sendmail= line, which nothing reads).
+	# (postfix is the mailer: no sendmail= line, which nothing reads;
+	# rc.d/random_seed's seed on /local, which df -G calls ffs, not on
+	# the null-mounted /var).
 	atf_check -o inline:'rc_configured=YES
 critical_filesystems_local="/local /etc /tmp /var"
+random_file=/local/var/db/entropy-file
 powerd=YES
 savecore=NO
 postfix=NO

@@ -277,6 +277,48 @@ upgrade_after_rollback_body()
 	atf_check cmp before after
 }
 
+atf_test_case random_file_through_upgrades
+random_file_through_upgrades_head()
+{
+	atf_set descr "random_file (the seed on /local) is kept by an upgrade," \
+	    "given to a local an older setup-local made, and a guest's own kept"
+}
+random_file_through_upgrades_body()
+{
+	fixture
+	line='random_file=/local/var/db/entropy-file'
+	atf_check -o inline:"$line\n" grep '^random_file=' local/etc/rc.conf
+	# Made now: kept, once.
+	cp -a local now
+	atf_check -o ignore setup-local -u root2 now
+	atf_check -o inline:"$line\n" grep '^random_file=' now/etc/rc.conf
+	atf_check -o match:'^sshd=YES$' cat now/etc/rc.conf
+	# Made by a setup-local that did not set it, the guest's rc.conf
+	# changed (sshd=YES) or not: the upgrade brings it.
+	for g in old oldsame; do
+		cp -a local $g
+		sed -i '/^random_file=/d' $g/etc/rc.conf
+	done
+	sed -i '/^sshd=YES$/d' oldsame/etc/rc.conf
+	# (oldsame's rc.conf is then as the older setup-local wrote it.)
+	atf_check -o ignore setup-local -u root2 old oldsame
+	for g in old oldsame; do
+		atf_check -o inline:"$line\n" grep '^random_file=' $g/etc/rc.conf
+		atf_check test ! -e $g/.sharedroot/conflicts
+	done
+	atf_check -o match:'^sshd=YES$' cat old/etc/rc.conf
+	# A guest's own setting is its own (changed in place).
+	cp -a local own
+	sed -i 's|^random_file=.*|random_file=/var/db/entropy-file|' \
+	    own/etc/rc.conf
+	atf_check -o ignore setup-local -u root2 own
+	atf_check -o inline:'random_file=/var/db/entropy-file\n' \
+	    grep '^random_file=' own/etc/rc.conf
+	# And back: -R puts the etc of before back as it was.
+	atf_check -o ignore setup-local -R old
+	atf_check -s exit:1 -o empty grep '^random_file=' old/etc/rc.conf
+}
+
 atf_test_case refusals
 refusals_head()
 {
@@ -887,6 +929,7 @@ atf_init_test_cases()
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
 	atf_add_test_case upgrade_after_rollback
+	atf_add_test_case random_file_through_upgrades
 	atf_add_test_case refusals
 	atf_add_test_case motd_first_line_is_the_guests
 	atf_add_test_case netbsd4_within_shape
