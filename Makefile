@@ -85,7 +85,8 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat $(CHECKB)/tests/h_holes
+	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat \
+	$(CHECKB)/tests/h_holes
 
 $(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)

@@ -136,7 +136,7 @@ struct run {
 	bool	 dryrun;
 	bool	 rffs;		/* the root is read with libtsk */
 	bool	 upgrade, rollback;	/* -u, -R */
-	bool	 sparse;	/* -z: an encrypted image's free sectors holes */
+	bool	 sparse;	/* -z: free sectors of an encrypted image holes */
 };
 
 static void check_local(struct run *);
@@ -1082,7 +1082,8 @@ main(int argc, char *argv[])
 	check_mode_opts(&r, seen);
 	/* Holes reveal which blocks are used: only asked for, with -c. */
 	if (r.sparse && r.keyfile == NULL)
-		errx(1, "-z: only with -c (it keeps an encrypted image sparse)");
+		errx(1, "-z: only with -c (it keeps an encrypted image "
+		    "sparse)");
 	if (r.upgrade || r.rollback) {
 		if (argc < (r.upgrade ? 2 : 1))
 			usage();
