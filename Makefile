@@ -41,6 +41,8 @@ TOOLS	= setup-root setup-local
 HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity
+# Programs the tests run (tests/lib/h_*.c).
+TESTHELPERS = h_cgdcat h_holes
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
 	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
@@ -95,9 +97,9 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat h_xlcfg
+	$(CHECKB)/tests/Kyuafile $(TESTHELPERS:%=$(CHECKB)/tests/%) h_xlcfg
 
-$(CHECKB)/tests/h_cgdcat: tests/lib/h_cgdcat.c $(B)/libsharedroot.a
+$(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsharedroot.a $(PKG_LIBS)
 

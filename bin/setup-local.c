@@ -75,16 +75,16 @@ fail(const char *image)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-fnqv] [-c keyfile] [-h hostname] "
+	fprintf(stderr, "usage: %s [-fnqvz] [-c keyfile] [-h hostname] "
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
-	    "       %s -u [-fnqv] [-b old-root] [-c keyfile] [-h hostname] "
+	    "       %s -u [-fnqvz] [-b old-root] [-c keyfile] [-h hostname] "
 	    "[-K passfile]\n"
 	    "       [-P pkg-device|none] "
 	    "[-p partition] [-S cipher|none] [-T templates-dir]\n"
 	    "       root local ...\n"
-	    "       %s -R [-nqv] [-c keyfile] [-K passfile] local ...\n",
+	    "       %s -R [-nqvz] [-c keyfile] [-K passfile] local ...\n",
 	    getprogname(), getprogname(), getprogname());
 	exit(1);
 }
@@ -136,9 +136,32 @@ struct run {
 	bool	 dryrun;
 	bool	 rffs;		/* the root is read with libtsk */
 	bool	 upgrade, rollback;	/* -u, -R */
+	bool	 sparse;	/* -z: free sectors of an encrypted image holes */
 };
 
 static void check_local(struct run *);
+
+/*
+ * Each mode takes the options its usage() line shows: one it would
+ * ignore is refused, so that nothing asked for is silently not done.
+ */
+static void
+check_mode_opts(const struct run *r, const char *seen)
+{
+	static const char all[] = "bcfhKnPpqSsTvz";
+	const char *takes = r->rollback ? "cKnqvz" : r->upgrade ?
+	    "bcfhKnPpqSTvz" : "cfhKnPpqSsTvz";
+	const char *p;
+
+	for (p = all; *p != '\0'; p++) {
+		if (!seen[(unsigned char)*p] || strchr(takes, *p) != NULL)
+			continue;
+		if (r->rollback || r->upgrade)
+			errx(1, "-%c: not used with -%c", *p,
+			    r->rollback ? 'R' : 'u');
+		errx(1, "-%c: only with -u", *p);
+	}
+}
 
 /* Whether this run may mount an FFS image (NetBSD's vnd, as root). */
 static bool
@@ -539,16 +562,21 @@ show_plan(struct run *r)
 		    ", encrypted again" : "");
 	else if (r->mode == LP_CREATE)
 		tool_log(&r->lout, SR_INFO, "would be created: %ju bytes, "
-		    "sparse", (uintmax_t)r->size);
+		    "%s", (uintmax_t)r->size, r->keyfile != NULL &&
+		    !r->sparse ? "every sector written through cgd" :
+		    "sparse");
 	/* List the secrets left out, unless told to be quiet. */
 	if (r->lout.verbose == 0)
 		r->lout.verbose = 1;
 	if ((r->rpath != NULL && copy_trees(&co, &r->cs) == -1) ||
 	    plan_describe(&r->plan, &desc) == -1)
 		fail(r->lout.image);
-	printf("copy etc, tmp, var: %ju entries from %s\n", r->cs.entries,
-	    r->rout.image);
-	tool_putlines(stdout, desc.s ? desc.s : "");
+	/* -q: the exit status says whether the run would succeed. */
+	if (r->lout.verbose >= 0) {
+		printf("copy etc, tmp, var: %ju entries from %s\n",
+		    r->cs.entries, r->rout.image);
+		tool_putlines(stdout, desc.s ? desc.s : "");
+	}
 	sbuf_free(&desc);
 }
 
@@ -583,6 +611,7 @@ make_local(struct run *r)
 struct row {
 	size_t	 taken, kept, merged, conflicts, added;
 	int	 result;		/* ROW_* */
+	bool	 forward;		/* -R to the newer root */
 };
 enum { ROW_FAILED, ROW_DONE, ROW_CURRENT, ROW_CONFLICTS, ROW_PLANNED,
     ROW_NOTRUN };
@@ -674,6 +703,7 @@ upgrade_guest(struct run *r, int rowfd)
 	memset(&rep, 0, sizeof(rep));
 	attach_init(&la, r->local, r->dryrun);
 	la.keyfile = r->keyfile;
+	la.sparse = r->sparse;
 	check_local(r);
 	open_crypt(r);
 	if (open_mine(r, &minefd, &minespec) == -1)
@@ -698,6 +728,7 @@ upgrade_guest(struct run *r, int rowfd)
 	row.merged = rep.merged;
 	row.conflicts = rep.conflicts;
 	row.added = rep.added;
+	row.forward = rep.forward;
 	if (rep.current) {
 		tool_log(&r->lout, SR_INFO, "already seeded from root %.12s: "
 		    "nothing to do", rep.newid);
@@ -707,8 +738,10 @@ upgrade_guest(struct run *r, int rowfd)
 
 		if (plan_describe(&u, &desc) == -1)
 			fail(r->lout.image);
-		tool_putlines(stdout, rep.list.s ? rep.list.s : "");
-		tool_putlines(stdout, desc.s ? desc.s : "");
+		if (r->lout.verbose >= 0) {
+			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
+			tool_putlines(stdout, desc.s ? desc.s : "");
+		}
 		sbuf_free(&desc);
 		/* Conflicts fail a dry run as they would the run. */
 		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_PLANNED;
@@ -724,8 +757,9 @@ upgrade_guest(struct run *r, int rowfd)
 	if (!rep.current)
 		tool_log(&r->lout, SR_INFO, "%s from root %.12s to %.12s: %zu "
 		    "taken, %zu kept, %zu merged, %zu conflicts, %zu added "
-		    "in var", r->dryrun ? "would go" : r->rollback ?
-		    "rolled back" : "upgraded", rep.oldid, rep.newid,
+		    "in var", r->dryrun ? "would go" : !r->rollback ?
+		    "upgraded" : rep.forward ? "rolled forward" :
+		    "rolled back", rep.oldid, rep.newid,
 		    rep.taken, rep.kept, rep.merged, rep.conflicts, rep.added);
 	warn_lines(r, "", rep.rebuild.s);
 	warn_lines(r, "conflict: ", rep.conflicted.s);
@@ -819,8 +853,9 @@ print_table(const struct run *r, int n, char **locals, const struct row *rows)
 	printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken", "kept",
 	    "merged", "conflicts", "added", "result");
 	for (i = 0; i < n; i++) {
-		const char *res = rows[i].result == ROW_DONE && r->rollback ?
-		    "rolled back" : results[rows[i].result];
+		const char *res = rows[i].result != ROW_DONE ||
+		    !r->rollback ? results[rows[i].result] :
+		    rows[i].forward ? "rolled forward" : "rolled back";
 
 		if (rows[i].result == ROW_FAILED ||
 		    rows[i].result == ROW_NOTRUN)
@@ -947,7 +982,8 @@ fleet(struct run *r, int n, char **locals)
 	if (stage_close(&rstage) == -1 || stage_close(&bstage) == -1 ||
 	    tool_finish(ats, NATS) == -1)
 		fail(r->rout.image);
-	if (n > 1 || sr_interrupted())
+	/* -q: nothing but errors and warnings; the exit status tells. */
+	if ((n > 1 || sr_interrupted()) && r->lout.verbose >= 0)
 		print_table(r, n, locals, rows);
 	free(rows);
 	free(pids);
@@ -965,6 +1001,7 @@ main(int argc, char *argv[])
 {
 	static struct run r;
 	const char *errstr;
+	char seen[UCHAR_MAX + 1] = { 0 };	/* each option given */
 	int ch;
 
 	setprogname(argv[0]);
@@ -976,7 +1013,8 @@ main(int argc, char *argv[])
 	r.lp.logctx = &r.lout;
 	r.part = -1;
 	attach_init(&ba, "", true);
-	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uv")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uvz")) != -1) {
+		seen[(unsigned char)ch] = 1;
 		switch (ch) {
 		case 'b':
 			r.baseroot = optarg;
@@ -1030,6 +1068,9 @@ main(int argc, char *argv[])
 		case 'v':
 			r.rout.verbose = r.lout.verbose = 1;
 			break;
+		case 'z':
+			r.sparse = true;
+			break;
 		default:
 			usage();
 		}
@@ -1038,9 +1079,13 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (r.upgrade && r.rollback)
 		usage();
+	check_mode_opts(&r, seen);
+	/* Holes reveal which blocks are used: only asked for, with -c. */
+	if (r.sparse && r.keyfile == NULL)
+		errx(1, "-z: only with -c (it keeps an encrypted image "
+		    "sparse)");
 	if (r.upgrade || r.rollback) {
-		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
-		    (r.rollback && (r.part >= 0 || r.baseroot != NULL)))
+		if (argc < (r.upgrade ? 2 : 1))
 			usage();
 		r.rout.image = r.root = r.upgrade ? argv[0] : NULL;
 		r.lout.image = argv[r.upgrade ? 1 : 0];
@@ -1049,11 +1094,12 @@ main(int argc, char *argv[])
 		/* Each guest's is its own, made in its own process. */
 		attach_init(&la, "", true);
 		cgdimg_init(&cg);
+		cg.sparse = r.sparse;
 		check_opts(&r);
 		return fleet(&r, argc - (r.upgrade ? 1 : 0),
 		    argv + (r.upgrade ? 1 : 0));
 	}
-	if (argc != 2 || r.baseroot != NULL)
+	if (argc != 2)
 		usage();
 	r.rout.image = r.root = argv[0];
 	r.lout.image = r.local = argv[1];
@@ -1061,7 +1107,9 @@ main(int argc, char *argv[])
 	attach_init(&ra, r.root, true);
 	attach_init(&la, r.local, r.dryrun);
 	la.keyfile = r.keyfile;
+	la.sparse = r.sparse;
 	cgdimg_init(&cg);
+	cg.sparse = r.sparse;
 
 	check_args(&r);
 	open_crypt(&r);

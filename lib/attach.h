@@ -33,6 +33,8 @@ struct attach {
 	const char *keyfile;
 	char	 cgd[16];
 	bool	 cgd_attached;
+	/* a new cgd volume's sectors left unwritten: not filled first */
+	bool	 sparse;
 	/* make a new file system on it first (a new image) */
 	bool	 format;
 	/* mount read-only until attach_remount_rw(), though attached rw */

@@ -6,17 +6,25 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "sr.h"
+
+#if SR_NETBSD && !defined(SR_FORCE_NETBSD)
+#include <sys/sysctl.h>
+#endif
 
 #define NVND	64
 
 static int cgd_attach(struct attach *);
+static int cgd_fill(struct attach *);
 
 /*
  * "vndconfig -l" prints a line a unit: "vnd0: /path (/dev/wd0a) inode
@@ -101,6 +109,9 @@ vnd_attach(struct attach *a)
 	a->vnd_attached = true;
 	if (a->keyfile != NULL && cgd_attach(a) == -1)
 		return -1;
+	if (a->format && a->keyfile != NULL && !a->sparse &&
+	    cgd_fill(a) == -1)
+		return -1;
 	if (a->format) {
 		char rdev[32];
 		char *nargv[] = { "newfs", rdev, NULL };
@@ -155,6 +166,69 @@ cgd_attach(struct attach *a)
 	}
 	a->cgd_attached = true;
 	return 0;
+}
+
+/* The raw partition's letter: the whole disk ('d' on amd64 and i386). */
+static char
+raw_partition(void)
+{
+#if SR_NETBSD
+	int rp;
+	size_t len = sizeof(rp);
+
+	if (sysctlbyname("kern.rawpartition", &rp, &len, NULL, 0) == 0 &&
+	    rp >= 0 && rp < 26)
+		return (char)('a' + rp);
+#endif
+	return 'd';
+}
+
+/*
+ * A new cgd volume, before newfs: every sector written (as the
+ * scrubbing example of cgdconfig(8) does), so that the image has no
+ * holes to show which blocks the file system will use (zeros through
+ * the cipher cannot be told from noise).  Through the raw partition,
+ * to the end of the volume, where a write of a raw disk comes back
+ * short, then empty.
+ */
+static int
+cgd_fill(struct attach *a)
+{
+	static const char zero[64 * 1024];
+	char dev[32];
+	uintmax_t done = 0;
+	int fd;
+
+	snprintf(dev, sizeof(dev), "/dev/r%s%c", a->cgd, raw_partition());
+	if ((fd = open(dev, O_WRONLY | O_CLOEXEC)) == -1) {
+		sr_seterrno("fill %s", dev);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = write(fd, zero, sizeof(zero));
+
+		if (n > 0) {
+			done += (uintmax_t)n;
+			if (sr_checkpoint() == -1)
+				goto fail;
+			continue;
+		}
+		if (n == 0 || (done > 0 && errno == ENOSPC))
+			break;
+		if (errno != EINTR) {
+			sr_seterrno("fill %s at byte %ju", dev, done);
+			goto fail;
+		}
+	}
+	if (fsync(fd) == -1) {
+		sr_seterrno("fill %s", dev);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
 }
 
 int

@@ -358,10 +358,13 @@ cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 	}
 	if ((out = image_temp(image, tmp, sizeof(tmp))) == -1)
 		goto done;
-	/* The plaintext's free fragments: its file system starts at 0. */
+	/*
+	 * Sparse: the plaintext's free fragments may stay holes (its file
+	 * system starts at 0).  Otherwise none: every sector is written.
+	 */
 	fi.path = g->plain;
-	if (ffsimg_probe(g->plain, -1, &fi) == 0 && fi.off == 0 &&
-	    ffs_free_map(&fi, &map, &h.n, &h.fsize) == 0)
+	if (g->sparse && ffsimg_probe(g->plain, -1, &fi) == 0 &&
+	    fi.off == 0 && ffs_free_map(&fi, &map, &h.n, &h.fsize) == 0)
 		h.map = map;
 	if (transform(g, in, out, st.st_size, 1, &h) == -1) {
 		sr_prefixerr("encrypt");

@@ -22,6 +22,7 @@ struct cgdimg {
 	char	 plain[PATH_MAX];	/* dir/plain.img */
 	const char *keyfile;
 	bool	 created;		/* the key file was made now */
+	bool	 sparse;		/* free sectors left as holes */
 };
 
 /* Sentinels: safe to close at once. */
@@ -43,9 +44,11 @@ int	cgdimg_decrypt(struct cgdimg *, const char *);
 /*
  * Encrypt the private plaintext into a new file beside image and
  * rename it over image; like (an old image's stat) gives its mode and,
- * for root, owner; NULL: mode 0600.  Sectors of free FFS fragments
- * that are zero are left as holes, as on a cgd over a sparse vnd: the
- * file system never reads them (a hole reads back as noise).
+ * for root, owner; NULL: mode 0600.  Every sector is written, so that
+ * the file has no holes to show which blocks the guest uses; with
+ * sparse, zero sectors of free FFS fragments are left as holes
+ * instead, as on a cgd over a sparse vnd (the file system never reads
+ * them; a hole reads back as noise).
  */
 int	cgdimg_encrypt(struct cgdimg *, const char *, const struct stat *);
 /* Remove the plaintext and its directory, forget the key. */

@@ -19,6 +19,21 @@ assigns(const struct line *ln, const char *name)
 	    ln->s[i + n] == '=';
 }
 
+int
+rcconf_assigns(const char *text, size_t len, const char *name)
+{
+	struct lines l;
+	size_t i;
+	int found = 0;
+
+	if (lines_split(&l, text, len) == -1)
+		return -1;
+	for (i = 0; i < l.n && !found; i++)
+		found = assigns(&l.v[i], name);
+	lines_free(&l);
+	return found;
+}
+
 enum edit_result
 rcconf_set(const char *text, size_t len, const char *name, const char *value,
     char **out, size_t *outlen)

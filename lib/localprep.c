@@ -394,13 +394,21 @@ typedef enum edit_result editfn(const void *, const char *, size_t, char **,
  * read by no script in any era; postfix is the mailer).  rc itself reads
  * rc_configured (sets ship it NO; sysinst would set it YES), and
  * rc.subr's mount_critical_filesystems the file-system list.
+ *
+ * rc.d/random_seed (NetBSD 6 on) loads and saves its seed only where
+ * df -G says the directory is on ffs, lfs, ext2fs, msdos, v7fs or zfs:
+ * a guest's /var is a null mount, so the seed is named where /local
+ * (ffs) holds it, the same file as /var/db/entropy-file.
  */
+#define GUEST_SEED	"/local/var/db/entropy-file"
+
 static const struct rcvar {
 	const char *name;
 	const char *script;	/* NULL: read by rc or rc.subr */
 } rcvars[] = {
 	{ "rc_configured", NULL },
 	{ "critical_filesystems_local", NULL },
+	{ "random_file", "random_seed" },
 	{ "powerd", "powerd" },
 	{ "savecore", "savecore" },
 	{ "postfix", "postfix" },
@@ -422,8 +430,8 @@ static const char *
 rcvar_value(const struct rcconf_ctx *ctx, size_t i)
 {
 	static const char *const fixed[] = {
-		"YES", "\"/local /etc /tmp /var\"", "YES", "NO", "NO", "NO",
-		"NO"
+		"YES", "\"/local /etc /tmp /var\"", GUEST_SEED, "YES", "NO",
+		"NO", "NO", "NO"
 	};
 
 	if (i < sizeof(fixed) / sizeof(fixed[0]))
@@ -453,6 +461,10 @@ rcvars_known(int rootfd, const struct localprep *lp, struct rcconf_ctx *ctx)
 			lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: %s not "
 			    "set: the root has no rc.d/%s to read it",
 			    v->name, v->script);
+		/* An upgrade's base made before random_file was set. */
+		if (lp->before_random_file &&
+		    strcmp(v->name, "random_file") == 0)
+			ctx->known[i] = false;
 	}
 }
 
@@ -723,9 +735,9 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 
 		rcvars_known(rootfd, lp, &rc);
 		if (plan_edit(rootfd, lp, p, "etc/rc.conf", rcconf_edit, &rc, 0,
-		    false, "rc_configured, local file systems, powerd, "
-		    "savecore, no mailer, wscons, cgd with swap, hostname "
-		    "with -h", NULL) == -1)
+		    false, "rc_configured, local file systems, the random "
+		    "seed on /local, powerd, savecore, no mailer, wscons, "
+		    "cgd with swap, hostname with -h", NULL) == -1)
 			return -1;
 	}
 	if (lp->hostname != NULL) {

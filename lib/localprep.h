@@ -22,6 +22,11 @@ struct localprep {
 	struct spec *rootspec;		/* a staged root's spec, or NULL */
 	const char *local_fstype;
 	bool	 force;
+	/*
+	 * rc.conf as setup-local made it before it set random_file: the
+	 * base of an upgrade of a local made then.
+	 */
+	bool	 before_random_file;
 	sr_logfn *log;
 	void	*logctx;
 };

@@ -76,6 +76,8 @@ enum edit_result {
 enum edit_result rc_insert_hook(const char *, size_t, char **, size_t *);
 enum edit_result rc_remove_hook(const char *, size_t, char **, size_t *);
 enum edit_result makedev_patch(const char *, size_t, char **, size_t *);
+/* Whether rc.conf has an active assignment of name: 1, 0, -1 (memory). */
+int	rcconf_assigns(const char *, size_t, const char *);
 /* Set name=value in rc.conf: replace each active assignment, or append. */
 enum edit_result rcconf_set(const char *, size_t, const char *, const char *,
 	    char **, size_t *);

@@ -990,14 +990,44 @@ write_copy(struct plan *u, const char *path, const struct sbuf *b,
 }
 
 /*
+ * Which way the step back goes: prev/root-age says whether the root
+ * recorded in prev is older than the local's own (an upgrade left it)
+ * or newer (a rollback left it).  Records made before it was kept have
+ * none, and were left by an upgrade (or taken to be).
+ */
+#define PREV_AGE	ID_PREV "/root-age"
+
+static int
+prev_newer(int fd, bool *newer)
+{
+	struct sbuf b = { 0 };
+	int rv = 0;
+
+	*newer = false;
+	if (tree_readfile(fd, PREV_AGE, 64, &b, NULL) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (b.len == 6 && memcmp(b.s, "newer\n", 6) == 0)
+		*newer = true;
+	else if (b.len != 6 || memcmp(b.s, "older\n", 6) != 0) {
+		sr_seterr("%s: neither older nor newer (corrupt record)",
+		    PREV_AGE);
+		rv = -1;
+	}
+	sbuf_free(&b);
+	return rv;
+}
+
+/*
  * The record of the root the local leaves (rec) and its etc as it is
- * now go to .sharedroot/prev, replacing what was there: one step back.
+ * now go to .sharedroot/prev, replacing what was there: one step back,
+ * to a root newer or older than the one the local goes to.
  */
 static int
 plan_prev(struct plan *u, int minefd, struct spec *minespec,
-    const struct record *rec)
+    const struct record *rec, bool newer)
 {
 	struct sbuf etc = { 0 };
+	struct sbuf age = { (char *)(newer ? "newer\n" : "older\n"), 6, 0 };
 	struct stat st;
 	int rv = -1;
 
@@ -1018,7 +1048,8 @@ plan_prev(struct plan *u, int minefd, struct spec *minespec,
 	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
 	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||
 	    write_copy(u, ID_PREV "/base-etc.tgz", &rec->base, true) == -1 ||
-	    write_copy(u, ID_PREV "/etc.tgz", &etc, true) == -1)
+	    write_copy(u, ID_PREV "/etc.tgz", &etc, true) == -1 ||
+	    write_copy(u, PREV_AGE, &age, false) == -1)
 		goto done;
 	rv = 0;
 done:
@@ -1286,9 +1317,37 @@ quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 	(void)fmt;
 }
 
-/* The base, provisioned as the new root is: what the guest started from. */
+/*
+ * Whether the guest's etc (m) is as setup-local made it before it set
+ * random_file: its rc.conf has no assignment of it.  Such a local's base
+ * was provisioned without it, and the new root's side brings it (a
+ * guest that wants the default sets random_file itself, and keeps it).
+ */
 static int
-base_effective(const struct upgrade *up, struct record *rec, int *shape)
+before_random_file(struct entset *m, bool *before)
+{
+	const struct ent *e = get(m, "etc/rc.conf");
+	int r;
+
+	*before = false;
+	if (e == NULL || !S_ISREG(e->mode))
+		return 0;
+	if ((r = rcconf_assigns(e->data ? e->data : "", e->len,
+	    "random_file")) == -1) {
+		sr_seterrno("etc/rc.conf");
+		return -1;
+	}
+	*before = r == 0;
+	return 0;
+}
+
+/*
+ * The base, provisioned as the new root is: what the guest started from
+ * (m, the guest's etc, tells what setup-local made then).
+ */
+static int
+base_effective(const struct upgrade *up, struct record *rec,
+    struct entset *m, int *shape)
 {
 	struct localprep blp = *up->lp;
 	struct stage st = { .fd = -1 };
@@ -1297,6 +1356,8 @@ base_effective(const struct upgrade *up, struct record *rec, int *shape)
 
 	blp.log = quiet;
 	blp.rootspec = NULL;
+	if (before_random_file(m, &blp.before_random_file) == -1)
+		return -1;
 	if (stage_base(&rec->etc, &st) == -1 ||
 	    (*shape = nb_shape(st.fd)) == -1 ||
 	    localprep_plan(st.fd, &blp, &bp) == -1) {
@@ -1464,15 +1525,29 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		rv = 0;
 		goto done;
 	}
+	/*
+	 * Back to the root an upgrade left: -R does that.  The root a
+	 * rollback left is newer: an upgrade to it is like any other.
+	 */
 	if (tree_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
 	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
 	    strcmp(prev.id, rep->newid) == 0) {
-		sr_seterr("root %.12s is the one this local was upgraded from "
-		    "(older than its root %.12s): to go back, setup-local -R",
-		    rep->newid, rec.id);
+		bool newer;
+
+		if (prev_newer(up->minefd, &newer) == -1)
+			goto done;
+		if (!newer) {
+			sr_seterr("root %.12s is the one this local was "
+			    "upgraded from (older than its root %.12s): to go "
+			    "back, setup-local -R", rep->newid, rec.id);
+			goto done;
+		}
+	}
+	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
+		sr_prefixerr("the guest's etc");
 		goto done;
 	}
-	if (base_effective(up, &rec, &bshape) == -1)
+	if (base_effective(up, &rec, &m, &bshape) == -1)
 		goto done;
 	if (bshape != up->root->shape) {
 		sr_seterr("the local was seeded from a NetBSD %s root, and "
@@ -1481,10 +1556,6 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		    "(setup-local -f) and carry its settings over by hand",
 		    bshape == 4 ? "4.x-shaped" : "today's-shaped",
 		    bshape == 4 ? "today's shape" : "4.x-shaped");
-		goto done;
-	}
-	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
-		sr_prefixerr("the guest's etc");
 		goto done;
 	}
 	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1)
@@ -1499,7 +1570,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	    count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
 	    plan_var(up, &rec, u, rep) == -1 ||
 	    plan_conflicts(u, up->minefd, v, n) == -1 ||
-	    plan_prev(u, up->minefd, up->minespec, &rec) == -1 ||
+	    plan_prev(u, up->minefd, up->minespec, &rec, false) == -1 ||
 	    plan_record(u, up->root->plan) == -1)
 		goto done;
 	rv = 0;
@@ -1533,7 +1604,8 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 		return -1;
 	}
 	if (record_read(minefd, ID_DIR, &cur) == -1 ||
-	    record_read(minefd, ID_PREV, &prev) == -1)
+	    record_read(minefd, ID_PREV, &prev) == -1 ||
+	    prev_newer(minefd, &rep->forward) == -1)
 		goto done;
 	if (tree_readfile(minefd, ID_PREV "/etc.tgz", REC_MAX, &tgz,
 	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
@@ -1552,7 +1624,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 		v[i].how = same(v[i].m, v[i].t) ? SAME : TAKE;
 	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
 	    plan_conflicts(u, minefd, v, 0) == -1 ||
-	    plan_prev(u, minefd, minespec, &cur) == -1 ||
+	    plan_prev(u, minefd, minespec, &cur, !rep->forward) == -1 ||
 	    write_copy(u, ID_LOCAL, &prev.idline, false) == -1 ||
 	    write_copy(u, ID_MANBASE, &prev.man, true) == -1 ||
 	    write_copy(u, ID_BASE, &prev.base, true) == -1)

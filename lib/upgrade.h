@@ -49,6 +49,7 @@ struct upgrade_report {
 	struct sbuf conflicted;		/* the paths, one a line */
 	struct sbuf rebuild;		/* databases the guest must remake */
 	bool	 current;		/* already seeded from this root */
+	bool	 forward;		/* a rollback to a newer root */
 	char	 oldid[65], newid[65];
 };
 

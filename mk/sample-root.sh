@@ -36,6 +36,11 @@ printf '#!/bin/sh\n# PROVIDE: root\nname=root\nstart_cmd=root_start\n' \
 for s in cgd network postfix powerd savecore wscons; do
 	printf '#!/bin/sh\n# PROVIDE: %s\nname=%s\n' $s $s > etc/rc.d/$s
 done
+# NetBSD 6 on saves the random seed; 4.x has no such script.
+if [ "$shape" = nb10 ]; then
+	printf '#!/bin/sh\n# PROVIDE: random_seed\nname=random_seed\n' \
+	    > etc/rc.d/random_seed
+fi
 chmod 0555 etc/rc.d/*
 printf 'UTC\n' > usr/share/zoneinfo/UTC
 ln -s /usr/share/zoneinfo/UTC etc/localtime

@@ -12,3 +12,5 @@ const char	*getprogname(void);
 long long	 strtonum(const char *, long long, long long, const char **);
 size_t		 strlcpy(char *, const char *, size_t);
 size_t		 strlcat(char *, const char *, size_t);
+int		 sysctlbyname(const char *, void *, size_t *, const void *,
+		    size_t);

@@ -29,6 +29,31 @@ plain()
 	atf_check "$SR_TESTS/h_cgdcat" "${3:-$W/key}" "$1" "$2"
 }
 
+# whole IMG: an encrypted image written whole: no byte in a hole, and
+# blocks for all of it (a file system may add blocks of its own).
+whole()
+{
+	atf_check -o inline:"0 $(stat -c %s "$1")\n" "$SR_TESTS/h_holes" "$1"
+	atf_check test "$(($(stat -c %b "$1") * $(stat -c %B "$1")))" -ge \
+	    "$(stat -c %s "$1")"
+}
+
+# sparse IMG: more than half of it in holes, and as few blocks.
+sparse()
+{
+	set -- "$1" $("$SR_TESTS/h_holes" "$1")
+	atf_check test "$2" -gt "$(($3 / 2))"
+	atf_check test "$(($(stat -c %b "$1") * 512))" -lt "$(($3 / 2))"
+}
+
+# Skip unless the file system under $W keeps holes.
+need_holes()
+{
+	truncate -s 1m "$W/probe"
+	[ "$(stat -c %b "$W/probe")" = 0 ] || atf_skip "$W keeps no holes"
+	rm -f "$W/probe"
+}
+
 # No plaintext anywhere but where it was asked for; no temporaries.
 no_plaintext_left()
 {
@@ -66,8 +91,8 @@ new_encrypted_image_body()
 	# are encrypted, not left as holes, and read back as zeros.
 	atf_check -o inline:"$(md5sum < "$W/root/var/db/sparse")\n" sh -c \
 	    "icat $W/p.img $(ino "$W/p.img" var/db/sparse) | md5sum"
-	# Free space is left as holes, as on a cgd over a sparse vnd.
-	atf_check test "$(du -k "$W/local.img" | cut -f1)" -lt 16384
+	# Written whole: no holes to show which blocks the guest uses.
+	whole "$W/local.img"
 	# As root too: the image is root's, mode 0600.
 	atf_check -o ignore -e ignore env SHAREDROOT_SHAREDIR="$W/share" \
 	    TMPDIR="$W" "$W/setup-local" -c "$W/key" -h g3 "$W/root" \
@@ -107,11 +132,89 @@ reseed_encrypted_image_body()
 	    $SL -f -c "$W/key" -h g2 "$W/root" "$W/local.img"
 	atf_check test "$(stat -c %i "$W/local.img")" != "$inode"
 	atf_check -o inline:'33554432 640\n' stat -c '%s %a' "$W/local.img"
+	whole "$W/local.img"
 	no_plaintext_left
 	plain "$W/local.img" "$W/p.img"
 	atf_check -o inline:'g2\n' icat "$W/p.img" "$(ino "$W/p.img" etc/myname)"
 }
 reseed_encrypted_image_cleanup()
+{
+	undo_run
+}
+
+atf_test_case sparse_only_when_asked cleanup
+sparse_only_when_asked_head()
+{
+	atf_set descr "Encrypted images are written whole, new and re-seeded;" \
+	    "-z keeps one sparse and still readable; -z without -c refused"
+}
+sparse_only_when_asked_body()
+{
+	cgd_fixture
+	need_holes
+	atf_check -o ignore -e ignore $SL -c "$W/key" -h g1 -s 32m "$W/root" \
+	    "$W/local.img"
+	whole "$W/local.img"
+	# -z: the free sectors stay holes; the file system reads back.
+	atf_check -o match:'rebuilt' -e ignore \
+	    $SL -z -f -c "$W/key" -h g2 "$W/root" "$W/local.img"
+	sparse "$W/local.img"
+	plain "$W/local.img" "$W/p.img"
+	atf_check -o inline:'g2\n' icat "$W/p.img" "$(ino "$W/p.img" etc/myname)"
+	# A re-seed without it: whole again.
+	atf_check -o match:'rebuilt' -e ignore \
+	    $SL -f -c "$W/key" -h g3 "$W/root" "$W/local.img"
+	whole "$W/local.img"
+	rm -f "$W/p.img"
+	plain "$W/local.img" "$W/p.img"
+	atf_check -o inline:'g3\n' icat "$W/p.img" "$(ino "$W/p.img" etc/myname)"
+	# A new image with -z, sized to its content.
+	atf_check -o match:'built' -e ignore \
+	    $SL -z -c "$W/key" -h g4 "$W/root" "$W/new.img"
+	sparse "$W/new.img"
+	# Without -c there is nothing to keep sparse: refused, nothing made.
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: -z: only with -c (it keeps an encrypted image sparse)\n' \
+	    $SL -z "$W/root" "$W/plain.img"
+	atf_check test ! -e "$W/plain.img"
+	atf_check -s exit:1 -o empty -e match:'^setup-local: -z: only with -c' \
+	    $SL -R -z "$W/local.img"
+	no_plaintext_left
+}
+sparse_only_when_asked_cleanup()
+{
+	undo_run
+}
+
+atf_test_case netbsd_reads_aes_cbc_image cleanup
+netbsd_reads_aes_cbc_image_head()
+{
+	atf_set descr "NetBSD's own cgd and FFS (../shared/tools/netbsd-ffs)" \
+	    "open an aes-cbc image -c wrote, whole and sparse"
+}
+netbsd_reads_aes_cbc_image_body()
+{
+	check=$SR_DATA/../../../shared/tools/netbsd-ffs/ffs-check
+	[ -x "$check" ] || atf_skip "no ../shared/tools/netbsd-ffs (NetBSD's own FFS and cgd as a checker)"
+	cgd_fixture
+	# A 256-bit stored key: its bit length, big-endian, then the key.
+	key=$( { printf '\0\0\1\0'; head -c 32 /dev/urandom; } | base64 -w0)
+	printf 'algorithm aes-cbc;\niv-method encblkno1;\nkeylength 256;\nverify_method ffs;\nkeygen storedkey key %s;\n' \
+	    "$key" > "$W/cbc"
+	chmod 0600 "$W/cbc"
+	chown 65534 "$W/cbc"
+	atf_check -o match:'encrypted' -e ignore \
+	    $SL -c "$W/cbc" -h g1 -s 32m "$W/root" "$W/local.img"
+	whole "$W/local.img"
+	atf_check -o match:'NetBSD kernel: mounts read-only and reads everything: ok' \
+	    -o match:'NetBSD fsck_ffs -n -f: clean' "$check" -k "$W/cbc" "$W/local.img"
+	atf_check -o match:'rebuilt' -e ignore \
+	    $SL -z -f -c "$W/cbc" -h g2 "$W/root" "$W/local.img"
+	atf_check -o match:'NetBSD kernel: mounts read-only and reads everything: ok' \
+	    -o match:'NetBSD fsck_ffs -n -f: clean' "$check" -k "$W/cbc" "$W/local.img"
+	no_plaintext_left
+}
+netbsd_reads_aes_cbc_image_cleanup()
 {
 	undo_run
 }
@@ -283,4 +386,6 @@ atf_init_test_cases()
 	atf_add_test_case reseed_encrypted_image
 	atf_add_test_case bad_keys_change_nothing
 	atf_add_test_case passphrase_keyfile
+	atf_add_test_case sparse_only_when_asked
+	atf_add_test_case netbsd_reads_aes_cbc_image
 }

@@ -17,13 +17,23 @@
 #             disk of another type, and read-write on a read-only disk.
 #   umount -a unmounts all but /, except what is busy: /etc, which rc is
 #             running from, and a file system a null mount still uses.
+#   df        bin/df/df.c -G PATH: statvfs(2) of the file system PATH is
+#             on, printed as a block whose fourth line names its type
+#             ("null" for a null mount: layerfs_statvfs copies the lower
+#             file system's counts but the mount's own type name).
+#   rndctl    sbin/rndctl/rndctl.c: -S FILE writes a new 56-byte seed to
+#             FILE.tmp (mode 0600) and renames it over FILE; -L FILE reads
+#             FILE (too short: an error), feeds it in, and saves anew.
 #   rc.d      root (umount -a; mount /; rm -f /fastboot), fsck_root
 #             (today: skip / when its pass is 0), fsck (4.x, before root;
 #             today, after it), mountcritlocal (rc.subr's
 #             mount_critical_filesystems, which greps mount's output),
-#             mountall (mount -a); run_rc_command runs start_postcmd only
-#             when the start command succeeded; rc stops unless
-#             rc_configured is YES.
+#             mountall (mount -a), random_seed (today's shape: NetBSD 6
+#             on; etc/rc.d/random_seed as it is, but for host paths);
+#             run_rc_command skips a script whose rcvar is not YES, and
+#             runs start_postcmd only when the start command succeeded;
+#             rc stops unless rc_configured is YES; rc.shutdown runs the
+#             scripts with KEYWORD: shutdown, last first, with stop.
 #
 # The guest's own files (fstab, rc.conf, rc.conf.d/root) are the ones
 # setup-local wrote; the hook is the one setup-root installed.
@@ -54,12 +64,15 @@ sim()
 	write_stubs
 	write_rcd "$SHAPE"
 	write_guest_rc
+	write_guest_shutdown
 	# What the shared root's /etc/rc does before rc.subr: the hook.
 	printf '. %s/hook\necho "shared rc went on" >> %s/m/log\n' "$here" \
 	    "$here" > shared-rc
 	# The boot: the kernel has mounted xbd0a read-only on /, and init
 	# runs the shared root's /etc/rc.
 	BOOT="env PATH=$here/stubs:$PATH SIMLIB=$here/lib.sh sh shared-rc autoboot"
+	# shutdown(8) runs the guest's /etc/rc.shutdown.
+	SHUTDOWN="env PATH=$here/stubs:$PATH SIMLIB=$here/lib.sh sh guest-rc.shutdown"
 }
 
 write_lib()
@@ -277,6 +290,69 @@ tac "$M/mounts" | while read -r spec on dir rest; do
 done
 exit 0
 EOF
+	# df(1) -G, as rc.d/random_seed asks it: the type of the file
+	# system PATH is on, from the mount whose point is its longest
+	# prefix (a null mount's own type, not its source's).
+	cat > stubs/df <<'EOF'
+#!/bin/sh
+. "$SIMLIB"
+log "df $*"
+[ "$1" = -G ] || { echo "df: only -G is modelled" >&2; exit 1; }
+shift
+rv=0
+for p; do
+	if [ ! -e "$(gpath "$p")" ]; then
+		echo "df: $p: No such file or directory" >&2
+		rv=1
+		continue
+	fi
+	m=$(awk -v p="$p" '{ d = $3
+	    if ((d == "/" || p == d || index(p, d "/") == 1) &&
+	    length(d) > best) { best = length(d); m = $1 " " $3 " " $5 } }
+	    END { print m }' "$M/mounts")
+	from=${m%% *} m=${m#* } on=${m%% *} type=${m#* }
+	printf '%10s (%-12s): %7d block size %12d frag size\n' "$on" "$from" \
+	    16384 2048
+	printf '%10d total blocks %10d free blocks  %10d available\n' 8000 \
+	    4000 3600
+	printf '%10d total files  %10d free files %12x filesys id\n' 1000 \
+	    900 1234
+	printf '%10s fstype  %#15x flag  %17d filename length\n' "$type" \
+	    4096 255
+	printf '%10d owner %17d syncwrites %12d asyncwrites\n\n' 0 0 0
+done
+exit $rv
+EOF
+	# rndctl(8) -L and -S: a seed is an entropy count, 32 bytes of data
+	# and their SHA-1 (56 bytes); each run leaves a new one.
+	cat > stubs/rndctl <<'EOF'
+#!/bin/sh
+. "$SIMLIB"
+log "rndctl $*"
+save()
+{
+	if ! (umask 077 && head -c 56 /dev/urandom > "$1.tmp") 2>/dev/null; then
+		echo "rndctl: open seed file to save: No such file or directory" >&2
+		exit 1
+	fi
+	mv "$1.tmp" "$1"
+}
+f=$(gpath "$2")
+case $1 in
+-S)	save "$f" ;;
+-L)	if [ ! -r "$f" ]; then
+		echo "rndctl: open seed file to load: No such file or directory" >&2
+		exit 1
+	fi
+	if [ "$(wc -c < "$f")" -lt 56 ]; then
+		echo "rndctl: seed too short" >&2
+		exit 1
+	fi
+	log "seed fed in: $(md5sum < "$f" | cut -c1-32)"
+	save "$f" ;;
+*)	exit 1 ;;
+esac
+EOF
 	# rm: only what rc.d/root removes from the root matters here.
 	cat > stubs/rm <<'EOF'
 #!/bin/sh
@@ -323,9 +399,13 @@ load_rc_config()
 	[ -f "$_f" ] && . "$_f"
 	:
 }
-# rc.subr: a custom start_cmd; postcmd only when it succeeded.
+# rc.subr: nothing where rcvar is not YES; a custom start_cmd (or
+# stop_cmd); postcmd only when it succeeded.
 run_rc_command()
 {
+	if [ -n "$rcvar" ] && ! checkyesno $rcvar; then
+		return 0
+	fi
 	eval _cmd=\$${1}_cmd _precmd=\$${1}_precmd _postcmd=\$${1}_postcmd
 	if ! eval $_precmd && [ -z "$rc_force" ]; then
 		return 1
@@ -454,10 +534,91 @@ mountall_start()
 load_rc_config $name
 run_rc_command start
 EOF
+	# rc.d/random_seed (NetBSD 6 on), as NetBSD has it but that the
+	# files it looks at are the host's copies (gpath): the guest's root
+	# is whoever runs the test.
+	cat > rcd/random_seed <<'EOF'
+# PROVIDE: random_seed
+# REQUIRE: mountcritlocal
+# BEFORE: securelevel
+# BEFORE: bootconf
+# KEYWORD: shutdown
+name="random_seed"
+rcvar=$name
+start_cmd="random_load"
+stop_cmd="random_save"
+random_file="${random_file:-/var/db/entropy-file}"
+message()
+{
+	echo "${name}: ${random_file}: $@" 1>&2
+}
+getfstype() {
+	df -G "$1" | while read line; do
+		set -- $line
+		if [ "$2" = "fstype" ]; then
+			echo "$1"
+			return
+		fi
+	done
+}
+fs_safe()
+{
+	fstype="$(getfstype "$1")"
+	case "${fstype}" in
+	ffs|lfs|ext2fs|msdos|v7fs|zfs)
+		return 0
+		;;
+	*)
+		message "Bad file system type ${fstype}"
+		return 1
+		;;
+	esac
+}
+random_load()
+{
+	if [ ! -f "$(gpath "${random_file}")" ]; then
+		message "Not present"
+		return
+	fi
+	if ! fs_safe "$(dirname "${random_file}")"; then
+		return 1
+	fi
+	set -- $(ls -ldn "$(gpath "${random_file}")")
+	st_mode="${1%[.+]}"	# GNU ls marks an ACL or a context: + or .
+	st_uid="$3"
+	if [ "$st_uid" != "$(id -u)" ]; then
+		message "Bad owner ${st_uid}"
+		return 1
+	fi
+	if [ "$st_mode" != "-rw-------" ]; then
+		message "Bad mode ${st_mode}"
+		return 1
+	fi
+	if rndctl -L "${random_file}"; then
+		echo "Loaded entropy from ${random_file}."
+	fi
+}
+random_save()
+{
+	oum="$(umask)"
+	umask 077
+	if ! fs_safe "$(dirname "${random_file}")"; then
+		umask "${oum}"
+		return 1
+	fi
+	if rndctl -S "${random_file}"; then
+		echo "Saved entropy to ${random_file}."
+	fi
+	umask "${oum}"
+}
+load_rc_config "${name}"
+run_rc_command "$1"
+EOF
 	if [ "$1" = nb4 ]; then
 		echo "fsck root mountcritlocal mountall" > rcd/order
 	else
-		echo "fsck_root root mountcritlocal fsck mountall" > rcd/order
+		echo "fsck_root root mountcritlocal random_seed fsck mountall" \
+		    > rcd/order
 	fi
 }
 
@@ -484,10 +645,35 @@ fi
 : ${fsck_flags:=-p}
 for _s in $(cat "$SIM/rcd/order"); do
 	log "rc.d/$_s"
-	( . "$SIM/rcd/subr"; . "$SIM/rcd/$_s" )
+	( . "$SIM/rcd/subr"; set -- start; . "$SIM/rcd/$_s" )
 done
 log "multi-user"
 echo "multi-user"
+EOF
+}
+
+# The guest's /etc/rc.shutdown: rc.conf, then the scripts that stop at
+# shutdown (rcorder -k shutdown), in reverse order, each with stop.
+write_guest_shutdown()
+{
+	cat > guest-rc.shutdown <<EOF
+SIMLIB=$here/lib.sh
+EOF
+	cat >> guest-rc.shutdown <<'EOF'
+. "$SIMLIB"
+export SIMLIB
+log "guest rc.shutdown"
+eval "$(sed "s|/etc/defaults/rc.conf|$SIM/local/etc/defaults/rc.conf|g" \
+    "$(gpath /etc/rc.conf)")"
+_list=
+for _s in $(cat "$SIM/rcd/order"); do
+	grep -q '^# KEYWORD: shutdown' "$SIM/rcd/$_s" && _list="$_s $_list"
+done
+for _s in $_list; do
+	log "rc.d/$_s stop"
+	( . "$SIM/rcd/subr"; set -- stop; . "$SIM/rcd/$_s" )
+done
+log "halted"
 EOF
 }
 
@@ -538,6 +724,8 @@ boots_4x_without_pkg_body()
 	atf_check -o save:out -e save:err $BOOT
 	check_multiuser
 	atf_check -s exit:1 -o empty grep /usr/pkg m/mounts
+	# 4.x has no rc.d/random_seed: nothing set for it.
+	atf_check -s exit:1 -o empty grep random_file local/etc/rc.conf
 	atf_check -o match:'^rc.d/fsck$' cat m/log
 }
 
@@ -616,6 +804,10 @@ upgraded_guest_boots_body()
 	atf_check -o match:'^ntpd=YES$' cat local/etc/rc.conf
 	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
 	atf_check -o match:'^rc_configured=YES$' cat local/etc/rc.conf
+	# It keeps its seed on the local disk.
+	atf_check -o inline:'Saved entropy to /local/var/db/entropy-file.\n' \
+	    $SHUTDOWN
+	atf_check test -s local/var/db/entropy-file
 	# Roll back: the old root.img swapped in stops the boot; -R mends it.
 	rm -rf root && mv root.old root
 	printf '/dev/xbd0a on / type ffs (read-only)\n' > m/mounts
@@ -628,6 +820,72 @@ upgraded_guest_boots_body()
 	atf_check -o match:'^multi-user$' cat m/log
 	atf_check -s exit:1 grep '^ntpd=' local/etc/rc.conf
 	atf_check -o match:'^sshd=YES$' cat local/etc/rc.conf
+}
+
+atf_test_case seed_kept_on_local
+seed_kept_on_local_head()
+{
+	atf_set descr "The random seed is saved at shutdown to the local disk" \
+	    "and loaded from it at the next boot (rc.d/random_seed)"
+}
+seed_kept_on_local_body()
+{
+	sim nb10
+	atf_check -o match:'^random_file=/local/var/db/entropy-file$' \
+	    cat local/etc/rc.conf
+	atf_check test -d local/var/db
+	atf_check test ! -e local/var/db/entropy-file
+	# First boot: no seed yet (setup-local leaves the root's out).
+	atf_check -o match:'^multi-user$' \
+	    -e match:'^random_seed: /local/var/db/entropy-file: Not present$' \
+	    $BOOT
+	# As NetBSD's df says: /var is a null mount, /local is ffs.
+	atf_check -o match:'^      null fstype' env SIMLIB=$here/lib.sh \
+	    stubs/df -G /var/db
+	atf_check -o match:'^       ffs fstype' env SIMLIB=$here/lib.sh \
+	    stubs/df -G /local/var/db
+	atf_check -o inline:'Saved entropy to /local/var/db/entropy-file.\n' \
+	    -e empty $SHUTDOWN
+	atf_check -o match:'^df -G /local/var/db$' \
+	    -o match:'^rndctl -S /local/var/db/entropy-file$' cat m/log
+	atf_check -o inline:'56 600\n' stat -c '%s %a' local/var/db/entropy-file
+	saved=$(md5sum < local/var/db/entropy-file | cut -c1-32)
+	# The next boot feeds that seed in and saves a new one.
+	printf '/dev/xbd0a on / type ffs (read-only)\n' > m/mounts
+	: > m/log
+	atf_check -o match:'^Loaded entropy from /local/var/db/entropy-file\.$' \
+	    -o match:'^multi-user$' -e empty $BOOT
+	atf_check -o match:"^seed fed in: $saved\$" cat m/log
+	atf_check test "$(md5sum < local/var/db/entropy-file | cut -c1-32)" != \
+	    "$saved"
+	atf_check -o inline:'56 600\n' stat -c '%s %a' local/var/db/entropy-file
+}
+
+atf_test_case seed_lost_on_null_mount
+seed_lost_on_null_mount_head()
+{
+	atf_set descr "The model bites: with the default random_file on the" \
+	    "null-mounted /var, the seed is neither saved nor loaded"
+}
+seed_lost_on_null_mount_body()
+{
+	sim nb10
+	sed -i '/^random_file=/d' local/etc/rc.conf
+	atf_check -o match:'^multi-user$' \
+	    -e match:'^random_seed: /var/db/entropy-file: Not present$' $BOOT
+	atf_check -s exit:0 -o empty \
+	    -e inline:'random_seed: /var/db/entropy-file: Bad file system type null\n' \
+	    $SHUTDOWN
+	atf_check test ! -e local/var/db/entropy-file
+	# A seed there all the same is not loaded either.
+	head -c 56 /dev/urandom > local/var/db/entropy-file
+	chmod 0600 local/var/db/entropy-file
+	printf '/dev/xbd0a on / type ffs (read-only)\n' > m/mounts
+	: > m/log
+	atf_check -o match:'^multi-user$' \
+	    -e match:'^random_seed: /var/db/entropy-file: Bad file system type null$' \
+	    $BOOT
+	atf_check -s exit:1 -o empty grep '^rndctl' m/log
 }
 
 atf_test_case ext2_local_stops_boot
@@ -689,6 +947,8 @@ atf_init_test_cases()
 	atf_add_test_case old_fstab_passes_stop_boot
 	atf_add_test_case other_root_stops_boot
 	atf_add_test_case upgraded_guest_boots
+	atf_add_test_case seed_kept_on_local
+	atf_add_test_case seed_lost_on_null_mount
 	atf_add_test_case ext2_local_stops_boot
 	atf_add_test_case unconfigured_rcconf_stops_boot
 	atf_add_test_case fastboot_leaves_local_readonly

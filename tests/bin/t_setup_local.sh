@@ -27,9 +27,12 @@ procfs		/proc		procfs	rw,noauto
 	atf_check cmp "$SR_DATA/nb10/fstab" local/etc/fstab.orig
 	# The etc set's rc_configured=NO replaced in place; the rest
 	# appended, each only where the root has the rc.d script reading it
-	# (postfix is the mailer: no sendmail= line, which nothing reads).
+	# (postfix is the mailer: no sendmail= line, which nothing reads;
+	# rc.d/random_seed's seed on /local, which df -G calls ffs, not on
+	# the null-mounted /var).
 	atf_check -o inline:'rc_configured=YES
 critical_filesystems_local="/local /etc /tmp /var"
+random_file=/local/var/db/entropy-file
 powerd=YES
 savecore=NO
 postfix=NO
@@ -341,7 +344,7 @@ bad_options_body()
 	    setup-local -S rot13 root local
 	atf_check -s exit:1 -e match:'^setup-local: -s 1k: give a size from 4m to 16t' \
 	    setup-local -s 1k root local
-	atf_check -s exit:1 -e match:'^usage: setup-local \[-fnqv\] \[-c keyfile\]' \
+	atf_check -s exit:1 -e match:'^usage: setup-local \[-fnqvz\] \[-c keyfile\]' \
 	    setup-local root
 	printf 'key\n' > key
 	chmod 0640 key
@@ -458,6 +461,9 @@ dry_run_writes_nothing_body()
 	atf_check -o match:'^remove etc/rc.pre-hooks$' cat out
 	atf_check -o match:'^\+\+\+ b/etc/cgd/xbd1a$' cat out
 	atf_check -o match:'dry run: nothing written' cat out
+	# -q: nothing printed; exit 0 says the run would succeed.
+	atf_check -o empty -e empty setup-local -q -n -h g1 root local
+	atf_check -o empty ls -A local
 }
 
 atf_test_case hostile_trees

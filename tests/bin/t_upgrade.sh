@@ -219,14 +219,104 @@ rollback_restores_body()
 	# long, and whole in the table): that one fails alone.
 	mkdir never-upgraded-guest-with-a-long-name
 	atf_check -o ignore setup-local root1 never-upgraded-guest-with-a-long-name
-	atf_check -s exit:1 -o match:'rolled back from root' \
-	    -o match:'^local +[0-9]+ +0 +0 +0 +0  rolled back$' \
+	atf_check -s exit:1 -o match:'rolled forward from root' \
+	    -o match:'^local +[0-9]+ +0 +0 +0 +0  rolled forward$' \
 	    -o match:'^never-upgraded-guest-with-a-long-name +- +- +- +- +-  failed$' \
 	    -e match:'never-upgraded-guest-with-a-long-name: .sharedroot/prev: no earlier etc' \
 	    setup-local -R local never-upgraded-guest-with-a-long-name
 	digest local/etc > again
 	atf_check cmp upgraded again
 	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+}
+
+atf_test_case upgrade_after_rollback
+upgrade_after_rollback_head()
+{
+	atf_set descr "after -R, the root rolled back from is the newer one:" \
+	    "-u to it upgrades, and -R goes back and forth, said as such"
+}
+upgrade_after_rollback_body()
+{
+	fixture
+	atf_check -o match:'upgraded from root' setup-local -u root2 local
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	atf_check -o match:"rolled back from root $(id_of root2 | cut -c1-12) to $(id_of root1 | cut -c1-12)" \
+	    setup-local -R local
+	atf_check -o inline:'newer\n' cat local/.sharedroot/prev/root-age
+	# The guest lives on the old root a while, then goes up again: an
+	# upgrade like the first, keeping what it changed meanwhile.
+	echo 'ntpd=YES' >> local/etc/rc.conf
+	atf_check -o match:'upgraded from root' setup-local -u root2 local
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o match:'^ntpd=YES$' cat local/etc/rc.conf
+	atf_check cmp root2/etc/rc.d/npf local/etc/rc.d/npf
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	# Back, and forward: each said as it is.
+	atf_check -o match:'rolled back from root' setup-local -R local
+	atf_check -o inline:"$(id_of root1)\n" cat local/.sharedroot/root-id
+	atf_check -o match:"rolled forward from root $(id_of root1 | cut -c1-12) to $(id_of root2 | cut -c1-12)" \
+	    setup-local -R local
+	atf_check -o inline:"$(id_of root2)\n" cat local/.sharedroot/root-id
+	atf_check -o inline:'older\n' cat local/.sharedroot/prev/root-age
+	# Going back to the older root by -u is still refused.
+	atf_check -s exit:1 -o empty -e match:'is the one this local was upgraded from .*setup-local -R' \
+	    setup-local -u root1 local
+	# A record kept before the age was: the step back is an upgrade's.
+	rm local/.sharedroot/prev/root-age
+	atf_check -s exit:1 -o empty -e match:'is the one this local was upgraded from' \
+	    setup-local -u root1 local
+	# A guest's own word for it, neither: refused as corrupt, unchanged.
+	echo sideways > local/.sharedroot/prev/root-age
+	digest local > before
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: local: .sharedroot/prev/root-age: neither older nor newer (corrupt record)\n' \
+	    setup-local -R local
+	atf_check -s exit:1 -o empty -e match:'root-age: neither older nor newer' \
+	    setup-local -u root1 local
+	digest local > after
+	atf_check cmp before after
+}
+
+atf_test_case random_file_through_upgrades
+random_file_through_upgrades_head()
+{
+	atf_set descr "random_file (the seed on /local) is kept by an upgrade," \
+	    "given to a local an older setup-local made, and a guest's own kept"
+}
+random_file_through_upgrades_body()
+{
+	fixture
+	line='random_file=/local/var/db/entropy-file'
+	atf_check -o inline:"$line\n" grep '^random_file=' local/etc/rc.conf
+	# Made now: kept, once.
+	cp -a local now
+	atf_check -o ignore setup-local -u root2 now
+	atf_check -o inline:"$line\n" grep '^random_file=' now/etc/rc.conf
+	atf_check -o match:'^sshd=YES$' cat now/etc/rc.conf
+	# Made by a setup-local that did not set it, the guest's rc.conf
+	# changed (sshd=YES) or not: the upgrade brings it.
+	for g in old oldsame; do
+		cp -a local $g
+		sed -i '/^random_file=/d' $g/etc/rc.conf
+	done
+	sed -i '/^sshd=YES$/d' oldsame/etc/rc.conf
+	# (oldsame's rc.conf is then as the older setup-local wrote it.)
+	atf_check -o ignore setup-local -u root2 old oldsame
+	for g in old oldsame; do
+		atf_check -o inline:"$line\n" grep '^random_file=' $g/etc/rc.conf
+		atf_check test ! -e $g/.sharedroot/conflicts
+	done
+	atf_check -o match:'^sshd=YES$' cat old/etc/rc.conf
+	# A guest's own setting is its own (changed in place).
+	cp -a local own
+	sed -i 's|^random_file=.*|random_file=/var/db/entropy-file|' \
+	    own/etc/rc.conf
+	atf_check -o ignore setup-local -u root2 own
+	atf_check -o inline:'random_file=/var/db/entropy-file\n' \
+	    grep '^random_file=' own/etc/rc.conf
+	# And back: -R puts the etc of before back as it was.
+	atf_check -o ignore setup-local -R old
+	atf_check -s exit:1 -o empty grep '^random_file=' old/etc/rc.conf
 }
 
 atf_test_case refusals
@@ -302,6 +392,21 @@ refusals_body()
 	atf_check -s exit:1 -o empty -e match:'^setup-local: raw: .sharedroot/id: not prepared by setup-root' \
 	    setup-local -u raw local
 	digest local > after
+	atf_check cmp before after
+
+	# Options a mode does not use are refused, not ignored: one line
+	# naming the option, exit 1, nothing changed.
+	digest up > before
+	for o in -f '-h web9' '-P none' '-S none' '-T tmpl' '-p 1' \
+	    '-b root1' '-s 8m'; do
+		atf_check -s exit:1 -o empty \
+		    -e inline:"setup-local: ${o%% *}: not used with -R\n" \
+		    setup-local -R $o up
+	done
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: -s: not used with -u\n' \
+	    setup-local -u -s 8m root1 up
+	digest up > after
 	atf_check cmp before after
 
 	# Arguments: a missing local; -u and -R together.
@@ -469,7 +574,9 @@ older_local_with_b_body()
 	atf_check -s exit:1 -o empty -e match:'^setup-local: nothere: -b: open: No such file' \
 	    setup-local -u -b nothere root2 local
 	# -b is for -u alone.
-	atf_check -s exit:1 -e match:usage setup-local -b root1 root2 local
+	atf_check -s exit:1 -o empty \
+	    -e inline:'setup-local: -b: only with -u\n' \
+	    setup-local -b root1 root2 local
 }
 
 atf_test_case hostile_guest
@@ -522,6 +629,20 @@ fleet_table_body()
 	atf_check test ! -e g2/etc/rc.d/npf
 	atf_check -o match:'^g1 .*current$' -o match:'^g3 .*current$' \
 	    setup-local -u root2 g1 g3
+	# -q: no table, nothing on standard output; the error still said,
+	# and the exit status tells.
+	cp -a local g4
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: g2: .sharedroot/root-id: not a root's identity (corrupt record)\n" \
+	    setup-local -q -u root2 g4 g2
+	atf_check -o inline:"$(id_of root2)\n" cat g4/.sharedroot/root-id
+	atf_check -o empty setup-local -q -R g1 g3
+	atf_check -o inline:"$(id_of root1)\n" cat g1/.sharedroot/root-id
+	cp -a local g5
+	digest g5 > before
+	atf_check -o empty setup-local -q -n -u root2 g5
+	digest g5 > after
+	atf_check cmp before after
 	# One guest named twice would be changed by two runs at once.
 	atf_check -s exit:1 -o empty -e match:'g1/: named twice .as g1.' \
 	    setup-local -u root2 g1 g2 g1/
@@ -577,6 +698,13 @@ ffs_images_body()
 	atf_check "$SR_TESTS/h_cgdcat" key g2.img g2.plain
 	check_img g2.plain .sharedroot/root-id "$(id_of root2)\n"
 	check_img g2.plain var/db/npf/state 'npf state\n'
+	# Rebuilt whole: no holes to show which blocks the guest uses.
+	atf_check -o inline:"0 $(stat -c %s g2.img)\n" "$SR_TESTS/h_holes" g2.img
+	atf_check -o match:'rolled back' -e ignore $SL -R -c key g2.img
+	atf_check -o inline:"0 $(stat -c %s g2.img)\n" "$SR_TESTS/h_holes" g2.img
+	rm g2.plain
+	atf_check "$SR_TESTS/h_cgdcat" key g2.img g2.plain
+	check_img g2.plain .sharedroot/root-id "$(id_of root1)\n"
 	# Back.
 	atf_check -o match:'rolled back' -e ignore $SL -R g1.img
 	check_img g1.img .sharedroot/root-id "$(id_of root1)\n"
@@ -800,6 +928,8 @@ atf_init_test_cases()
 	atf_add_test_case dry_run_shows_plan
 	atf_add_test_case conflict_keeps_guest
 	atf_add_test_case rollback_restores
+	atf_add_test_case upgrade_after_rollback
+	atf_add_test_case random_file_through_upgrades
 	atf_add_test_case refusals
 	atf_add_test_case motd_first_line_is_the_guests
 	atf_add_test_case netbsd4_within_shape
