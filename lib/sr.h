@@ -86,9 +86,15 @@ enum edit_result ttys_console_only(const char *, size_t, char **, size_t *);
 /* Comment out root's crontab lines running /etc/daily and /etc/weekly. */
 enum edit_result crontab_quiet(const char *, size_t, char **, size_t *);
 
-/* Unified diff of two texts, appended to out. */
+/*
+ * Unified diff of two texts, appended to out: "--- a/path" (or
+ * "--- /dev/null" when old is NULL, a new file) and "+++ b/path", then
+ * hunks with 3 lines of context.  Texts with NUL bytes are diffed as text.
+ */
 int	udiff(struct sbuf *, const char *, const char *, size_t,
 	    const char *, size_t);
+/* Start libgit2 once for the process (the diffs, the merges). */
+int	sr_git_init(void);
 
 /* Templates ------------------------------------------------------------ */
 

@@ -1,23 +1,143 @@
 /*
  * Unified diffs for the dry run (-n): what an edit would change, in the
- * form every administrator reads.  The edits touch a few lines of files
- * of at most some thousands, so the common head and tail are trimmed and
- * only the middle goes through a plain LCS table.
+ * form every administrator reads.  libgit2 (xdiff, as git diff) finds the
+ * hunks; the text is written here, so that the headers and the "\ No
+ * newline at end of file" marks stay ours, and so that nothing of
+ * libgit2's own formatting (binary notices, function names after @@)
+ * decides what the dry run shows.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <git2.h>
 
 #include "lines.h"
 #include "sr.h"
 
 #define CONTEXT		3
-#define MAXCELLS	(16u * 1024 * 1024)
+/*
+ * The texts come from images, and xdiff's time grows faster than their
+ * length where most lines differ and each repeats often (random lines of
+ * a few values: 1 s at 200,000 lines here, a minute at 4 MiB of them).
+ * Past this many differing lines, old and new together, far beyond any
+ * real file of etc, the differing middle is shown as one hunk that
+ * replaces it, as the dry run always showed such texts.
+ */
+#define XDIFF_MAXLINES	200000
 
-struct op {
-	char	 kind;		/* ' ', '-' or '+' */
-	size_t	 a, b;		/* line numbers (0-based) in old and new */
-};
+int
+sr_git_init(void)
+{
+	/* The tools are single-threaded; a forked child inherits the state. */
+	static bool done;
+
+	if (done)
+		return 0;
+	if (git_libgit2_init() < 0) {
+		const git_error *e = git_error_last();
+
+		sr_seterr("libgit2: %s", e ? e->message : "cannot start");
+		return -1;
+	}
+	done = true;
+	return 0;
+}
+
+/* The error libgit2 left, as ours. */
+static void
+git_seterr(const char *path)
+{
+	const git_error *e = git_error_last();
+
+	sr_seterr("%s: diff: %s", path, e ? e->message : "failed");
+}
+
+/* One line of a hunk; the line that ends a text without a newline is marked. */
+static int
+put_line(struct sbuf *out, char kind, const char *s, size_t len, bool nl)
+{
+	if (sbuf_add(out, &kind, 1) == -1 || sbuf_add(out, s, len) == -1 ||
+	    sbuf_add(out, "\n", 1) == -1)
+		return -1;
+	if (!nl && sbuf_adds(out, "\\ No newline at end of file\n") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The hunks libgit2 found.  Its EOFNL lines, which say the same as our
+ * mark after a line without its newline, are left out.
+ */
+static int
+git_hunks(struct sbuf *out, const char *path, const char *old, size_t oldlen,
+    const char *new, size_t newlen)
+{
+	git_diff_options o;
+	git_patch *patch = NULL;
+	const git_diff_hunk *hk;
+	const git_diff_line *l;
+	size_t h, i, n, len;
+	int rv = -1;
+
+	if (sr_git_init() == -1)
+		return -1;
+	if (git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION) < 0) {
+		git_seterr(path);
+		return -1;
+	}
+	o.context_lines = CONTEXT;
+	o.interhunk_lines = 0;
+	/* Text with a NUL in it is diffed as text, whatever its size. */
+	o.flags |= GIT_DIFF_FORCE_TEXT;
+	o.max_size = -1;
+	if (git_patch_from_buffers(&patch, old, oldlen, path, new, newlen,
+	    path, &o) < 0) {
+		git_seterr(path);
+		return -1;
+	}
+	for (h = 0; patch != NULL && h < git_patch_num_hunks(patch); h++) {
+		if (git_patch_get_hunk(&hk, &n, patch, h) < 0)
+			goto giterr;
+		/* Counts always given, as before: "-1,1", never "-1". */
+		if (sbuf_printf(out, "@@ -%d,%d +%d,%d @@\n", hk->old_start,
+		    hk->old_lines, hk->new_start, hk->new_lines) == -1)
+			goto done;
+		for (i = 0; i < n; i++) {
+			if (git_patch_get_line_in_hunk(&l, patch, h, i) < 0)
+				goto giterr;
+			if (l->origin != GIT_DIFF_LINE_CONTEXT &&
+			    l->origin != GIT_DIFF_LINE_ADDITION &&
+			    l->origin != GIT_DIFF_LINE_DELETION)
+				continue;
+			len = l->content_len;
+			if (len > 0 && l->content[len - 1] == '\n') {
+				if (put_line(out, l->origin, l->content,
+				    len - 1, true) == -1)
+					goto done;
+			} else if (put_line(out, l->origin, l->content, len,
+			    false) == -1)
+				goto done;
+		}
+	}
+	rv = 0;
+	goto done;
+giterr:
+	git_seterr(path);
+done:
+	git_patch_free(patch);
+	return rv;
+}
+
+static int
+put_lines(struct sbuf *out, char kind, const struct lines *l, size_t from,
+    size_t to)
+{
+	for (; from < to; from++)
+		if (put_line(out, kind, l->v[from].s, l->v[from].len,
+		    from + 1 < l->n || l->lastnl) == -1)
+			return -1;
+	return 0;
+}
 
 static bool
 same(const struct lines *x, size_t i, const struct lines *y, size_t j)
@@ -28,131 +148,25 @@ same(const struct lines *x, size_t i, const struct lines *y, size_t j)
 	    memcmp(x->v[i].s, y->v[j].s, x->v[i].len) == 0;
 }
 
+/*
+ * Texts too long to go through xdiff where they differ: the common head
+ * and tail kept, one hunk replacing the middle.
+ */
 static int
-push(struct op **ops, size_t *n, size_t *cap, char kind, size_t a, size_t b)
+replace_hunk(struct sbuf *out, const struct lines *x, const struct lines *y,
+    size_t p, size_t ea, size_t eb)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 128;
-		struct op *no = reallocarray(*ops, nc, sizeof(**ops));
+	size_t s = p > CONTEXT ? p - CONTEXT : 0;
+	size_t t = x->n - ea > CONTEXT ? CONTEXT : x->n - ea;
+	size_t la = ea + t - s, lb = eb + t - s;
 
-		if (no == NULL) {
-			sr_seterrno("out of memory");
-			return -1;
-		}
-		*ops = no;
-		*cap = nc;
-	}
-	(*ops)[*n].kind = kind;
-	(*ops)[*n].a = a;
-	(*ops)[*n].b = b;
-	(*n)++;
-	return 0;
-}
-
-/* The edit script of the differing middle, by LCS where it fits. */
-static int
-script(const struct lines *x, const struct lines *y, size_t p, size_t ea,
-    size_t eb, struct op **ops, size_t *n, size_t *cap)
-{
-	size_t ma = ea - p, mb = eb - p, i, j;
-	uint32_t *t;
-
-	if (ma == 0 || mb == 0 || (ma + 1) > MAXCELLS / (mb + 1)) {
-		for (i = p; i < ea; i++)
-			if (push(ops, n, cap, '-', i, p) == -1)
-				return -1;
-		for (j = p; j < eb; j++)
-			if (push(ops, n, cap, '+', ea, j) == -1)
-				return -1;
-		return 0;
-	}
-	if ((t = calloc((ma + 1) * (mb + 1), sizeof(*t))) == NULL) {
-		sr_seterrno("out of memory");
+	if (sbuf_printf(out, "@@ -%zu,%zu +%zu,%zu @@\n", s + (la ? 1 : 0),
+	    la, s + (lb ? 1 : 0), lb) == -1 ||
+	    put_lines(out, ' ', x, s, p) == -1 ||
+	    put_lines(out, '-', x, p, ea) == -1 ||
+	    put_lines(out, '+', y, p, eb) == -1 ||
+	    put_lines(out, ' ', x, ea, ea + t) == -1)
 		return -1;
-	}
-#define T(i, j) t[(i) * (mb + 1) + (j)]
-	for (i = ma; i-- > 0;)
-		for (j = mb; j-- > 0;)
-			T(i, j) = same(x, p + i, y, p + j) ? T(i + 1, j + 1) + 1 :
-			    (T(i + 1, j) >= T(i, j + 1) ? T(i + 1, j) : T(i, j + 1));
-	i = j = 0;
-	while (i < ma || j < mb) {
-		int rv;
-
-		if (i < ma && j < mb && same(x, p + i, y, p + j)) {
-			rv = push(ops, n, cap, ' ', p + i, p + j);
-			i++, j++;
-		} else if (i < ma && (j == mb || T(i + 1, j) >= T(i, j + 1))) {
-			rv = push(ops, n, cap, '-', p + i, p + j);
-			i++;
-		} else {
-			rv = push(ops, n, cap, '+', p + i, p + j);
-			j++;
-		}
-		if (rv == -1) {
-			free(t);
-			return -1;
-		}
-	}
-#undef T
-	free(t);
-	return 0;
-}
-
-static int
-emit_line(struct sbuf *out, char kind, const struct lines *l, size_t i)
-{
-	if (sbuf_add(out, &kind, 1) == -1 ||
-	    sbuf_add(out, l->v[i].s, l->v[i].len) == -1 ||
-	    sbuf_add(out, "\n", 1) == -1)
-		return -1;
-	if (i + 1 == l->n && !l->lastnl &&
-	    sbuf_adds(out, "\\ No newline at end of file\n") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-emit_hunks(struct sbuf *out, const struct op *ops, size_t n,
-    const struct lines *x, const struct lines *y)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t s, e, k, la = 0, lb = 0, last;
-
-		while (i < n && ops[i].kind == ' ')
-			i++;
-		if (i == n)
-			break;
-		s = i > CONTEXT ? i - CONTEXT : 0;
-		/* Extend while changes lie within 2*CONTEXT of each other. */
-		last = i;
-		for (e = i; e < n; e++) {
-			if (ops[e].kind != ' ')
-				last = e;
-			else if (e - last > 2 * CONTEXT)
-				break;
-		}
-		e = last + CONTEXT + 1 < n ? last + CONTEXT + 1 : n;
-		for (k = s; k < e; k++) {
-			la += ops[k].kind != '+';
-			lb += ops[k].kind != '-';
-		}
-		if (sbuf_printf(out, "@@ -%zu,%zu +%zu,%zu @@\n",
-		    ops[s].a + (la ? 1 : 0), la, ops[s].b + (lb ? 1 : 0),
-		    lb) == -1)
-			return -1;
-		for (k = s; k < e; k++) {
-			int rv = ops[k].kind == '+' ?
-			    emit_line(out, '+', y, ops[k].b) :
-			    emit_line(out, ops[k].kind, x, ops[k].a);
-
-			if (rv == -1)
-				return -1;
-		}
-		i = e;
-	}
 	return 0;
 }
 
@@ -161,38 +175,34 @@ udiff(struct sbuf *out, const char *path, const char *old, size_t oldlen,
     const char *new, size_t newlen)
 {
 	struct lines x, y;
-	struct op *ops = NULL;
-	size_t n = 0, cap = 0, p = 0, ea, eb, i;
+	size_t p = 0, ea, eb;
 	int rv = -1;
 
-	if (lines_split(&x, old ? old : "", old ? oldlen : 0) == -1)
+	if (old == NULL)
+		oldlen = 0;
+	if (new == NULL)
+		newlen = 0;
+	if (sbuf_printf(out, "--- %s%s\n+++ b/%s\n", old ? "a/" : "/dev/null",
+	    old ? path : "", path) == -1)
 		return -1;
-	if (lines_split(&y, new, newlen) == -1) {
+	if (lines_split(&x, old ? old : "", oldlen) == -1) {
 		lines_free(&x);
 		return -1;
 	}
-	if (old == NULL)
-		x.n = 0;
+	if (lines_split(&y, new ? new : "", newlen) == -1)
+		goto done;
 	ea = x.n;
 	eb = y.n;
 	while (p < ea && p < eb && same(&x, p, &y, p))
 		p++;
 	while (ea > p && eb > p && same(&x, ea - 1, &y, eb - 1))
 		ea--, eb--;
-	for (i = 0; i < p; i++)
-		if (push(&ops, &n, &cap, ' ', i, i) == -1)
-			goto done;
-	if (script(&x, &y, p, ea, eb, &ops, &n, &cap) == -1)
-		goto done;
-	for (i = 0; ea + i < x.n; i++)
-		if (push(&ops, &n, &cap, ' ', ea + i, eb + i) == -1)
-			goto done;
-	if (sbuf_printf(out, "--- %s%s\n+++ b/%s\n", old ? "a/" : "/dev/null",
-	    old ? path : "", path) == -1)
-		goto done;
-	rv = emit_hunks(out, ops, n, &x, &y);
+	if ((ea - p) + (eb - p) > XDIFF_MAXLINES)
+		rv = replace_hunk(out, &x, &y, p, ea, eb);
+	else
+		rv = git_hunks(out, path, old ? old : "", oldlen,
+		    new ? new : "", newlen);
 done:
-	free(ops);
 	lines_free(&x);
 	lines_free(&y);
 	return rv;
