@@ -1558,9 +1558,9 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		    bshape == 4 ? "today's shape" : "4.x-shaped");
 		goto done;
 	}
-	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1)
+	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1 ||
+	    sr_git_init() == -1)
 		goto done;
-	git_libgit2_init();
 	for (i = 0; i < n; i++)
 		if ((strcmp(paths[i], "etc/motd") == 0 ? decide_motd(&v[i]) :
 		    decide(&v[i])) == -1)
