@@ -575,7 +575,7 @@ show_plan(struct run *r)
 	if (r->lout.verbose >= 0) {
 		printf("copy etc, tmp, var: %ju entries from %s\n",
 		    r->cs.entries, r->rout.image);
-		tool_putlines(stdout, desc.s ? desc.s : "");
+		tool_putlines(stdout, desc.s, desc.len);
 	}
 	sbuf_free(&desc);
 }
@@ -739,15 +739,15 @@ upgrade_guest(struct run *r, int rowfd)
 		if (plan_describe(&u, &desc) == -1)
 			fail(r->lout.image);
 		if (r->lout.verbose >= 0) {
-			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
-			tool_putlines(stdout, desc.s ? desc.s : "");
+			tool_putlines(stdout, rep.list.s, rep.list.len);
+			tool_putlines(stdout, desc.s, desc.len);
 		}
 		sbuf_free(&desc);
 		/* Conflicts fail a dry run as they would the run. */
 		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_PLANNED;
 	} else {
 		if (r->lout.verbose > 0)
-			tool_putlines(stdout, rep.list.s ? rep.list.s : "");
+			tool_putlines(stdout, rep.list.s, rep.list.len);
 		apply_mine(r, &u);
 		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_DONE;
 	}

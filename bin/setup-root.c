@@ -58,7 +58,7 @@ show(const struct plan *plan, const char *image)
 
 	if (plan_describe(plan, &desc) == -1)
 		build_fail(image);
-	tool_putlines(stdout, desc.s ? desc.s : "");
+	tool_putlines(stdout, desc.s, desc.len);
 	sbuf_free(&desc);
 }
 

@@ -1,6 +1,7 @@
 /*
  * Reporting and ending a run, shared by setup-root and setup-local.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,39 +33,36 @@ tool_putsafe(FILE *f, const char *s)
 
 /*
  * Texts (diffs) are shown as they are but for control characters: a
- * backslash in a script stays one backslash.
+ * backslash in a script stays one backslash.  A NUL is one more byte
+ * to encode (an image's file may hold one), never the end of the text:
+ * what follows it is shown too.
  */
 static void
-putline(FILE *f, const char *s)
+putline(FILE *f, const char *s, size_t len)
 {
 	char *v;
 
-	if (stravis(&v, s, VIS_FLAGS | VIS_NOSLASH) == -1) {
-		fputs("(unprintable)", f);
+	if (len > (SIZE_MAX - 1) / 4 || (v = malloc(len * 4 + 1)) == NULL) {
+		fputs("(out of memory)", f);
 		return;
 	}
+	strvisx(v, s, len, VIS_FLAGS | VIS_NOSLASH);
 	fputs(v, f);
 	free(v);
 }
 
 void
-tool_putlines(FILE *f, const char *text)
+tool_putlines(FILE *f, const char *text, size_t len)
 {
-	const char *p = text;
+	const char *p = text, *end = text + len;
 
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *line = strndup(p, len);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-		if (line == NULL) {
-			fputs("(out of memory)\n", f);
-			return;
-		}
-		putline(f, line);
+		putline(f, p, n);
 		fputc('\n', f);
-		free(line);
-		p += len + (nl ? 1 : 0);
+		p += n + (nl ? 1 : 0);
 	}
 }
 

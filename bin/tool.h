@@ -19,7 +19,7 @@ struct toolout {
 /* Print untrusted text with control characters encoded (vis(3)). */
 void	tool_putsafe(FILE *, const char *);
 /* The same, line by line, keeping the newlines. */
-void	tool_putlines(FILE *, const char *);
+void	tool_putlines(FILE *, const char *, size_t);
 /* The sr_logfn the library reports through. */
 void	tool_log(void *, enum sr_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

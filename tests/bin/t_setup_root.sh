@@ -126,6 +126,26 @@ untrusted_text_encoded_body()
 	atf_check -o inline:'1\n' sh -c 'wc -l < err'
 }
 
+atf_test_case nul_in_text_hides_nothing
+nul_in_text_hides_nothing_head()
+{
+	atf_set descr "A NUL in an image's file is shown encoded, and the" \
+	    "rest of the dry run after it is still printed"
+}
+nul_in_text_hides_nothing_body()
+{
+	make_root nb4 root
+	# A NUL in a line of MAKEDEV the diff shows as context.
+	perl -pi -e 's/^\tmakedev bpf$/\tmakedev bpf\0x/' root/dev/MAKEDEV
+	atf_check -o save:out setup-root -n root
+	atf_check -o match:'^ 	makedev bpf\\0x$' cat out
+	# What the plan says after that diff is there too.
+	atf_check -o match:'^\+	makedev xbd0 xbd1 xbd2 xbd3 xbd4 xencons$' \
+	    cat out
+	atf_check -o match:'^remove dev/wd0a$' cat out
+	atf_check -o match:'^\+\. /etc/rc.pre-hooks$' cat out
+}
+
 atf_test_case local_device_option
 local_device_option_head()
 {
@@ -394,6 +414,7 @@ atf_init_test_cases()
 	atf_add_test_case second_run_changes_nothing
 	atf_add_test_case dry_run_writes_nothing
 	atf_add_test_case untrusted_text_encoded
+	atf_add_test_case nul_in_text_hides_nothing
 	atf_add_test_case local_device_option
 	atf_add_test_case local_device_refused
 	atf_add_test_case bad_input_one_line
