@@ -50,12 +50,14 @@ build_fail(const char *image)
 	tool_fail(image, NULL, 0);
 }
 
-/* Print the plan's diffs (-n). */
+/* Print the plan's diffs (-n), unless -q. */
 static void
-show(const struct plan *plan, const char *image)
+show(const struct plan *plan, const char *image, const struct toolout *out)
 {
 	struct sbuf desc = { 0 };
 
+	if (out->verbose < 0)
+		return;
 	if (plan_describe(plan, &desc) == -1)
 		build_fail(image);
 	tool_putlines(stdout, desc.s, desc.len);
@@ -208,7 +210,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 	if (rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(image);
 	if (dryrun)
-		show(&plan, image);
+		show(&plan, image, out);
 	else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
 	    record_staged_identity(&plan, out) == -1 ||
 	    build_image(&stage, &plan, image, &bo, tool_log, out) == -1)
@@ -253,7 +255,7 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 	    rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(out->image);
 	if (dryrun) {
-		show(&plan, out->image);
+		show(&plan, out->image, out);
 		if (plan.n == 0 && (id = record_identity(stage.fd,
 		    &stage.copied, out, true)) == -1)
 			build_fail(out->image);
@@ -286,7 +288,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 	    rootprep_plan(at.rootfd, rp, &plan) == -1)
 		tool_fail(out->image, ats, 1);
 	if (dryrun)
-		show(&plan, out->image);
+		show(&plan, out->image, out);
 	else if (plan_apply(&plan, at.rootfd, false, tool_log, out) == -1)
 		tool_fail(out->image, ats, 1);
 	/* With changes planned, -n cannot know the identity they make. */

@@ -99,6 +99,10 @@ dry_run_writes_nothing_body()
 	atf_check -o match:'^\+	echo "rc.pre-hooks: cannot set up this guest.s local disk;" \\$' \
 	    cat out
 	atf_check -s exit:1 -o empty grep -F '\\' out
+	# -q: nothing but errors, the plan too; still nothing written.
+	atf_check -o empty -e empty setup-root -q -n -k kern root
+	digest root > after
+	atf_check cmp before after
 }
 
 atf_test_case untrusted_text_encoded
