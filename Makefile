@@ -33,7 +33,8 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
-	  lib/cgdimage.c lib/identity.c lib/upgrade.c
+	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
+	  lib/lock.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
@@ -85,9 +86,9 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat
+	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat $(CHECKB)/tests/h_lock
 
-$(CHECKB)/tests/h_cgdcat: tests/lib/h_cgdcat.c $(B)/libsharedroot.a
+$(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsharedroot.a $(PKG_LIBS)
 

@@ -28,4 +28,15 @@
  */
 int	sr_parse_size(const char *, uint64_t *);
 
+/*
+ * In a child process: die (SIGKILL) when the parent dies, so that no
+ * worker of a run goes on after the run was killed.  Linux uses
+ * PR_SET_PDEATHSIG; elsewhere watchfd, the read end of a pipe whose write
+ * end only the parent holds, raises SIGIO when the parent's end closes
+ * (NetBSD's pipeclose() signals the reader's owner on hang-up).  Either
+ * way a parent gone before it was set is seen by getppid().
+ */
+#include <sys/types.h>
+int	sr_die_with_parent(pid_t, int);
+
 #endif /* COMPAT_H */
