@@ -23,8 +23,6 @@
 #include "scratch.h"
 #include "sr.h"
 
-#define NLOCKS	8
-
 static struct held {
 	int	 dirfd, fd;
 	int	 tfd;			/* a directory target, flocked */
@@ -32,8 +30,8 @@ static struct held {
 	ino_t	 ino;
 	bool	 excl;
 	char	 name[NAME_MAX + 1];
-} held[NLOCKS];
-static size_t nheld;
+} *held;
+static size_t nheld, maxheld;
 
 /*
  * The directory the target is in (resolved: a link is locked as what it
@@ -231,10 +229,17 @@ sr_lock(const char *target, bool excl)
 			held[i].excl = true;
 			return 0;
 		}
-	if (nheld == NLOCKS) {
-		close(dirfd);
-		sr_seterr("lock: too many targets");
-		return -1;
+	if (nheld == maxheld) {
+		size_t n = maxheld ? maxheld * 2 : 8;
+		struct held *nh = reallocarray(held, n, sizeof(*nh));
+
+		if (nh == NULL) {
+			close(dirfd);
+			sr_seterrno("lock");
+			return -1;
+		}
+		held = nh;
+		maxheld = n;
 	}
 	for (tries = 0; tries < 20; tries++) {
 		if ((r = open_lockfile(dirfd, name, excl, &fd)) != 0) {
