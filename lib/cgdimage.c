@@ -25,7 +25,11 @@ cgdimg_init(struct cgdimg *g)
 	g->priv.lockfd = -1;
 }
 
-/* A new key file, written atomically, mode 0600 from the start. */
+/*
+ * A new key file, written atomically, mode 0600 from the start; 1 if
+ * another run made one meanwhile (linked, not renamed: a key file is
+ * never replaced, or a disk made with the first key would be lost).
+ */
 static int
 make_keyfile(const char *path)
 {
@@ -37,12 +41,15 @@ make_keyfile(const char *path)
 		return -1;
 	if ((fd = image_temp(path, tmp, sizeof(tmp))) == -1)
 		goto done;
-	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1)
 		sr_seterrno("key file %s: write", path);
-		(void)unlink(tmp);
-	} else
+	else if (link(tmp, path) == 0)
 		rv = 0;
+	else if (errno == EEXIST)
+		rv = 1;
+	else
+		sr_seterrno("key file %s: write", path);
+	(void)unlink(tmp);
 	close(fd);
 done:
 	explicit_bzero(b.s, b.len);
@@ -61,9 +68,9 @@ cgdimg_open(struct cgdimg *g, const char *keyfile, const char *passfile,
 
 	g->keyfile = keyfile;
 	if (make && lstat(keyfile, &st) == -1 && errno == ENOENT) {
-		if (make_keyfile(keyfile) == -1)
+		if ((r = make_keyfile(keyfile)) == -1)
 			return -1;
-		g->created = true;
+		g->created = r == 0;
 	}
 	if (keyfile_check(keyfile) == -1)
 		return -1;
