@@ -1188,6 +1188,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (r.upgrade && r.rollback)
 		usage();
+	/* A guest's key and plaintext: never in a core file on a disk. */
+	if (r.keyfile != NULL && sr_no_core() == -1)
+		err(1, "core dumps");
 	if (r.upgrade || r.rollback) {
 		if (argc < (r.upgrade ? 2 : 1) || r.size != 0 ||
 		    (r.rollback && (r.part >= 0 || r.baseroot != NULL)))

@@ -3,6 +3,7 @@
  */
 #include "compat.h"
 
+#include <sys/resource.h>
 #if SR_LINUX
 #include <sys/prctl.h>
 #endif
@@ -63,5 +64,19 @@ sr_die_with_parent(pid_t parent, int watchfd)
 	/* Gone before that was set: nobody would tell us. */
 	if (getppid() != parent)
 		(void)kill(getpid(), SIGKILL);
+	return 0;
+}
+
+int
+sr_no_core(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1)
+		return -1;
+#if SR_LINUX
+	if (prctl(PR_SET_DUMPABLE, 0) == -1)
+		return -1;
+#endif
 	return 0;
 }

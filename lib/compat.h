@@ -39,4 +39,11 @@ int	sr_parse_size(const char *, uint64_t *);
 #include <sys/types.h>
 int	sr_die_with_parent(pid_t, int);
 
+/*
+ * No core dump of this process or its children, which hold a guest's key
+ * and plaintext: RLIMIT_CORE 0, and on Linux not dumpable at all (a
+ * core_pattern pipe ignores the limit).
+ */
+int	sr_no_core(void);
+
 #endif /* COMPAT_H */

@@ -352,6 +352,8 @@ EOF
 		[ $i -lt 1000 ] || atf_fail "no worker reached makefs"
 		sleep 0.01
 	done
+	# Holding a key and plaintext, it dumps no core.
+	atf_check -o match:'^Max core file size +0 +0 ' cat /proc/$p/limits
 	kill -9 $p
 	wait $p
 	t0=$(date +%s%N)
