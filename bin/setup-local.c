@@ -1022,7 +1022,7 @@ fleet(struct run *r, int n, char **locals)
 			}
 			if (pid == 0) {
 				close(fds[0]);
-				/* The parent's end alone keeps the pipe open. */
+				/* Only the parent's end keeps it open. */
 				close(wfd[1]);
 				for (k = 0; k < i; k++)
 					if (wfds[k] != -1)

@@ -25,7 +25,7 @@
 
 static struct held {
 	int	 dirfd, fd;
-	int	 tfd;			/* a directory target, flocked */
+	int	 tfd;		/* a directory target, flocked */
 	dev_t	 dev;
 	ino_t	 ino;
 	bool	 excl;

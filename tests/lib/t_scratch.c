@@ -112,18 +112,21 @@ ATF_TC_BODY(scratch_purge_dead_only, tc)
 	base = here("b");
 	setenv("TMPDIR", base, 1);
 	/* A dead run's: its lock file free. */
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.aaaaaa", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.aaaaaa", base,
+	    (long)getpid());
 	ATF_REQUIRE(mkdir(p, 0700) == 0);
 	strlcat(p, "/lock", sizeof(p));
 	ATF_REQUIRE((fd = open(p, O_CREAT | O_WRONLY, 0600)) != -1);
 	close(fd);
 	/* Not yet locked (no lock file, mode 0): its pid decides. */
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.bbbbbb", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.bbbbbb", base,
+	    (long)getpid());
 	ATF_REQUIRE(mkdir(p, 0700) == 0);
 	snprintf(p, sizeof(p), "%s/sharedroot-plain.%ld.cccccc", base,
 	    (long)dead);
 	ATF_REQUIRE(mkdir(p, 0700) == 0);
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.dddddd", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.dddddd", base,
+	    (long)getpid());
 	ATF_REQUIRE(mkdir(p, 0700) == 0);
 	strlcat(p, "/lock", sizeof(p));
 	ATF_REQUIRE((fd = open(p, O_CREAT | O_WRONLY, 0)) != -1);
@@ -134,14 +137,17 @@ ATF_TC_BODY(scratch_purge_dead_only, tc)
 	snprintf(p, sizeof(p), "%s/sharedrootx.%ld.eeeeee", base, (long)dead);
 	ATF_REQUIRE(mkdir(p, 0700) == 0);
 	scratch_purge();
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.aaaaaa", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.aaaaaa", base,
+	    (long)getpid());
 	ATF_CHECK_MSG(access(p, F_OK) == -1, "a free lock: removed");
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.bbbbbb", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.bbbbbb", base,
+	    (long)getpid());
 	ATF_CHECK_MSG(access(p, F_OK) == 0, "no lock, pid alive: kept");
 	snprintf(p, sizeof(p), "%s/sharedroot-plain.%ld.cccccc", base,
 	    (long)dead);
 	ATF_CHECK_MSG(access(p, F_OK) == -1, "no lock, pid gone: removed");
-	snprintf(p, sizeof(p), "%s/sharedroot.%ld.dddddd", base, (long)getpid());
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.dddddd", base,
+	    (long)getpid());
 	ATF_CHECK_MSG(access(p, F_OK) == 0, "lock mode 0, pid alive: kept");
 	snprintf(p, sizeof(p), "%s/sharedroot.XyZ123", base);
 	ATF_CHECK(access(p, F_OK) == 0);
