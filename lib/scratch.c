@@ -70,7 +70,27 @@ owner_pid(const char *name, const char *prefix)
 static bool
 pid_gone(long pid)
 {
-	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+	if (kill((pid_t)pid, 0) == -1)
+		return errno == ESRCH;
+#if SR_LINUX
+	{
+		/* A zombie (an orphan init has not reaped yet) is gone too. */
+		char path[64], buf[256], *rp;
+		FILE *f;
+		bool z = false;
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "re")) != NULL) {
+			if (fgets(buf, sizeof(buf), f) != NULL &&
+			    (rp = strrchr(buf, ')')) != NULL)
+				z = rp[1] == ' ' && rp[2] == 'Z';
+			fclose(f);
+		}
+		return z;
+	}
+#else
+	return false;
+#endif
 }
 
 /*
@@ -123,14 +143,65 @@ scratch_make(struct scratch *sc, const char *base, const char *prefix)
 	return 0;
 }
 
+/*
+ * Remove the temporary directory name in pfd: all but its lock file,
+ * then the lock, then the directory, so that a run killed half-way
+ * through leaves what is left still marked by its (free) lock.
+ */
+static int
+remove_dir(int pfd, const char *name)
+{
+	char **names = NULL;
+	size_t i;
+	int dfd, rv = 0;
+
+	if ((dfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		sr_seterrno("remove %s", name);
+		return -1;
+	}
+	if (tree_list(dfd, "", &names) == -1) {
+		close(dfd);
+		return -1;
+	}
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], "lock") != 0 &&
+		    tree_purge(dfd, names[i]) == -1)
+			rv = -1;
+	tree_freelist(names);
+	if (rv == 0 && unlinkat(dfd, "lock", 0) == -1 && errno != ENOENT) {
+		sr_seterrno("remove %s/lock", name);
+		rv = -1;
+	}
+	close(dfd);
+	if (rv == 0 && unlinkat(pfd, name, AT_REMOVEDIR) == -1) {
+		sr_seterrno("remove %s", name);
+		rv = -1;
+	}
+	return rv;
+}
+
 int
 scratch_remove(struct scratch *sc)
 {
-	int rv = 0;
+	char parent[PATH_MAX], *slash;
+	int pfd, rv = 0;
 
 	/* Its lock is held until all is gone. */
 	if (sc->dir[0] != '\0') {
-		rv = tree_purge_path(sc->dir);
+		strlcpy(parent, sc->dir, sizeof(parent));
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		if ((pfd = open(*parent ? parent : "/", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1) {
+			sr_seterrno("remove %s", sc->dir);
+			rv = -1;
+		} else {
+			rv = remove_dir(pfd, slash + 1);
+			close(pfd);
+		}
 		sc->dir[0] = '\0';
 		if (sc->lockfd >= 0)
 			close(sc->lockfd);
@@ -222,7 +293,7 @@ purge_base(const char *base, const char *prefix)
 	for (i = 0; names != NULL && names[i] != NULL; i++)
 		if (dir_stale(fd, names[i], owner_pid(names[i], prefix),
 		    &lfd)) {
-			(void)tree_purge(fd, names[i]);
+			(void)remove_dir(fd, names[i]);
 			close(lfd);
 		}
 	tree_freelist(names);

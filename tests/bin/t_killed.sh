@@ -122,6 +122,14 @@ ms()
 # no lock file, and the word only guests hold on no disk.
 nothing_left()
 {
+	if [ -n "$(find "$T" -mindepth 1 -maxdepth 1)" ]; then
+		ls -laR "$T" >&2
+		for _d in "$T"/*; do
+			[ -f "$_d/lock" ] && flock -n "$_d/lock" true &&
+			    echo "$_d: its lock is free" >&2
+		done
+		ps -ef >&2
+	fi
 	atf_check -o empty find "$T" -mindepth 1 -maxdepth 1
 	atf_check -o empty find "$W" -maxdepth 1 -name '.*'
 	atf_check -s exit:1 grep -rl --exclude-dir=shm "$M" "$W"
@@ -205,6 +213,7 @@ killed_encrypted_runs_body()
 	A=$(cat "$W/rootA/.sharedroot/id")
 	B=$(cat "$W/rootB/.sharedroot/id")
 	killed=0
+	kept=0
 
 	# -f: re-seeded with a new hostname each time.
 	ms $SL -c "$W/key" -h ${M}0 -s 32m "$W/rootA" "$W/g.img"
@@ -219,6 +228,7 @@ killed_encrypted_runs_body()
 		    atf_fail "-f: killed run $i left a broken image"
 		[ "$now" = "$old" ] || [ "$now" = "${M}$i" ] ||
 		    atf_fail "-f: killed run $i left hostname $now"
+		[ "$now" = "$old" ] && kept=$((kept + 1))
 		atf_check -o ignore -e ignore \
 		    $SL -c "$W/key" -f -h ${M}$i "$W/rootA" "$W/g.img"
 		rec_is "${M}$i" "$W/g.img" etc/myname "$W/key"
@@ -242,6 +252,7 @@ killed_encrypted_runs_body()
 			    atf_fail "-u: killed run $i left $g broken"
 			[ "$id" = "$A" ] || [ "$id" = "$B" ] ||
 			    atf_fail "-u: killed run $i left $g seeded from $id"
+			[ "$id" = "$A" ] && kept=$((kept + 1))
 		done
 		atf_check -o ignore -e ignore $SL -u -c "$W/key" \
 		    "$W/rootB" "$W/g1.img" "$W/g2.img"
@@ -255,7 +266,8 @@ killed_encrypted_runs_body()
 			    atf_fail "-R: killed run $i left $g broken"
 			[ "$id" = "$A" ] || [ "$id" = "$B" ] ||
 			    atf_fail "-R: killed run $i left $g seeded from $id"
-			[ "$id" = "$B" ] && todo="$todo $W/$g.img"
+			[ "$id" = "$B" ] && todo="$todo $W/$g.img" &&
+			    kept=$((kept + 1))
 		done
 		[ -z "$todo" ] ||
 		    atf_check -o ignore -e ignore $SL -R -c "$W/key" $todo
@@ -269,7 +281,8 @@ killed_encrypted_runs_body()
 		nothing_left
 		i=$((i + 1))
 	done
-	echo "killed $killed encrypted runs: every image whole, nothing left"
+	echo "killed $killed encrypted runs: every image whole (the old one" \
+	    "in $kept of $((K * 5)) images), nothing left"
 }
 killed_encrypted_runs_cleanup()
 {
@@ -288,6 +301,7 @@ killed_plain_runs_body()
 	kl_fixture user
 	K=${SR_KILLS:-5}
 	killed=0
+	kept=0
 	ms $SL -h h0 -s 32m "$W/rootA" "$W/g.img"
 	ms $SR -o "$W/root.img" "$W/rootA"
 	i=1
@@ -299,21 +313,25 @@ killed_plain_runs_body()
 		    atf_fail "killed run $i left a broken image"
 		[ "$now" = "$old" ] || [ "$now" = "h$i" ] ||
 		    atf_fail "killed run $i left hostname $now"
+		[ "$now" = "$old" ] && kept=$((kept + 1))
 		atf_check -o ignore -e ignore \
 		    $SL -f -h h$i "$W/rootA" "$W/g.img"
 		rec_is "h$i" "$W/g.img" etc/myname
 		nothing_left
 		ms $SR -f -o "$W/root.img" "$W/rootA"
 		kill_run $took $SR -f -o "$W/root.img" "$W/rootB"
-		rec "$W/root.img" .sharedroot/id >/dev/null ||
+		id=$(rec "$W/root.img" .sharedroot/id) ||
 		    atf_fail "killed setup-root $i left a broken root.img"
+		[ "$id" = "$(cat "$W/rootA/.sharedroot/id")" ] &&
+		    kept=$((kept + 1))
 		atf_check -o ignore -e ignore $SR -f -o "$W/root.img" \
 		    "$W/rootB"
 		rec_is "$(cat "$W/rootB/.sharedroot/id")" "$W/root.img" .sharedroot/id
 		nothing_left
 		i=$((i + 1))
 	done
-	echo "killed $killed runs of an ordinary user: every image whole, nothing left"
+	echo "killed $killed runs of an ordinary user: every image whole" \
+	    "(the old one in $kept of $((K * 2))), nothing left"
 }
 killed_plain_runs_cleanup()
 {
