@@ -34,19 +34,20 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
-	  lib/cgdimage.c lib/identity.c lib/upgrade.c
+	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
+	  lib/lock.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
-	  t_ffsread t_cgd t_cgdparams t_identity
+	  t_ffsread t_cgd t_cgdparams t_identity t_scratch
 # Programs the tests run (tests/lib/h_*.c).
-TESTHELPERS = h_cgdcat h_holes
+TESTHELPERS = h_cgdcat h_holes h_lock
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
 	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
-	   t_xl_config
+	   t_xl_config t_lock t_killed
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage

@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "ffsread.h"
 #include "identity.h"
 #include "localprep.h"
+#include "lock.h"
+#include "scratch.h"
 #include "tool.h"
 #include "tree.h"
 #include "upgrade.h"
@@ -38,6 +41,7 @@ static struct attach ra, la, ba;
 static struct attach *ats[3] = { &ra, &la, &ba };
 #define NATS	3
 static char newimg[PATH_MAX];
+static int newimgfd = -1;	/* holds newimg as ours (scratch_file()) */
 /* The stage a build fills, and one an FFS root is read into otherwise. */
 static struct stage stage = { .fd = -1 }, rstage = { .fd = -1 };
 /* -b: an FFS root read into a stage of its own. */
@@ -59,6 +63,8 @@ fail(const char *image)
 		(void)attach_teardown(&la);
 		unlink(newimg);
 	}
+	if (newimgfd != -1)
+		close(newimgfd);
 	/* A stage's fd may stand in for the root's: drop it first. */
 	if (ra.rootfd == stage.fd || ra.rootfd == rstage.fd)
 		ra.rootfd = -1;
@@ -87,6 +93,24 @@ usage(void)
 	    "       %s -R [-nqvz] [-c keyfile] [-K passfile] local ...\n",
 	    getprogname(), getprogname(), getprogname());
 	exit(1);
+}
+
+/*
+ * Lock a target for the whole run (lock.h): the local to change it (or
+ * to read it, -n), a root to read it.  Refused, the run stops before
+ * anything, naming the target and the run that holds it.
+ */
+static int
+lock_target(const char *path, bool excl, struct toolout *out, bool mayfail)
+{
+	int l = sr_lock(path, excl);
+
+	if (l == -1 && !mayfail)
+		tool_fail(out->image, ats, 0);
+	if (l == 1)
+		tool_log(out, SR_VERBOSE, "read unlocked: no lock file can be "
+		    "made beside it");
+	return l == -1 ? -1 : 0;
 }
 
 /* The root's tree as a host path the copier can read (absolute). */
@@ -137,6 +161,7 @@ struct run {
 	bool	 rffs;		/* the root is read with libtsk */
 	bool	 upgrade, rollback;	/* -u, -R */
 	bool	 sparse;	/* -z: free sectors of an encrypted image holes */
+	char	 membase[PATH_MAX];	/* -c: where plaintext may go */
 };
 
 static void check_local(struct run *);
@@ -311,6 +336,76 @@ check_local(struct run *r)
 }
 
 /*
+ * What the guest's local trees staged from a directory root take; an
+ * image root is not measured before it is read.
+ */
+static uint64_t
+root_trees(const struct run *r)
+{
+	uint64_t n = 0;
+	int fd;
+
+	if (r->upgrade || r->rollback || r->rst.st_ino == 0 ||
+	    !S_ISDIR(r->rst.st_mode) || (fd = open(r->root, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	(void)scratch_du(fd, local_copy, &n);
+	close(fd);
+	return n;
+}
+
+/*
+ * Nothing of an encrypted guest's plaintext may reach a disk: its
+ * decrypted image, the stages and what makefs writes all go to a
+ * private directory on a memory file system with room for them
+ * (scratch_memory()), or the run is refused before anything is read.
+ * Before decrypting: the plaintext image (its allocated size: holes of
+ * the ciphertext stay holes), the image makefs writes (every byte of it)
+ * and the root's trees; once decrypted, what its file system holds.
+ */
+static void
+crypt_room(struct run *r, bool decrypted)
+{
+	static uint64_t out, tree;
+	uint64_t need;
+
+	if (!decrypted) {
+		uint64_t plain = 0;
+
+		tree = root_trees(r);
+		if (r->mode == LP_REBUILD) {
+			plain = (uint64_t)r->lst.st_blocks * 512;
+			if (plain > (uint64_t)r->lst.st_size)
+				plain = (uint64_t)r->lst.st_size;
+			out = r->dryrun ? 0 : (uint64_t)r->lst.st_size;
+		} else
+			out = r->size ? r->size : tree * 2 > (64 << 20) ?
+			    tree * 2 : 64 << 20;
+		if (scratch_memory(plain + out + tree, "the guest's plaintext",
+		    r->membase, sizeof(r->membase)) == -1)
+			fail(r->lout.image);
+		/* Every stage of this process holds plaintext now. */
+		stage_memory(r->membase);
+		tool_log(&r->lout, SR_VERBOSE, "plaintext kept in memory, in "
+		    "%s", r->membase);
+		return;
+	}
+	{
+		uint8_t *map;
+		size_t n, fsize, i, nfree = 0;
+
+		if (ffs_free_map(&r->lfi, &map, &n, &fsize) == -1)
+			fail(r->lout.image);
+		for (i = 0; i < n; i++)
+			nfree += (map[i / 8] >> (i % 8)) & 1;
+		free(map);
+		need = (uint64_t)(n - nfree) * fsize + out + tree;
+	}
+	if (scratch_room(r->membase, need, "the guest's trees") == -1)
+		fail(r->lout.image);
+}
+
+/*
  * -c done here: the key (the key file made first if missing), a private
  * directory for the plaintext, and an existing image decrypted into it
  * and checked: a wrong key stops here, nothing written.
@@ -329,9 +424,11 @@ open_crypt(struct run *r)
 		r->crypt = false;
 		return;
 	}
+	crypt_room(r, false);
 	/* A key is made only for a new disk: an old one has its own. */
 	if (cgdimg_open(&cg, r->keyfile, r->passfile, !r->dryrun &&
-	    r->mode == LP_BUILD) == -1 || cgdimg_private(&cg) == -1)
+	    r->mode == LP_BUILD) == -1 || cgdimg_private(&cg,
+	    r->membase) == -1)
 		fail(r->lout.image);
 	/* The old ciphers are kept for old disks, not used for new ones. */
 	if (r->mode == LP_BUILD &&
@@ -354,6 +451,7 @@ open_crypt(struct run *r)
 	}
 	if (ffsimg_rebuildable(&r->lfi) == -1)
 		fail(r->lout.image);
+	crypt_room(r, true);
 	tool_log(&r->lout, SR_VERBOSE, "decrypted (%s, %zu-bit key) into a "
 	    "private directory", cg.params.algorithm, cg.params.keylen);
 }
@@ -444,8 +542,8 @@ open_local(struct run *r)
 			fail(r->lout.image);
 	}
 	if (r->mode == LP_CREATE && !r->dryrun) {
-		if (image_create(r->local, (off_t)r->size, la.backend, newimg,
-		    sizeof(newimg)) == -1)
+		if ((newimgfd = image_create(r->local, (off_t)r->size,
+		    la.backend, newimg, sizeof(newimg))) == -1)
 			fail(r->lout.image);
 		la.path = newimg;
 		la.format = true;
@@ -879,17 +977,47 @@ static int
 fleet(struct run *r, int n, char **locals)
 {
 	struct row *rows;
-	pid_t *pids;
-	int *rfds;
+	pid_t *pids, self = getpid();
+	int *rfds, *wfds;
 	int i, failed = 0, running, jobs;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	bool *refused;
 
 	/* As many guests at once as there are processors, up to 4. */
 	jobs = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
 	if ((rows = calloc((size_t)n, sizeof(*rows))) == NULL ||
 	    (pids = calloc((size_t)n, sizeof(*pids))) == NULL ||
-	    (rfds = calloc((size_t)n, sizeof(*rfds))) == NULL)
+	    (rfds = calloc((size_t)n, sizeof(*rfds))) == NULL ||
+	    (wfds = calloc((size_t)n, sizeof(*wfds))) == NULL ||
+	    (refused = calloc((size_t)n, sizeof(*refused))) == NULL)
 		err(1, "calloc");
+	/*
+	 * The roots read and every guest's local are locked here, for the
+	 * whole run (its workers die with it): a guest another run holds is
+	 * refused, alone.
+	 */
+	if (r->upgrade)
+		(void)lock_target(r->root, false, &r->rout, false);
+	if (r->baseroot != NULL) {
+		struct toolout bout = r->rout;
+
+		bout.image = r->baseroot;
+		(void)lock_target(r->baseroot, false, &bout, false);
+	}
+	for (i = 0; i < n; i++) {
+		struct toolout gout = r->lout;
+
+		gout.image = locals[i];
+		wfds[i] = -1;
+		if (lock_target(locals[i], !r->dryrun, &gout, true) == -1) {
+			fprintf(stderr, "%s: ", getprogname());
+			tool_putsafe(stderr, locals[i]);
+			fputs(": ", stderr);
+			tool_putsafe(stderr, sr_errmsg());
+			fputc('\n', stderr);
+			refused[i] = true;
+		}
+	}
 	if (r->upgrade) {
 		check_root(r);
 		open_root(r);
@@ -912,27 +1040,44 @@ fleet(struct run *r, int n, char **locals)
 		int status, k;
 		pid_t pid;
 
+		/* Another run's guest is not touched. */
+		if (i < n && refused[i]) {
+			rows[i++].result = ROW_FAILED;
+			continue;
+		}
 		/* Start guests while there is a processor for each. */
 		if (i < n && running < jobs && !sr_interrupted()) {
-			int fds[2];
+			int fds[2], wfd[2];
 
 			rows[i].result = ROW_FAILED;
-			if (pipe(fds) == -1 || (pid = fork()) == -1) {
+			if (pipe(fds) == -1 || pipe2(wfd, O_CLOEXEC) == -1 ||
+			    (pid = fork()) == -1) {
 				sr_seterrno("start a guest's run");
 				fail(r->rout.image);
 			}
 			if (pid == 0) {
 				close(fds[0]);
+				/* Only the parent's end keeps it open. */
+				close(wfd[1]);
+				for (k = 0; k < i; k++)
+					if (wfds[k] != -1)
+						close(wfds[k]);
+				/* No worker outlives a killed run. */
+				if (sr_die_with_parent(self, wfd[0]) == -1)
+					_exit(1);
 				/* Whole lines, however many guests at once. */
 				setvbuf(stderr, NULL, _IOLBF, 0);
-				/* The roots are the parent's to undo. */
+				/* The roots and locks are the parent's. */
 				ats[0] = ats[2] = NULL;
-				rstage.work[0] = bstage.work[0] = '\0';
+				rstage.work.dir[0] = bstage.work.dir[0] = '\0';
+				sr_lock_forget();
 				r->local = locals[i];
 				r->lout.image = locals[i];
 				_exit(upgrade_guest(r, fds[1]));
 			}
 			close(fds[1]);
+			close(wfd[0]);
+			wfds[i] = wfd[1];
 			pids[i] = pid;
 			rfds[i] = fds[0];
 			running++;
@@ -985,9 +1130,14 @@ fleet(struct run *r, int n, char **locals)
 	/* -q: nothing but errors and warnings; the exit status tells. */
 	if ((n > 1 || sr_interrupted()) && r->lout.verbose >= 0)
 		print_table(r, n, locals, rows);
+	for (i = 0; i < n; i++)
+		if (wfds[i] != -1)
+			close(wfds[i]);
 	free(rows);
 	free(pids);
 	free(rfds);
+	free(wfds);
+	free(refused);
 	upgrade_root_free(&r->newroot);
 	if (sr_interrupted()) {
 		fprintf(stderr, "%s: interrupted\n", getprogname());
@@ -1084,12 +1234,18 @@ main(int argc, char *argv[])
 	if (r.sparse && r.keyfile == NULL)
 		errx(1, "-z: only with -c (it keeps an encrypted image "
 		    "sparse)");
+	/* A guest's key and plaintext: never in a core file on a disk. */
+	if (r.keyfile != NULL && sr_no_core() == -1)
+		err(1, "core dumps");
 	if (r.upgrade || r.rollback) {
 		if (argc < (r.upgrade ? 2 : 1))
 			usage();
 		r.rout.image = r.root = r.upgrade ? argv[0] : NULL;
 		r.lout.image = argv[r.upgrade ? 1 : 0];
 		sr_signals_catch();
+		/* What killed runs left; the locks go with this run. */
+		scratch_purge();
+		atexit(sr_unlock_all);
 		attach_init(&ra, r.upgrade ? r.root : "", true);
 		/* Each guest's is its own, made in its own process. */
 		attach_init(&la, "", true);
@@ -1104,6 +1260,10 @@ main(int argc, char *argv[])
 	r.rout.image = r.root = argv[0];
 	r.lout.image = r.local = argv[1];
 	sr_signals_catch();
+	scratch_purge();
+	atexit(sr_unlock_all);
+	(void)lock_target(r.root, false, &r.rout, false);
+	(void)lock_target(r.local, !r.dryrun, &r.lout, false);
 	attach_init(&ra, r.root, true);
 	attach_init(&la, r.local, r.dryrun);
 	la.keyfile = r.keyfile;
@@ -1133,6 +1293,11 @@ main(int argc, char *argv[])
 	if (r.mode == LP_CREATE && !r.dryrun && rename(newimg, r.local) == -1) {
 		sr_seterrno("create: rename into place");
 		fail(r.lout.image);
+	}
+	newimg[0] = '\0';
+	if (newimgfd != -1) {
+		close(newimgfd);
+		newimgfd = -1;
 	}
 	if (cg.created)
 		tool_log(&r.lout, SR_INFO, "%s: made: aes-xts, a new 512-bit "

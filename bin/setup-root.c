@@ -18,7 +18,9 @@
 #include "copytree.h"
 #include "ffsread.h"
 #include "identity.h"
+#include "lock.h"
 #include "rootprep.h"
+#include "scratch.h"
 #include "tool.h"
 
 #ifndef SHAREDIR
@@ -38,6 +40,25 @@ usage(void)
 }
 
 static struct stage stage = { .fd = -1 };
+
+/*
+ * Lock a target for the whole run (lock.h): the root to change it (to
+ * read it, -n), a source to read it.  Refused, the run stops before
+ * anything, naming the target and the run that holds it.
+ */
+static void
+lock_target(const char *path, bool excl, struct toolout *out)
+{
+	struct toolout o = *out;
+	int l;
+
+	o.image = path;
+	if ((l = sr_lock(path, excl)) == -1)
+		tool_fail(path, NULL, 0);
+	if (l == 1)
+		tool_log(&o, SR_VERBOSE, "read unlocked: no lock file can be "
+		    "made beside it");
+}
 
 static void __attribute__((noreturn))
 build_fail(const char *image)
@@ -367,6 +388,13 @@ main(int argc, char *argv[])
 		usage();
 	out.image = output != NULL ? output : argv[0];
 	sr_signals_catch();
+	/* What killed runs left; the locks go with this run. */
+	scratch_purge();
+	atexit(sr_unlock_all);
+	lock_target(out.image, !dryrun, &out);
+	if (output != NULL)
+		for (ch = 0; ch < argc; ch++)
+			lock_target(argv[ch], false, &out);
 	if (localdev_parse(&rp, ldev) == -1 ||
 	    (kernel != NULL && kernel_open(&rp, kernel) == -1))
 		tool_fail(out.image, NULL, 0);

@@ -3,7 +3,6 @@
  * the private mount point and the ordered teardown.
  */
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "scratch.h"
 #include "sr.h"
 #include "tree.h"
 
@@ -47,6 +47,7 @@ attach_init(struct attach *a, const char *path, bool rdonly)
 	a->backend = attach_backend();
 	a->fd = a->loopfd = a->rootfd = -1;
 	a->loopnr = -1;
+	a->mnt.lockfd = -1;
 }
 
 static int
@@ -90,30 +91,23 @@ open_target(struct attach *a)
 		close(a->fd);
 		a->fd = rw;
 	}
-	/* Readers share the image; a writer has it alone. */
-	if (flock(a->fd, (a->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			sr_seterr("lock: in use by another process");
-		else
-			sr_seterrno("lock");
-		return -1;
-	}
+	/* The lock is the front end's, beside the target (lock.h). */
 	return 0;
 }
 
+/*
+ * The mount point: mnt in a private directory of ours, so that a later
+ * run can tell it from a live run's once we are gone.
+ */
 static int
 make_mntdir(struct attach *a)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	if (tmp == NULL || *tmp != '/')
-		tmp = "/tmp";
-	if ((size_t)snprintf(a->mntdir, sizeof(a->mntdir),
-	    "%s/sharedroot.XXXXXX", tmp) >= sizeof(a->mntdir)) {
-		sr_seterr("mount point: TMPDIR too long");
+	if (scratch_make(&a->mnt, scratch_base(), SCRATCH_STAGE) == -1) {
+		sr_prefixerr("mount point");
 		return -1;
 	}
-	if (mkdtemp(a->mntdir) == NULL) {
+	if ((size_t)snprintf(a->mntdir, sizeof(a->mntdir), "%s/mnt",
+	    a->mnt.dir) >= sizeof(a->mntdir) || mkdir(a->mntdir, 0700) == -1) {
 		sr_seterrno("mount point %s", a->mntdir);
 		a->mntdir[0] = '\0';
 		return -1;
@@ -240,6 +234,9 @@ attach_teardown(struct attach *a)
 		}
 		a->mntdir_made = false;
 	}
+	/* Still mounted: left for the admin, never purged through. */
+	if (!a->mounted && scratch_remove(&a->mnt) == -1 && rv == 0)
+		rv = -1;
 	if (a->fd != -1) {
 		close(a->fd);
 		a->fd = -1;
@@ -250,30 +247,7 @@ attach_teardown(struct attach *a)
 int
 image_temp(const char *path, char *tmp, size_t tmpsz)
 {
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if ((slash == NULL && (size_t)snprintf(tmp, tmpsz, ".%s.XXXXXX",
-	    path) >= tmpsz) || (slash != NULL && (size_t)snprintf(tmp, tmpsz,
-	    "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1) >=
-	    tmpsz)) {
-		sr_seterr("create: path too long");
-		tmp[0] = '\0';
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		sr_seterrno("create");
-		tmp[0] = '\0';
-		return -1;
-	}
-	if (fchmod(fd, 0600) == -1) {
-		sr_seterrno("create");
-		close(fd);
-		unlink(tmp);
-		tmp[0] = '\0';
-		return -1;
-	}
-	return fd;
+	return scratch_file(path, tmp, tmpsz);
 }
 
 int
@@ -290,17 +264,17 @@ image_create(const char *path, off_t size, enum attach_backend be,
 		close(fd);
 		return -1;
 	}
-	close(fd);
 	if (be == BACKEND_LOOP) {
 		char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
 		    "root_owner=0:0", tmp, NULL };
 
 		if (run_cmd(argv, NULL) == -1) {
 			sr_prefixerr("create");
+			close(fd);
 			return -1;
 		}
 	}
-	return 0;
+	return fd;
 }
 
 int

@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "scratch.h"
+
 enum attach_backend { BACKEND_LOOP, BACKEND_VND };
 
 struct attach {
@@ -19,7 +21,7 @@ struct attach {
 	bool	 rdonly;
 	bool	 isdir;
 	enum attach_backend backend;
-	int	 fd;			/* the image or directory, locked */
+	int	 fd;			/* the image or directory */
 	dev_t	 dev;
 	ino_t	 ino;
 	char	 fstype[32];
@@ -40,7 +42,8 @@ struct attach {
 	/* mount read-only until attach_remount_rw(), though attached rw */
 	bool	 ro_first;
 	/* mount */
-	char	 mntdir[PATH_MAX];
+	struct scratch mnt;		/* a private directory for mntdir */
+	char	 mntdir[PATH_MAX];	/* mnt.dir/mnt */
 	bool	 mntdir_made;
 	bool	 mounted;
 	int	 rootfd;		/* the guest's root */
@@ -49,8 +52,9 @@ struct attach {
 /* Fill a with sentinels; no resources yet. */
 void	attach_init(struct attach *, const char *, bool);
 /*
- * Open and lock the target, check it, and for an image attach and mount
- * it.  On success a->rootfd is the guest's root.
+ * Open the target (locked by the front end: see lock.h), check it, and
+ * for an image attach and mount it.  On success a->rootfd is the guest's
+ * root.
  */
 int	attach_open(struct attach *);
 /* Make a mount that was made read-only first (ro_first) writable. */
@@ -79,11 +83,17 @@ int	vnd_remount_rw(struct attach *);
 int	vnd_unmount(struct attach *);
 int	vnd_detach(struct attach *);
 
-/* Make an empty file (mode 0600) under a temporary name beside path,
- * stored in tmp; returns its descriptor. */
+/*
+ * Make an empty file (mode 0600) under a temporary name beside path,
+ * stored in tmp; returns its descriptor, which holds it as this run's
+ * (scratch_file()): keep it open until the file is renamed or removed.
+ */
 int	image_temp(const char *, char *, size_t);
-/* Make a sparse image file of the given size under a temporary name
- * beside path (stored in tmp); for the loop back end also format it. */
+/*
+ * Make a sparse image file of the given size under a temporary name
+ * beside path (stored in tmp); for the loop back end also format it.
+ * Returns its descriptor, as image_temp().
+ */
 int	image_create(const char *, off_t, enum attach_backend, char *, size_t);
 /* The file-system type in an image, as libblkid names it ("ufs"). */
 int	image_fstype(const char *, char *, size_t);

@@ -266,23 +266,28 @@ stage_plan_nodevs(struct stage *st, const char *dir, struct plan *p)
 	return 0;
 }
 
+static const char *stage_base;
+
+void
+stage_memory(const char *base)
+{
+	stage_base = base;
+}
+
 int
 stage_open(struct stage *st)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *base = stage_base ? stage_base : scratch_base();
 
 	memset(st, 0, sizeof(*st));
 	st->fd = -1;
-	if (tmp == NULL || *tmp != '/')
-		tmp = "/tmp";
-	if ((size_t)snprintf(st->work, sizeof(st->work), "%s/sharedroot.XXXXXX",
-	    tmp) >= sizeof(st->work) || mkdtemp(st->work) == NULL) {
-		sr_seterrno("stage: make a directory in %s", tmp);
-		st->work[0] = '\0';
+	st->work.lockfd = -1;
+	if (scratch_make(&st->work, base, SCRATCH_STAGE) == -1) {
+		sr_prefixerr("stage");
 		return -1;
 	}
 	if ((size_t)snprintf(st->tree, sizeof(st->tree), "%s/tree",
-	    st->work) >= sizeof(st->tree)) {
+	    st->work.dir) >= sizeof(st->tree)) {
 		sr_seterr("stage: TMPDIR too long");
 		return -1;
 	}
@@ -304,14 +309,11 @@ stage_close(struct stage *st)
 		st->fd = -1;
 	}
 	spec_free(&st->copied);
-	if (st->work[0] == '\0')
-		return 0;
 	/* tree_purge never follows a link: safe on what we staged. */
-	if (tree_purge_path(st->work) == -1) {
+	if (scratch_remove(&st->work) == -1) {
 		sr_prefixerr("stage");
 		rv = -1;
 	}
-	st->work[0] = '\0';
 	return rv;
 }
 
@@ -322,12 +324,12 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	struct spec final = { 0 };
 	char specf[PATH_MAX], out[PATH_MAX], sizearg[32], likebuf[128],
 	    *argv[24];
-	int specfd = -1, rv = -1, i = 0, r;
+	int specfd = -1, outfd = -1, rv = -1, i = 0, r;
 	bool imgmade = false;
 
 	if (spec_final(st->fd, &st->copied, p, &final) == -1)
 		goto done;
-	if ((size_t)snprintf(specf, sizeof(specf), "%s/spec", st->work) >=
+	if ((size_t)snprintf(specf, sizeof(specf), "%s/spec", st->work.dir) >=
 	    sizeof(specf) || (specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600)) == -1) {
 		sr_seterrno("stage: %s", specf);
@@ -335,14 +337,12 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	}
 	if (spec_write(&final, specfd) == -1)
 		goto done;
-	/* The image is made beside its final name, renamed when whole. */
-	{
-		int ifd = image_temp(image, out, sizeof(out));
-
-		if (ifd == -1)
-			goto done;
-		close(ifd);
-	}
+	/*
+	 * The image is made beside its final name, renamed when whole; its
+	 * descriptor holds it as ours until then (scratch_file()).
+	 */
+	if ((outfd = image_temp(image, out, sizeof(out))) == -1)
+		goto done;
 	imgmade = true;
 	argv[i++] = "makefs";
 	argv[i++] = "-t";
@@ -399,6 +399,8 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 done:
 	if (imgmade)
 		(void)unlink(out);
+	if (outfd != -1)
+		close(outfd);
 	if (specfd != -1)
 		close(specfd);
 	spec_free(&final);

@@ -9,20 +9,28 @@
 
 #include "ffsimg.h"
 #include "plan.h"
+#include "scratch.h"
 #include "spec.h"
 
 /*
- * A private temporary directory (under TMPDIR) in which a local tree is
- * staged by its user, and what each staged path must be in the image.
+ * A private temporary directory (under TMPDIR, see stage_memory()) in
+ * which a local tree is staged by its user, and what each staged path
+ * must be in the image.
  */
 struct stage {
-	char	 work[PATH_MAX];
+	struct scratch work;		/* the directory, locked as ours */
 	char	 tree[PATH_MAX];	/* work/tree */
 	int	 fd;			/* the tree */
 	struct spec copied;
 };
 
 int	stage_open(struct stage *);
+/*
+ * From now on, this process stages in base (a private directory on a
+ * memory file system: the stages of an encrypted guest hold its
+ * plaintext), not in TMPDIR.
+ */
+void	stage_memory(const char *);
 /*
  * What each staged path will be in the image: the stage as it is, owners
  * and modes from what was copied (copied) and written (the plan), and

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 #include "cgdimage.h"
 #include "ffsimg.h"
 #include "ffsread.h"
-#include "tree.h"
 
 #define CHUNK	(1 << 20)	/* a whole number of sectors */
 #define HEAD	(72 * 1024)	/* what verify_method looks at */
@@ -24,9 +22,14 @@ void
 cgdimg_init(struct cgdimg *g)
 {
 	memset(g, 0, sizeof(*g));
+	g->priv.lockfd = -1;
 }
 
-/* A new key file, written atomically, mode 0600 from the start. */
+/*
+ * A new key file, written atomically, mode 0600 from the start; 1 if
+ * another run made one meanwhile (linked, not renamed: a key file is
+ * never replaced, or a disk made with the first key would be lost).
+ */
 static int
 make_keyfile(const char *path)
 {
@@ -38,12 +41,15 @@ make_keyfile(const char *path)
 		return -1;
 	if ((fd = image_temp(path, tmp, sizeof(tmp))) == -1)
 		goto done;
-	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1 ||
-	    rename(tmp, path) == -1) {
+	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1)
 		sr_seterrno("key file %s: write", path);
-		(void)unlink(tmp);
-	} else
+	else if (link(tmp, path) == 0)
 		rv = 0;
+	else if (errno == EEXIST)
+		rv = 1;
+	else
+		sr_seterrno("key file %s: write", path);
+	(void)unlink(tmp);
 	close(fd);
 done:
 	explicit_bzero(b.s, b.len);
@@ -62,9 +68,9 @@ cgdimg_open(struct cgdimg *g, const char *keyfile, const char *passfile,
 
 	g->keyfile = keyfile;
 	if (make && lstat(keyfile, &st) == -1 && errno == ENOENT) {
-		if (make_keyfile(keyfile) == -1)
+		if ((r = make_keyfile(keyfile)) == -1)
 			return -1;
-		g->created = true;
+		g->created = r == 0;
 	}
 	if (keyfile_check(keyfile) == -1)
 		return -1;
@@ -111,77 +117,13 @@ fail:
 	return -1;
 }
 
-/*
- * Where plaintext goes: TMPDIR if set, else /dev/shm (memory: gone at
- * any crash of the machine) where it is a writable directory, else /tmp.
- */
-static const char *
-private_base(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	struct stat st;
-
-	if (tmp != NULL && *tmp == '/')
-		return tmp;
-	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-	    access("/dev/shm", W_OK | X_OK) == 0)
-		return "/dev/shm";
-	return "/tmp";
-}
-
-/*
- * A run killed outright (SIGKILL) cannot remove its plaintext: the next
- * run does.  The directories are named for the process that made them;
- * ours whose process is gone are removed.
- */
-static void
-purge_stale(const char *base)
-{
-	char **names = NULL, path[PATH_MAX];
-	size_t i;
-	int fd;
-
-	if ((fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if (tree_list(fd, "", &names) == -1) {
-		close(fd);
-		return;
-	}
-	for (i = 0; names[i] != NULL; i++) {
-		struct stat st;
-		long pid;
-		char *end;
-
-		if (strncmp(names[i], "sharedroot-plain.", 17) != 0)
-			continue;
-		pid = strtol(names[i] + 17, &end, 10);
-		if (end == names[i] + 17 || *end != '.' || pid <= 0 ||
-		    fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", base, names[i]);
-		(void)tree_purge_path(path);
-	}
-	tree_freelist(names);
-	close(fd);
-}
-
 int
-cgdimg_private(struct cgdimg *g)
+cgdimg_private(struct cgdimg *g, const char *base)
 {
-	const char *base = private_base();
-
-	purge_stale(base);
-	if ((size_t)snprintf(g->dir, sizeof(g->dir), "%s/sharedroot-plain."
-	    "%ld.XXXXXX", base, (long)getpid()) >= sizeof(g->dir) ||
-	    mkdtemp(g->dir) == NULL) {
-		sr_seterrno("a private directory in %s", base);
-		g->dir[0] = '\0';
+	if (scratch_make(&g->priv, base, SCRATCH_PLAIN) == -1)
 		return -1;
-	}
 	if ((size_t)snprintf(g->plain, sizeof(g->plain), "%s/plain.img",
-	    g->dir) >= sizeof(g->plain)) {
+	    g->priv.dir) >= sizeof(g->plain)) {
 		sr_seterr("TMPDIR too long");
 		return -1;
 	}
@@ -403,10 +345,7 @@ cgdimg_close(struct cgdimg *g)
 	cgd_close(g->c);
 	g->c = NULL;
 	cgdparams_free(&g->params);
-	if (g->dir[0] == '\0')
-		return 0;
-	rv = tree_purge_path(g->dir);
-	g->dir[0] = '\0';
+	rv = scratch_remove(&g->priv);
 	return rv;
 }
 

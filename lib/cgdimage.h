@@ -14,12 +14,13 @@
 
 #include "cgd.h"
 #include "cgdparams.h"
+#include "scratch.h"
 
 struct cgdimg {
 	struct cgd_params params;
 	struct cgd *c;
-	char	 dir[PATH_MAX];		/* private: mode 0700 */
-	char	 plain[PATH_MAX];	/* dir/plain.img */
+	struct scratch priv;		/* private: mode 0700, in memory */
+	char	 plain[PATH_MAX];	/* priv.dir/plain.img */
 	const char *keyfile;
 	bool	 created;		/* the key file was made now */
 	bool	 sparse;		/* free sectors left as holes */
@@ -34,8 +35,11 @@ void	cgdimg_init(struct cgdimg *);
  * new 512-bit stored key, mode 0600, written atomically).
  */
 int	cgdimg_open(struct cgdimg *, const char *, const char *, bool);
-/* Make the private directory for the plaintext (under TMPDIR). */
-int	cgdimg_private(struct cgdimg *);
+/*
+ * Make the private directory for the plaintext in base (a memory file
+ * system's directory: scratch_memory()).
+ */
+int	cgdimg_private(struct cgdimg *, const char *);
 /*
  * Decrypt image into the private plaintext file and check it with the
  * key file's verify_method: a wrong key is said, nothing written.

@@ -28,4 +28,22 @@
  */
 int	sr_parse_size(const char *, uint64_t *);
 
+/*
+ * In a child process: die (SIGKILL) when the parent dies, so that no
+ * worker of a run goes on after the run was killed.  Linux uses
+ * PR_SET_PDEATHSIG; elsewhere watchfd, the read end of a pipe whose write
+ * end only the parent holds, raises SIGIO when the parent's end closes
+ * (NetBSD's pipeclose() signals the reader's owner on hang-up).  Either
+ * way a parent gone before it was set is seen by getppid().
+ */
+#include <sys/types.h>
+int	sr_die_with_parent(pid_t, int);
+
+/*
+ * No core dump of this process or its children, which hold a guest's key
+ * and plaintext: RLIMIT_CORE 0, and on Linux not dumpable at all (a
+ * core_pattern pipe ignores the limit).
+ */
+int	sr_no_core(void);
+
 #endif /* COMPAT_H */

@@ -14,3 +14,10 @@ size_t		 strlcpy(char *, const char *, size_t);
 size_t		 strlcat(char *, const char *, size_t);
 int		 sysctlbyname(const char *, void *, size_t *, const void *,
 		    size_t);
+
+/*
+ * NetBSD's struct statvfs names its file system's type (f_fstypename);
+ * glibc's has spare ints there.  Compared with memcmp, either compiles.
+ */
+#include <sys/statvfs.h>
+#define f_fstypename	__f_spare

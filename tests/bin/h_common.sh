@@ -68,6 +68,24 @@ undo_run()
 	rm -f undo
 }
 
+# hold_lock [-s] TARGET: another run holding TARGET's lock (tests/lib/
+# h_lock.c: the tools' own lock; -s a reader's) until the test kills it;
+# its pid in $holder.
+hold_lock()
+{
+	rm -f lock.ready
+	"$SR_TESTS/h_lock" "$@" lock.ready &
+	holder=$!
+	undo_add "kill $holder"
+	_i=0
+	while [ ! -e lock.ready ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 1000 ] || atf_fail "h_lock did not take the lock"
+		kill -0 $holder 2>/dev/null || atf_fail "h_lock failed"
+		sleep 0.01
+	done
+}
+
 # Nothing the tool attached or made is left: no loop device on the
 # image, no mount point directory, no temporary file beside edits.
 check_no_leftovers()

@@ -297,24 +297,42 @@ hostile_symlinks_body()
 	atf_check -o inline:'keep\n' cat host/dir/node
 }
 
-atf_test_case locked_target_refused
+atf_test_case locked_target_refused cleanup
 locked_target_refused_head()
 {
-	atf_set descr "A target another process holds locked is refused"
+	atf_set descr "A target another run holds is refused, naming it; a lock left by a killed run does not block"
 }
 locked_target_refused_body()
 {
 	make_root nb10 root
 	digest root > before
-	flock root sleep 30 &
-	pid=$!
-	sleep 0.3
+	hold_lock root
 	atf_check -s exit:1 \
-	    -e inline:'setup-root: root: lock: in use by another process\n' \
+	    -e inline:"setup-root: root: in use: h_lock (pid $holder) is changing it\n" \
 	    setup-root root
-	kill $pid
+	atf_check -s exit:1 \
+	    -e inline:"setup-root: root: in use: h_lock (pid $holder) is changing it\n" \
+	    setup-root -n root
+	kill -9 $holder
+	wait $holder
+	# A reader (setup-local, as h_lock -s) blocks changes, not reads.
+	hold_lock -s root
+	atf_check -s exit:1 \
+	    -e inline:"setup-root: root: in use: h_lock (pid $holder) is reading it\n" \
+	    setup-root root
+	atf_check -o ignore setup-root -n root
 	digest root > after
 	atf_check cmp before after
+	# Killed outright, it leaves its lock file, which blocks nothing.
+	kill -9 $holder
+	wait $holder
+	atf_check test -f .root.lock
+	atf_check -o ignore setup-root root
+	atf_check test ! -e .root.lock
+}
+locked_target_refused_cleanup()
+{
+	undo_run
 }
 
 atf_test_case verbose_reports_steps

@@ -126,14 +126,11 @@ loop_in_use_refused_body()
 	    -e inline:"setup-root: root.img: attach: already attached to $dev (in use; detach it first)\n" \
 	    setup-root root.img
 	losetup -d "$dev"
-	flock root.img sleep 30 &
-	pid=$!
-	undo_add "kill $pid"
-	sleep 0.3
+	hold_lock root.img
 	atf_check -s exit:1 \
-	    -e inline:'setup-root: root.img: lock: in use by another process\n' \
+	    -e inline:"setup-root: root.img: in use: h_lock (pid $holder) is changing it\n" \
 	    setup-root root.img
-	kill $pid
+	kill $holder
 	check_no_leftovers root.img
 }
 loop_in_use_refused_cleanup()

@@ -20,7 +20,7 @@ main(int argc, char *argv[])
 		errx(2, "usage: h_cgdcat keyfile image out");
 	cgdimg_init(&g);
 	if (cgdimg_open(&g, argv[1], NULL, false) == -1 ||
-	    cgdimg_private(&g) == -1 || cgdimg_decrypt(&g, argv[2]) == -1)
+	    cgdimg_private(&g, scratch_base()) == -1 || cgdimg_decrypt(&g, argv[2]) == -1)
 		errx(1, "%s", sr_errmsg());
 	snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s'", g.plain,
 	    argv[3]);
