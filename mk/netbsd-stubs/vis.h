@@ -12,5 +12,6 @@
 #define VIS_GLOB	0x1000
 int	stravis(char **, const char *, int);
 int	strnvis(char *, size_t, const char *, int);
+int	strvisx(char *, const char *, size_t, int);
 int	strunvis(char *, const char *);
 #endif
