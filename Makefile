@@ -85,9 +85,10 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat
+	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat \
+	$(CHECKB)/tests/h_ffspatch
 
-$(CHECKB)/tests/h_cgdcat: tests/lib/h_cgdcat.c $(B)/libsharedroot.a
+$(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libsharedroot.a $(PKG_LIBS)
 

@@ -312,6 +312,8 @@ done:
 static int
 fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 {
+	if (ffsimg_verify(fi) == -1)
+		return -1;
 	tsk_error_reset();
 	if ((*img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) ==
 	    NULL) {

@@ -181,7 +181,135 @@ ATF_TC_BODY(ffs_probe_measures, tc)
 	ATF_REQUIRE(system("printf '\\377\\377\\377\\377' | dd of=v1.img "
 	    "bs=1 seek=8240 conv=notrunc 2>/dev/null") == 0);
 	ATF_CHECK_EQ(ffsimg_probe("v1.img", -1, &fi), -1);
-	ATF_CHECK_STREQ(sr_errmsg(), "corrupt FFS superblock at offset 8192");
+	ATF_CHECK_STREQ(sr_errmsg(), "corrupt FFS superblock at offset 8192: "
+	    "fs_bsize is -1, not a power of 2 from 4096 to 65536 (refused)");
+}
+
+/* Write a 32-bit little-endian value into a file. */
+static void
+put32(const char *path, off_t off, uint32_t v)
+{
+	unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
+	    v >> 24 };
+	int fd;
+
+	ATF_REQUIRE((fd = open(path, O_WRONLY)) >= 0);
+	ATF_REQUIRE(pwrite(fd, b, 4, off) == 4);
+	close(fd);
+}
+
+static void
+copy(const char *from, const char *to)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
+	ATF_REQUIRE(system(cmd) == 0);
+}
+
+/*
+ * Every superblock field libtsk or we divide by, shift by or index
+ * with, each broken in a copy of a good image (a one-byte change is
+ * enough for fs_inopb = 0, a division by zero inside libtsk): refused
+ * by the probe, naming the field, before libtsk sees it.  Offsets are
+ * struct fs's (NetBSD sys/ufs/ffs/fs.h); the image is FFSv1, bsize
+ * 8192, fsize 1024, one cylinder group.
+ */
+ATF_TC_WITHOUT_HEAD(ffs_superblock_fields_checked);
+ATF_TC_BODY(ffs_superblock_fields_checked, tc)
+{
+	static const struct {
+		int	 off;
+		uint32_t val;
+		const char *field;
+	} bad[] = {
+		{ 104, 100, "fs_sbsize" }, { 48, 12288, "fs_bsize" },
+		{ 48, 0, "fs_bsize" }, { 52, 0, "fs_fsize" },
+		{ 52, 256, "fs_fsize" }, { 56, 4, "fs_frag" },
+		{ 80, 12, "fs_bshift" }, { 84, 0, "fs_fshift" },
+		{ 96, 31, "fs_fragshift" }, { 72, 0, "fs_bmask" },
+		{ 76, 0, "fs_fmask" }, { 120, 0, "fs_inopb" },
+		{ 120, 1024, "fs_inopb" }, { 36, 0, "fs_size" },
+		{ 44, 0, "fs_ncg" }, { 44, 2, "fs_ncg" },
+		{ 188, 0, "fs_fpg" }, { 188, 1024, "fs_ncg" },
+		{ 184, 0, "fs_ipg" }, { 184, 65, "fs_ipg" },
+		{ 156, 0, "fs_cssize" }, { 92, 0, "fs_maxbpg" },
+		{ 160, 0, "fs_cgsize" }, { 160, 65536, "fs_cgsize" },
+		{ 8, 0xffffffff, "fs_sblkno" }, { 12, 32, "fs_cblkno" },
+		{ 16, 39, "fs_iblkno" }, { 20, 100000, "fs_dblkno" },
+		{ 24, 0xffffffff, "fs_old_cgoffset" },
+		{ 1000, 65536, "fs_sblockloc" },
+	};
+	struct ffsimg fi;
+	char want[64];
+	size_t i;
+
+	h_require_prog("makefs");
+	ATF_REQUIRE(mkdir("src", 0755) == 0);
+	ATF_REQUIRE(system("makefs -t ffs -s 4m -o bsize=8192,fsize=1024 "
+	    "good.img src >/dev/null") == 0);
+	ATF_REQUIRE_MSG(ffsimg_probe("good.img", -1, &fi) == 0, "%s",
+	    sr_errmsg());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		copy("good.img", "bad.img");
+		put32("bad.img", 8192 + bad[i].off, bad[i].val);
+		snprintf(want, sizeof(want), "at offset 8192: %s ",
+		    bad[i].field);
+		ATF_CHECK_EQ_MSG(ffsimg_probe("bad.img", -1, &fi), -1,
+		    "%s = %u accepted", bad[i].field, (unsigned)bad[i].val);
+		ATF_CHECK_MSG(strncmp(sr_errmsg(), "corrupt FFS superblock ",
+		    23) == 0 && strstr(sr_errmsg(), want) != NULL &&
+		    strchr(sr_errmsg(), '\n') == NULL, "%s = %u: %s",
+		    bad[i].field, (unsigned)bad[i].val, sr_errmsg());
+	}
+}
+
+/*
+ * The cylinder group's header: libtsk indexes its inode and fragment
+ * maps at the offsets it gives, checking only that they start in the
+ * block.  Offsets in struct cg; the group's header is at fs_cblkno (24
+ * fragments of 1 KiB).
+ */
+ATF_TC_WITHOUT_HEAD(ffs_cylinder_groups_checked);
+ATF_TC_BODY(ffs_cylinder_groups_checked, tc)
+{
+	static const struct {
+		int	 off;
+		uint32_t val;
+		const char *want;
+	} bad[] = {
+		{ 4, 0, "cylinder group 0: cg_magic is 0" },
+		{ 12, 7, "cylinder group 0: cg_cgx is 7" },
+		{ 92, 8190, "cylinder group 0: cg_iusedoff is 8190" },
+		{ 92, 0xfffffff0, "cylinder group 0: cg_iusedoff is -16" },
+		{ 96, 8000, "cylinder group 0: cg_freeoff is 8000" },
+	};
+	struct ffsimg fi;
+	size_t i;
+
+	h_require_prog("makefs");
+	ATF_REQUIRE(mkdir("src", 0755) == 0);
+	ATF_REQUIRE(system("makefs -t ffs -s 4m -o bsize=8192,fsize=1024 "
+	    "good.img src >/dev/null") == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		copy("good.img", "bad.img");
+		put32("bad.img", 24 * 1024 + bad[i].off, bad[i].val);
+		ATF_CHECK_EQ(ffsimg_probe("bad.img", -1, &fi), -1);
+		ATF_CHECK_MSG(strncmp(sr_errmsg(), bad[i].want,
+		    strlen(bad[i].want)) == 0, "%s", sr_errmsg());
+	}
+	/* A second superblock libtsk would prefer to the one we checked. */
+	copy("good.img", "bad.img");
+	put32("bad.img", 65536 + 1372, 0x19540119);
+	ATF_CHECK_EQ(ffsimg_probe("bad.img", -1, &fi), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "a second FFS superblock at offset "
+	    "65536, which libtsk would read instead of the one at 8192 "
+	    "(refused)");
+	/* Checked again when read: an image changed after its probe. */
+	ATF_REQUIRE(ffsimg_probe("good.img", -1, &fi) == 0);
+	put32("good.img", 8192 + 120, 0);
+	ATF_CHECK_EQ(ffs_exists(&fi, "etc"), -1);
+	ATF_CHECK(strstr(sr_errmsg(), "fs_inopb is 0") != NULL);
 }
 
 ATF_TC_WITHOUT_HEAD(ffs_top_not_directory_refused);
@@ -208,5 +336,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ffs_not_ffs_refused);
 	ATF_TP_ADD_TC(tp, ffs_probe_measures);
 	ATF_TP_ADD_TC(tp, ffs_top_not_directory_refused);
+	ATF_TP_ADD_TC(tp, ffs_superblock_fields_checked);
+	ATF_TP_ADD_TC(tp, ffs_cylinder_groups_checked);
 	return atf_no_error();
 }
