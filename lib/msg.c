@@ -53,6 +53,35 @@ sr_prefixerr(const char *fmt, ...)
 }
 
 const char *
+sr_shortpath(const char *path)
+{
+	/* Two at once, for a message naming two paths. */
+	static char buf[2][SR_SHORTPATH + 1];
+	static int which;
+	size_t len = strlen(path), head, tail;
+	const char *p;
+	char *b = buf[which];
+
+	which = !which;
+	if (len <= SR_SHORTPATH)
+		return path;
+	/* The first components and the last ones, cut at slashes. */
+	head = SR_SHORTPATH / 3;
+	for (p = path + head; p > path && *p != '/'; p--)
+		;
+	if (p > path)
+		head = (size_t)(p - path);
+	tail = SR_SHORTPATH - head - 5;
+	for (p = path + len - tail; *p != '\0' && *p != '/'; p++)
+		;
+	if (*p == '/')
+		tail = strlen(p + 1);
+	snprintf(b, SR_SHORTPATH + 1, "%.*s/.../%s", (int)head, path,
+	    path + len - tail);
+	return b;
+}
+
+const char *
 sr_errmsg(void)
 {
 	return errbuf[0] != '\0' ? errbuf : "unknown error";

@@ -22,6 +22,13 @@ void	sr_seterr(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	sr_seterrno(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Put "prefix: " before the message recorded (the step that failed). */
 void	sr_prefixerr(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A path cut to at most SR_SHORTPATH bytes (its first components and its
+ * last ones), for a message about a deep path that must stay readable;
+ * valid until the second call after.
+ */
+#define SR_SHORTPATH	120
+const char *sr_shortpath(const char *);
 /* The last message recorded. */
 const char *sr_errmsg(void);
 

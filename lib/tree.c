@@ -23,7 +23,6 @@
 
 #include "tree.h"
 
-#define MAXDEPTH	128
 
 /* Reject what could step outside: absolute paths, "." and "..". */
 static int
@@ -729,54 +728,204 @@ fail:
 	return -1;
 }
 
-static int
-remove_at(int pfd, const char *name, const char *rel, int depth, bool purge)
+/*
+ * Removing a tree of any depth, iteratively: a stack of the directories
+ * being emptied, of which only the deepest OPENLEVELS stay open (the
+ * others are found again through "..", checked by device and inode).
+ * No link is followed and no mount point is crossed.
+ */
+#define OPENLEVELS	32
+
+struct rmlevel {
+	DIR	*d;		/* NULL: closed, to be found again */
+	dev_t	 dev;
+	ino_t	 ino;
+	char	*name;		/* in the parent */
+	int	 passes;	/* listings that left it not empty */
+};
+
+/* The path of the directory at the top of the stack, for messages. */
+static const char *
+rm_path(const char *rel, const struct rmlevel *lv, size_t n, const char *leaf)
 {
-	struct stat st;
-	char **names;
-	size_t i;
+	static char buf[PATH_MAX];
+	size_t i, len;
+
+	len = strlcpy(buf, rel, sizeof(buf));
+	for (i = 1; i < n && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%s",
+		    lv[i].name);
+	if (leaf != NULL && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, "/%s", leaf);
+	return sr_shortpath(buf);
+}
+
+/* Open the directory name in pfd: it must be what st says. */
+static DIR *
+rm_open(int pfd, const char *name, const struct stat *st)
+{
+	struct stat fst;
+	DIR *d;
 	int fd;
+
+	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &fst) == -1 || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino) {
+		close(fd);
+		errno = ESTALE;
+		return NULL;
+	}
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
+static int
+remove_at(int pfd, const char *name, const char *rel, bool purge)
+{
+	struct rmlevel *lv = NULL, *cur;
+	size_t n = 0, cap = 0, i;
+	struct stat st;
+	int rv = -1;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		sr_seterrno("%s: remove: stat %s", rel, name);
+		sr_seterrno("%s: remove: stat", sr_shortpath(rel));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlinkat(pfd, name, 0) == -1 && errno != ENOENT) {
-			sr_seterrno("%s: remove %s", rel, name);
+			sr_seterrno("%s: remove", sr_shortpath(rel));
 			return -1;
 		}
 		return 0;
 	}
-	if (depth > MAXDEPTH) {
-		sr_seterr("%s: remove: nested too deeply", rel);
+	if ((lv = calloc(cap = 16, sizeof(*lv))) == NULL) {
+		sr_seterrno("%s: remove", sr_shortpath(rel));
 		return -1;
 	}
-	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		sr_seterrno("%s: remove: open %s", rel, name);
-		return -1;
+	if ((lv[0].d = rm_open(pfd, name, &st)) == NULL) {
+		sr_seterrno("%s: remove: open", sr_shortpath(rel));
+		goto done;
 	}
-	if (list_fd(dup(fd), rel, &names) == -1) {
-		close(fd);
-		return -1;
-	}
-	for (i = 0; names[i] != NULL; i++)
-		if ((!purge && sr_checkpoint() == -1) ||
-		    remove_at(fd, names[i], rel, depth + 1, purge) == -1) {
-			tree_freelist(names);
-			close(fd);
-			return -1;
+	lv[0].dev = st.st_dev;
+	lv[0].ino = st.st_ino;
+	n = 1;
+	while (n > 0) {
+		struct dirent *de;
+
+		cur = &lv[n - 1];
+		if (!purge && sr_checkpoint() == -1)
+			goto done;
+		errno = 0;
+		if ((de = readdir(cur->d)) == NULL) {
+			int pdfd = n == 1 ? pfd : -1;
+
+			if (errno != 0) {
+				sr_seterrno("%s: remove: list",
+				    rm_path(rel, lv, n, NULL));
+				goto done;
+			}
+			/* Listed to the end: now it can go from its parent. */
+			if (n > 1 && lv[n - 2].d == NULL) {
+				lv[n - 2].d = rm_open(dirfd(cur->d), "..",
+				    &(struct stat){ .st_dev = lv[n - 2].dev,
+				    .st_ino = lv[n - 2].ino });
+				if (lv[n - 2].d == NULL) {
+					sr_seterrno("%s: remove: back up",
+					    rm_path(rel, lv, n, NULL));
+					goto done;
+				}
+			}
+			if (n > 1)
+				pdfd = dirfd(lv[n - 2].d);
+			if (unlinkat(pdfd, n == 1 ? name : cur->name,
+			    AT_REMOVEDIR) == -1) {
+				/* Made while we listed it: list it again. */
+				if ((errno == ENOTEMPTY || errno == EEXIST) &&
+				    ++cur->passes < 3) {
+					rewinddir(cur->d);
+					continue;
+				}
+				sr_seterrno("%s: remove directory",
+				    rm_path(rel, lv, n, NULL));
+				goto done;
+			}
+			closedir(cur->d);
+			free(cur->name);
+			memset(cur, 0, sizeof(*cur));
+			n--;
+			continue;
 		}
-	tree_freelist(names);
-	close(fd);
-	if (unlinkat(pfd, name, AT_REMOVEDIR) == -1) {
-		sr_seterrno("%s: remove directory %s", rel, name);
-		return -1;
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(cur->d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;
+			sr_seterrno("%s: remove: stat",
+			    rm_path(rel, lv, n, de->d_name));
+			goto done;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dirfd(cur->d), de->d_name, 0) == -1 &&
+			    errno != ENOENT) {
+				sr_seterrno("%s: remove",
+				    rm_path(rel, lv, n, de->d_name));
+				goto done;
+			}
+			continue;
+		}
+		if (st.st_dev != lv[0].dev) {
+			sr_seterr("%s: remove: a file system is mounted there "
+			    "(not removed)", rm_path(rel, lv, n, de->d_name));
+			goto done;
+		}
+		/* Down into it. */
+		if (n == cap) {
+			struct rmlevel *nv = reallocarray(lv, cap * 2,
+			    sizeof(*lv));
+
+			if (nv == NULL) {
+				sr_seterrno("%s: remove", sr_shortpath(rel));
+				goto done;
+			}
+			memset(nv + cap, 0, cap * sizeof(*nv));
+			lv = nv;
+			cap *= 2;
+			cur = &lv[n - 1];
+		}
+		if ((lv[n].name = strdup(de->d_name)) == NULL ||
+		    (lv[n].d = rm_open(dirfd(cur->d), de->d_name, &st)) ==
+		    NULL) {
+			sr_seterrno("%s: remove: open",
+			    rm_path(rel, lv, n, de->d_name));
+			free(lv[n].name);
+			lv[n].name = NULL;
+			goto done;
+		}
+		lv[n].dev = st.st_dev;
+		lv[n].ino = st.st_ino;
+		n++;
+		/* Deep trees: only the deepest levels keep a descriptor. */
+		if (n > OPENLEVELS && lv[n - 1 - OPENLEVELS].d != NULL) {
+			closedir(lv[n - 1 - OPENLEVELS].d);
+			lv[n - 1 - OPENLEVELS].d = NULL;
+		}
 	}
-	return 0;
+	rv = 0;
+done:
+	for (i = 0; i < cap; i++) {
+		if (lv[i].d != NULL)
+			closedir(lv[i].d);
+		free(lv[i].name);
+	}
+	free(lv);
+	return rv;
 }
 
 static int
@@ -787,7 +936,7 @@ remove_path(int rootfd, const char *rel, bool purge)
 
 	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
 		return -1;
-	rv = remove_at(pfd, name, rel, 0, purge);
+	rv = remove_at(pfd, name, rel, purge);
 	close(pfd);
 	return rv;
 }
