@@ -22,10 +22,95 @@
 
 #define MAXDEPTH	128
 
-struct seen {
-	TSK_INUM_T inum;
-	char	*path;
+/*
+ * Inodes met, by number: each directory is walked once, and a file's
+ * content is copied once whatever its link count claims.  Open
+ * addressing; a key is the inode number plus one (0: empty).
+ */
+struct inoset {
+	uint64_t *key;
+	char	**path;		/* the first name it was met by */
+	size_t	 n, cap;
 };
+
+static char **
+inoset_slot(struct inoset *s, TSK_INUM_T inum, bool *found)
+{
+	size_t i;
+
+	*found = false;
+	if (s->cap == 0)
+		return NULL;
+	for (i = (size_t)(inum * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);;
+	    i = (i + 1) & (s->cap - 1)) {
+		if (s->key[i] == 0)
+			return &s->path[i];
+		if (s->key[i] == (uint64_t)inum + 1) {
+			*found = true;
+			return &s->path[i];
+		}
+	}
+}
+
+/* The first path inum was met by, or NULL. */
+static const char *
+inoset_get(struct inoset *s, TSK_INUM_T inum)
+{
+	bool found;
+	char **p = inoset_slot(s, inum, &found);
+
+	return found ? *p : NULL;
+}
+
+static int
+inoset_add(struct inoset *s, TSK_INUM_T inum, const char *rel)
+{
+	char **p;
+	bool found;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct inoset bigger = { 0 };
+		size_t i;
+
+		bigger.cap = s->cap ? 2 * s->cap : 256;
+		if ((bigger.key = calloc(bigger.cap, sizeof(*bigger.key))) ==
+		    NULL || (bigger.path = calloc(bigger.cap,
+		    sizeof(*bigger.path))) == NULL) {
+			free(bigger.key);
+			return -1;
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->key[i] != 0) {
+				p = inoset_slot(&bigger, s->key[i] - 1, &found);
+				bigger.key[p - bigger.path] = s->key[i];
+				*p = s->path[i];
+			}
+		bigger.n = s->n;
+		free(s->key);
+		free(s->path);
+		*s = bigger;
+	}
+	p = inoset_slot(s, inum, &found);
+	if (found)
+		return 0;
+	if ((*p = strdup(rel)) == NULL)
+		return -1;
+	s->key[p - s->path] = (uint64_t)inum + 1;
+	s->n++;
+	return 0;
+}
+
+static void
+inoset_free(struct inoset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->path[i]);
+	free(s->key);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
 
 struct walk {
 	TSK_FS_INFO *fs;
@@ -35,36 +120,27 @@ struct walk {
 	sr_logfn *log;
 	void	*ctx;
 	struct copy_stats *cs;
-	struct seen *seen;	/* inodes with more than one name */
-	size_t	 nseen, capseen;
+	struct inoset dirs;	/* directories walked */
+	struct inoset files;	/* regular files copied */
+	/*
+	 * What the stage may take: a file system holds no more directory
+	 * and file bytes than its size, unless its blocks are shared (a
+	 * hostile image).  Zeros are not written, so not counted.
+	 */
+	uint64_t budget;
 };
 
-static const char *
-seen_path(const struct walk *w, TSK_INUM_T inum)
-{
-	size_t i;
-
-	for (i = 0; i < w->nseen; i++)
-		if (w->seen[i].inum == inum)
-			return w->seen[i].path;
-	return NULL;
-}
-
+/* Take n bytes from the budget; fail when there are no more. */
 static int
-seen_add(struct walk *w, TSK_INUM_T inum, const char *rel)
+spend(struct walk *w, const char *rel, uint64_t n)
 {
-	if (w->nseen == w->capseen) {
-		size_t cap = w->capseen ? w->capseen * 2 : 64;
-		struct seen *nv = reallocarray(w->seen, cap, sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		w->seen = nv;
-		w->capseen = cap;
-	}
-	if ((w->seen[w->nseen].path = strdup(rel)) == NULL)
+	if (n > w->budget) {
+		sr_seterr("more data than the file system holds: blocks "
+		    "shared between files (corrupt; refused): %s",
+		    sr_shortpath(rel));
 		return -1;
-	w->seen[w->nseen++].inum = inum;
+	}
+	w->budget -= n;
 	return 0;
 }
 
@@ -86,11 +162,20 @@ device_numbers(const TSK_FS_META *m, unsigned long *maj, unsigned long *min)
 	return true;
 }
 
+/* Whether n bytes are all zeros. */
+static bool
+zeros(const char *b, size_t n)
+{
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
 static int
 write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 {
 	static char buf[1 << 16];
 	TSK_OFF_T off = 0, size = f->meta->size;
+	size_t frag = w->fs->block_size;
+	uint64_t data;
 
 	while (off < size) {
 		size_t want = size - off < (TSK_OFF_T)sizeof(buf) ?
@@ -104,10 +189,17 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 			    tsk_error_get() ? tsk_error_get() : "short read");
 			return -1;
 		}
-		for (i = 0; i < (size_t)n && buf[i] == 0; i++)
-			;
-		/* Runs of zeros stay holes: sparse files stay sparse. */
-		if (i < (size_t)n && pwrite(fd, buf, (size_t)n, off) != n) {
+		/*
+		 * Runs of zeros stay holes: sparse files stay sparse.  Each
+		 * fragment that holds data is one the file system holds.
+		 */
+		for (i = 0, data = 0; i < (size_t)n; i += frag)
+			if (!zeros(buf + i, (size_t)n - i < frag ?
+			    (size_t)n - i : frag))
+				data += frag;
+		if (data > 0 && spend(w, rel, data) == -1)
+			return -1;
+		if (data > 0 && pwrite(fd, buf, (size_t)n, off) != n) {
 			sr_seterrno("%s: stage", rel);
 			return -1;
 		}
@@ -197,8 +289,22 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		return spec_add(w->spec, &e);
 	}
 	if (type == S_IFDIR) {
+		const char *first = inoset_get(&w->dirs, m->addr);
 		int sub;
 
+		/* A second name for a directory: a loop, or 2^n paths. */
+		if (first != NULL) {
+			sr_seterr("read directory: a directory with two parents "
+			    "(corrupt; refused): %s, also %s", sr_shortpath(rel),
+			    sr_shortpath(first));
+			return -1;
+		}
+		if (inoset_add(&w->dirs, m->addr, rel) == -1) {
+			sr_seterrno("%s: out of memory", sr_shortpath(rel));
+			return -1;
+		}
+		if (spend(w, rel, (uint64_t)(m->size > 0 ? m->size : 0)) == -1)
+			return -1;
 		if (mkdirat(dirfd, name, 0700) == -1 ||
 		    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
@@ -213,20 +319,23 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		close(sub);
 		return 0;
 	}
-	/* A regular file: one copy of its content, hard links to it. */
-	if (m->nlink > 1) {
-		const char *first = seen_path(w, m->addr);
+	/*
+	 * A regular file: one copy of its content, hard links to it, by
+	 * inode whatever its link count says (a hostile image may say 1).
+	 */
+	{
+		const char *first = inoset_get(&w->files, m->addr);
 
 		if (first != NULL) {
 			if (linkat(w->stagefd, first, dirfd, name, 0) == -1) {
-				sr_seterrno("%s: stage: link to %s", rel,
-				    first);
+				sr_seterrno("%s: stage: link to %s",
+				    sr_shortpath(rel), sr_shortpath(first));
 				return -1;
 			}
 			return spec_add(w->spec, &e);
 		}
-		if (seen_add(w, m->addr, rel) == -1) {
-			sr_seterrno("%s: out of memory", rel);
+		if (inoset_add(&w->files, m->addr, rel) == -1) {
+			sr_seterrno("%s: out of memory", sr_shortpath(rel));
 			return -1;
 		}
 	}
@@ -252,7 +361,8 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 	int rv = -1;
 
 	if (depth > MAXDEPTH) {
-		sr_seterr("%s: nested too deeply", rel);
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
 	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
@@ -277,11 +387,17 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 			tsk_fs_file_close(f);
 			continue;
 		}
-		if (*name == '\0' || strchr(name, '/') != NULL ||
-		    (size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-		    *rel ? "/" : "", name) >= sizeof(path)) {
+		if (*name == '\0' || strchr(name, '/') != NULL) {
 			sr_seterr("%s: a name in this directory is not a file "
-			    "name (refused)", rel);
+			    "name (refused)", sr_shortpath(*rel ? rel : "/"));
+			tsk_fs_file_close(f);
+			goto done;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", name) >= sizeof(path)) {
+			sr_seterr("read directory: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), name);
 			tsk_fs_file_close(f);
 			goto done;
 		}
@@ -404,7 +520,6 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	struct walk w;
 	TSK_IMG_INFO *img;
 	const char *const *t;
-	size_t i;
 	int rv = -1;
 
 	memset(&w, 0, sizeof(w));
@@ -417,6 +532,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	w.log = log;
 	w.ctx = ctx;
 	w.cs = cs;
+	w.budget = (uint64_t)fi->len;
 	if (tops == NULL) {
 		/* The whole file system, as the root's own directory. */
 		TSK_FS_FILE *f = tsk_fs_file_open(w.fs, NULL, "/");
@@ -425,6 +541,11 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 			sr_seterr("/: read directory: %s", tsk_error_get());
 			if (f != NULL)
 				tsk_fs_file_close(f);
+			goto done;
+		}
+		if (inoset_add(&w.dirs, f->meta->addr, "/") == -1) {
+			sr_seterrno("out of memory");
+			tsk_fs_file_close(f);
 			goto done;
 		}
 		rv = walk_dir(&w, f->meta->addr, "", dstfd, 0);
@@ -452,9 +573,8 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	}
 	rv = 0;
 done:
-	for (i = 0; i < w.nseen; i++)
-		free(w.seen[i].path);
-	free(w.seen);
+	inoset_free(&w.dirs);
+	inoset_free(&w.files);
 	tsk_fs_close(w.fs);
 	tsk_img_close(img);
 	return rv;

@@ -540,9 +540,100 @@ corrupt_superblocks_refused_cleanup()
 	undo_run
 }
 
+# chain TREE: var/chain/p00/p01/.../p39, and beside each pNN a decoy
+# directory qNN that a guest points at pNN (see two_parents_refused).
+chain()
+{
+	_d=$1/var/chain
+	for _i in $(seq -w 0 39); do
+		mkdir -p "$_d/q$_i" "$_d/p$_i"
+		_d=$_d/p$_i
+	done
+}
+
+atf_test_case two_parents_refused cleanup
+two_parents_refused_head()
+{
+	atf_set descr "A guest's directories with two names, chained 40 deep (2^40 paths): refused at once, nothing changed, no stage"
+}
+two_parents_refused_body()
+{
+	ffs_require
+	workdir
+	FFS_ROOT_HOOK=chain ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	atf_check -o ignore -e ignore $SETUP_LOCAL -h g1 -s 16m \
+	    "$W/root.img" "$W/local.img"
+	# The guest points each qNN at pNN: one directory, two parents.
+	p=var/chain
+	for i in $(seq -w 0 39); do
+		n=$("$SR_TESTS/h_ffspatch" ino "$W/local.img" "$p/p$i")
+		atf_check "$SR_TESTS/h_ffspatch" dirent "$W/local.img" "q$i" "$n"
+		p=$p/p$i
+	done
+	cp "$W/local.img" "$W/local.orig"
+	atf_check -s exit:1 -o empty -e save:err \
+	    timeout 120 $SETUP_LOCAL -u "$W/root.img" "$W/local.img"
+	atf_check -o match:"^setup-local: $W/local.img: read directory: a directory with two parents \(corrupt; refused\): var/chain/.*/[pq][0-9]+, also var/chain/.*/[pq][0-9]+$" \
+	    cat err
+	one_line err
+	atf_check cmp "$W/local.orig" "$W/local.img"
+	check_no_build_leftovers "$W"
+	# The same local read as a root.
+	atf_check -s exit:1 -o empty -e match:"a directory with two parents" \
+	    timeout 120 $SETUP_LOCAL "$W/local.img" "$W/other.img"
+	atf_check test ! -e "$W/other.img"
+	check_no_build_leftovers "$W"
+}
+two_parents_refused_cleanup()
+{
+	undo_run
+}
+
+atf_test_case deep_tree_refused_no_stage_left cleanup
+deep_tree_refused_no_stage_left_head()
+{
+	atf_set descr "A guest's var nested deeper than the walks allow: -u and -R refuse in one short line and leave no stage"
+}
+deep_tree_refused_no_stage_left_body()
+{
+	ffs_require
+	workdir
+	# A local made elsewhere (makefs): etc, and a var 200 deep.
+	mkdir -p "$W/old/etc" "$W/old/var"
+	printf 'old\n' > "$W/old/etc/myname"
+	d=$W/old/var/deep
+	for i in $(seq 200); do
+		d=$d/d
+	done
+	mkdir -p "$d"
+	: > "$d/leaf"
+	atf_check -o ignore makefs -t ffs -s 16m "$W/local.img" "$W/old"
+	[ "$(id -u)" = 0 ] && chown 65534 "$W/local.img"
+	ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	cp "$W/local.img" "$W/local.orig"
+	for run in "-u $W/root.img" "-R"; do
+		atf_check -s exit:1 -o empty -e save:err \
+		    $SETUP_LOCAL $run "$W/local.img"
+		atf_check -o match:"^setup-local: $W/local.img: read directory: nested more than 128 deep \(refused\): var/deep/d/.*/d/d$" \
+		    cat err
+		one_line err
+		atf_check test "$(wc -c < err)" -lt 250
+		atf_check cmp "$W/local.orig" "$W/local.img"
+		check_no_build_leftovers "$W"
+	done
+}
+deep_tree_refused_no_stage_left_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case corrupt_superblocks_refused
+	atf_add_test_case two_parents_refused
+	atf_add_test_case deep_tree_refused_no_stage_left
 	atf_add_test_case interrupted_rebuilds_lose_nothing
 	atf_add_test_case root_image_rebuilt_in_place
 	atf_add_test_case partitioned_images

@@ -11,6 +11,9 @@
 #include "h_util.h"
 #include "ffsread.h"
 
+/* The running test case, for its srcdir (where h_ffspatch is). */
+static const atf_tc_t *tc_now;
+
 static void
 quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 {
@@ -330,6 +333,176 @@ ATF_TC_BODY(ffs_top_not_directory_refused, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "tmp: not a directory in the root (refused)");
 }
 
+/* The inode number of path in img, through libtsk (as fls says). */
+static uint32_t
+inode_of(const char *img, const char *path)
+{
+	char cmd[512];
+	FILE *p;
+	unsigned long n = 0;
+
+	snprintf(cmd, sizeof(cmd), "%s/h_ffspatch ino %s %s",
+	    atf_tc_get_config_var_wd(tc_now, "srcdir", "."), img, path);
+	ATF_REQUIRE((p = popen(cmd, "r")) != NULL);
+	ATF_REQUIRE(fscanf(p, "%lu", &n) == 1);
+	pclose(p);
+	return (uint32_t)n;
+}
+
+/* Point the one directory entry named name in img at inode ino. */
+static void
+repoint(const char *img, const char *name, uint32_t ino)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s/h_ffspatch dirent %s %s %u",
+	    atf_tc_get_config_var_wd(tc_now, "srcdir", "."), img, name,
+	    (unsigned)ino);
+	ATF_REQUIRE(system(cmd) == 0);
+}
+
+/* Extract tops of img into a new directory dir: ffs_extract()'s result. */
+static int
+extract(const char *img, const char *dir, struct copy_stats *cs)
+{
+	const char *const tops[] = { "etc", "var", NULL };
+	struct spec spec = { 0 };
+	struct ffsimg fi;
+	int fd, rv, warnings = 0;
+
+	ATF_REQUIRE(mkdir(dir, 0700) == 0);
+	ATF_REQUIRE((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	ATF_REQUIRE_MSG(ffsimg_probe(img, -1, &fi) == 0, "%s", sr_errmsg());
+	rv = ffs_extract(&fi, tops, NULL, fd, &spec, quiet, &warnings, cs);
+	close(fd);
+	spec_free(&spec);
+	return rv;
+}
+
+/*
+ * A guest's image in which one directory has two names: each
+ * directory is walked once, a loop is refused at once, and so is the
+ * second name of a directory met before.
+ */
+ATF_TC(ffs_directory_two_parents_refused);
+ATF_TC_HEAD(ffs_directory_two_parents_refused, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a directory reachable by two names "
+	    "is walked once; the second name is refused");
+}
+ATF_TC_BODY(ffs_directory_two_parents_refused, tc)
+{
+	struct copy_stats cs;
+
+	tc_now = tc;
+	h_require_prog("makefs");
+	ATF_REQUIRE(system("mkdir -p src/etc src/var/x/y/zloop src/var/a "
+	    "src/var/b && echo hi > src/var/x/y/f && "
+	    "makefs -t ffs -s 4m loop.img src >/dev/null && "
+	    "cp loop.img twice.img") == 0);
+	/* var/x/y/zloop is var/x: a loop. */
+	repoint("loop.img", "zloop", inode_of("loop.img", "var/x"));
+	ATF_CHECK_EQ(extract("loop.img", "s1", &cs), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "read directory: a directory with two "
+	    "parents (corrupt; refused): var/x/y/zloop, also var/x");
+	/* var/b is var/a. */
+	repoint("twice.img", "b", inode_of("twice.img", "var/a"));
+	ATF_CHECK_EQ(extract("twice.img", "s2", &cs), -1);
+	ATF_CHECK(strstr(sr_errmsg(), "a directory with two parents") !=
+	    NULL);
+	/* var is etc: two tops, one directory. */
+	ATF_REQUIRE(system("cp loop.img tops.img") == 0);
+	repoint("tops.img", "var", inode_of("tops.img", "etc"));
+	ATF_CHECK_EQ(extract("tops.img", "s3", &cs), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "read directory: a directory with two "
+	    "parents (corrupt; refused): var, also etc");
+}
+
+/*
+ * A file with two names whose link count says one: one copy and a
+ * hard link, not two copies (a thousand names of one large file
+ * would otherwise fill the stage a thousand times).
+ */
+ATF_TC(ffs_file_copied_once);
+ATF_TC_HEAD(ffs_file_copied_once, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a file named twice with a link "
+	    "count of 1 is copied once");
+}
+ATF_TC_BODY(ffs_file_copied_once, tc)
+{
+	struct copy_stats cs;
+	struct stat a, b;
+
+	tc_now = tc;
+	h_require_prog("makefs");
+	ATF_REQUIRE(system("mkdir -p src/etc src/var && "
+	    "head -c 100000 /dev/urandom > src/var/big && "
+	    "echo decoy > src/var/other && "
+	    "makefs -t ffs -s 4m f.img src >/dev/null") == 0);
+	repoint("f.img", "other", inode_of("f.img", "var/big"));
+	ATF_REQUIRE_EQ_MSG(extract("f.img", "s", &cs), 0, "%s", sr_errmsg());
+	ATF_REQUIRE(stat("s/var/big", &a) == 0 && stat("s/var/other", &b) ==
+	    0);
+	ATF_CHECK_EQ(a.st_ino, b.st_ino);
+	ATF_CHECK_EQ(b.st_size, 100000);
+	ATF_CHECK_EQ(cs.bytes, 100000);
+}
+
+/*
+ * Files sharing their blocks (a guest's inode pointed at another's
+ * blocks): more data than the file system holds is refused, not
+ * written to the stage.  The image is FFSv1 with one cylinder group;
+ * an inode's block pointers are at 40 in struct ufs1_dinode.
+ */
+ATF_TC(ffs_shared_blocks_bounded);
+ATF_TC_HEAD(ffs_shared_blocks_bounded, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "files sharing blocks cannot make "
+	    "the stage larger than the file system");
+}
+ATF_TC_BODY(ffs_shared_blocks_bounded, tc)
+{
+	unsigned char sb[1376], ia[128], ib[128];
+	struct copy_stats cs;
+	uint32_t a, b;
+	off_t oa, ob;
+	int fd, fsize, ipg, inopb, iblkno, frag;
+
+	tc_now = tc;
+	h_require_prog("makefs");
+	ATF_REQUIRE(system("mkdir -p src/etc src/var && "
+	    "head -c 3000000 /dev/urandom > src/var/big && "
+	    "echo decoy > src/var/small && "
+	    "makefs -t ffs -s 4m -o bsize=8192,fsize=1024 s.img src "
+	    ">/dev/null") == 0);
+	a = inode_of("s.img", "var/big");
+	b = inode_of("s.img", "var/small");
+	ATF_REQUIRE((fd = open("s.img", O_RDWR)) >= 0);
+	ATF_REQUIRE(pread(fd, sb, sizeof(sb), 8192) == (ssize_t)sizeof(sb));
+#define SB32(o) ((int)(sb[o] | sb[o + 1] << 8 | sb[o + 2] << 16 | \
+	    (unsigned)sb[o + 3] << 24))
+	ATF_REQUIRE_EQ(SB32(44), 1);
+	fsize = SB32(52);
+	frag = SB32(56);
+	ipg = SB32(184);
+	inopb = SB32(120);
+	iblkno = SB32(16);
+	oa = ((off_t)iblkno + a % ipg / inopb * frag) * fsize + a % inopb * 128;
+	ob = ((off_t)iblkno + b % ipg / inopb * frag) * fsize + b % inopb * 128;
+	ATF_REQUIRE(pread(fd, ia, 128, oa) == 128);
+	ATF_REQUIRE(pread(fd, ib, 128, ob) == 128);
+	/* The size (8) and the block pointers (40, 15 of them). */
+	memcpy(ib + 8, ia + 8, 8);
+	memcpy(ib + 40, ia + 40, 15 * 4);
+	ATF_REQUIRE(pwrite(fd, ib, 128, ob) == 128);
+	close(fd);
+	ATF_CHECK_EQ(extract("s.img", "s", &cs), -1);
+	ATF_CHECK(strncmp(sr_errmsg(), "more data than the file system "
+	    "holds: blocks shared between files (corrupt; refused): var/",
+	    58) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ffs_read_back_matches_source);
@@ -338,5 +511,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ffs_top_not_directory_refused);
 	ATF_TP_ADD_TC(tp, ffs_superblock_fields_checked);
 	ATF_TP_ADD_TC(tp, ffs_cylinder_groups_checked);
+	ATF_TP_ADD_TC(tp, ffs_directory_two_parents_refused);
+	ATF_TP_ADD_TC(tp, ffs_file_copied_once);
+	ATF_TP_ADD_TC(tp, ffs_shared_blocks_bounded);
 	return atf_no_error();
 }
