@@ -40,7 +40,8 @@ TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
-	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade
+	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
+	   t_hostile
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage
@@ -86,7 +87,7 @@ check: deps
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
 	$(CHECKB)/tests/Kyuafile $(CHECKB)/tests/h_cgdcat \
-	$(CHECKB)/tests/h_ffspatch
+	$(CHECKB)/tests/h_ffspatch $(CHECKB)/tests/h_swapdir
 
 $(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)

@@ -90,14 +90,15 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 /* Walk the stage, describing every path in it. */
 static int
 spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
-    const struct plan *p, int depth)
+    const struct plan *p, struct tree_seen *seen, int depth)
 {
 	char **names = NULL, path[PATH_MAX];
 	size_t i;
 	int rv = -1;
 
-	if (depth > 128) {
-		sr_seterr("%s: nested too deeply", rel);
+	if (depth > TREE_MAXDEPTH) {
+		sr_seterr("spec: nested more than %d deep (refused): %s",
+		    TREE_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
 	if (tree_list(dirfd, "", &names) == -1)
@@ -109,11 +110,18 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
 		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
-			sr_seterr("%s/%s: path too long", rel, names[i]);
+			sr_seterr("spec: a path longer than %d bytes (refused): "
+			    "%s/%s", PATH_MAX - 1, sr_shortpath(rel), names[i]);
 			goto done;
 		}
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			sr_seterrno("%s: spec", path);
+			sr_seterrno("%s: spec", sr_shortpath(path));
+			goto done;
+		}
+		if (S_ISDIR(st.st_mode) && tree_seen_add(seen, &st) != 0) {
+			sr_seterr("spec: a directory met twice (moved while "
+			    "it was read, or mounted twice; refused): %s",
+			    sr_shortpath(path));
 			goto done;
 		}
 		if (S_ISLNK(st.st_mode) && (n = readlinkat(dirfd, names[i],
@@ -129,7 +137,7 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 			int fd = tree_opendir(dirfd, names[i]);
 
 			if (fd == -1 || spec_walk(fd, path, copied, out, p,
-			    depth + 1) == -1) {
+			    seen, depth + 1) == -1) {
 				if (fd != -1)
 					close(fd);
 				goto done;
@@ -166,14 +174,19 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
     struct spec *out)
 {
 	struct spec_ent root;
+	struct tree_seen seen = { 0 };
 	size_t i;
+	int r;
 
 	memset(&root, 0, sizeof(root));
 	root.path = ".";
 	root.mode = S_IFDIR | 0755;
 	clock_gettime(CLOCK_REALTIME, &root.mtime);
-	if (spec_add(out, &root) == -1 ||
-	    spec_walk(stagefd, "", copied, out, p, 0) == -1)
+	if (spec_add(out, &root) == -1)
+		return -1;
+	r = spec_walk(stagefd, "", copied, out, p, &seen, 0);
+	tree_seen_free(&seen);
+	if (r == -1)
 		return -1;
 	/* Device nodes live in the spec alone: unless the plan removed them. */
 	for (i = 0; i < copied->n; i++) {

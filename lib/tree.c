@@ -1049,3 +1049,52 @@ tree_same_content(int afd, int bfd, bool *same)
 	*same = true;
 	return 0;
 }
+
+/* Directories met, by device and inode (open addressing). */
+static size_t
+seen_hash(const struct tree_seen *s, dev_t dev, ino_t ino)
+{
+	return (size_t)(((uint64_t)ino * 0x9e3779b97f4a7c15ULL) ^
+	    (uint64_t)dev) & (s->cap - 1);
+}
+
+int
+tree_seen_add(struct tree_seen *s, const struct stat *st)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct tree_seen b = { NULL, 0, s->cap ? 2 * s->cap : 256 };
+
+		if ((b.v = calloc(b.cap, sizeof(*b.v))) == NULL)
+			return -1;
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i].used) {
+				size_t j = seen_hash(&b, s->v[i].dev,
+				    s->v[i].ino);
+
+				while (b.v[j].used)
+					j = (j + 1) & (b.cap - 1);
+				b.v[j] = s->v[i];
+			}
+		b.n = s->n;
+		free(s->v);
+		*s = b;
+	}
+	for (i = seen_hash(s, st->st_dev, st->st_ino); s->v[i].used;
+	    i = (i + 1) & (s->cap - 1))
+		if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino)
+			return 1;
+	s->v[i].dev = st->st_dev;
+	s->v[i].ino = st->st_ino;
+	s->v[i].used = true;
+	s->n++;
+	return 0;
+}
+
+void
+tree_seen_free(struct tree_seen *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
