@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "compat.h"
 #include "copytree.h"
@@ -103,9 +104,25 @@ record(const struct copy_opts *o, struct archive_entry *e)
 	return 0;
 }
 
+/*
+ * The writer failed at rel: a full file system said as such, with
+ * where and how much more the copy needs; else the writer's message.
+ */
+static void
+write_failed(const struct copy_opts *o, struct archive *out, const char *rel,
+    const struct copy_stats *st)
+{
+	if (sr_noroom(archive_errno(out)))
+		sr_seterr_noroom(o->dstfd, sr_shortpath(rel), st->need >
+		    st->bytes ? st->need - st->bytes : 0, false);
+	else
+		sr_seterr("%s: copy: %s", sr_shortpath(rel),
+		    archive_error_string(out));
+}
+
 static int
-copy_data(struct archive *in, struct archive *out, const char *rel,
-    struct copy_stats *st)
+copy_data(const struct copy_opts *o, struct archive *in, struct archive *out,
+    const char *rel, struct copy_stats *st)
 {
 	const void *buf;
 	size_t size;
@@ -121,10 +138,10 @@ copy_data(struct archive *in, struct archive *out, const char *rel,
 			    archive_error_string(in));
 			return -1;
 		}
-		if (archive_write_data_block(out, buf, size, off) <
-		    ARCHIVE_WARN) {
-			sr_seterr("%s: copy: write: %s", rel,
-			    archive_error_string(out));
+		/* A failed write is only ARCHIVE_WARN to libarchive. */
+		if (archive_write_data_block(out, buf, size, off) !=
+		    ARCHIVE_OK) {
+			write_failed(o, out, rel, st);
 			return -1;
 		}
 		st->bytes += size;
@@ -135,8 +152,8 @@ copy_data(struct archive *in, struct archive *out, const char *rel,
 
 /* A file's data from its descriptor, holes skipped where they are known. */
 static int
-copy_fd(int fd, off_t size, struct archive *out, const char *rel,
-    struct copy_stats *st)
+copy_fd(const struct copy_opts *o, int fd, off_t size, struct archive *out,
+    const char *rel, struct copy_stats *st)
 {
 	static char buf[1 << 16];
 	off_t data = 0, end;
@@ -169,9 +186,8 @@ copy_fd(int fd, off_t size, struct archive *out, const char *rel,
 				return -1;
 			}
 			if (archive_write_data_block(out, buf, (size_t)n,
-			    data) < ARCHIVE_WARN) {
-				sr_seterr("%s: copy: write: %s", rel,
-				    archive_error_string(out));
+			    data) != ARCHIVE_OK) {
+				write_failed(o, out, rel, st);
 				return -1;
 			}
 			data += n;
@@ -194,8 +210,7 @@ write_entry(const struct copy_opts *o, struct archive *in, int fd,
 	int r = archive_write_header(out, e);
 
 	if (r < ARCHIVE_WARN) {
-		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-		    archive_error_string(out));
+		write_failed(o, out, archive_entry_pathname(e), st);
 		return -1;
 	}
 	if (r == ARCHIVE_WARN) {
@@ -205,13 +220,13 @@ write_entry(const struct copy_opts *o, struct archive *in, int fd,
 		st->warnings++;
 	}
 	if (archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0 &&
-	    (fd != -1 ? copy_fd(fd, archive_entry_size(e), out,
-	    archive_entry_pathname(e), st) : copy_data(in, out,
+	    (fd != -1 ? copy_fd(o, fd, archive_entry_size(e), out,
+	    archive_entry_pathname(e), st) : copy_data(o, in, out,
 	    archive_entry_pathname(e), st)) == -1)
 		return -1;
-	if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-		    archive_error_string(out));
+	if ((r = archive_write_finish_entry(out)) < ARCHIVE_WARN ||
+	    (r == ARCHIVE_WARN && sr_noroom(archive_errno(out)))) {
+		write_failed(o, out, archive_entry_pathname(e), st);
 		return -1;
 	}
 	return 0;
@@ -225,6 +240,9 @@ struct copier {
 	struct archive_entry_linkresolver *lr;
 	struct copy_stats *st;
 	struct tree_seen dirs;
+	/* Sizing: only what the copy will take, in blocks of bsize. */
+	bool	 sizing;
+	uint64_t bsize;
 };
 
 static int copy_entry(struct copier *, int, const char *, const char *,
@@ -287,10 +305,23 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 		return -1;
 	}
 	if (path_excluded(o->exclude, rel)) {
+		if (c->sizing)
+			return 0;
 		o->log(o->logctx, SR_VERBOSE, "%s: not copied (each guest "
 		    "makes its own)", rel);
 		c->st->excluded++;
 		return 0;
+	}
+	if (c->sizing) {
+		/* What a copy takes: whole blocks, holes staying holes. */
+		uint64_t take = S_ISDIR(st.st_mode) ? 1 : S_ISREG(st.st_mode) ?
+		    (uint64_t)st.st_size : 0;
+
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_blocks * 512 < take)
+			take = (uint64_t)st.st_blocks * 512;
+		c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
+		if (!S_ISDIR(st.st_mode))
+			return 0;
 	}
 	if ((e = archive_entry_new()) == NULL) {
 		sr_seterr("%s: copy: out of memory", sr_shortpath(rel));
@@ -312,6 +343,10 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 			goto done;
 		}
 		st = fst;
+		if (c->sizing) {
+			rv = copy_dir(c, fd, rel, depth + 1);
+			goto done;
+		}
 		/*
 		 * What reads attributes by path (a directory's default ACL
 		 * on Linux) reads them through the descriptor.
@@ -420,15 +455,41 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 	    EXTRACT_FLAGS : STAGE_FLAGS);
 	archive_entry_linkresolver_set_strategy(c.lr,
 	    ARCHIVE_FORMAT_TAR_USTAR);
-	for (t = o->tops; *t != NULL; t++) {
+	for (t = o->tops; *t != NULL; t++)
 		if (strchr(*t, '/') != NULL || strcmp(*t, "..") == 0 ||
 		    strcmp(*t, ".") == 0) {
 			sr_seterr("%s: copy: not a name in the source", *t);
 			goto done;
 		}
+	/* Room for it all, or refuse before writing anything. */
+	if (!o->dryrun) {
+		struct statvfs sv;
+		char where[512];
+		uint64_t avail;
+
+		c.sizing = true;
+		c.bsize = fstatvfs(o->dstfd, &sv) == 0 && sv.f_frsize > 0 ?
+		    sv.f_frsize : 4096;
+		for (t = o->tops; *t != NULL; t++)
+			if (copy_entry(&c, src, *t, *t, 0) == -1)
+				goto done;
+		c.sizing = false;
+		tree_seen_free(&c.dirs);
+		st->need += o->extra;
+		if (sr_fsroom(o->dstfd, where, sizeof(where), &avail) == 0 &&
+		    st->need > avail) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "a copy of %s",
+			    sr_size(st->need));
+			sr_seterr_noroom(o->dstfd, what, st->need - avail,
+			    false);
+			goto done;
+		}
+	}
+	for (t = o->tops; *t != NULL; t++)
 		if (copy_entry(&c, src, *t, *t, 0) == -1)
 			goto done;
-	}
 	/* Directory times and modes are set last, on close. */
 	if (archive_write_close(c.out) != ARCHIVE_OK) {
 		sr_seterr("copy: %s", archive_error_string(c.out));

@@ -588,7 +588,7 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len)
 	while (len > 0) {
 		size_t want = len < (off_t)sizeof(buf) ? (size_t)len :
 		    sizeof(buf);
-		ssize_t n = pread(in, buf, want, ioff), i;
+		ssize_t n = pread(in, buf, want, ioff), i, w;
 
 		if (n <= 0) {
 			if (n == 0)
@@ -597,8 +597,12 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len)
 		}
 		for (i = 0; i < n && buf[i] == 0; i++)
 			;
-		if (i < n && pwrite(out, buf, (size_t)n, ooff) != n)
+		if (i < n && (w = pwrite(out, buf, (size_t)n, ooff)) != n) {
+			/* A short write to a file: no room for the rest. */
+			if (w >= 0)
+				errno = ENOSPC;
 			return -1;
+		}
 		ioff += n;
 		ooff += n;
 		len -= n;
@@ -647,12 +651,27 @@ zero_range(int fd, off_t off, off_t len)
 		size_t n = len < (off_t)sizeof(zeros) ? (size_t)len :
 		    sizeof(zeros);
 
-		if (pwrite(fd, zeros, n, off) != (ssize_t)n)
+		ssize_t w = pwrite(fd, zeros, n, off);
+
+		if (w != (ssize_t)n) {
+			if (w >= 0)
+				errno = ENOSPC;
 			return -1;
+		}
 		off += (off_t)n;
 		len -= (off_t)n;
 	}
 	return 0;
+}
+
+/* A write for install failed: no room said as such. */
+static void
+install_failed(int fd, const char *step)
+{
+	if (sr_noroom(errno))
+		sr_seterr_noroom(fd, "the new image", 0, false);
+	else
+		sr_seterrno("%s", step);
 }
 
 int
@@ -677,7 +696,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 		/* The new file system is the new image: keep the boot area. */
 		if (copy_range(in, 0, nfd, 0, BBSIZE) == -1 ||
 		    ftruncate(nfd, fi->filesize) == -1) {
-			sr_seterrno("install: boot blocks");
+			install_failed(nfd, "install: boot blocks");
 			goto done;
 		}
 		ofd = nfd;
@@ -691,7 +710,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 		    zero_range(ofd, fi->off + BBSIZE, fi->len - BBSIZE) == -1 ||
 		    copy_range(nfd, BBSIZE, ofd, fi->off + BBSIZE,
 		    fi->len - BBSIZE) == -1) {
-			sr_seterrno("install: partition %d", fi->part);
+			install_failed(ofd, "install: the new disk");
 			goto done;
 		}
 		(void)unlink(newfs);
@@ -705,7 +724,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 	if (sr_checkpoint() == -1)
 		goto done;
 	if (fsync(ofd) == -1) {
-		sr_seterrno("install: sync");
+		install_failed(ofd, "install: sync");
 		goto done;
 	}
 	if (rename(out, fi->path) == -1) {

@@ -17,6 +17,7 @@
 
 #include <tsk/libtsk.h>
 
+#include "build.h"
 #include "ffsread.h"
 #include "tree.h"
 
@@ -130,6 +131,19 @@ struct walk {
 	uint64_t budget;
 };
 
+/*
+ * Writing rel into the stage failed: a full file system said as such,
+ * with at least what rel still needs (more).
+ */
+static void
+stage_failed(const struct walk *w, const char *rel, uint64_t more)
+{
+	if (sr_noroom(errno))
+		sr_seterr_noroom(w->stagefd, sr_shortpath(rel), more, true);
+	else
+		sr_seterrno("%s: stage", sr_shortpath(rel));
+}
+
 /* Take n bytes from the budget; fail when there are no more. */
 static int
 spend(struct walk *w, const char *rel, uint64_t n)
@@ -176,6 +190,7 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 	TSK_OFF_T off = 0, size = f->meta->size;
 	size_t frag = w->fs->block_size;
 	uint64_t data;
+	ssize_t nw;
 
 	while (off < size) {
 		size_t want = size - off < (TSK_OFF_T)sizeof(buf) ?
@@ -199,8 +214,11 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 				data += frag;
 		if (data > 0 && spend(w, rel, data) == -1)
 			return -1;
-		if (data > 0 && pwrite(fd, buf, (size_t)n, off) != n) {
-			sr_seterrno("%s: stage", rel);
+		if (data > 0 && (nw = pwrite(fd, buf, (size_t)n, off)) != n) {
+			/* A short write to a file: the file system is full. */
+			if (nw >= 0)
+				errno = ENOSPC;
+			stage_failed(w, rel, (uint64_t)(size - off));
 			return -1;
 		}
 		off += n;
@@ -209,7 +227,7 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 			return -1;
 	}
 	if (ftruncate(fd, size) == -1) {
-		sr_seterrno("%s: stage", rel);
+		stage_failed(w, rel, 0);
 		return -1;
 	}
 	return 0;
@@ -276,14 +294,14 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		}
 		e.link = m->link;
 		if (symlinkat(m->link, dirfd, name) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		return spec_add(w->spec, &e);
 	}
 	if (type == S_IFIFO) {
 		if (mkfifoat(dirfd, name, 0600) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		return spec_add(w->spec, &e);
@@ -308,7 +326,7 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		if (mkdirat(dirfd, name, 0700) == -1 ||
 		    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		if (spec_add(w->spec, &e) == -1 ||
@@ -341,7 +359,7 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 	}
 	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		sr_seterrno("%s: stage", rel);
+		stage_failed(w, rel, 0);
 		return -1;
 	}
 	if (write_content(f, fd, rel, w) == -1) {
@@ -418,6 +436,100 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 		if (r == -1 || sr_checkpoint() == -1)
 			goto done;
 	}
+	rv = 0;
+done:
+	tsk_fs_dir_close(d);
+	return rv;
+}
+
+/*
+ * What makefs would count for the directory inum (rel) and below, as
+ * build.c's stage_size() does for a stage: each directory once, each
+ * file once, names and entries as makefs lays them out.
+ */
+static int
+size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
+    struct mfsize *m)
+{
+	TSK_FS_DIR *d;
+	uint64_t cur = 0;
+	size_t i, n;
+	int rv = -1;
+
+	if (depth > MAXDEPTH) {
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", MAXDEPTH, sr_shortpath(rel));
+		return -1;
+	}
+	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
+		sr_seterr("%s: read directory: %s", sr_shortpath(*rel ? rel :
+		    "/"), tsk_error_get());
+		return -1;
+	}
+	cur = 12 + 12;			/* "." and ".." */
+	n = tsk_fs_dir_getsize(d);
+	for (i = 0; i < n; i++) {
+		TSK_FS_FILE *f = tsk_fs_dir_get(d, i);
+		const TSK_FS_META *mt;
+		char path[PATH_MAX];
+		const char *name;
+		uint64_t this;
+
+		if (f == NULL)
+			continue;
+		name = f->name ? f->name->name : NULL;
+		mt = f->meta;
+		if (name == NULL || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0 || mt == NULL ||
+		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
+		    f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR ||
+		    f->name->type == TSK_FS_NAME_TYPE_VIRT ||
+		    (size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", name) >= sizeof(path) ||
+		    path_excluded(w->exclude, path)) {
+			tsk_fs_file_close(f);
+			continue;
+		}
+		this = (8 + strlen(name) + 1 + 3) & ~(uint64_t)3;
+		if (this + cur > (cur + 511) / 512 * 512)
+			cur = (cur + 511) / 512 * 512;
+		cur += this;
+		if (mt->type == TSK_FS_META_TYPE_DIR) {
+			const char *first = inoset_get(&w->dirs, mt->addr);
+
+			if (first != NULL) {
+				sr_seterr("read directory: a directory with two "
+				    "parents (corrupt; refused): %s, also %s",
+				    sr_shortpath(path), sr_shortpath(first));
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			if (inoset_add(&w->dirs, mt->addr, path) == -1 ||
+			    size_dir(w, mt->addr, path, depth + 1, m) == -1) {
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			m->inodes++;
+		} else if (inoset_get(&w->files, mt->addr) == NULL) {
+			if (inoset_add(&w->files, mt->addr, path) == -1) {
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			m->inodes++;
+			if (mt->type == TSK_FS_META_TYPE_REG && mt->size > 0)
+				m->data += ((uint64_t)mt->size + m->fsize - 1) /
+				    m->fsize * m->fsize;
+			else if (mt->type == TSK_FS_META_TYPE_LNK &&
+			    mt->size > 0 && (uint64_t)mt->size + 1 >=
+			    m->maxsymlink)
+				m->data += ((uint64_t)mt->size + 1 + m->fsize -
+				    1) / m->fsize * m->fsize;
+		}
+		tsk_fs_file_close(f);
+		if (sr_checkpoint() == -1)
+			goto done;
+	}
+	m->data += (cur + m->fsize - 1) / m->fsize * m->fsize;
 	rv = 0;
 done:
 	tsk_fs_dir_close(d);
@@ -573,6 +685,37 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	}
 	rv = 0;
 done:
+	inoset_free(&w.dirs);
+	inoset_free(&w.files);
+	tsk_fs_close(w.fs);
+	tsk_img_close(img);
+	return rv;
+}
+
+int
+ffs_size(const struct ffsimg *fi, const char *const *exclude,
+    struct mfsize *m)
+{
+	struct walk w;
+	TSK_IMG_INFO *img;
+	TSK_FS_FILE *f;
+	int rv = -1;
+
+	memset(&w, 0, sizeof(w));
+	if (fs_open(fi, &img, &w.fs) == -1)
+		return -1;
+	w.exclude = exclude;
+	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL || f->meta == NULL) {
+		sr_seterr("/: read directory: %s", tsk_error_get());
+		goto done;
+	}
+	if (inoset_add(&w.dirs, f->meta->addr, "/") == -1)
+		sr_seterrno("out of memory");
+	else
+		rv = size_dir(&w, f->meta->addr, "", 0, m);
+done:
+	if (f != NULL)
+		tsk_fs_file_close(f);
 	inoset_free(&w.dirs);
 	inoset_free(&w.files);
 	tsk_fs_close(w.fs);

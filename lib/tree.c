@@ -464,11 +464,16 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 	} else
 		st.st_mode = 0;
 	if ((fd = make_temp(pfd, name, tmp, sizeof(tmp))) == -1) {
-		sr_seterrno("%s: write: create temporary", rel);
+		if (sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else
+			sr_seterrno("%s: write: create temporary", rel);
 		goto done;
 	}
 	if (fill(fd, data, len, srcfd) == -1) {
-		if (sr_checkpoint() == 0)
+		if (sr_checkpoint() == 0 && sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else if (sr_checkpoint() == 0)
 			sr_seterrno("%s: write", rel);
 		goto unlink;
 	}
@@ -490,7 +495,10 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 		close(ofd);
 	}
 	if (!o->nosync && fsync(fd) == -1) {
-		sr_seterrno("%s: write: fsync", rel);
+		if (sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else
+			sr_seterrno("%s: write: fsync", rel);
 		goto unlink;
 	}
 	if (renameat(pfd, tmp, pfd, name) == -1) {
@@ -547,7 +555,10 @@ tree_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
 		if (symlinkat(target, pfd, tmp) == 0)
 			break;
 		if (errno != EEXIST) {
-			sr_seterrno("%s: symlink", rel);
+			if (sr_noroom(errno))
+				sr_seterr_noroom(pfd, rel, 0, false);
+			else
+				sr_seterrno("%s: symlink", rel);
 			goto done;
 		}
 	}
@@ -619,7 +630,10 @@ tree_link(int rootfd, const char *from, const char *to)
 		if (linkat(ffd, fname, tfd, tmp, 0) == 0)
 			break;
 		if (errno != EEXIST) {
-			sr_seterrno("%s: link to %s", to, from);
+			if (sr_noroom(errno))
+				sr_seterr_noroom(tfd, to, 0, false);
+			else
+				sr_seterrno("%s: link to %s", to, from);
 			goto done;
 		}
 	}
@@ -663,6 +677,8 @@ tree_mkdir(int rootfd, const char *rel, mode_t mode)
 		rv = 0;
 	} else if (errno == EEXIST) {
 		sr_seterr("%s: mkdir: exists and is not a directory", rel);
+	} else if (sr_noroom(errno)) {
+		sr_seterr_noroom(pfd, rel, 0, false);
 	} else {
 		sr_seterrno("%s: mkdir", rel);
 	}
