@@ -129,7 +129,22 @@ struct walk {
 	 * hostile image).  Zeros are not written, so not counted.
 	 */
 	uint64_t budget;
+	TSK_OFF_T maxsize;	/* the largest file libtsk reads (see below) */
 };
+
+/*
+ * The largest file libtsk can read: its unix_make_data_run() walks a
+ * triple indirect block entry by entry, a hole's included, and never
+ * ends (2^36 bytes of hole on 8 KiB blocks).  So: 12 direct blocks, a
+ * single and a double indirect one.
+ */
+static TSK_OFF_T
+tsk_maxsize(const struct ffsimg *fi)
+{
+	TSK_OFF_T n = fi->bsize / (fi->version == 1 ? 4 : 8);
+
+	return (12 + n + n * n) * (TSK_OFF_T)fi->bsize;
+}
 
 /*
  * Writing rel into the stage failed: a full file system said as such,
@@ -183,47 +198,79 @@ zeros(const char *b, size_t n)
 	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
 }
 
+/*
+ * Copy [off, end) of the file's content into fd, zeros left as holes.
+ * read is the attribute (or, with NULL, the file) it is read through.
+ */
 static int
-write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
+copy_range(TSK_FS_FILE *f, const TSK_FS_ATTR *a, TSK_OFF_T off,
+    TSK_OFF_T end, int fd, const char *rel, struct walk *w)
 {
 	static char buf[1 << 16];
-	TSK_OFF_T off = 0, size = f->meta->size;
-	size_t frag = w->fs->block_size;
-	uint64_t data;
 	ssize_t nw;
 
-	while (off < size) {
-		size_t want = size - off < (TSK_OFF_T)sizeof(buf) ?
-		    (size_t)(size - off) : sizeof(buf);
-		ssize_t n = tsk_fs_file_read(f, off, buf, want,
-		    TSK_FS_FILE_READ_FLAG_NONE);
-		size_t i;
+	while (off < end) {
+		size_t want = end - off < (TSK_OFF_T)sizeof(buf) ?
+		    (size_t)(end - off) : sizeof(buf);
+		ssize_t n = a != NULL ? tsk_fs_attr_read(a, off, buf, want,
+		    TSK_FS_FILE_READ_FLAG_NONE) : tsk_fs_file_read(f, off, buf,
+		    want, TSK_FS_FILE_READ_FLAG_NONE);
 
 		if (n <= 0) {
-			sr_seterr("%s: read from the image: %s", rel,
-			    tsk_error_get() ? tsk_error_get() : "short read");
+			sr_seterr("%s: read from the image: %s",
+			    sr_shortpath(rel), tsk_error_get() ?
+			    tsk_error_get() : "short read");
 			return -1;
 		}
-		/*
-		 * Runs of zeros stay holes: sparse files stay sparse.  Each
-		 * fragment that holds data is one the file system holds.
-		 */
-		for (i = 0, data = 0; i < (size_t)n; i += frag)
-			if (!zeros(buf + i, (size_t)n - i < frag ?
-			    (size_t)n - i : frag))
-				data += frag;
-		if (data > 0 && spend(w, rel, data) == -1)
-			return -1;
-		if (data > 0 && (nw = pwrite(fd, buf, (size_t)n, off)) != n) {
+		/* Runs of zeros stay holes: sparse files stay sparse. */
+		if (!zeros(buf, (size_t)n) &&
+		    (nw = pwrite(fd, buf, (size_t)n, off)) != n) {
 			/* A short write to a file: the file system is full. */
 			if (nw >= 0)
 				errno = ENOSPC;
-			stage_failed(w, rel, (uint64_t)(size - off));
+			stage_failed(w, rel, (uint64_t)(end - off));
 			return -1;
 		}
 		off += n;
 		w->cs->bytes += (uintmax_t)n;
 		if (sr_checkpoint() == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A regular file's content: only its allocated runs are read (a hole of
+ * any size costs nothing), and they count against the budget.
+ */
+static int
+write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
+{
+	TSK_OFF_T size = f->meta->size, bs = w->fs->block_size;
+	const TSK_FS_ATTR *a = size > 0 ? tsk_fs_file_attr_get(f) : NULL;
+
+	if (a != NULL && (a->flags & TSK_FS_ATTR_NONRES)) {
+		const TSK_FS_ATTR_RUN *r;
+
+		for (r = a->nrd.run; r != NULL; r = r->next) {
+			TSK_OFF_T start, end;
+
+			/* Holes, and runs past the end (a hostile inode's). */
+			if ((r->flags & (TSK_FS_ATTR_RUN_FLAG_SPARSE |
+			    TSK_FS_ATTR_RUN_FLAG_FILLER)) ||
+			    r->offset >= (TSK_DADDR_T)((size + bs - 1) / bs))
+				continue;
+			start = (TSK_OFF_T)r->offset * bs;
+			end = r->len >= (TSK_DADDR_T)((size - start + bs - 1) /
+			    bs) ? size : start + (TSK_OFF_T)r->len * bs;
+			if (spend(w, rel, (uint64_t)(end - start)) == -1 ||
+			    copy_range(f, a, start, end, fd, rel, w) == -1)
+				return -1;
+		}
+	} else if (size > 0) {
+		/* Data kept in the inode (none in FFS): read it whole. */
+		if (spend(w, rel, (uint64_t)size) == -1 ||
+		    copy_range(f, NULL, 0, size, fd, rel, w) == -1)
 			return -1;
 	}
 	if (ftruncate(fd, size) == -1) {
@@ -310,6 +357,13 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		const char *first = inoset_get(&w->dirs, m->addr);
 		int sub;
 
+		if (m->size > w->maxsize) {
+			sr_seterr("read directory: a directory of %s, more than "
+			    "libtsk can read (corrupt; refused): %s",
+			    sr_size((uint64_t)m->size), sr_shortpath(rel));
+			return -1;
+		}
+
 		/* A second name for a directory: a loop, or 2^n paths. */
 		if (first != NULL) {
 			sr_seterr("read directory: a directory with two parents "
@@ -336,6 +390,12 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		}
 		close(sub);
 		return 0;
+	}
+	if (m->size > w->maxsize) {
+		sr_seterr("%s: a file of %s, more than libtsk can read (%s at "
+		    "most; refused)", sr_shortpath(rel),
+		    sr_size((uint64_t)m->size), sr_size((uint64_t)w->maxsize));
+		return -1;
 	}
 	/*
 	 * A regular file: one copy of its content, hard links to it, by
@@ -504,7 +564,17 @@ size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
 				tsk_fs_file_close(f);
 				goto done;
 			}
+			if (mt->size > w->maxsize) {
+				sr_seterr("read directory: a directory of %s, "
+				    "more than libtsk can read (corrupt; "
+				    "refused): %s", sr_size((uint64_t)mt->size),
+				    sr_shortpath(path));
+				tsk_fs_file_close(f);
+				goto done;
+			}
 			if (inoset_add(&w->dirs, mt->addr, path) == -1 ||
+			    spend(w, path, (uint64_t)(mt->size > 0 ? mt->size :
+			    0)) == -1 ||
 			    size_dir(w, mt->addr, path, depth + 1, m) == -1) {
 				tsk_fs_file_close(f);
 				goto done;
@@ -540,6 +610,8 @@ done:
 static int
 fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 {
+	TSK_FS_FILE *root;
+
 	if (ffsimg_verify(fi) == -1)
 		return -1;
 	tsk_error_reset();
@@ -555,6 +627,21 @@ fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 		tsk_img_close(*img);
 		return -1;
 	}
+	/* Every path is looked up from the root directory: it must read. */
+	if ((root = tsk_fs_file_open_meta(*fs, NULL, (*fs)->root_inum)) ==
+	    NULL || root->meta == NULL ||
+	    root->meta->type != TSK_FS_META_TYPE_DIR ||
+	    root->meta->size > (TSK_OFF_T)fi->len ||
+	    root->meta->size > tsk_maxsize(fi)) {
+		sr_seterr("read image: its root directory is unreadable or of "
+		    "an impossible size (corrupt; refused)");
+		if (root != NULL)
+			tsk_fs_file_close(root);
+		tsk_fs_close(*fs);
+		tsk_img_close(*img);
+		return -1;
+	}
+	tsk_fs_file_close(root);
 	return 0;
 }
 
@@ -593,7 +680,8 @@ ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
 		return -1;
 	snprintf(abs, sizeof(abs), "/%s", path);
 	if ((f = tsk_fs_file_open(fs, NULL, abs)) == NULL || f->meta == NULL ||
-	    f->meta->type != TSK_FS_META_TYPE_REG) {
+	    f->meta->type != TSK_FS_META_TYPE_REG ||
+	    f->meta->size > tsk_maxsize(fi)) {
 		errno = ENOENT;
 		rv = -1;
 		goto done;
@@ -645,6 +733,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	w.ctx = ctx;
 	w.cs = cs;
 	w.budget = (uint64_t)fi->len;
+	w.maxsize = tsk_maxsize(fi);
 	if (tops == NULL) {
 		/* The whole file system, as the root's own directory. */
 		TSK_FS_FILE *f = tsk_fs_file_open(w.fs, NULL, "/");
@@ -657,6 +746,11 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 		}
 		if (inoset_add(&w.dirs, f->meta->addr, "/") == -1) {
 			sr_seterrno("out of memory");
+			tsk_fs_file_close(f);
+			goto done;
+		}
+		if (spend(&w, "/", (uint64_t)(f->meta->size > 0 ?
+		    f->meta->size : 0)) == -1) {
 			tsk_fs_file_close(f);
 			goto done;
 		}
@@ -705,13 +799,16 @@ ffs_size(const struct ffsimg *fi, const char *const *exclude,
 	if (fs_open(fi, &img, &w.fs) == -1)
 		return -1;
 	w.exclude = exclude;
+	w.budget = (uint64_t)fi->len;
+	w.maxsize = tsk_maxsize(fi);
 	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL || f->meta == NULL) {
 		sr_seterr("/: read directory: %s", tsk_error_get());
 		goto done;
 	}
 	if (inoset_add(&w.dirs, f->meta->addr, "/") == -1)
 		sr_seterrno("out of memory");
-	else
+	else if (spend(&w, "/", (uint64_t)(f->meta->size > 0 ?
+	    f->meta->size : 0)) == 0)
 		rv = size_dir(&w, f->meta->addr, "", 0, m);
 done:
 	if (f != NULL)

@@ -11,6 +11,10 @@
 #include "h_util.h"
 #include "ffsread.h"
 
+/* A 32-bit field of the superblock read into sb. */
+#define SB32(o) ((int)(sb[o] | sb[o + 1] << 8 | sb[o + 2] << 16 | \
+	    (unsigned)sb[o + 3] << 24))
+
 /* The running test case, for its srcdir (where h_ffspatch is). */
 static const atf_tc_t *tc_now;
 
@@ -480,8 +484,6 @@ ATF_TC_BODY(ffs_shared_blocks_bounded, tc)
 	b = inode_of("s.img", "var/small");
 	ATF_REQUIRE((fd = open("s.img", O_RDWR)) >= 0);
 	ATF_REQUIRE(pread(fd, sb, sizeof(sb), 8192) == (ssize_t)sizeof(sb));
-#define SB32(o) ((int)(sb[o] | sb[o + 1] << 8 | sb[o + 2] << 16 | \
-	    (unsigned)sb[o + 3] << 24))
 	ATF_REQUIRE_EQ(SB32(44), 1);
 	fsize = SB32(52);
 	frag = SB32(56);
@@ -503,6 +505,65 @@ ATF_TC_BODY(ffs_shared_blocks_bounded, tc)
 	    58) == 0);
 }
 
+/* Make var/big of img claim size bytes (di_size, at 8 in ufs1_dinode). */
+static void
+claim_size(const char *img, uint64_t size)
+{
+	unsigned char sb[1376], in[128];
+	uint32_t a = inode_of(img, "var/big");
+	off_t oa;
+	int fd, i;
+
+	ATF_REQUIRE((fd = open(img, O_RDWR)) >= 0);
+	ATF_REQUIRE(pread(fd, sb, sizeof(sb), 8192) == (ssize_t)sizeof(sb));
+	oa = ((off_t)SB32(16) + a % SB32(184) / SB32(120) * SB32(56)) *
+	    SB32(52) + a % SB32(120) * 128;
+	ATF_REQUIRE(pread(fd, in, 128, oa) == 128);
+	for (i = 0; i < 8; i++)
+		in[8 + i] = (unsigned char)(size >> (8 * i));
+	ATF_REQUIRE(pwrite(fd, in, 128, oa) == 128);
+	close(fd);
+}
+
+/*
+ * A file whose inode claims a huge size with 100 KB of blocks: only its
+ * blocks are read and the rest stays a hole (read 64 KiB at a time, 16
+ * GiB took minutes); beyond what libtsk can map without walking a
+ * triple indirect block entry by entry (for ever), it is refused.
+ */
+ATF_TC(ffs_huge_sparse_file);
+ATF_TC_HEAD(ffs_huge_sparse_file, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a file that claims a huge size is "
+	    "copied by its blocks, or refused beyond libtsk's reach");
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(ffs_huge_sparse_file, tc)
+{
+	const uint64_t big = (uint64_t)1 << 34;
+	struct copy_stats cs;
+	struct stat st;
+
+	tc_now = tc;
+	h_require_prog("makefs");
+	ATF_REQUIRE(system("mkdir -p src/etc src/var && "
+	    "head -c 100000 /dev/urandom > src/var/big && "
+	    "makefs -t ffs -s 4m -o bsize=8192,fsize=1024 h.img src "
+	    ">/dev/null && cp h.img huge.img") == 0);
+	claim_size("h.img", big);
+	ATF_REQUIRE_EQ_MSG(extract("h.img", "s", &cs), 0, "%s", sr_errmsg());
+	ATF_REQUIRE(stat("s/var/big", &st) == 0);
+	ATF_CHECK_EQ((uint64_t)st.st_size, big);
+	ATF_CHECK((uint64_t)st.st_blocks * 512 < 1 << 20);
+	ATF_CHECK(cs.bytes < 1 << 20);
+	ATF_REQUIRE(system("cmp -n 100000 s/var/big src/var/big") == 0);
+	/* Into the triple indirect block: refused, at once. */
+	claim_size("huge.img", (uint64_t)1 << 40);
+	ATF_CHECK_EQ(extract("huge.img", "s2", &cs), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "var/big: a file of 1.0 TiB, more than "
+	    "libtsk can read (32.0 GiB at most; refused)");
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ffs_read_back_matches_source);
@@ -514,5 +575,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ffs_directory_two_parents_refused);
 	ATF_TP_ADD_TC(tp, ffs_file_copied_once);
 	ATF_TP_ADD_TC(tp, ffs_shared_blocks_bounded);
+	ATF_TP_ADD_TC(tp, ffs_huge_sparse_file);
 	return atf_no_error();
 }
