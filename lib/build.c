@@ -110,8 +110,9 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
 		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
-			sr_seterr("spec: a path longer than %d bytes (refused): "
-			    "%s/%s", PATH_MAX - 1, sr_shortpath(rel), names[i]);
+			sr_seterr("spec: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
 			goto done;
 		}
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -458,7 +459,7 @@ makefs_failed(const char *why, const char *out, const char *tree,
 	int dfd;
 
 	if (why == NULL || *why == '\0')
-		return;			/* run_cmd()'s exit status stays */
+		return;		/* run_cmd()'s exit status stays */
 	/* The first line that says something, without "makefs: ". */
 	n = strcspn(why, "\n");
 	snprintf(line, sizeof(line), "%.*s", (int)n, why);

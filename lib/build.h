@@ -37,7 +37,7 @@ int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
  * directories in whole fragments, and inodes.
  */
 struct mfsize {
-	int	 version, bsize, fsize;	/* of the file system to make */
+	int	 version, bsize, fsize;	/* the file system to make */
 	uint64_t maxsymlink;		/* longer links take blocks */
 	uint64_t data;			/* bytes, counted */
 	uint64_t inodes;

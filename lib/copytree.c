@@ -173,14 +173,15 @@ copy_fd(const struct copy_opts *o, int fd, off_t size, struct archive *out,
 		if (end > size)
 			end = size;
 		while (data < end) {
-			ssize_t n = pread(fd, buf, end - data < (off_t)sizeof(buf) ?
-			    (size_t)(end - data) : sizeof(buf), data);
+			ssize_t n = pread(fd, buf, end - data <
+			    (off_t)sizeof(buf) ? (size_t)(end - data) :
+			    sizeof(buf), data);
 
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n <= 0) {
 				if (n == 0)
-					/* Shorter than it was: the rest is 0. */
+					/* Shorter than it was: 0s. */
 					return 0;
 				sr_seterrno("%s: copy: read", rel);
 				return -1;
@@ -235,7 +236,7 @@ write_entry(const struct copy_opts *o, struct archive *in, int fd,
 /* One run of copy_trees(). */
 struct copier {
 	const struct copy_opts *o;
-	struct archive *attrs;		/* reads attributes, by descriptor */
+	struct archive *attrs;		/* reads attributes, by fd */
 	struct archive *out;
 	struct archive_entry_linkresolver *lr;
 	struct copy_stats *st;
@@ -336,7 +337,8 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 		    (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
 			if (fd == -1 && errno != ELOOP && errno != ENOTDIR &&
 			    errno != ENOENT)
-				sr_seterrno("%s: copy: open", sr_shortpath(rel));
+				sr_seterrno("%s: copy: open",
+				    sr_shortpath(rel));
 			else
 				sr_seterr("%s: copy: changed while it was read "
 				    "(refused)", sr_shortpath(rel));

@@ -25,7 +25,7 @@ struct copy_opts {
 	struct spec *spec;
 	sr_logfn *log;
 	void	*logctx;
-	uint64_t extra;		/* bytes the caller writes after the copy */
+	uint64_t extra;		/* what the caller writes after it */
 };
 
 struct copy_stats {

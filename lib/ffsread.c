@@ -129,7 +129,7 @@ struct walk {
 	 * hostile image).  Zeros are not written, so not counted.
 	 */
 	uint64_t budget;
-	TSK_OFF_T maxsize;	/* the largest file libtsk reads (see below) */
+	TSK_OFF_T maxsize;	/* the largest file libtsk reads */
 };
 
 /*
@@ -358,17 +358,17 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		int sub;
 
 		if (m->size > w->maxsize) {
-			sr_seterr("read directory: a directory of %s, more than "
-			    "libtsk can read (corrupt; refused): %s",
+			sr_seterr("read directory: a directory of %s, more "
+			    "than libtsk can read (corrupt; refused): %s",
 			    sr_size((uint64_t)m->size), sr_shortpath(rel));
 			return -1;
 		}
 
 		/* A second name for a directory: a loop, or 2^n paths. */
 		if (first != NULL) {
-			sr_seterr("read directory: a directory with two parents "
-			    "(corrupt; refused): %s, also %s", sr_shortpath(rel),
-			    sr_shortpath(first));
+			sr_seterr("read directory: a directory with two "
+			    "parents (corrupt; refused): %s, also %s",
+			    sr_shortpath(rel), sr_shortpath(first));
 			return -1;
 		}
 		if (inoset_add(&w->dirs, m->addr, rel) == -1) {
@@ -558,9 +558,10 @@ size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
 			const char *first = inoset_get(&w->dirs, mt->addr);
 
 			if (first != NULL) {
-				sr_seterr("read directory: a directory with two "
-				    "parents (corrupt; refused): %s, also %s",
-				    sr_shortpath(path), sr_shortpath(first));
+				sr_seterr("read directory: a directory with "
+				    "two parents (corrupt; refused): %s, also "
+				    "%s", sr_shortpath(path),
+				    sr_shortpath(first));
 				tsk_fs_file_close(f);
 				goto done;
 			}
@@ -801,7 +802,8 @@ ffs_size(const struct ffsimg *fi, const char *const *exclude,
 	w.exclude = exclude;
 	w.budget = (uint64_t)fi->len;
 	w.maxsize = tsk_maxsize(fi);
-	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL || f->meta == NULL) {
+	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL ||
+	    f->meta == NULL) {
 		sr_seterr("/: read directory: %s", tsk_error_get());
 		goto done;
 	}

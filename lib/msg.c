@@ -138,7 +138,7 @@ sr_fsroom(int fd, char *where, size_t wsz, uint64_t *avail)
 		while (f != NULL && fgets(line, sizeof(line), f) != NULL)
 			if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj,
 			    &min, mp) == 3 && makedev(maj, min) == st.st_dev) {
-				/* Octal escapes stay: the name stays one line. */
+				/* Octal escapes stay: one line. */
 				snprintf(where, wsz, "%s", mp);
 				break;
 			}
