@@ -244,6 +244,7 @@ struct copier {
 	/* Sizing: only what the copy will take, in blocks of bsize. */
 	bool	 sizing;
 	uint64_t bsize;
+	struct tree_seen linked;	/* files with more names, sized */
 };
 
 static int copy_entry(struct copier *, int, const char *, const char *,
@@ -320,6 +321,10 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_blocks * 512 < take)
 			take = (uint64_t)st.st_blocks * 512;
+		/* A file with more names is copied once. */
+		if (S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+		    tree_seen_add(&c->linked, &st) != 0)
+			take = 0;
 		c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
 		if (!S_ISDIR(st.st_mode))
 			return 0;
@@ -506,6 +511,7 @@ done:
 	if (c.attrs != NULL)
 		archive_read_free(c.attrs);
 	tree_seen_free(&c.dirs);
+	tree_seen_free(&c.linked);
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rv == 0) {
 			sr_seterrno("copy: return to the working directory");
