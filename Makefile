@@ -43,11 +43,11 @@ HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity t_scratch
 # Programs the tests run (tests/lib/h_*.c).
-TESTHELPERS = h_cgdcat h_holes h_lock
+TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
 	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
-	   t_xl_config t_lock t_killed
+	   t_xl_config t_lock t_killed t_hostile
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage

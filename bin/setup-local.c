@@ -833,6 +833,7 @@ upgrade_guest(struct run *r, int rowfd)
 		row.result = ROW_CURRENT;
 	} else if (r->dryrun) {
 		struct sbuf desc = { 0 };
+		int fits = 0;
 
 		if (plan_describe(&u, &desc) == -1)
 			fail(r->lout.image);
@@ -841,8 +842,15 @@ upgrade_guest(struct run *r, int rowfd)
 			tool_putlines(stdout, desc.s, desc.len);
 		}
 		sbuf_free(&desc);
+		/* A rebuilt image must hold the new tree, as makefs counts. */
+		if (r->mode == LP_REBUILD &&
+		    (fits = localprep_fits(&stage, &r->lfi, &u)) == -1)
+			fail(r->lout.image);
+		if (fits == 1)
+			tool_log(&r->lout, SR_WARN, "%s", sr_errmsg());
 		/* Conflicts fail a dry run as they would the run. */
-		row.result = rep.conflicts ? ROW_CONFLICTS : ROW_PLANNED;
+		row.result = fits == 1 ? ROW_FAILED : rep.conflicts ?
+		    ROW_CONFLICTS : ROW_PLANNED;
 	} else {
 		if (r->lout.verbose > 0)
 			tool_putlines(stdout, rep.list.s, rep.list.len);

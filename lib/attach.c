@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,12 +341,19 @@ find_helper(const char *name, char *buf, size_t bufsz)
 int
 run_cmd(char *const argv[], struct sbuf *out)
 {
-	char prog[PATH_MAX];
+	return run_cmd_err(argv, out, NULL);
+}
 
+int
+run_cmd_err(char *const argv[], struct sbuf *out, struct sbuf *err)
+{
+	char prog[PATH_MAX];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def;
-	int pfd[2] = { -1, -1 }, status, rv = -1;
+	struct pollfd pfds[2];
+	struct sbuf *bufs[2] = { out, err };
+	int pfd[2][2] = { { -1, -1 }, { -1, -1 } }, status, rv = -1, i;
 	pid_t pid;
 
 	if (find_helper(argv[0], prog, sizeof(prog)) == -1)
@@ -358,29 +366,46 @@ run_cmd(char *const argv[], struct sbuf *out)
 	sigaddset(&def, SIGHUP);
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	if (out != NULL) {
-		if (pipe2(pfd, O_CLOEXEC) == -1) {
+	for (i = 0; i < 2; i++) {
+		if (bufs[i] == NULL)
+			continue;
+		if (pipe2(pfd[i], O_CLOEXEC) == -1) {
 			sr_seterrno("%s: pipe", argv[0]);
 			goto done;
 		}
-		posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, pfd[i][1], i + 1);
 	}
 	if ((errno = posix_spawn(&pid, prog, &fa, &attr, argv,
 	    environ)) != 0) {
 		sr_seterrno("%s", argv[0]);
 		goto done;
 	}
-	if (out != NULL) {
-		char buf[4096];
-		ssize_t n;
+	/* Both outputs read as they come: neither pipe fills and blocks. */
+	for (i = 0; i < 2; i++) {
+		if (pfd[i][1] != -1) {
+			close(pfd[i][1]);
+			pfd[i][1] = -1;
+		}
+		pfds[i].fd = pfd[i][0];
+		pfds[i].events = POLLIN;
+	}
+	while (pfds[0].fd != -1 || pfds[1].fd != -1) {
+		if (poll(pfds, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
 
-		close(pfd[1]);
-		pfd[1] = -1;
-		while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+			if (pfds[i].fd == -1 || pfds[i].revents == 0)
+				continue;
+			n = read(pfds[i].fd, buf, sizeof(buf));
 			if (n == -1 && errno == EINTR)
 				continue;
-			if (n == -1 || sbuf_add(out, buf, (size_t)n) == -1)
-				break;
+			if (n <= 0 || sbuf_add(bufs[i], buf, (size_t)n) == -1)
+				pfds[i].fd = -1;
 		}
 	}
 	while (waitpid(pid, &status, 0) == -1)
@@ -397,10 +422,12 @@ run_cmd(char *const argv[], struct sbuf *out)
 		sr_seterr("%s: killed by signal %d", argv[0],
 		    WTERMSIG(status));
 done:
-	if (pfd[0] != -1)
-		close(pfd[0]);
-	if (pfd[1] != -1)
-		close(pfd[1]);
+	for (i = 0; i < 2; i++) {
+		if (pfd[i][0] != -1)
+			close(pfd[i][0]);
+		if (pfd[i][1] != -1)
+			close(pfd[i][1]);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return rv;

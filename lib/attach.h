@@ -103,5 +103,7 @@ int	keyfile_check(const char *);
 /* Run a command found in PATH; with out, collect its standard output. */
 struct sbuf;
 int	run_cmd(char *const [], struct sbuf *);
+/* The same, with err collecting its standard error too. */
+int	run_cmd_err(char *const [], struct sbuf *, struct sbuf *);
 
 #endif /* ATTACH_H */

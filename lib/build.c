@@ -90,14 +90,15 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 /* Walk the stage, describing every path in it. */
 static int
 spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
-    const struct plan *p, int depth)
+    const struct plan *p, struct tree_seen *seen, int depth)
 {
 	char **names = NULL, path[PATH_MAX];
 	size_t i;
 	int rv = -1;
 
-	if (depth > 128) {
-		sr_seterr("%s: nested too deeply", rel);
+	if (depth > TREE_MAXDEPTH) {
+		sr_seterr("spec: nested more than %d deep (refused): %s",
+		    TREE_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
 	if (tree_list(dirfd, "", &names) == -1)
@@ -109,11 +110,19 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
 		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
-			sr_seterr("%s/%s: path too long", rel, names[i]);
+			sr_seterr("spec: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
 			goto done;
 		}
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			sr_seterrno("%s: spec", path);
+			sr_seterrno("%s: spec", sr_shortpath(path));
+			goto done;
+		}
+		if (S_ISDIR(st.st_mode) && tree_seen_add(seen, &st) != 0) {
+			sr_seterr("spec: a directory met twice (moved while "
+			    "it was read, or mounted twice; refused): %s",
+			    sr_shortpath(path));
 			goto done;
 		}
 		if (S_ISLNK(st.st_mode) && (n = readlinkat(dirfd, names[i],
@@ -129,7 +138,7 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 			int fd = tree_opendir(dirfd, names[i]);
 
 			if (fd == -1 || spec_walk(fd, path, copied, out, p,
-			    depth + 1) == -1) {
+			    seen, depth + 1) == -1) {
 				if (fd != -1)
 					close(fd);
 				goto done;
@@ -166,14 +175,19 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
     struct spec *out)
 {
 	struct spec_ent root;
+	struct tree_seen seen = { 0 };
 	size_t i;
+	int r;
 
 	memset(&root, 0, sizeof(root));
 	root.path = ".";
 	root.mode = S_IFDIR | 0755;
 	clock_gettime(CLOCK_REALTIME, &root.mtime);
-	if (spec_add(out, &root) == -1 ||
-	    spec_walk(stagefd, "", copied, out, p, 0) == -1)
+	if (spec_add(out, &root) == -1)
+		return -1;
+	r = spec_walk(stagefd, "", copied, out, p, &seen, 0);
+	tree_seen_free(&seen);
+	if (r == -1)
 		return -1;
 	/* Device nodes live in the spec alone: unless the plan removed them. */
 	for (i = 0; i < copied->n; i++) {
@@ -192,6 +206,121 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * What makefs(8) counts for a directory's entries (ffs_size_dir()): each
+ * entry 8 bytes and its name, padded to 4, none across a 512-byte
+ * directory block.
+ */
+static void
+dirent_add(uint64_t *cur, size_t namelen)
+{
+	uint64_t this = (8 + namelen + 1 + 3) & ~(uint64_t)3;
+
+	if (this + *cur > (*cur + 511) / 512 * 512)
+		*cur = (*cur + 511) / 512 * 512;
+	*cur += this;
+}
+
+static uint64_t
+frags(uint64_t n, uint64_t fsize)
+{
+	return (n + fsize - 1) / fsize * fsize;
+}
+
+static int
+size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
+    struct tree_seen *files, int depth)
+{
+	char **names = NULL, path[PATH_MAX];
+	uint64_t cur = 0;
+	size_t i, n = strlen(rel);
+	int rv = -1;
+
+	if (depth > TREE_MAXDEPTH) {
+		sr_seterr("size: nested more than %d deep (refused): %s",
+		    TREE_MAXDEPTH, sr_shortpath(rel));
+		return -1;
+	}
+	if (tree_list(dirfd, "", &names) == -1)
+		return -1;
+	dirent_add(&cur, 1);
+	dirent_add(&cur, 2);
+	for (i = 0; names[i] != NULL; i++) {
+		struct stat st;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", names[i]) >= sizeof(path) ||
+		    fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			sr_seterrno("%s: size", sr_shortpath(path));
+			goto done;
+		}
+		dirent_add(&cur, strlen(names[i]));
+		/* One inode and one content for all the names of a file. */
+		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
+		    tree_seen_add(files, &st) != 0)
+			continue;
+		m->inodes++;
+		if (S_ISREG(st.st_mode))
+			m->data += frags((uint64_t)st.st_size, m->fsize);
+		else if (S_ISLNK(st.st_mode) && (uint64_t)st.st_size + 1 >=
+		    m->maxsymlink)
+			m->data += frags((uint64_t)st.st_size + 1, m->fsize);
+		else if (S_ISDIR(st.st_mode)) {
+			int fd = tree_opendir(dirfd, names[i]);
+
+			if (fd == -1 || size_walk(fd, path, spec, m, files,
+			    depth + 1) == -1) {
+				if (fd != -1)
+					close(fd);
+				goto done;
+			}
+			close(fd);
+		}
+	}
+	/* Device nodes staged in the spec alone, in this directory. */
+	for (i = 0; spec != NULL && i < spec->n; i++) {
+		const struct spec_ent *e = &spec->v[i];
+		const char *name = e->path + (n ? n + 1 : 0);
+
+		if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
+		    (n == 0 || (strncmp(e->path, rel, n) == 0 &&
+		    e->path[n] == '/')) && strchr(name, '/') == NULL &&
+		    fstatat(dirfd, name, &(struct stat){ 0 },
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			dirent_add(&cur, strlen(name));
+			m->inodes++;
+		}
+	}
+	m->data += frags(cur, m->fsize);
+	rv = 0;
+done:
+	tree_freelist(names);
+	return rv;
+}
+
+int
+stage_size(int stagefd, struct spec *spec, struct mfsize *m)
+{
+	struct tree_seen files = { 0 };
+	int rv;
+
+	rv = size_walk(stagefd, "", spec, m, &files, 0);
+	tree_seen_free(&files);
+	return rv;
+}
+
+uint64_t
+mfsize_need(const struct mfsize *m)
+{
+	uint64_t isize = m->version == 1 ? 128 : 256, per = m->bsize / isize;
+	/* makefs's ffs_validate(): the inodes with the first two. */
+	uint64_t ino = m->inodes + 2, size;
+
+	size = m->data + 8192 + 8192 + isize * ((ino + per - 1) / per * per);
+	size = size * (100 + 5) / 100;		/* its MINFREE, 5% */
+	return (size + m->bsize - 1) / m->bsize * m->bsize;
 }
 
 /* Whether a block is all zeros. */
@@ -317,6 +446,85 @@ stage_close(struct stage *st)
 	return rv;
 }
 
+/*
+ * makefs failed, saying why on its standard error: say it in one line,
+ * the full file systems as such ('no room'), our private paths (the new
+ * image beside image, the stage tree) by what they are.
+ */
+static void
+makefs_failed(const char *why, const char *out, const char *tree,
+    const char *image)
+{
+	char line[1024], dir[PATH_MAX], *p, *slash;
+	long long need, max, have, want;
+	size_t n;
+	int dfd;
+
+	if (why == NULL || *why == '\0')
+		return;		/* run_cmd()'s exit status stays */
+	/* The first line that says something, without "makefs: ". */
+	n = strcspn(why, "\n");
+	snprintf(line, sizeof(line), "%.*s", (int)n, why);
+	p = strncmp(line, "makefs: ", 8) == 0 ? line + 8 : line;
+	if ((slash = strstr(p, "' size of ")) != NULL &&
+	    sscanf(slash, "' size of %lld is larger than the maxsize of %lld",
+	    &need, &max) == 2 && need > max) {
+		sr_seterr("no room in its file system of %s for the new tree: "
+		    "makefs needs %s; about %s more needed (refused, nothing "
+		    "written)", sr_size((uint64_t)max), sr_size((uint64_t)need),
+		    sr_size((uint64_t)(need - max)));
+		return;
+	}
+	if ((slash = strstr(p, "' has ")) != NULL &&
+	    sscanf(slash, "' has %lld free inodes; %lld are required",
+	    &have, &want) == 2) {
+		sr_seterr("no room in its file system for the new tree: %lld "
+		    "files and directories, inodes for %lld (refused, nothing "
+		    "written)", want, have);
+		return;
+	}
+	if (strstr(why, strerror(ENOSPC)) != NULL ||
+	    strstr(why, strerror(EDQUOT)) != NULL) {
+		/* The new image, beside the old one, did not fit there. */
+		strlcpy(dir, image, sizeof(dir));
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			strlcpy(dir, ".", sizeof(dir));
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* "zeroing image, N bytes to go: ..." */
+		if ((slash = strstr(why, "zeroing image, ")) == NULL ||
+		    sscanf(slash, "zeroing image, %lld bytes to go", &need) !=
+		    1 || need < 0)
+			need = 0;
+		errno = ENOSPC;
+		sr_seterr_noroom(dfd, "the new image", (uint64_t)need, false);
+		if (dfd != -1)
+			close(dfd);
+		return;
+	}
+	/* Anything else: makefs's words, our temporaries named. */
+	{
+		struct sbuf b = { 0 };
+		const char *q = p;
+
+		while (*q != '\0') {
+			size_t lo = strlen(out), lt = strlen(tree);
+
+			if (lo > 0 && strncmp(q, out, lo) == 0) {
+				sbuf_adds(&b, "the new image");
+				q += lo;
+			} else if (lt > 0 && strncmp(q, tree, lt) == 0) {
+				sbuf_adds(&b, "the stage");
+				q += lt;
+			} else
+				sbuf_add(&b, q++, 1);
+		}
+		sr_seterr("makefs: %s", b.s ? b.s : p);
+		sbuf_free(&b);
+	}
+}
+
 int
 build_image(struct stage *st, const struct plan *p, const char *image,
     const struct build_opts *bo, sr_logfn *log, void *ctx)
@@ -341,9 +549,28 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	 * The image is made beside its final name, renamed when whole; its
 	 * descriptor holds it as ours until then (scratch_file()).
 	 */
-	if ((outfd = image_temp(image, out, sizeof(out))) == -1)
+	if ((outfd = image_temp(image, out, sizeof(out))) == -1) {
+		if (sr_noroom(errno))
+			sr_seterr_noroom(-1, "the new image", 0, false);
 		goto done;
+	}
 	imgmade = true;
+	{
+		uint64_t want = bo->like != NULL ? (uint64_t)bo->like->len :
+		    bo->size, avail;
+		char where[512];
+
+		/* makefs writes every byte of it before it is made sparse. */
+		if (want > 0 && sr_fsroom(outfd, where, sizeof(where),
+		    &avail) == 0 && avail < want) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "the new image of %s",
+			    sr_size(want));
+			sr_seterr_noroom(outfd, what, want - avail, false);
+			goto done;
+		}
+	}
 	argv[i++] = "makefs";
 	argv[i++] = "-t";
 	argv[i++] = "ffs";
@@ -370,15 +597,23 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	log(ctx, SR_VERBOSE, "makefs: %ju entries described",
 	    (uintmax_t)final.n);
 	{
-		/* makefs reports its progress on stdout: keep it quiet. */
-		struct sbuf chatter = { 0 };
-		int cr = run_cmd(argv, &chatter);
+		/*
+		 * makefs reports its progress on stdout: keep it quiet.  What
+		 * it says on failure is said again in one line of our own.
+		 */
+		struct sbuf chatter = { 0 }, why = { 0 };
+		int cr = run_cmd_err(argv, &chatter, &why);
 
-		sbuf_free(&chatter);
 		if (cr == -1) {
-			sr_prefixerr("makefs");
-			goto done;
+			/* What it wrote is no one's, and room to be counted. */
+			(void)unlink(out);
+			imgmade = false;
+			makefs_failed(why.s, out, st->tree, image);
 		}
+		sbuf_free(&chatter);
+		sbuf_free(&why);
+		if (cr == -1)
+			goto done;
 	}
 	if (sr_checkpoint() == -1)
 		goto done;

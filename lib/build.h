@@ -39,6 +39,21 @@ void	stage_memory(const char *);
 int	spec_final(int, struct spec *, const struct plan *, struct spec *);
 /* Plan the removal of the device nodes below dir that the spec holds. */
 int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
+/*
+ * What makefs(8) counts when it sizes a file system for a tree (its
+ * ffs_size_dir() and ffs_validate()): file and long link contents and
+ * directories in whole fragments, and inodes.
+ */
+struct mfsize {
+	int	 version, bsize, fsize;	/* the file system to make */
+	uint64_t maxsymlink;		/* longer links take blocks */
+	uint64_t data;			/* bytes, counted */
+	uint64_t inodes;
+};
+/* Add the stage (and the device nodes only spec holds) to m. */
+int	stage_size(int, struct spec *, struct mfsize *);
+/* The size makefs needs for what m counts (it refuses a smaller -s). */
+uint64_t mfsize_need(const struct mfsize *);
 /* Remove the stage and all in it; safe to call twice. */
 int	stage_close(struct stage *);
 /* How build_image() makes its image. */

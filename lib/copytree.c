@@ -1,11 +1,19 @@
 /*
- * The tree copier: archive_read_disk into archive_write_disk.
+ * The tree copier: our own walk into archive_write_disk.
+ *
+ * The source is walked by descriptor: each directory is opened with
+ * O_NOFOLLOW | O_DIRECTORY relative to its parent's descriptor, each
+ * file the same way, and what is opened must be what was listed (device
+ * and inode), so a directory swapped for a link while we copy cannot
+ * lead the copy out of the tree.  archive_read_disk reads only the
+ * attributes (flags, ACLs, extended attributes), through those
+ * descriptors.
  *
  * Owners are copied as numbers and never looked up by name: the guest's
  * uid 12 is not whatever the host calls its user 12, and a name lookup
  * on either side would quietly turn guest owners into host ones.
- * Symbolic links are read physically (never followed) and written as
- * links; the writer refuses to write through a link or a "..".
+ * Symbolic links are copied as links, never followed; the writer
+ * refuses to write through a link or a "..".
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,8 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
+#include "compat.h"
 #include "copytree.h"
+#include "tree.h"
 
 #define EXTRACT_FLAGS (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | \
 	ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | \
@@ -93,9 +104,25 @@ record(const struct copy_opts *o, struct archive_entry *e)
 	return 0;
 }
 
+/*
+ * The writer failed at rel: a full file system said as such, with
+ * where and how much more the copy needs; else the writer's message.
+ */
+static void
+write_failed(const struct copy_opts *o, struct archive *out, const char *rel,
+    const struct copy_stats *st)
+{
+	if (sr_noroom(archive_errno(out)))
+		sr_seterr_noroom(o->dstfd, sr_shortpath(rel), st->need >
+		    st->bytes ? st->need - st->bytes : 0, false);
+	else
+		sr_seterr("%s: copy: %s", sr_shortpath(rel),
+		    archive_error_string(out));
+}
+
 static int
-copy_data(struct archive *in, struct archive *out, const char *rel,
-    struct copy_stats *st)
+copy_data(const struct copy_opts *o, struct archive *in, struct archive *out,
+    const char *rel, struct copy_stats *st)
 {
 	const void *buf;
 	size_t size;
@@ -111,10 +138,10 @@ copy_data(struct archive *in, struct archive *out, const char *rel,
 			    archive_error_string(in));
 			return -1;
 		}
-		if (archive_write_data_block(out, buf, size, off) <
-		    ARCHIVE_WARN) {
-			sr_seterr("%s: copy: write: %s", rel,
-			    archive_error_string(out));
+		/* A failed write is only ARCHIVE_WARN to libarchive. */
+		if (archive_write_data_block(out, buf, size, off) !=
+		    ARCHIVE_OK) {
+			write_failed(o, out, rel, st);
 			return -1;
 		}
 		st->bytes += size;
@@ -123,16 +150,68 @@ copy_data(struct archive *in, struct archive *out, const char *rel,
 	}
 }
 
-/* Write one entry, its data read from in; warnings named per file. */
+/* A file's data from its descriptor, holes skipped where they are known. */
 static int
-write_entry(const struct copy_opts *o, struct archive *in,
+copy_fd(const struct copy_opts *o, int fd, off_t size, struct archive *out,
+    const char *rel, struct copy_stats *st)
+{
+	static char buf[1 << 16];
+	off_t data = 0, end;
+
+	while (data < size) {
+#ifdef SEEK_DATA
+		if ((data = lseek(fd, data, SEEK_DATA)) == -1) {
+			if (errno == ENXIO)
+				return 0;
+			data = 0;
+			end = size;
+		} else if ((end = lseek(fd, data, SEEK_HOLE)) == -1)
+			end = size;
+#else
+		end = size;
+#endif
+		if (end > size)
+			end = size;
+		while (data < end) {
+			ssize_t n = pread(fd, buf, end - data <
+			    (off_t)sizeof(buf) ? (size_t)(end - data) :
+			    sizeof(buf), data);
+
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == 0)
+					/* Shorter than it was: 0s. */
+					return 0;
+				sr_seterrno("%s: copy: read", rel);
+				return -1;
+			}
+			if (archive_write_data_block(out, buf, (size_t)n,
+			    data) != ARCHIVE_OK) {
+				write_failed(o, out, rel, st);
+				return -1;
+			}
+			data += n;
+			st->bytes += (uintmax_t)n;
+			if (sr_checkpoint() == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Write one entry, its data read from fd (-1: from in); warnings named
+ * per file.
+ */
+static int
+write_entry(const struct copy_opts *o, struct archive *in, int fd,
     struct archive *out, struct archive_entry *e, struct copy_stats *st)
 {
 	int r = archive_write_header(out, e);
 
 	if (r < ARCHIVE_WARN) {
-		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-		    archive_error_string(out));
+		write_failed(o, out, archive_entry_pathname(e), st);
 		return -1;
 	}
 	if (r == ARCHIVE_WARN) {
@@ -142,170 +221,305 @@ write_entry(const struct copy_opts *o, struct archive *in,
 		st->warnings++;
 	}
 	if (archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0 &&
-	    copy_data(in, out, archive_entry_pathname(e), st) == -1)
+	    (fd != -1 ? copy_fd(o, fd, archive_entry_size(e), out,
+	    archive_entry_pathname(e), st) : copy_data(o, in, out,
+	    archive_entry_pathname(e), st)) == -1)
 		return -1;
-	if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-		sr_seterr("%s: copy: %s", archive_entry_pathname(e),
-		    archive_error_string(out));
+	if ((r = archive_write_finish_entry(out)) < ARCHIVE_WARN ||
+	    (r == ARCHIVE_WARN && sr_noroom(archive_errno(out)))) {
+		write_failed(o, out, archive_entry_pathname(e), st);
 		return -1;
 	}
 	return 0;
 }
 
+/* One run of copy_trees(). */
+struct copier {
+	const struct copy_opts *o;
+	struct archive *attrs;		/* reads attributes, by fd */
+	struct archive *out;
+	struct archive_entry_linkresolver *lr;
+	struct copy_stats *st;
+	struct tree_seen dirs;
+	/* Sizing: only what the copy will take, in blocks of bsize. */
+	bool	 sizing;
+	uint64_t bsize;
+	struct tree_seen linked;	/* files with more names, sized */
+};
+
+static int copy_entry(struct copier *, int, const char *, const char *,
+    int);
+
+/* The entries of the directory fd (rel in the tree), depth deep. */
 static int
-copy_one(const struct copy_opts *o, const char *top, struct archive *out,
-    struct archive_entry_linkresolver *lr, struct copy_stats *st)
+copy_dir(struct copier *c, int fd, const char *rel, int depth)
 {
-	struct archive *in;
-	struct archive_entry *e = NULL, *spare = NULL;
-	char path[PATH_MAX];
-	size_t plen;
-	int r, rv = -1;
+	char **names, path[PATH_MAX];
+	size_t i;
+	int rv = -1;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o->srcpath, top) >=
-	    sizeof(path)) {
-		sr_seterr("%s: copy: path too long", top);
+	if (depth > TREE_MAXDEPTH) {
+		sr_seterr("copy: nested more than %d deep (refused): %s",
+		    TREE_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
-	plen = strlen(o->srcpath) + 1;
-	if ((in = archive_read_disk_new()) == NULL) {
-		sr_seterr("%s: copy: out of memory", top);
+	if (tree_list(fd, "", &names) == -1) {
+		sr_seterrno("%s: copy: list", sr_shortpath(rel));
 		return -1;
 	}
-	archive_read_disk_set_symlink_physical(in);
-	if (archive_read_disk_open(in, path) != ARCHIVE_OK) {
-		sr_seterr("%s: copy: %s", top, archive_error_string(in));
-		goto done;
-	}
-	for (;;) {
-		const char *name, *rel;
-
-		if ((e = archive_entry_new()) == NULL) {
-			sr_seterr("%s: copy: out of memory", top);
+	for (i = 0; names[i] != NULL; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", rel,
+		    names[i]) >= sizeof(path)) {
+			sr_seterr("copy: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
 			goto done;
 		}
-		r = archive_read_next_header2(in, e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			sr_seterr("%s: copy: %s", top, archive_error_string(in));
-			goto done;
-		}
-		name = archive_entry_pathname(e);
-		if (name == NULL || strncmp(name, o->srcpath, plen - 1) != 0 ||
-		    name[plen - 1] != '/') {
-			sr_seterr("%s: copy: unexpected path from the reader",
-			    top);
-			goto done;
-		}
-		rel = name + plen;
-		if (path_excluded(o->exclude, rel)) {
-			o->log(o->logctx, SR_VERBOSE, "%s: not copied "
-			    "(each guest makes its own)", rel);
-			st->excluded++;
-			archive_entry_free(e);
-			e = NULL;
-			continue;
-		}
-		archive_read_disk_descend(in);
-		{
-			char *copy = strdup(rel);
-
-			if (copy == NULL) {
-				sr_seterr("%s: copy: out of memory", top);
-				goto done;
-			}
-			archive_entry_set_pathname(e, copy);
-			free(copy);
-		}
-		st->entries++;
-		if (o->spec != NULL) {
-			r = record(o, e);
-			if (r == -1)
-				goto done;
-			if (r == 1) {
-				archive_entry_free(e);
-				e = NULL;
-				continue;
-			}
-		}
-		if (o->dryrun) {
-			archive_entry_free(e);
-			e = NULL;
-			continue;
-		}
-		archive_entry_linkify(lr, &e, &spare);
-		if (write_entry(o, in, out, e, st) == -1)
-			goto done;
-		archive_entry_free(e);
-		e = NULL;
-		if (sr_checkpoint() == -1)
+		if (copy_entry(c, fd, names[i], path, depth) == -1 ||
+		    sr_checkpoint() == -1)
 			goto done;
 	}
 	rv = 0;
 done:
+	tree_freelist(names);
+	return rv;
+}
+
+/*
+ * The entry name of the directory dirfd, rel in the tree: opened (a
+ * directory or a regular file) with O_NOFOLLOW relative to dirfd and
+ * checked to be what was listed, then described, written and, for a
+ * directory, walked.
+ */
+static int
+copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
+    int depth)
+{
+	const struct copy_opts *o = c->o;
+	struct archive_entry *e = NULL, *spare = NULL;
+	struct stat st, fst;
+	char buf[PATH_MAX];
+	ssize_t n;
+	int fd = -1, r, rv = -1;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		sr_seterrno("%s: copy: stat", sr_shortpath(rel));
+		return -1;
+	}
+	if (path_excluded(o->exclude, rel)) {
+		if (c->sizing)
+			return 0;
+		o->log(o->logctx, SR_VERBOSE, "%s: not copied (each guest "
+		    "makes its own)", rel);
+		c->st->excluded++;
+		return 0;
+	}
+	if (c->sizing) {
+		/* What a copy takes: whole blocks, holes staying holes. */
+		uint64_t take = S_ISDIR(st.st_mode) ? 1 : S_ISREG(st.st_mode) ?
+		    (uint64_t)st.st_size : 0;
+
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_blocks * 512 < take)
+			take = (uint64_t)st.st_blocks * 512;
+		/* A file with more names is copied once. */
+		if (S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+		    tree_seen_add(&c->linked, &st) != 0)
+			take = 0;
+		c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
+		if (!S_ISDIR(st.st_mode))
+			return 0;
+	}
+	if ((e = archive_entry_new()) == NULL) {
+		sr_seterr("%s: copy: out of memory", sr_shortpath(rel));
+		return -1;
+	}
+	archive_entry_set_pathname(e, rel);
+	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    (S_ISDIR(st.st_mode) ? O_DIRECTORY : O_NONBLOCK));
+		if (fd == -1 || fstat(fd, &fst) == -1 ||
+		    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+		    (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+			if (fd == -1 && errno != ELOOP && errno != ENOTDIR &&
+			    errno != ENOENT)
+				sr_seterrno("%s: copy: open",
+				    sr_shortpath(rel));
+			else
+				sr_seterr("%s: copy: changed while it was read "
+				    "(refused)", sr_shortpath(rel));
+			goto done;
+		}
+		st = fst;
+		if (c->sizing) {
+			rv = copy_dir(c, fd, rel, depth + 1);
+			goto done;
+		}
+		/*
+		 * What reads attributes by path (a directory's default ACL
+		 * on Linux) reads them through the descriptor.
+		 */
+		snprintf(buf, sizeof(buf), SR_LINUX ? "/proc/self/fd/%d" :
+		    "/dev/fd/%d", fd);
+		archive_entry_copy_sourcepath(e, buf);
+		r = archive_read_disk_entry_from_file(c->attrs, e, fd, &st);
+		archive_entry_copy_sourcepath(e, NULL);
+		if (r < ARCHIVE_WARN) {
+			sr_seterr("%s: copy: %s", sr_shortpath(rel),
+			    archive_error_string(c->attrs));
+			goto done;
+		}
+		if (r == ARCHIVE_WARN) {
+			o->log(o->logctx, SR_WARN, "%s: %s", rel,
+			    archive_error_string(c->attrs));
+			c->st->warnings++;
+		}
+	} else {
+		/* Links, fifos, devices, sockets: what lstat says. */
+		archive_entry_copy_stat(e, &st);
+		if (S_ISLNK(st.st_mode)) {
+			if ((n = readlinkat(dirfd, name, buf, sizeof(buf) -
+			    1)) == -1) {
+				sr_seterr("%s: copy: changed while it was read "
+				    "(refused)", sr_shortpath(rel));
+				goto done;
+			}
+			buf[n] = '\0';
+			archive_entry_copy_symlink(e, buf);
+		}
+	}
+	if (S_ISDIR(st.st_mode) && (r = tree_seen_add(&c->dirs, &st)) != 0) {
+		if (r == -1)
+			sr_seterrno("%s: copy", sr_shortpath(rel));
+		else
+			sr_seterr("copy: a directory met twice (moved while it "
+			    "was read, or mounted twice; refused): %s",
+			    sr_shortpath(rel));
+		goto done;
+	}
+	c->st->entries++;
+	if (o->spec != NULL && (r = record(o, e)) != 0) {
+		if (r == -1)
+			goto done;
+		/* Lives in the spec alone. */
+	} else if (!o->dryrun) {
+		archive_entry_linkify(c->lr, &e, &spare);
+		if (e != NULL && write_entry(o, NULL, fd, c->out, e,
+		    c->st) == -1)
+			goto done;
+	}
+	if (S_ISDIR(st.st_mode) && copy_dir(c, fd, rel, depth + 1) == -1)
+		goto done;
+	rv = 0;
+done:
+	if (fd != -1)
+		close(fd);
 	archive_entry_free(e);
 	archive_entry_free(spare);
-	archive_read_close(in);
-	archive_read_free(in);
 	return rv;
 }
 
 int
 copy_trees(const struct copy_opts *o, struct copy_stats *st)
 {
-	struct archive *out = NULL;
-	struct archive_entry_linkresolver *lr = NULL;
+	struct copier c;
 	const char *const *t;
-	int cwd, rv = -1;
+	int cwd = -1, src = -1, rv = -1;
 
 	memset(st, 0, sizeof(*st));
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.st = st;
 	if (o->srcpath[0] != '/') {
 		sr_seterr("copy: %s: the source must be an absolute path",
 		    o->srcpath);
 		return -1;
 	}
+	/* The source's own path is the caller's; below it, descriptors. */
+	if ((src = open(o->srcpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		sr_seterrno("copy: %s", o->srcpath);
+		return -1;
+	}
 	/*
-	 * The writer works relative to the current directory, and the
-	 * reader returns to the directory it was opened in after each
-	 * call: both are the destination, entered through its fd.
+	 * The writer works relative to the current directory: the
+	 * destination, entered through its fd.
 	 */
 	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		sr_seterrno("copy: open the current directory");
-		return -1;
+		goto done;
 	}
 	if (!o->dryrun && fchdir(o->dstfd) == -1) {
 		sr_seterrno("copy: enter the destination");
-		close(cwd);
-		return -1;
+		goto done;
 	}
-	if ((out = archive_write_disk_new()) == NULL ||
-	    (lr = archive_entry_linkresolver_new()) == NULL) {
+	if ((c.attrs = archive_read_disk_new()) == NULL ||
+	    (c.out = archive_write_disk_new()) == NULL ||
+	    (c.lr = archive_entry_linkresolver_new()) == NULL) {
 		sr_seterr("copy: out of memory");
 		goto done;
 	}
-	archive_write_disk_set_options(out, o->spec == NULL ? EXTRACT_FLAGS :
-	    STAGE_FLAGS);
-	archive_entry_linkresolver_set_strategy(lr, ARCHIVE_FORMAT_TAR_USTAR);
+	archive_write_disk_set_options(c.out, o->spec == NULL ?
+	    EXTRACT_FLAGS : STAGE_FLAGS);
+	archive_entry_linkresolver_set_strategy(c.lr,
+	    ARCHIVE_FORMAT_TAR_USTAR);
 	for (t = o->tops; *t != NULL; t++)
-		if (copy_one(o, *t, out, lr, st) == -1)
+		if (strchr(*t, '/') != NULL || strcmp(*t, "..") == 0 ||
+		    strcmp(*t, ".") == 0) {
+			sr_seterr("%s: copy: not a name in the source", *t);
+			goto done;
+		}
+	/* Room for it all, or refuse before writing anything. */
+	if (!o->dryrun) {
+		struct statvfs sv;
+		char where[512];
+		uint64_t avail;
+
+		c.sizing = true;
+		c.bsize = fstatvfs(o->dstfd, &sv) == 0 && sv.f_frsize > 0 ?
+		    sv.f_frsize : 4096;
+		for (t = o->tops; *t != NULL; t++)
+			if (copy_entry(&c, src, *t, *t, 0) == -1)
+				goto done;
+		c.sizing = false;
+		tree_seen_free(&c.dirs);
+		st->need += o->extra;
+		if (sr_fsroom(o->dstfd, where, sizeof(where), &avail) == 0 &&
+		    st->need > avail) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "a copy of %s",
+			    sr_size(st->need));
+			sr_seterr_noroom(o->dstfd, what, st->need - avail,
+			    false);
+			goto done;
+		}
+	}
+	for (t = o->tops; *t != NULL; t++)
+		if (copy_entry(&c, src, *t, *t, 0) == -1)
 			goto done;
 	/* Directory times and modes are set last, on close. */
-	if (archive_write_close(out) != ARCHIVE_OK) {
-		sr_seterr("copy: %s", archive_error_string(out));
+	if (archive_write_close(c.out) != ARCHIVE_OK) {
+		sr_seterr("copy: %s", archive_error_string(c.out));
 		goto done;
 	}
 	rv = 0;
 done:
-	if (lr != NULL)
-		archive_entry_linkresolver_free(lr);
-	if (out != NULL)
-		archive_write_free(out);
-	if (fchdir(cwd) == -1 && rv == 0) {
-		sr_seterrno("copy: return to the working directory");
-		rv = -1;
+	if (c.lr != NULL)
+		archive_entry_linkresolver_free(c.lr);
+	if (c.out != NULL)
+		archive_write_free(c.out);
+	if (c.attrs != NULL)
+		archive_read_free(c.attrs);
+	tree_seen_free(&c.dirs);
+	tree_seen_free(&c.linked);
+	if (cwd != -1) {
+		if (fchdir(cwd) == -1 && rv == 0) {
+			sr_seterrno("copy: return to the working directory");
+			rv = -1;
+		}
+		close(cwd);
 	}
-	close(cwd);
+	close(src);
 	return rv;
 }
 
@@ -418,7 +632,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 			goto done;
 		if (r == 1)
 			continue;
-		if (write_entry(o, in, out, e, st) == -1 ||
+		if (write_entry(o, in, -1, out, e, st) == -1 ||
 		    sr_checkpoint() == -1)
 			goto done;
 	}

@@ -25,6 +25,7 @@ struct copy_opts {
 	struct spec *spec;
 	sr_logfn *log;
 	void	*logctx;
+	uint64_t extra;		/* what the caller writes after it */
 };
 
 struct copy_stats {
@@ -32,6 +33,7 @@ struct copy_stats {
 	uintmax_t bytes;
 	uintmax_t excluded;
 	uintmax_t warnings;
+	uintmax_t need;		/* what the copy takes, if known */
 };
 
 /* Whether a file is named as a NetBSD set (.tgz, .tar.xz, ...). */

@@ -52,6 +52,258 @@ pow2(int64_t v, int64_t lo, int64_t hi)
 	return v >= lo && v <= hi && (v & (v - 1)) == 0;
 }
 
+static int
+log2i(int64_t v)
+{
+	int n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Where libtsk looks for a superblock, in its order (tsk/fs/ffs.c,
+ * ffs_open()): the first of these with the magic number, in either byte
+ * order, is the one it reads.
+ */
+static const struct {
+	off_t	 loc;
+	uint32_t magic;
+} tsk_try[] = {
+	{ 65536, FS_UFS2_MAGIC }, { 262144, FS_UFS2_MAGIC },
+	{ 8192, FS_UFS1_MAGIC }
+};
+
+/*
+ * Offsets in struct fs (NetBSD's sys/ufs/ffs/fs.h), the same in FFSv1
+ * and FFSv2 but for the size (fs_old_size in v1).
+ */
+enum {
+	FS_SBLKNO = 8, FS_CBLKNO = 12, FS_IBLKNO = 16, FS_DBLKNO = 20,
+	FS_OLD_CGOFFSET = 24, FS_OLD_CGMASK = 28, FS_OLD_SIZE = 36,
+	FS_NCG = 44, FS_BSIZE = 48, FS_FSIZE = 52, FS_FRAG = 56,
+	FS_BMASK = 72, FS_FMASK = 76, FS_BSHIFT = 80, FS_FSHIFT = 84,
+	FS_MAXBPG = 92, FS_FRAGSHIFT = 96, FS_SBSIZE = 104, FS_INOPB = 120,
+	FS_CSSIZE = 156, FS_CGSIZE = 160, FS_IPG = 184, FS_FPG = 188,
+	FS_OLD_FLAGS = 211, FS_SBLOCKLOC = 1000, FS_SIZE = 1080,
+	FS_MAGIC = 1372
+};
+#define FS_FLAGS_UPDATED	0x80	/* v1: the v2 fields are kept */
+#define SBLOCKSIZE		8192	/* the most a superblock takes */
+/* struct cg: its magic, number and the offsets of its maps. */
+enum { CG_MAGIC_OFF = 4, CG_CGX = 12, CG_IUSEDOFF = 92, CG_FREEOFF = 96 };
+#define CG_MAGIC	0x090255
+#define CG_HDRSIZE	168		/* offsetof(struct cg, cg_space) */
+
+/* What the checks below have established, for the maps' checks. */
+struct sbv {
+	int64_t	 size;
+	int32_t	 bsize, fsize, frag, ncg, ipg, fpg, inopb;
+	int32_t	 cblkno, cgoffset, cgmask;
+};
+
+static int32_t
+sb32(const unsigned char *sb, int off)
+{
+	return (int32_t)le32(sb + off);
+}
+
+/*
+ * Check every field of the superblock at loc (version 1 or 2; at, from
+ * the image's start, for messages) that
+ * libtsk or we divide by, shift by or index with, as NetBSD's kernel
+ * does before it mounts (ffs_superblock_validate() in ffs_vfsops.c),
+ * and the cylinder-group layout newfs and makefs always write
+ * (fsck_ffs's setup.c relies on it).  A zero fs_inopb, for one, is a
+ * division by zero inside libtsk.
+ */
+static int
+check_super(const unsigned char *sb, int version, off_t loc, off_t at,
+    struct sbv *v)
+{
+	int32_t sbsize = sb32(sb, FS_SBSIZE), x;
+	int64_t want, ino;
+
+#define BAD(field, fmt, ...) do { sr_seterr("corrupt FFS superblock at " \
+	"offset %jd: " field " " fmt " (refused)", (intmax_t)at, \
+	__VA_ARGS__); return -1; } while (0)
+	if (sbsize < FS_MAGIC + 4 || sbsize > SBLOCKSIZE)
+		BAD("fs_sbsize", "is %d, not %d to %d", sbsize, FS_MAGIC + 4,
+		    SBLOCKSIZE);
+	v->bsize = sb32(sb, FS_BSIZE);
+	if (!pow2(v->bsize, 4096, 65536))
+		BAD("fs_bsize", "is %d, not a power of 2 from 4096 to 65536",
+		    v->bsize);
+	v->fsize = sb32(sb, FS_FSIZE);
+	if (!pow2(v->fsize, 512, v->bsize) || v->bsize / v->fsize > 8)
+		BAD("fs_fsize", "is %d, not a power of 2 from %d to %d",
+		    v->fsize, v->bsize / 8 > 512 ? v->bsize / 8 : 512,
+		    v->bsize);
+	if ((v->frag = sb32(sb, FS_FRAG)) != v->bsize / v->fsize)
+		BAD("fs_frag", "is %d, not %d (fs_bsize / fs_fsize)",
+		    v->frag, v->bsize / v->fsize);
+	if ((x = sb32(sb, FS_BSHIFT)) != log2i(v->bsize))
+		BAD("fs_bshift", "is %d, not %d", x, log2i(v->bsize));
+	if ((x = sb32(sb, FS_FSHIFT)) != log2i(v->fsize))
+		BAD("fs_fshift", "is %d, not %d", x, log2i(v->fsize));
+	if ((x = sb32(sb, FS_FRAGSHIFT)) != log2i(v->frag))
+		BAD("fs_fragshift", "is %d, not %d", x, log2i(v->frag));
+	if ((x = sb32(sb, FS_BMASK)) != ~(v->bsize - 1))
+		BAD("fs_bmask", "is %#x, not %#x", (unsigned)x,
+		    (unsigned)~(v->bsize - 1));
+	if ((x = sb32(sb, FS_FMASK)) != ~(v->fsize - 1))
+		BAD("fs_fmask", "is %#x, not %#x", (unsigned)x,
+		    (unsigned)~(v->fsize - 1));
+	want = v->bsize / (version == 1 ? 128 : 256);
+	if ((v->inopb = sb32(sb, FS_INOPB)) != want)
+		BAD("fs_inopb", "is %d, not %jd (fs_bsize / the inode size)",
+		    v->inopb, (intmax_t)want);
+	v->size = version == 1 ? sb32(sb, FS_OLD_SIZE) :
+	    (int64_t)le64(sb + FS_SIZE);
+	if (v->size <= 0 || v->size > INT64_MAX / 65536)
+		BAD("fs_size", "is %jd fragments", (intmax_t)v->size);
+	if ((v->ncg = sb32(sb, FS_NCG)) <= 0)
+		BAD("fs_ncg", "is %d", v->ncg);
+	if ((v->fpg = sb32(sb, FS_FPG)) <= 0 || v->fpg % v->frag != 0)
+		BAD("fs_fpg", "is %d, not a positive multiple of fs_frag",
+		    v->fpg);
+	/* The groups cover the file system, the last one at least partly. */
+	if ((int64_t)(v->ncg - 1) * v->fpg >= v->size ||
+	    (int64_t)v->ncg * v->fpg < v->size)
+		BAD("fs_ncg", "is %d: %d groups of %d fragments do not make "
+		    "%jd", v->ncg, v->ncg, v->fpg, (intmax_t)v->size);
+	if ((v->ipg = sb32(sb, FS_IPG)) <= 0 || v->ipg % v->inopb != 0)
+		BAD("fs_ipg", "is %d, not a positive multiple of fs_inopb",
+		    v->ipg);
+	/* Inode numbers are 32 bits in directories. */
+	if ((ino = (int64_t)v->ncg * v->ipg) > UINT32_MAX - 1)
+		BAD("fs_ipg", "is %d: %jd inodes in all", v->ipg,
+		    (intmax_t)ino);
+	/* libtsk finds a group's blocks with 32-bit arithmetic. */
+	if ((int64_t)v->ncg * v->fpg > UINT32_MAX)
+		BAD("fs_fpg", "is %d: %d groups of it are more fragments than "
+		    "libtsk can address", v->fpg, v->ncg);
+	if ((x = sb32(sb, FS_CSSIZE)) <= 0)
+		BAD("fs_cssize", "is %d", x);
+	if ((x = sb32(sb, FS_MAXBPG)) <= 0)
+		BAD("fs_maxbpg", "is %d", x);
+	if ((x = sb32(sb, FS_CGSIZE)) < CG_HDRSIZE || x > v->bsize)
+		BAD("fs_cgsize", "is %d, not %d to fs_bsize", x, CG_HDRSIZE);
+	/* A group: superblock copy, header, inodes, then data. */
+	v->cblkno = sb32(sb, FS_CBLKNO);
+	if ((x = sb32(sb, FS_SBLKNO)) < 0 || x >= v->cblkno)
+		BAD("fs_sblkno", "is %d, not from 0 to fs_cblkno", x);
+	if (v->cblkno >= sb32(sb, FS_IBLKNO) || (int64_t)(sb32(sb,
+	    FS_IBLKNO) - v->cblkno) * v->fsize < sb32(sb, FS_CGSIZE))
+		BAD("fs_cblkno", "is %d: no room for the group's header "
+		    "before fs_iblkno", v->cblkno);
+	if ((int64_t)sb32(sb, FS_IBLKNO) + (int64_t)v->ipg / v->inopb *
+	    v->frag > sb32(sb, FS_DBLKNO))
+		BAD("fs_iblkno", "is %d: the inodes overlap fs_dblkno",
+		    sb32(sb, FS_IBLKNO));
+	if ((x = sb32(sb, FS_DBLKNO)) > v->fpg)
+		BAD("fs_dblkno", "is %d, beyond its group of %d fragments", x,
+		    v->fpg);
+	v->cgoffset = version == 1 ? sb32(sb, FS_OLD_CGOFFSET) : 0;
+	v->cgmask = version == 1 ? sb32(sb, FS_OLD_CGMASK) : -1;
+	/* v1's staggered groups: in 32 bits too, and inside the file system. */
+	if (v->cgoffset < 0 || (int64_t)v->cgoffset * (uint32_t)((v->ncg -
+	    1) & ~v->cgmask) > UINT32_MAX)
+		BAD("fs_old_cgoffset", "is %d", v->cgoffset);
+	/* As ffs_mountfs(): the superblock says where it is, or v1 cannot. */
+	if ((version == 2 || (sb[FS_OLD_FLAGS] & FS_FLAGS_UPDATED)) &&
+	    (int64_t)le64(sb + FS_SBLOCKLOC) != loc)
+		BAD("fs_sblockloc", "is %jd, not where it is (%jd): an "
+		    "alternate", (intmax_t)le64(sb + FS_SBLOCKLOC),
+		    (intmax_t)loc);
+#undef BAD
+	return 0;
+}
+
+/*
+ * Each cylinder group's header, as libtsk indexes it: the inode and
+ * fragment maps at the offsets it gives must lie in the block libtsk
+ * reads (it checks only that they start there).  off: the file
+ * system's start.
+ */
+static int
+check_groups(int fd, off_t off, const struct sbv *v)
+{
+	unsigned char *cg;
+	int32_t c;
+	int rv = -1;
+
+	if ((cg = malloc((size_t)v->bsize)) == NULL) {
+		sr_seterrno("superblock");
+		return -1;
+	}
+	for (c = 0; c < v->ncg; c++) {
+		/* cgtod(): v1's groups may be staggered (fs_old_cgoffset). */
+		int64_t start = (int64_t)v->fpg * c + (int64_t)v->cgoffset *
+		    (c & ~v->cgmask), frag = start + v->cblkno;
+		int32_t iused, fre;
+
+		if (frag < 0 || frag + v->frag > v->size ||
+		    pread(fd, cg, (size_t)v->bsize, off + frag * v->fsize) !=
+		    (ssize_t)v->bsize) {
+			sr_seterr("cylinder group %d: its header at fragment "
+			    "%jd is outside the file system (corrupt; "
+			    "refused)", c, (intmax_t)frag);
+			goto done;
+		}
+		iused = (int32_t)le32(cg + CG_IUSEDOFF);
+		fre = (int32_t)le32(cg + CG_FREEOFF);
+		if (le32(cg + CG_MAGIC_OFF) != CG_MAGIC)
+			sr_seterr("cylinder group %d: cg_magic is %#x, not "
+			    "%#x (corrupt; refused)", c,
+			    (unsigned)le32(cg + CG_MAGIC_OFF), CG_MAGIC);
+		else if ((int32_t)le32(cg + CG_CGX) != c)
+			sr_seterr("cylinder group %d: cg_cgx is %d (corrupt; "
+			    "refused)", c, (int32_t)le32(cg + CG_CGX));
+		else if (iused < CG_HDRSIZE ||
+		    (int64_t)iused + (v->ipg + 7) / 8 > v->bsize)
+			sr_seterr("cylinder group %d: cg_iusedoff is %d: its "
+			    "map of %d inodes does not fit in the block "
+			    "(corrupt; refused)", c, iused, v->ipg);
+		else if (fre < CG_HDRSIZE ||
+		    (int64_t)fre + (v->fpg + 7) / 8 > v->bsize)
+			sr_seterr("cylinder group %d: cg_freeoff is %d: its "
+			    "map of %d fragments does not fit in the block "
+			    "(corrupt; refused)", c, fre, v->fpg);
+		else
+			continue;
+		goto done;
+	}
+	rv = 0;
+done:
+	free(cg);
+	return rv;
+}
+
+/*
+ * Which superblock libtsk would read in the file system at off: its
+ * offset from off, or 0 for none.
+ */
+static off_t
+tsk_super(int fd, off_t off, off_t filesize)
+{
+	unsigned char m[4];
+	size_t i;
+
+	for (i = 0; i < sizeof(tsk_try) / sizeof(tsk_try[0]); i++) {
+		if (off + tsk_try[i].loc + SBSIZE > filesize ||
+		    pread(fd, m, 4, off + tsk_try[i].loc + FS_MAGIC) != 4)
+			continue;
+		if (le32(m) == tsk_try[i].magic ||
+		    swap32(le32(m)) == tsk_try[i].magic)
+			return tsk_try[i].loc;
+	}
+	return 0;
+}
+
 /*
  * The superblock of a file system starting at off, if any.
  * 0: found; 1: none there; -1: one we will not use (message set).
@@ -61,17 +313,18 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 {
 	static const off_t where[] = { 8192, 65536 };
 	unsigned char sb[SBSIZE];
+	struct sbv v;
+	off_t tsk;
 	size_t i;
 
 	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		uint32_t magic;
-		int64_t size, ncg, ipg;
 
 		if (off + where[i] + SBSIZE > filesize ||
 		    pread(fd, sb, sizeof(sb), off + where[i]) !=
 		    (ssize_t)sizeof(sb))
 			continue;
-		magic = le32(sb + 1372);
+		magic = le32(sb + FS_MAGIC);
 		if (swap32(magic) == FS_UFS1_MAGIC ||
 		    swap32(magic) == FS_UFS2_MAGIC) {
 			sr_seterr("a big-endian FFS file system, which this "
@@ -84,24 +337,24 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 		if (magic == FS_UFS1_MAGIC && where[i] != 8192)
 			continue;
 		fi->version = magic == FS_UFS1_MAGIC ? 1 : 2;
-		fi->bsize = (int)le32(sb + 48);
-		fi->fsize = (int)le32(sb + 52);
-		ncg = (int32_t)le32(sb + 44);
-		ipg = (int32_t)le32(sb + 184);
-		size = fi->version == 1 ? (int32_t)le32(sb + 36) :
-		    (int64_t)le64(sb + 0x438);
-		if (!pow2(fi->bsize, 4096, 65536) ||
-		    !pow2(fi->fsize, 512, fi->bsize) ||
-		    fi->bsize / fi->fsize > 8 || ncg <= 0 || ipg <= 0 ||
-		    size <= 0 || size > (INT64_MAX / 65536)) {
-			sr_seterr("corrupt FFS superblock at offset %jd",
+		if (check_super(sb, fi->version, where[i], off + where[i],
+		    &v) == -1)
+			return -1;
+		/* libtsk must read this superblock, not another one. */
+		tsk = tsk_super(fd, off, filesize);
+		if (tsk != 0 && tsk != where[i]) {
+			sr_seterr("a second FFS superblock at offset %jd, "
+			    "which libtsk would read instead of the one at "
+			    "%jd (refused)", (intmax_t)(off + tsk),
 			    (intmax_t)(off + where[i]));
 			return -1;
 		}
+		fi->bsize = v.bsize;
+		fi->fsize = v.fsize;
 		fi->off = off;
 		fi->sboff = where[i];
-		fi->len = (off_t)(size * fi->fsize);
-		fi->inodes = (uint64_t)ncg * (uint64_t)ipg;
+		fi->len = (off_t)(v.size * fi->fsize);
+		fi->inodes = (uint64_t)v.ncg * (uint64_t)v.ipg;
 		if (off + fi->len > filesize) {
 			sr_seterr("truncated: its FFS file system is %jd bytes "
 			    "from offset %jd, the image only %jd",
@@ -109,9 +362,34 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 			    (intmax_t)filesize);
 			return -1;
 		}
-		return 0;
+		return check_groups(fd, off, &v);
 	}
 	return 1;
+}
+
+int
+ffsimg_verify(const struct ffsimg *fi)
+{
+	struct ffsimg again;
+	struct stat st;
+	int fd, r;
+
+	if ((fd = open(fi->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		sr_seterrno("open");
+		return -1;
+	}
+	memset(&again, 0, sizeof(again));
+	r = fstat(fd, &st) == -1 ? -1 : read_super(fd, fi->off, st.st_size,
+	    &again);
+	close(fd);
+	if (r == 1 || (r == 0 && (again.sboff != fi->sboff ||
+	    again.version != fi->version || again.len != fi->len ||
+	    again.bsize != fi->bsize || again.fsize != fi->fsize))) {
+		sr_seterr("the FFS file system changed while it was read "
+		    "(refused)");
+		return -1;
+	}
+	return r;
 }
 
 /* Partitions holding FFS, through libtsk's volume-system layer. */
@@ -310,7 +588,7 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len)
 	while (len > 0) {
 		size_t want = len < (off_t)sizeof(buf) ? (size_t)len :
 		    sizeof(buf);
-		ssize_t n = pread(in, buf, want, ioff), i;
+		ssize_t n = pread(in, buf, want, ioff), i, w;
 
 		if (n <= 0) {
 			if (n == 0)
@@ -319,8 +597,12 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len)
 		}
 		for (i = 0; i < n && buf[i] == 0; i++)
 			;
-		if (i < n && pwrite(out, buf, (size_t)n, ooff) != n)
+		if (i < n && (w = pwrite(out, buf, (size_t)n, ooff)) != n) {
+			/* A short write to a file: no room for the rest. */
+			if (w >= 0)
+				errno = ENOSPC;
 			return -1;
+		}
 		ioff += n;
 		ooff += n;
 		len -= n;
@@ -369,12 +651,27 @@ zero_range(int fd, off_t off, off_t len)
 		size_t n = len < (off_t)sizeof(zeros) ? (size_t)len :
 		    sizeof(zeros);
 
-		if (pwrite(fd, zeros, n, off) != (ssize_t)n)
+		ssize_t w = pwrite(fd, zeros, n, off);
+
+		if (w != (ssize_t)n) {
+			if (w >= 0)
+				errno = ENOSPC;
 			return -1;
+		}
 		off += (off_t)n;
 		len -= (off_t)n;
 	}
 	return 0;
+}
+
+/* A write for install failed: no room said as such. */
+static void
+install_failed(int fd, const char *step)
+{
+	if (sr_noroom(errno))
+		sr_seterr_noroom(fd, "the new image", 0, false);
+	else
+		sr_seterrno("%s", step);
 }
 
 int
@@ -399,7 +696,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 		/* The new file system is the new image: keep the boot area. */
 		if (copy_range(in, 0, nfd, 0, BBSIZE) == -1 ||
 		    ftruncate(nfd, fi->filesize) == -1) {
-			sr_seterrno("install: boot blocks");
+			install_failed(nfd, "install: boot blocks");
 			goto done;
 		}
 		ofd = nfd;
@@ -413,7 +710,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 		    zero_range(ofd, fi->off + BBSIZE, fi->len - BBSIZE) == -1 ||
 		    copy_range(nfd, BBSIZE, ofd, fi->off + BBSIZE,
 		    fi->len - BBSIZE) == -1) {
-			sr_seterrno("install: partition %d", fi->part);
+			install_failed(ofd, "install: the new disk");
 			goto done;
 		}
 		(void)unlink(newfs);
@@ -427,7 +724,7 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 	if (sr_checkpoint() == -1)
 		goto done;
 	if (fsync(ofd) == -1) {
-		sr_seterrno("install: sync");
+		install_failed(ofd, "install: sync");
 		goto done;
 	}
 	if (rename(out, fi->path) == -1) {

@@ -34,6 +34,12 @@ struct ffsimg {
  */
 int	ffsimg_probe(const char *, int, struct ffsimg *);
 /*
+ * Check again, before libtsk reads it, the superblock and cylinder
+ * groups ffsimg_probe() found and checked: the image is the guest's,
+ * and libtsk divides and indexes by what they say.
+ */
+int	ffsimg_verify(const struct ffsimg *);
+/*
  * makefs(8) options that make a file system like fi: its size, FFS
  * version, block and fragment sizes and inode density.  argv gets at
  * most 6 entries; buf holds their text.

@@ -17,15 +17,101 @@
 
 #include <tsk/libtsk.h>
 
+#include "build.h"
 #include "ffsread.h"
 #include "tree.h"
 
 #define MAXDEPTH	128
 
-struct seen {
-	TSK_INUM_T inum;
-	char	*path;
+/*
+ * Inodes met, by number: each directory is walked once, and a file's
+ * content is copied once whatever its link count claims.  Open
+ * addressing; a key is the inode number plus one (0: empty).
+ */
+struct inoset {
+	uint64_t *key;
+	char	**path;		/* the first name it was met by */
+	size_t	 n, cap;
 };
+
+static char **
+inoset_slot(struct inoset *s, TSK_INUM_T inum, bool *found)
+{
+	size_t i;
+
+	*found = false;
+	if (s->cap == 0)
+		return NULL;
+	for (i = (size_t)(inum * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);;
+	    i = (i + 1) & (s->cap - 1)) {
+		if (s->key[i] == 0)
+			return &s->path[i];
+		if (s->key[i] == (uint64_t)inum + 1) {
+			*found = true;
+			return &s->path[i];
+		}
+	}
+}
+
+/* The first path inum was met by, or NULL. */
+static const char *
+inoset_get(struct inoset *s, TSK_INUM_T inum)
+{
+	bool found;
+	char **p = inoset_slot(s, inum, &found);
+
+	return found ? *p : NULL;
+}
+
+static int
+inoset_add(struct inoset *s, TSK_INUM_T inum, const char *rel)
+{
+	char **p;
+	bool found;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct inoset bigger = { 0 };
+		size_t i;
+
+		bigger.cap = s->cap ? 2 * s->cap : 256;
+		if ((bigger.key = calloc(bigger.cap, sizeof(*bigger.key))) ==
+		    NULL || (bigger.path = calloc(bigger.cap,
+		    sizeof(*bigger.path))) == NULL) {
+			free(bigger.key);
+			return -1;
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->key[i] != 0) {
+				p = inoset_slot(&bigger, s->key[i] - 1, &found);
+				bigger.key[p - bigger.path] = s->key[i];
+				*p = s->path[i];
+			}
+		bigger.n = s->n;
+		free(s->key);
+		free(s->path);
+		*s = bigger;
+	}
+	p = inoset_slot(s, inum, &found);
+	if (found)
+		return 0;
+	if ((*p = strdup(rel)) == NULL)
+		return -1;
+	s->key[p - s->path] = (uint64_t)inum + 1;
+	s->n++;
+	return 0;
+}
+
+static void
+inoset_free(struct inoset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->path[i]);
+	free(s->key);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
 
 struct walk {
 	TSK_FS_INFO *fs;
@@ -35,36 +121,55 @@ struct walk {
 	sr_logfn *log;
 	void	*ctx;
 	struct copy_stats *cs;
-	struct seen *seen;	/* inodes with more than one name */
-	size_t	 nseen, capseen;
+	struct inoset dirs;	/* directories walked */
+	struct inoset files;	/* regular files copied */
+	/*
+	 * What the stage may take: a file system holds no more directory
+	 * and file bytes than its size, unless its blocks are shared (a
+	 * hostile image).  Zeros are not written, so not counted.
+	 */
+	uint64_t budget;
+	TSK_OFF_T maxsize;	/* the largest file libtsk reads */
 };
 
-static const char *
-seen_path(const struct walk *w, TSK_INUM_T inum)
+/*
+ * The largest file libtsk can read: its unix_make_data_run() walks a
+ * triple indirect block entry by entry, a hole's included, and never
+ * ends (2^36 bytes of hole on 8 KiB blocks).  So: 12 direct blocks, a
+ * single and a double indirect one.
+ */
+static TSK_OFF_T
+tsk_maxsize(const struct ffsimg *fi)
 {
-	size_t i;
+	TSK_OFF_T n = fi->bsize / (fi->version == 1 ? 4 : 8);
 
-	for (i = 0; i < w->nseen; i++)
-		if (w->seen[i].inum == inum)
-			return w->seen[i].path;
-	return NULL;
+	return (12 + n + n * n) * (TSK_OFF_T)fi->bsize;
 }
 
-static int
-seen_add(struct walk *w, TSK_INUM_T inum, const char *rel)
+/*
+ * Writing rel into the stage failed: a full file system said as such,
+ * with at least what rel still needs (more).
+ */
+static void
+stage_failed(const struct walk *w, const char *rel, uint64_t more)
 {
-	if (w->nseen == w->capseen) {
-		size_t cap = w->capseen ? w->capseen * 2 : 64;
-		struct seen *nv = reallocarray(w->seen, cap, sizeof(*nv));
+	if (sr_noroom(errno))
+		sr_seterr_noroom(w->stagefd, sr_shortpath(rel), more, true);
+	else
+		sr_seterrno("%s: stage", sr_shortpath(rel));
+}
 
-		if (nv == NULL)
-			return -1;
-		w->seen = nv;
-		w->capseen = cap;
-	}
-	if ((w->seen[w->nseen].path = strdup(rel)) == NULL)
+/* Take n bytes from the budget; fail when there are no more. */
+static int
+spend(struct walk *w, const char *rel, uint64_t n)
+{
+	if (n > w->budget) {
+		sr_seterr("more data than the file system holds: blocks "
+		    "shared between files (corrupt; refused): %s",
+		    sr_shortpath(rel));
 		return -1;
-	w->seen[w->nseen++].inum = inum;
+	}
+	w->budget -= n;
 	return 0;
 }
 
@@ -86,29 +191,44 @@ device_numbers(const TSK_FS_META *m, unsigned long *maj, unsigned long *min)
 	return true;
 }
 
+/* Whether n bytes are all zeros. */
+static bool
+zeros(const char *b, size_t n)
+{
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
+/*
+ * Copy [off, end) of the file's content into fd, zeros left as holes.
+ * read is the attribute (or, with NULL, the file) it is read through.
+ */
 static int
-write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
+copy_range(TSK_FS_FILE *f, const TSK_FS_ATTR *a, TSK_OFF_T off,
+    TSK_OFF_T end, int fd, const char *rel, struct walk *w)
 {
 	static char buf[1 << 16];
-	TSK_OFF_T off = 0, size = f->meta->size;
+	ssize_t nw;
 
-	while (off < size) {
-		size_t want = size - off < (TSK_OFF_T)sizeof(buf) ?
-		    (size_t)(size - off) : sizeof(buf);
-		ssize_t n = tsk_fs_file_read(f, off, buf, want,
-		    TSK_FS_FILE_READ_FLAG_NONE);
-		size_t i;
+	while (off < end) {
+		size_t want = end - off < (TSK_OFF_T)sizeof(buf) ?
+		    (size_t)(end - off) : sizeof(buf);
+		ssize_t n = a != NULL ? tsk_fs_attr_read(a, off, buf, want,
+		    TSK_FS_FILE_READ_FLAG_NONE) : tsk_fs_file_read(f, off, buf,
+		    want, TSK_FS_FILE_READ_FLAG_NONE);
 
 		if (n <= 0) {
-			sr_seterr("%s: read from the image: %s", rel,
-			    tsk_error_get() ? tsk_error_get() : "short read");
+			sr_seterr("%s: read from the image: %s",
+			    sr_shortpath(rel), tsk_error_get() ?
+			    tsk_error_get() : "short read");
 			return -1;
 		}
-		for (i = 0; i < (size_t)n && buf[i] == 0; i++)
-			;
 		/* Runs of zeros stay holes: sparse files stay sparse. */
-		if (i < (size_t)n && pwrite(fd, buf, (size_t)n, off) != n) {
-			sr_seterrno("%s: stage", rel);
+		if (!zeros(buf, (size_t)n) &&
+		    (nw = pwrite(fd, buf, (size_t)n, off)) != n) {
+			/* A short write to a file: the file system is full. */
+			if (nw >= 0)
+				errno = ENOSPC;
+			stage_failed(w, rel, (uint64_t)(end - off));
 			return -1;
 		}
 		off += n;
@@ -116,8 +236,45 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 		if (sr_checkpoint() == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * A regular file's content: only its allocated runs are read (a hole of
+ * any size costs nothing), and they count against the budget.
+ */
+static int
+write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
+{
+	TSK_OFF_T size = f->meta->size, bs = w->fs->block_size;
+	const TSK_FS_ATTR *a = size > 0 ? tsk_fs_file_attr_get(f) : NULL;
+
+	if (a != NULL && (a->flags & TSK_FS_ATTR_NONRES)) {
+		const TSK_FS_ATTR_RUN *r;
+
+		for (r = a->nrd.run; r != NULL; r = r->next) {
+			TSK_OFF_T start, end;
+
+			/* Holes, and runs past the end (a hostile inode's). */
+			if ((r->flags & (TSK_FS_ATTR_RUN_FLAG_SPARSE |
+			    TSK_FS_ATTR_RUN_FLAG_FILLER)) ||
+			    r->offset >= (TSK_DADDR_T)((size + bs - 1) / bs))
+				continue;
+			start = (TSK_OFF_T)r->offset * bs;
+			end = r->len >= (TSK_DADDR_T)((size - start + bs - 1) /
+			    bs) ? size : start + (TSK_OFF_T)r->len * bs;
+			if (spend(w, rel, (uint64_t)(end - start)) == -1 ||
+			    copy_range(f, a, start, end, fd, rel, w) == -1)
+				return -1;
+		}
+	} else if (size > 0) {
+		/* Data kept in the inode (none in FFS): read it whole. */
+		if (spend(w, rel, (uint64_t)size) == -1 ||
+		    copy_range(f, NULL, 0, size, fd, rel, w) == -1)
+			return -1;
+	}
 	if (ftruncate(fd, size) == -1) {
-		sr_seterrno("%s: stage", rel);
+		stage_failed(w, rel, 0);
 		return -1;
 	}
 	return 0;
@@ -184,25 +341,46 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		}
 		e.link = m->link;
 		if (symlinkat(m->link, dirfd, name) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		return spec_add(w->spec, &e);
 	}
 	if (type == S_IFIFO) {
 		if (mkfifoat(dirfd, name, 0600) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		return spec_add(w->spec, &e);
 	}
 	if (type == S_IFDIR) {
+		const char *first = inoset_get(&w->dirs, m->addr);
 		int sub;
 
+		if (m->size > w->maxsize) {
+			sr_seterr("read directory: a directory of %s, more "
+			    "than libtsk can read (corrupt; refused): %s",
+			    sr_size((uint64_t)m->size), sr_shortpath(rel));
+			return -1;
+		}
+
+		/* A second name for a directory: a loop, or 2^n paths. */
+		if (first != NULL) {
+			sr_seterr("read directory: a directory with two "
+			    "parents (corrupt; refused): %s, also %s",
+			    sr_shortpath(rel), sr_shortpath(first));
+			return -1;
+		}
+		if (inoset_add(&w->dirs, m->addr, rel) == -1) {
+			sr_seterrno("%s: out of memory", sr_shortpath(rel));
+			return -1;
+		}
+		if (spend(w, rel, (uint64_t)(m->size > 0 ? m->size : 0)) == -1)
+			return -1;
 		if (mkdirat(dirfd, name, 0700) == -1 ||
 		    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			sr_seterrno("%s: stage", rel);
+			stage_failed(w, rel, 0);
 			return -1;
 		}
 		if (spec_add(w->spec, &e) == -1 ||
@@ -213,26 +391,35 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		close(sub);
 		return 0;
 	}
-	/* A regular file: one copy of its content, hard links to it. */
-	if (m->nlink > 1) {
-		const char *first = seen_path(w, m->addr);
+	if (m->size > w->maxsize) {
+		sr_seterr("%s: a file of %s, more than libtsk can read (%s at "
+		    "most; refused)", sr_shortpath(rel),
+		    sr_size((uint64_t)m->size), sr_size((uint64_t)w->maxsize));
+		return -1;
+	}
+	/*
+	 * A regular file: one copy of its content, hard links to it, by
+	 * inode whatever its link count says (a hostile image may say 1).
+	 */
+	{
+		const char *first = inoset_get(&w->files, m->addr);
 
 		if (first != NULL) {
 			if (linkat(w->stagefd, first, dirfd, name, 0) == -1) {
-				sr_seterrno("%s: stage: link to %s", rel,
-				    first);
+				sr_seterrno("%s: stage: link to %s",
+				    sr_shortpath(rel), sr_shortpath(first));
 				return -1;
 			}
 			return spec_add(w->spec, &e);
 		}
-		if (seen_add(w, m->addr, rel) == -1) {
-			sr_seterrno("%s: out of memory", rel);
+		if (inoset_add(&w->files, m->addr, rel) == -1) {
+			sr_seterrno("%s: out of memory", sr_shortpath(rel));
 			return -1;
 		}
 	}
 	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		sr_seterrno("%s: stage", rel);
+		stage_failed(w, rel, 0);
 		return -1;
 	}
 	if (write_content(f, fd, rel, w) == -1) {
@@ -252,7 +439,8 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 	int rv = -1;
 
 	if (depth > MAXDEPTH) {
-		sr_seterr("%s: nested too deeply", rel);
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
 	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
@@ -277,11 +465,17 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 			tsk_fs_file_close(f);
 			continue;
 		}
-		if (*name == '\0' || strchr(name, '/') != NULL ||
-		    (size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-		    *rel ? "/" : "", name) >= sizeof(path)) {
+		if (*name == '\0' || strchr(name, '/') != NULL) {
 			sr_seterr("%s: a name in this directory is not a file "
-			    "name (refused)", rel);
+			    "name (refused)", sr_shortpath(*rel ? rel : "/"));
+			tsk_fs_file_close(f);
+			goto done;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", name) >= sizeof(path)) {
+			sr_seterr("read directory: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), name);
 			tsk_fs_file_close(f);
 			goto done;
 		}
@@ -308,10 +502,119 @@ done:
 	return rv;
 }
 
+/*
+ * What makefs would count for the directory inum (rel) and below, as
+ * build.c's stage_size() does for a stage: each directory once, each
+ * file once, names and entries as makefs lays them out.
+ */
+static int
+size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
+    struct mfsize *m)
+{
+	TSK_FS_DIR *d;
+	uint64_t cur = 0;
+	size_t i, n;
+	int rv = -1;
+
+	if (depth > MAXDEPTH) {
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", MAXDEPTH, sr_shortpath(rel));
+		return -1;
+	}
+	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
+		sr_seterr("%s: read directory: %s", sr_shortpath(*rel ? rel :
+		    "/"), tsk_error_get());
+		return -1;
+	}
+	cur = 12 + 12;			/* "." and ".." */
+	n = tsk_fs_dir_getsize(d);
+	for (i = 0; i < n; i++) {
+		TSK_FS_FILE *f = tsk_fs_dir_get(d, i);
+		const TSK_FS_META *mt;
+		char path[PATH_MAX];
+		const char *name;
+		uint64_t this;
+
+		if (f == NULL)
+			continue;
+		name = f->name ? f->name->name : NULL;
+		mt = f->meta;
+		if (name == NULL || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0 || mt == NULL ||
+		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
+		    f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR ||
+		    f->name->type == TSK_FS_NAME_TYPE_VIRT ||
+		    (size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+		    *rel ? "/" : "", name) >= sizeof(path) ||
+		    path_excluded(w->exclude, path)) {
+			tsk_fs_file_close(f);
+			continue;
+		}
+		this = (8 + strlen(name) + 1 + 3) & ~(uint64_t)3;
+		if (this + cur > (cur + 511) / 512 * 512)
+			cur = (cur + 511) / 512 * 512;
+		cur += this;
+		if (mt->type == TSK_FS_META_TYPE_DIR) {
+			const char *first = inoset_get(&w->dirs, mt->addr);
+
+			if (first != NULL) {
+				sr_seterr("read directory: a directory with "
+				    "two parents (corrupt; refused): %s, also "
+				    "%s", sr_shortpath(path),
+				    sr_shortpath(first));
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			if (mt->size > w->maxsize) {
+				sr_seterr("read directory: a directory of %s, "
+				    "more than libtsk can read (corrupt; "
+				    "refused): %s", sr_size((uint64_t)mt->size),
+				    sr_shortpath(path));
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			if (inoset_add(&w->dirs, mt->addr, path) == -1 ||
+			    spend(w, path, (uint64_t)(mt->size > 0 ? mt->size :
+			    0)) == -1 ||
+			    size_dir(w, mt->addr, path, depth + 1, m) == -1) {
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			m->inodes++;
+		} else if (inoset_get(&w->files, mt->addr) == NULL) {
+			if (inoset_add(&w->files, mt->addr, path) == -1) {
+				tsk_fs_file_close(f);
+				goto done;
+			}
+			m->inodes++;
+			if (mt->type == TSK_FS_META_TYPE_REG && mt->size > 0)
+				m->data += ((uint64_t)mt->size + m->fsize - 1) /
+				    m->fsize * m->fsize;
+			else if (mt->type == TSK_FS_META_TYPE_LNK &&
+			    mt->size > 0 && (uint64_t)mt->size + 1 >=
+			    m->maxsymlink)
+				m->data += ((uint64_t)mt->size + 1 + m->fsize -
+				    1) / m->fsize * m->fsize;
+		}
+		tsk_fs_file_close(f);
+		if (sr_checkpoint() == -1)
+			goto done;
+	}
+	m->data += (cur + m->fsize - 1) / m->fsize * m->fsize;
+	rv = 0;
+done:
+	tsk_fs_dir_close(d);
+	return rv;
+}
+
 /* Open the file system fi with libtsk. */
 static int
 fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 {
+	TSK_FS_FILE *root;
+
+	if (ffsimg_verify(fi) == -1)
+		return -1;
 	tsk_error_reset();
 	if ((*img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) ==
 	    NULL) {
@@ -325,6 +628,21 @@ fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 		tsk_img_close(*img);
 		return -1;
 	}
+	/* Every path is looked up from the root directory: it must read. */
+	if ((root = tsk_fs_file_open_meta(*fs, NULL, (*fs)->root_inum)) ==
+	    NULL || root->meta == NULL ||
+	    root->meta->type != TSK_FS_META_TYPE_DIR ||
+	    root->meta->size > (TSK_OFF_T)fi->len ||
+	    root->meta->size > tsk_maxsize(fi)) {
+		sr_seterr("read image: its root directory is unreadable or of "
+		    "an impossible size (corrupt; refused)");
+		if (root != NULL)
+			tsk_fs_file_close(root);
+		tsk_fs_close(*fs);
+		tsk_img_close(*img);
+		return -1;
+	}
+	tsk_fs_file_close(root);
 	return 0;
 }
 
@@ -363,7 +681,8 @@ ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
 		return -1;
 	snprintf(abs, sizeof(abs), "/%s", path);
 	if ((f = tsk_fs_file_open(fs, NULL, abs)) == NULL || f->meta == NULL ||
-	    f->meta->type != TSK_FS_META_TYPE_REG) {
+	    f->meta->type != TSK_FS_META_TYPE_REG ||
+	    f->meta->size > tsk_maxsize(fi)) {
 		errno = ENOENT;
 		rv = -1;
 		goto done;
@@ -402,7 +721,6 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	struct walk w;
 	TSK_IMG_INFO *img;
 	const char *const *t;
-	size_t i;
 	int rv = -1;
 
 	memset(&w, 0, sizeof(w));
@@ -415,6 +733,8 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	w.log = log;
 	w.ctx = ctx;
 	w.cs = cs;
+	w.budget = (uint64_t)fi->len;
+	w.maxsize = tsk_maxsize(fi);
 	if (tops == NULL) {
 		/* The whole file system, as the root's own directory. */
 		TSK_FS_FILE *f = tsk_fs_file_open(w.fs, NULL, "/");
@@ -423,6 +743,16 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 			sr_seterr("/: read directory: %s", tsk_error_get());
 			if (f != NULL)
 				tsk_fs_file_close(f);
+			goto done;
+		}
+		if (inoset_add(&w.dirs, f->meta->addr, "/") == -1) {
+			sr_seterrno("out of memory");
+			tsk_fs_file_close(f);
+			goto done;
+		}
+		if (spend(&w, "/", (uint64_t)(f->meta->size > 0 ?
+		    f->meta->size : 0)) == -1) {
+			tsk_fs_file_close(f);
 			goto done;
 		}
 		rv = walk_dir(&w, f->meta->addr, "", dstfd, 0);
@@ -450,9 +780,43 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	}
 	rv = 0;
 done:
-	for (i = 0; i < w.nseen; i++)
-		free(w.seen[i].path);
-	free(w.seen);
+	inoset_free(&w.dirs);
+	inoset_free(&w.files);
+	tsk_fs_close(w.fs);
+	tsk_img_close(img);
+	return rv;
+}
+
+int
+ffs_size(const struct ffsimg *fi, const char *const *exclude,
+    struct mfsize *m)
+{
+	struct walk w;
+	TSK_IMG_INFO *img;
+	TSK_FS_FILE *f;
+	int rv = -1;
+
+	memset(&w, 0, sizeof(w));
+	if (fs_open(fi, &img, &w.fs) == -1)
+		return -1;
+	w.exclude = exclude;
+	w.budget = (uint64_t)fi->len;
+	w.maxsize = tsk_maxsize(fi);
+	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL ||
+	    f->meta == NULL) {
+		sr_seterr("/: read directory: %s", tsk_error_get());
+		goto done;
+	}
+	if (inoset_add(&w.dirs, f->meta->addr, "/") == -1)
+		sr_seterrno("out of memory");
+	else if (spend(&w, "/", (uint64_t)(f->meta->size > 0 ?
+	    f->meta->size : 0)) == 0)
+		rv = size_dir(&w, f->meta->addr, "", 0, m);
+done:
+	if (f != NULL)
+		tsk_fs_file_close(f);
+	inoset_free(&w.dirs);
+	inoset_free(&w.files);
 	tsk_fs_close(w.fs);
 	tsk_img_close(img);
 	return rv;

@@ -19,6 +19,13 @@
 int	ffs_extract(const struct ffsimg *, const char *const *,
 	    const char *const *, int, struct spec *, sr_logfn *, void *,
 	    struct copy_stats *);
+/*
+ * Add to m what makefs would count for the file system fi, less the
+ * paths exclude matches (see build.h), without reading any content.
+ */
+struct mfsize;
+int	ffs_size(const struct ffsimg *, const char *const *,
+	    struct mfsize *);
 /* Whether path exists in the file system fi: 0 yes, 1 no, -1 error. */
 int	ffs_exists(const struct ffsimg *, const char *);
 /*

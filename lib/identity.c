@@ -24,14 +24,13 @@
 #include "localprep.h"
 #include "tree.h"
 
-#define MAXDEPTH	128
-
 struct walk {
 	struct spec *spec;
 	struct sbuf *out;		/* manifest lines */
 	struct archive *ar;		/* or: tar entries */
 	struct entset *set;		/* or: entries in memory */
 	bool	 data;			/* with the files' contents */
+	struct tree_seen dirs;		/* walked, by device and inode */
 };
 
 static int read_all(int, const char *, struct sbuf *);
@@ -96,6 +95,33 @@ done:
 	return rv;
 }
 
+/*
+ * Open the regular file name in dirfd, which must be the one listed
+ * (st): a tree changed while it is read is refused, and a file swapped
+ * for a fifo does not block the walk.
+ */
+static int
+open_listed(int dirfd, const char *name, const char *rel,
+    const struct stat *st)
+{
+	struct stat fst;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd != -1 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
+	    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino)
+		return fd;
+	if (fd == -1 && errno != ELOOP && errno != ENOENT)
+		sr_seterrno("%s: open", sr_shortpath(rel));
+	else
+		sr_seterr("%s: changed while it was read (refused)",
+		    sr_shortpath(rel));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
 /* One entry, as it truly is: from the spec in a stage. */
 static int
 entry(struct walk *w, int dirfd, const char *name, const char *rel,
@@ -117,7 +143,11 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 	if (S_ISLNK(st->st_mode)) {
 		if ((n = readlinkat(dirfd, name, link, sizeof(link) - 1)) ==
 		    -1) {
-			sr_seterrno("%s: readlink", rel);
+			if (errno == EINVAL || errno == ENOENT)
+				sr_seterr("%s: changed while it was read "
+				    "(refused)", sr_shortpath(rel));
+			else
+				sr_seterrno("%s: readlink", rel);
 			return -1;
 		}
 		link[n] = '\0';
@@ -129,11 +159,8 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 		struct sbuf b = { 0 };
 
 		if (S_ISREG(st->st_mode) && w->data) {
-			if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
-			    O_CLOEXEC)) == -1) {
-				sr_seterrno("%s: open", rel);
+			if ((fd = open_listed(dirfd, name, rel, st)) == -1)
 				return -1;
-			}
 			rv = read_all(fd, rel, &b);
 			close(fd);
 			if (rv == -1)
@@ -170,9 +197,7 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 	if (S_ISREG(st->st_mode)) {
 		EVP_MD_CTX *md = w->out ? EVP_MD_CTX_new() : NULL;
 
-		if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
-		    O_CLOEXEC)) == -1) {
-			sr_seterrno("%s: open", rel);
+		if ((fd = open_listed(dirfd, name, rel, st)) == -1) {
 			EVP_MD_CTX_free(md);
 			return -1;
 		}
@@ -260,24 +285,40 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 	size_t i;
 	int rv = -1;
 
-	if (depth > MAXDEPTH) {
-		sr_seterr("%s: nested too deeply", rel);
+	if (depth > TREE_MAXDEPTH) {
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", TREE_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
 	if (tree_list(dirfd, "", &names) == -1)
 		return -1;
 	for (i = 0; names[i] != NULL; i++) {
 		struct stat st;
+		int r;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", rel,
 		    names[i]) >= sizeof(path)) {
-			sr_seterr("%s/%s: path too long", rel, names[i]);
+			sr_seterr("read directory: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
 			goto done;
 		}
 		if (path_excluded(local_secrets, path))
 			continue;
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			sr_seterrno("%s: stat", path);
+			goto done;
+		}
+		/* A directory met twice (a bind mount) is not walked twice. */
+		if (S_ISDIR(st.st_mode) && (r = tree_seen_add(&w->dirs,
+		    &st)) != 0) {
+			if (r == -1)
+				sr_seterrno("%s", sr_shortpath(path));
+			else
+				sr_seterr("read directory: a directory met "
+				    "twice (moved while it was read, or "
+				    "mounted twice; refused): %s",
+				    sr_shortpath(path));
 			goto done;
 		}
 		if (entry(w, dirfd, names[i], path, &st) == -1)
@@ -305,6 +346,7 @@ static int
 walk_tops(struct walk *w, int rootfd, const char *const *tops)
 {
 	const char *const *t;
+	int rv = -1;
 
 	for (t = tops; *t != NULL; t++) {
 		struct stat st;
@@ -313,22 +355,31 @@ walk_tops(struct walk *w, int rootfd, const char *const *tops)
 		if (tree_lstat(rootfd, *t, &st) == -1) {
 			if (errno == ENOENT)
 				continue;
-			return -1;
+			goto done;
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			sr_seterr("%s: not a directory", *t);
-			return -1;
+			goto done;
+		}
+		if (tree_seen_add(&w->dirs, &st) != 0) {
+			sr_seterr("read directory: a directory met twice "
+			    "(moved while it was read, or mounted twice; "
+			    "refused): %s", *t);
+			goto done;
 		}
 		if ((fd = tree_opendir(rootfd, *t)) == -1)
-			return -1;
+			goto done;
 		if (entry(w, rootfd, *t, *t, &st) == -1 ||
-		    walk_dir(w, fd, *t, 0) == -1) {
+		    walk_dir(w, fd, *t, 1) == -1) {
 			close(fd);
-			return -1;
+			goto done;
 		}
 		close(fd);
 	}
-	return 0;
+	rv = 0;
+done:
+	tree_seen_free(&w->dirs);
+	return rv;
 }
 
 static int
@@ -375,7 +426,7 @@ int
 identity_manifest(int rootfd, struct spec *spec, struct sbuf *out,
     char id[ID_HEXLEN + 1])
 {
-	struct walk w = { spec, out, NULL, NULL, false };
+	struct walk w = { .spec = spec, .out = out };
 
 	if (walk_tops(&w, rootfd, local_copy) == -1 || sort_lines(out) == -1)
 		return -1;
@@ -393,7 +444,7 @@ int
 identity_base(int rootfd, struct spec *spec, struct sbuf *out)
 {
 	static const char *const etc[] = { "etc", NULL };
-	struct walk w = { spec, NULL, NULL, NULL, false };
+	struct walk w = { .spec = spec };
 	int rv = -1;
 
 	if ((w.ar = archive_write_new()) == NULL ||
@@ -499,7 +550,7 @@ identity_load(int rootfd, struct spec *spec, const char *top, bool data,
     struct entset *set)
 {
 	const char *const tops[] = { top, NULL };
-	struct walk w = { spec, NULL, NULL, set, data };
+	struct walk w = { .spec = spec, .set = set, .data = data };
 
 	return walk_tops(&w, rootfd, tops);
 }

@@ -844,6 +844,8 @@ stage_fill(const char *srcpath, const char *const *tops,
 	co.spec = spec;
 	co.log = lp->log;
 	co.logctx = lp->logctx;
+	/* The room checked before copying is for the plan's writes too. */
+	co.extra = plan_bytes(p, 4096);
 	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
 		return -1;
 	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
@@ -946,6 +948,43 @@ localprep_apply_copy(const char *localpath, int localfd,
 	}
 	tops[n] = NULL;
 	return stage_swap(localpath, localfd, tops, NULL, order, lp, p, cs);
+}
+
+static void
+no_log(void *ctx, enum sr_level level, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)level;
+	(void)fmt;
+}
+
+int
+localprep_fits(struct stage *st, const struct ffsimg *like,
+    const struct plan *p)
+{
+	static const char *const replaced[] = { "etc", "tmp", "var", ID_DIR,
+	    STAGE, NULL };
+	struct mfsize m;
+	uint64_t need;
+
+	memset(&m, 0, sizeof(m));
+	m.version = like->version;
+	m.bsize = like->bsize;
+	m.fsize = like->fsize;
+	m.maxsymlink = like->version == 1 ? 60 : 120;
+	/* The stage is this run's private copy: it may take the plan. */
+	if (plan_apply(p, st->fd, true, no_log, NULL) == -1 ||
+	    stage_size(st->fd, &st->copied, &m) == -1 ||
+	    ffs_size(like, replaced, &m) == -1)
+		return -1;
+	need = mfsize_need(&m);
+	if (need <= (uint64_t)like->len)
+		return 0;
+	sr_seterr("no room in its file system of %s for the new tree: makefs "
+	    "would need about %s; about %s more needed",
+	    sr_size((uint64_t)like->len), sr_size(need),
+	    sr_size(need - (uint64_t)like->len));
+	return 1;
 }
 
 int

@@ -76,6 +76,15 @@ int	localprep_apply_copy(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
 /*
+ * Whether the stage, once the plan is applied to it (it is: a dry run
+ * throws its stage away), and what the old image like holds beside etc,
+ * tmp and var fit in a file system like like, as makefs counts: 0 yes,
+ * 1 no (the message says how much more is needed), -1 error.
+ */
+int	localprep_fits(struct stage *, const struct ffsimg *,
+	    const struct plan *);
+
+/*
  * Build a local image without mounting anything: fill the stage from
  * the root at rootpath (or, with NULL, take it as already filled, its
  * spec too), apply the plan, describe owners, modes and devices in an

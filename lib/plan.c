@@ -1,6 +1,7 @@
 /*
  * Plans: the changes a run will make, decided up front (see plan.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,6 +159,8 @@ plan_attr(struct plan *p, const char *path, const struct tree_wopts *wo)
 	return plan_add_wo(p, CH_ATTR, path, wo);
 }
 
+static uint64_t plan_bytes_from(const struct plan *, size_t, uint64_t);
+
 int
 plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
     void *ctx)
@@ -221,10 +224,43 @@ plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
 			rv = tree_remove(rootfd, c->path);
 			break;
 		}
-		if (rv == -1)
+		if (rv == -1) {
+			/* A full disk: and what the rest of the plan needs. */
+			if (sr_noroom(errno))
+				sr_seterr_noroom(rootfd, c->path,
+				    plan_bytes_from(p, i, 4096), false);
 			return -1;
+		}
 	}
 	return 0;
+}
+
+/* What changes from the i-th on write, in blocks of bsize. */
+static uint64_t
+plan_bytes_from(const struct plan *p, size_t i, uint64_t bsize)
+{
+	uint64_t n = 0;
+	struct stat st;
+
+	for (; i < p->n; i++) {
+		const struct change *c = &p->v[i];
+		uint64_t len = 0;
+
+		if (c->kind == CH_WRITE)
+			len = c->newlen;
+		else if (c->kind == CH_WRITE_FD && fstat(c->srcfd, &st) == 0)
+			len = (uint64_t)st.st_size;
+		else if (c->kind == CH_MKDIR)
+			len = 1;
+		n += (len + bsize - 1) / bsize * bsize;
+	}
+	return n;
+}
+
+uint64_t
+plan_bytes(const struct plan *p, uint64_t bsize)
+{
+	return plan_bytes_from(p, 0, bsize);
 }
 
 int

@@ -59,6 +59,8 @@ int	plan_attr(struct plan *, const char *, const struct tree_wopts *);
  * nosync the files are not synced one by one: the caller syncs the tree.
  */
 int	plan_apply(const struct plan *, int, bool, sr_logfn *, void *);
+/* What the plan writes, in blocks of the size given. */
+uint64_t plan_bytes(const struct plan *, uint64_t);
 /* What the plan would do: diffs and a list of paths. */
 int	plan_describe(const struct plan *, struct sbuf *);
 void	plan_free(struct plan *);

@@ -92,8 +92,12 @@ gunzip_kernel(struct rootprep *rp, const char *path)
 		if (fwrite(buf, 1, (size_t)n, tmp) != (size_t)n)
 			break;
 	if (n != 0 || fflush(tmp) != 0 || ftell(tmp) <= 0) {
-		sr_seterr("kernel %s: uncompress: %s", path, n < 0 ?
-		    archive_error_string(a) : "empty or unwritable");
+		if (n >= 0 && sr_noroom(errno))
+			sr_seterr_noroom(fileno(tmp), "the uncompressed kernel",
+			    0, false);
+		else
+			sr_seterr("kernel %s: uncompress: %s", path, n < 0 ?
+			    archive_error_string(a) : "empty or unwritable");
 		fclose(tmp);
 		goto done;
 	}

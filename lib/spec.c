@@ -169,7 +169,11 @@ spec_write(struct spec *s, int fd)
 			if (n == -1) {
 				if (errno == EINTR)
 					continue;
-				sr_seterrno("spec: write");
+				if (sr_noroom(errno))
+					sr_seterr_noroom(fd, "the spec makefs "
+					    "reads", b.len - off, false);
+				else
+					sr_seterrno("spec: write");
 				goto done;
 			}
 			off += (size_t)n;

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Messages ------------------------------------------------------------- */
 
@@ -22,6 +23,29 @@ void	sr_seterr(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	sr_seterrno(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Put "prefix: " before the message recorded (the step that failed). */
 void	sr_prefixerr(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A path cut to at most SR_SHORTPATH bytes (its first components and its
+ * last ones), for a message about a deep path that must stay readable;
+ * valid until the second call after.
+ */
+#define SR_SHORTPATH	120
+const char *sr_shortpath(const char *);
+/* A size for people: "512 bytes", "3.2 MiB" (four at once). */
+const char *sr_size(uint64_t);
+/* Whether an errno says a file system is full (ENOSPC, EDQUOT). */
+bool	sr_noroom(int);
+/*
+ * Where the file system holding fd is mounted (Linux: from mountinfo;
+ * NetBSD: statvfs), and what room it has left for us.
+ */
+int	sr_fsroom(int, char *, size_t, uint64_t *);
+/*
+ * Record that a write found no room: "no room left on /tmp (12.0 KiB
+ * free) to write what; about 3.1 MiB more needed" (more: 0 if unknown;
+ * with atleast, a lower bound); fd is anything on the full file system.
+ * errno is kept.
+ */
+void	sr_seterr_noroom(int, const char *, uint64_t, bool);
 /* The last message recorded. */
 const char *sr_errmsg(void);
 

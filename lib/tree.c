@@ -23,7 +23,6 @@
 
 #include "tree.h"
 
-#define MAXDEPTH	128
 
 /* Reject what could step outside: absolute paths, "." and "..". */
 static int
@@ -465,11 +464,16 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 	} else
 		st.st_mode = 0;
 	if ((fd = make_temp(pfd, name, tmp, sizeof(tmp))) == -1) {
-		sr_seterrno("%s: write: create temporary", rel);
+		if (sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else
+			sr_seterrno("%s: write: create temporary", rel);
 		goto done;
 	}
 	if (fill(fd, data, len, srcfd) == -1) {
-		if (sr_checkpoint() == 0)
+		if (sr_checkpoint() == 0 && sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else if (sr_checkpoint() == 0)
 			sr_seterrno("%s: write", rel);
 		goto unlink;
 	}
@@ -491,7 +495,10 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 		close(ofd);
 	}
 	if (!o->nosync && fsync(fd) == -1) {
-		sr_seterrno("%s: write: fsync", rel);
+		if (sr_noroom(errno))
+			sr_seterr_noroom(pfd, rel, 0, false);
+		else
+			sr_seterrno("%s: write: fsync", rel);
 		goto unlink;
 	}
 	if (renameat(pfd, tmp, pfd, name) == -1) {
@@ -548,7 +555,10 @@ tree_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
 		if (symlinkat(target, pfd, tmp) == 0)
 			break;
 		if (errno != EEXIST) {
-			sr_seterrno("%s: symlink", rel);
+			if (sr_noroom(errno))
+				sr_seterr_noroom(pfd, rel, 0, false);
+			else
+				sr_seterrno("%s: symlink", rel);
 			goto done;
 		}
 	}
@@ -620,7 +630,10 @@ tree_link(int rootfd, const char *from, const char *to)
 		if (linkat(ffd, fname, tfd, tmp, 0) == 0)
 			break;
 		if (errno != EEXIST) {
-			sr_seterrno("%s: link to %s", to, from);
+			if (sr_noroom(errno))
+				sr_seterr_noroom(tfd, to, 0, false);
+			else
+				sr_seterrno("%s: link to %s", to, from);
 			goto done;
 		}
 	}
@@ -664,6 +677,8 @@ tree_mkdir(int rootfd, const char *rel, mode_t mode)
 		rv = 0;
 	} else if (errno == EEXIST) {
 		sr_seterr("%s: mkdir: exists and is not a directory", rel);
+	} else if (sr_noroom(errno)) {
+		sr_seterr_noroom(pfd, rel, 0, false);
 	} else {
 		sr_seterrno("%s: mkdir", rel);
 	}
@@ -729,54 +744,204 @@ fail:
 	return -1;
 }
 
-static int
-remove_at(int pfd, const char *name, const char *rel, int depth, bool purge)
+/*
+ * Removing a tree of any depth, iteratively: a stack of the directories
+ * being emptied, of which only the deepest OPENLEVELS stay open (the
+ * others are found again through "..", checked by device and inode).
+ * No link is followed and no mount point is crossed.
+ */
+#define OPENLEVELS	32
+
+struct rmlevel {
+	DIR	*d;		/* NULL: closed, to be found again */
+	dev_t	 dev;
+	ino_t	 ino;
+	char	*name;		/* in the parent */
+	int	 passes;	/* listings that left it not empty */
+};
+
+/* The path of the directory at the top of the stack, for messages. */
+static const char *
+rm_path(const char *rel, const struct rmlevel *lv, size_t n, const char *leaf)
 {
-	struct stat st;
-	char **names;
-	size_t i;
+	static char buf[PATH_MAX];
+	size_t i, len;
+
+	len = strlcpy(buf, rel, sizeof(buf));
+	for (i = 1; i < n && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%s",
+		    lv[i].name);
+	if (leaf != NULL && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, "/%s", leaf);
+	return sr_shortpath(buf);
+}
+
+/* Open the directory name in pfd: it must be what st says. */
+static DIR *
+rm_open(int pfd, const char *name, const struct stat *st)
+{
+	struct stat fst;
+	DIR *d;
 	int fd;
+
+	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &fst) == -1 || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino) {
+		close(fd);
+		errno = ESTALE;
+		return NULL;
+	}
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
+static int
+remove_at(int pfd, const char *name, const char *rel, bool purge)
+{
+	struct rmlevel *lv = NULL, *cur;
+	size_t n = 0, cap = 0, i;
+	struct stat st;
+	int rv = -1;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		sr_seterrno("%s: remove: stat %s", rel, name);
+		sr_seterrno("%s: remove: stat", sr_shortpath(rel));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		if (unlinkat(pfd, name, 0) == -1 && errno != ENOENT) {
-			sr_seterrno("%s: remove %s", rel, name);
+			sr_seterrno("%s: remove", sr_shortpath(rel));
 			return -1;
 		}
 		return 0;
 	}
-	if (depth > MAXDEPTH) {
-		sr_seterr("%s: remove: nested too deeply", rel);
+	if ((lv = calloc(cap = 16, sizeof(*lv))) == NULL) {
+		sr_seterrno("%s: remove", sr_shortpath(rel));
 		return -1;
 	}
-	if ((fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		sr_seterrno("%s: remove: open %s", rel, name);
-		return -1;
+	if ((lv[0].d = rm_open(pfd, name, &st)) == NULL) {
+		sr_seterrno("%s: remove: open", sr_shortpath(rel));
+		goto done;
 	}
-	if (list_fd(dup(fd), rel, &names) == -1) {
-		close(fd);
-		return -1;
-	}
-	for (i = 0; names[i] != NULL; i++)
-		if ((!purge && sr_checkpoint() == -1) ||
-		    remove_at(fd, names[i], rel, depth + 1, purge) == -1) {
-			tree_freelist(names);
-			close(fd);
-			return -1;
+	lv[0].dev = st.st_dev;
+	lv[0].ino = st.st_ino;
+	n = 1;
+	while (n > 0) {
+		struct dirent *de;
+
+		cur = &lv[n - 1];
+		if (!purge && sr_checkpoint() == -1)
+			goto done;
+		errno = 0;
+		if ((de = readdir(cur->d)) == NULL) {
+			int pdfd = n == 1 ? pfd : -1;
+
+			if (errno != 0) {
+				sr_seterrno("%s: remove: list",
+				    rm_path(rel, lv, n, NULL));
+				goto done;
+			}
+			/* Listed to the end: now it can go from its parent. */
+			if (n > 1 && lv[n - 2].d == NULL) {
+				lv[n - 2].d = rm_open(dirfd(cur->d), "..",
+				    &(struct stat){ .st_dev = lv[n - 2].dev,
+				    .st_ino = lv[n - 2].ino });
+				if (lv[n - 2].d == NULL) {
+					sr_seterrno("%s: remove: back up",
+					    rm_path(rel, lv, n, NULL));
+					goto done;
+				}
+			}
+			if (n > 1)
+				pdfd = dirfd(lv[n - 2].d);
+			if (unlinkat(pdfd, n == 1 ? name : cur->name,
+			    AT_REMOVEDIR) == -1) {
+				/* Made while we listed it: list it again. */
+				if ((errno == ENOTEMPTY || errno == EEXIST) &&
+				    ++cur->passes < 3) {
+					rewinddir(cur->d);
+					continue;
+				}
+				sr_seterrno("%s: remove directory",
+				    rm_path(rel, lv, n, NULL));
+				goto done;
+			}
+			closedir(cur->d);
+			free(cur->name);
+			memset(cur, 0, sizeof(*cur));
+			n--;
+			continue;
 		}
-	tree_freelist(names);
-	close(fd);
-	if (unlinkat(pfd, name, AT_REMOVEDIR) == -1) {
-		sr_seterrno("%s: remove directory %s", rel, name);
-		return -1;
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(cur->d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno == ENOENT)
+				continue;
+			sr_seterrno("%s: remove: stat",
+			    rm_path(rel, lv, n, de->d_name));
+			goto done;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dirfd(cur->d), de->d_name, 0) == -1 &&
+			    errno != ENOENT) {
+				sr_seterrno("%s: remove",
+				    rm_path(rel, lv, n, de->d_name));
+				goto done;
+			}
+			continue;
+		}
+		if (st.st_dev != lv[0].dev) {
+			sr_seterr("%s: remove: a file system is mounted there "
+			    "(not removed)", rm_path(rel, lv, n, de->d_name));
+			goto done;
+		}
+		/* Down into it. */
+		if (n == cap) {
+			struct rmlevel *nv = reallocarray(lv, cap * 2,
+			    sizeof(*lv));
+
+			if (nv == NULL) {
+				sr_seterrno("%s: remove", sr_shortpath(rel));
+				goto done;
+			}
+			memset(nv + cap, 0, cap * sizeof(*nv));
+			lv = nv;
+			cap *= 2;
+			cur = &lv[n - 1];
+		}
+		if ((lv[n].name = strdup(de->d_name)) == NULL ||
+		    (lv[n].d = rm_open(dirfd(cur->d), de->d_name, &st)) ==
+		    NULL) {
+			sr_seterrno("%s: remove: open",
+			    rm_path(rel, lv, n, de->d_name));
+			free(lv[n].name);
+			lv[n].name = NULL;
+			goto done;
+		}
+		lv[n].dev = st.st_dev;
+		lv[n].ino = st.st_ino;
+		n++;
+		/* Deep trees: only the deepest levels keep a descriptor. */
+		if (n > OPENLEVELS && lv[n - 1 - OPENLEVELS].d != NULL) {
+			closedir(lv[n - 1 - OPENLEVELS].d);
+			lv[n - 1 - OPENLEVELS].d = NULL;
+		}
 	}
-	return 0;
+	rv = 0;
+done:
+	for (i = 0; i < cap; i++) {
+		if (lv[i].d != NULL)
+			closedir(lv[i].d);
+		free(lv[i].name);
+	}
+	free(lv);
+	return rv;
 }
 
 static int
@@ -787,7 +952,7 @@ remove_path(int rootfd, const char *rel, bool purge)
 
 	if ((pfd = tree_openparent(rootfd, rel, &name)) == -1)
 		return -1;
-	rv = remove_at(pfd, name, rel, 0, purge);
+	rv = remove_at(pfd, name, rel, purge);
 	close(pfd);
 	return rv;
 }
@@ -899,4 +1064,53 @@ tree_same_content(int afd, int bfd, bool *same)
 	}
 	*same = true;
 	return 0;
+}
+
+/* Directories met, by device and inode (open addressing). */
+static size_t
+seen_hash(const struct tree_seen *s, dev_t dev, ino_t ino)
+{
+	return (size_t)(((uint64_t)ino * 0x9e3779b97f4a7c15ULL) ^
+	    (uint64_t)dev) & (s->cap - 1);
+}
+
+int
+tree_seen_add(struct tree_seen *s, const struct stat *st)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct tree_seen b = { NULL, 0, s->cap ? 2 * s->cap : 256 };
+
+		if ((b.v = calloc(b.cap, sizeof(*b.v))) == NULL)
+			return -1;
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i].used) {
+				size_t j = seen_hash(&b, s->v[i].dev,
+				    s->v[i].ino);
+
+				while (b.v[j].used)
+					j = (j + 1) & (b.cap - 1);
+				b.v[j] = s->v[i];
+			}
+		b.n = s->n;
+		free(s->v);
+		*s = b;
+	}
+	for (i = seen_hash(s, st->st_dev, st->st_ino); s->v[i].used;
+	    i = (i + 1) & (s->cap - 1))
+		if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino)
+			return 1;
+	s->v[i].dev = st->st_dev;
+	s->v[i].ino = st->st_ino;
+	s->v[i].used = true;
+	s->n++;
+	return 0;
+}
+
+void
+tree_seen_free(struct tree_seen *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

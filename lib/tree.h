@@ -71,4 +71,22 @@ int	tree_syncfs(int);
 /* Whether two regular files in the guest, or guest and host, match. */
 int	tree_same_content(int, int, bool *);
 
+/*
+ * Directories a walk has met, by device and inode: a host tree can hold
+ * one twice (a bind mount), and a walk must not go round it.
+ */
+struct tree_seen {
+	struct {
+		dev_t	 dev;
+		ino_t	 ino;
+		bool	 used;
+	}	*v;
+	size_t	 n, cap;
+};
+/* Add a directory: 0 new, 1 met before, -1 out of memory. */
+int	tree_seen_add(struct tree_seen *, const struct stat *);
+void	tree_seen_free(struct tree_seen *);
+/* How deep a walk of a guest tree goes (components of a directory). */
+#define TREE_MAXDEPTH	128
+
 #endif /* TREE_H */

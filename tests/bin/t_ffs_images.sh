@@ -35,12 +35,14 @@ workdir()
 
 # ffs_root SHAPE IMG [SIZE]: an FFSv1 image of an unprepared root, with
 # its NetBSD owners (an mtree spec says them, whoever runs makefs), and
-# a /fastboot left by an earlier install.
+# a /fastboot left by an earlier install.  $FFS_ROOT_HOOK, if set, is run
+# on the tree before the image is made.
 ffs_root()
 {
 	rm -rf "$W/tree"
 	make_root "$1" "$W/tree"
 	: > "$W/tree/fastboot"
+	[ -z "$FFS_ROOT_HOOK" ] || $FFS_ROOT_HOOK "$W/tree"
 	# Device nodes come from the spec (an ordinary user's sample has
 	# plain files in their place).
 	rm -f "$W/tree/dev/console" "$W/tree/dev/wd0a" \
@@ -286,11 +288,13 @@ bad_images_unchanged_body()
 	    $SETUP_ROOT "$W/root.img"
 	atf_check cmp "$W/orig.img" "$W/root.img"
 	chmod 0644 "$W/root.img"
-	# Too small for what must go in: makefs says so; all is removed.
+	# Too small for what must go in: said in one line, with how much
+	# more is needed (makefs's count); all is removed.
 	atf_check dd if=/dev/urandom of="$W/big-kernel" bs=1M count=12 \
 	    status=none
 	chmod 0644 "$W/big-kernel"
-	atf_check -s exit:1 -o ignore -e match:"^setup-root: $W/root.img: makefs: " \
+	atf_check -s exit:1 -o ignore \
+	    -e match:"^setup-root: $W/root.img: no room in its file system of 12\.0 MiB for the new tree: makefs needs [0-9.]+ MiB; about [0-9.]+ MiB more needed \(refused, nothing written\)$" \
 	    $SETUP_ROOT -k "$W/big-kernel" "$W/root.img"
 	atf_check cmp "$W/orig.img" "$W/root.img"
 	check_no_build_leftovers "$W"
@@ -304,7 +308,7 @@ bad_images_unchanged_body()
 	    seek=8240 conv=notrunc status=none
 	cp "$W/root.img" "$W/bad.img"
 	atf_check -s exit:1 -o empty \
-	    -e inline:"setup-root: $W/root.img: corrupt FFS superblock at offset 8192\n" \
+	    -e inline:"setup-root: $W/root.img: corrupt FFS superblock at offset 8192: fs_bsize is -1, not a power of 2 from 4096 to 65536 (refused)\n" \
 	    $SETUP_ROOT "$W/root.img"
 	atf_check cmp "$W/bad.img" "$W/root.img"
 	# FFSv2: makefs cannot lay it out as newfs does; refused, not
@@ -469,8 +473,169 @@ interrupted_rebuilds_lose_nothing_cleanup()
 	undo_run
 }
 
+# one_line FILE: FILE holds exactly one line.
+one_line()
+{
+	atf_check -o inline:'1\n' sh -c "wc -l < '$1'"
+}
+
+atf_test_case corrupt_superblocks_refused cleanup
+corrupt_superblocks_refused_head()
+{
+	atf_set descr "A superblock field libtsk divides or indexes by, broken: one line naming it, exit 1, unchanged, no stage"
+}
+corrupt_superblocks_refused_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	atf_check -o ignore -e ignore $SETUP_LOCAL -h g1 -s 16m \
+	    "$W/root.img" "$W/local.img"
+	# struct fs offsets (NetBSD sys/ufs/ffs/fs.h) and a value each that
+	# NetBSD's kernel would not mount (fs_inopb 0: SIGFPE in libtsk).
+	for f in 104:100:fs_sbsize 48:12288:fs_bsize 52:0:fs_fsize \
+	    56:4:fs_frag 80:12:fs_bshift 84:0:fs_fshift 96:31:fs_fragshift \
+	    72:0:fs_bmask 76:0:fs_fmask 120:0:fs_inopb 36:0:fs_size \
+	    44:0:fs_ncg 188:0:fs_fpg 184:0:fs_ipg 156:0:fs_cssize \
+	    92:0:fs_maxbpg 160:0:fs_cgsize 8:-1:fs_sblkno \
+	    24:-1:fs_old_cgoffset 1000:65536:fs_sblockloc; do
+		off=${f%%:*}
+		val=${f#*:}
+		val=${val%%:*}
+		field=${f##*:}
+		cp "$W/local.img" "$W/bad.img"
+		atf_check "$SR_TESTS/h_ffspatch" le32 "$W/bad.img" \
+		    $((8192 + off)) "$val"
+		[ "$(id -u)" = 0 ] && chown 65534 "$W/bad.img"
+		cp "$W/bad.img" "$W/bad.orig"
+		for mode in -u -f; do
+			atf_check -s exit:1 -o empty -e save:err \
+			    $SETUP_LOCAL $mode "$W/root.img" "$W/bad.img"
+			atf_check -o match:"^setup-local: $W/bad.img: corrupt FFS superblock at offset 8192: $field " \
+			    cat err
+			one_line err
+			atf_check cmp "$W/bad.orig" "$W/bad.img"
+			check_no_build_leftovers "$W"
+		done
+	done
+	# A root with fs_inopb 0, read by setup-root and by setup-local.
+	cp "$W/root.img" "$W/badroot.img"
+	atf_check "$SR_TESTS/h_ffspatch" le32 "$W/badroot.img" $((8192 + 120)) 0
+	[ "$(id -u)" = 0 ] && chown 65534 "$W/badroot.img"
+	cp "$W/badroot.img" "$W/bad.orig"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: $W/badroot.img: corrupt FFS superblock at offset 8192: fs_inopb is 0, not 64 (fs_bsize / the inode size) (refused)\n" \
+	    $SETUP_ROOT "$W/badroot.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/badroot.img: corrupt FFS superblock at offset 8192: fs_inopb is 0, not 64 (fs_bsize / the inode size) (refused)\n" \
+	    $SETUP_LOCAL "$W/badroot.img" "$W/new.img"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: $W/badroot.img: corrupt FFS superblock at offset 8192: fs_inopb is 0, not 64 (fs_bsize / the inode size) (refused)\n" \
+	    $SETUP_LOCAL -u "$W/badroot.img" "$W/local.img"
+	atf_check cmp "$W/bad.orig" "$W/badroot.img"
+	atf_check test ! -e "$W/new.img"
+	check_no_build_leftovers "$W"
+}
+corrupt_superblocks_refused_cleanup()
+{
+	undo_run
+}
+
+# chain TREE: var/chain/p00/p01/.../p39, and beside each pNN a decoy
+# directory qNN that a guest points at pNN (see two_parents_refused).
+chain()
+{
+	_d=$1/var/chain
+	for _i in $(seq -w 0 39); do
+		mkdir -p "$_d/q$_i" "$_d/p$_i"
+		_d=$_d/p$_i
+	done
+}
+
+atf_test_case two_parents_refused cleanup
+two_parents_refused_head()
+{
+	atf_set descr "A guest's directories with two names, chained 40 deep (2^40 paths): refused at once, nothing changed, no stage"
+}
+two_parents_refused_body()
+{
+	ffs_require
+	workdir
+	FFS_ROOT_HOOK=chain ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	atf_check -o ignore -e ignore $SETUP_LOCAL -h g1 -s 16m \
+	    "$W/root.img" "$W/local.img"
+	# The guest points each qNN at pNN: one directory, two parents.
+	p=var/chain
+	for i in $(seq -w 0 39); do
+		n=$("$SR_TESTS/h_ffspatch" ino "$W/local.img" "$p/p$i")
+		atf_check "$SR_TESTS/h_ffspatch" dirent "$W/local.img" "q$i" "$n"
+		p=$p/p$i
+	done
+	cp "$W/local.img" "$W/local.orig"
+	atf_check -s exit:1 -o empty -e save:err \
+	    timeout 120 $SETUP_LOCAL -u "$W/root.img" "$W/local.img"
+	atf_check -o match:"^setup-local: $W/local.img: read directory: a directory with two parents \(corrupt; refused\): var/chain/.*/[pq][0-9]+, also var/chain/.*/[pq][0-9]+$" \
+	    cat err
+	one_line err
+	atf_check cmp "$W/local.orig" "$W/local.img"
+	check_no_build_leftovers "$W"
+	# The same local read as a root.
+	atf_check -s exit:1 -o empty -e match:"a directory with two parents" \
+	    timeout 120 $SETUP_LOCAL "$W/local.img" "$W/other.img"
+	atf_check test ! -e "$W/other.img"
+	check_no_build_leftovers "$W"
+}
+two_parents_refused_cleanup()
+{
+	undo_run
+}
+
+atf_test_case deep_tree_refused_no_stage_left cleanup
+deep_tree_refused_no_stage_left_head()
+{
+	atf_set descr "A guest's var nested deeper than the walks allow: -u and -R refuse in one short line and leave no stage"
+}
+deep_tree_refused_no_stage_left_body()
+{
+	ffs_require
+	workdir
+	# A local made elsewhere (makefs): etc, and a var 200 deep.
+	mkdir -p "$W/old/etc" "$W/old/var"
+	printf 'old\n' > "$W/old/etc/myname"
+	d=$W/old/var/deep
+	for i in $(seq 200); do
+		d=$d/d
+	done
+	mkdir -p "$d"
+	: > "$d/leaf"
+	atf_check -o ignore makefs -t ffs -s 16m "$W/local.img" "$W/old"
+	[ "$(id -u)" = 0 ] && chown 65534 "$W/local.img"
+	ffs_root nb10 "$W/root.img" 32m
+	atf_check -o ignore $SETUP_ROOT "$W/root.img"
+	cp "$W/local.img" "$W/local.orig"
+	for run in "-u $W/root.img" "-R"; do
+		atf_check -s exit:1 -o empty -e save:err \
+		    $SETUP_LOCAL $run "$W/local.img"
+		atf_check -o match:"^setup-local: $W/local.img: read directory: nested more than 128 deep \(refused\): var/deep/d/.*/d/d$" \
+		    cat err
+		one_line err
+		atf_check test "$(wc -c < err)" -lt 250
+		atf_check cmp "$W/local.orig" "$W/local.img"
+		check_no_build_leftovers "$W"
+	done
+}
+deep_tree_refused_no_stage_left_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case corrupt_superblocks_refused
+	atf_add_test_case two_parents_refused
+	atf_add_test_case deep_tree_refused_no_stage_left
 	atf_add_test_case interrupted_rebuilds_lose_nothing
 	atf_add_test_case root_image_rebuilt_in_place
 	atf_add_test_case partitioned_images

@@ -105,6 +105,64 @@ ATF_TC_BODY(tree_remove_does_not_follow, tc)
 	ATF_CHECK(stat("host/secret", &st) == 0);
 }
 
+/*
+ * A tree far deeper than any walk allows (a stage a hostile image
+ * filled to the limit, below the stage's own directories), wide at
+ * places, with links to the host: purged whole, iteratively, and
+ * nothing outside touched.
+ */
+ATF_TC_WITHOUT_HEAD(tree_purge_any_depth);
+ATF_TC_BODY(tree_purge_any_depth, tc)
+{
+	struct stat st;
+	char cwd[1024], target[1100];
+	int root = setup(), fd, d, i, j;
+
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(target, sizeof(target), "%s/host", cwd);
+	ATF_REQUIRE(mkdir("g/work", 0700) == 0);
+	ATF_REQUIRE((d = open("g/work", O_RDONLY | O_DIRECTORY)) >= 0);
+	for (i = 0; i < 400; i++) {
+		/* Files, links and empty directories beside each level. */
+		ATF_REQUIRE((fd = openat(d, "f", O_CREAT | O_WRONLY, 0600)) >=
+		    0);
+		close(fd);
+		ATF_REQUIRE(symlinkat(target, d, "l") == 0);
+		if (i % 50 == 0)
+			for (j = 0; j < 40; j++) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "e%d", j);
+				ATF_REQUIRE(mkdirat(d, name, 0700) == 0);
+			}
+		/* The next level, with no way back by name from here on. */
+		ATF_REQUIRE(mkdirat(d, "d", 0700) == 0);
+		fd = openat(d, "d", O_RDONLY | O_DIRECTORY);
+		ATF_REQUIRE(fd >= 0);
+		close(d);
+		d = fd;
+	}
+	close(d);
+	ATF_REQUIRE_EQ_MSG(tree_purge(root, "work"), 0, "%s", sr_errmsg());
+	ATF_CHECK(lstat("g/work", &st) == -1 && errno == ENOENT);
+	ATF_CHECK(stat("host/secret", &st) == 0);
+	ATF_CHECK(lstat("g/etc", &st) == 0);
+	/* The same through a host path, as a stage is removed. */
+	ATF_REQUIRE(mkdir("stage", 0700) == 0);
+	ATF_REQUIRE((d = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
+	for (i = 0; i < 300; i++) {
+		ATF_REQUIRE(mkdirat(d, "tree", 0700) == 0);
+		ATF_REQUIRE((fd = openat(d, "tree", O_RDONLY | O_DIRECTORY)) >=
+		    0);
+		close(d);
+		d = fd;
+	}
+	close(d);
+	snprintf(target, sizeof(target), "%s/stage", cwd);
+	ATF_REQUIRE_EQ_MSG(tree_purge_path(target), 0, "%s", sr_errmsg());
+	ATF_CHECK(lstat("stage", &st) == -1 && errno == ENOENT);
+}
+
 ATF_TC_WITHOUT_HEAD(tree_fifo_not_read);
 ATF_TC_BODY(tree_fifo_not_read, tc)
 {
@@ -196,6 +254,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_symlinked_file_refused);
 	ATF_TP_ADD_TC(tp, tree_dotdot_and_absolute_refused);
 	ATF_TP_ADD_TC(tp, tree_remove_does_not_follow);
+	ATF_TP_ADD_TC(tp, tree_purge_any_depth);
 	ATF_TP_ADD_TC(tp, tree_fifo_not_read);
 	ATF_TP_ADD_TC(tp, tree_write_atomic_keeps_orig_once);
 	ATF_TP_ADD_TC(tp, tree_write_over_symlink_replaces_link);
