@@ -7,19 +7,20 @@
 # (lib/scratch.c), or the run is refused.
 
 # kl_fixture [user]: $W (the user's, on disk) with rootA and its release
-# rootB, the tools, and $SL, $SR running them as the user; $T is TMPDIR
-# ($W/tmp, on disk).  $M is a word that only the guests' own files hold
-# (their hostnames start with it).
+# rootB, the tools, and $SL, $SR running them as the user (nobody when we
+# are root; else ourselves); $T is TMPDIR ($W/tmp, on disk).  $M is a
+# word that only the guests' own files hold (their hostnames start with
+# it).
 kl_fixture()
 {
 	for p in makefs fls icat fsstat; do
 		command -v $p >/dev/null || atf_skip "$p is not installed"
 	done
 	run=
-	if [ "$1" = user ]; then
-		[ "$(id -u)" = 0 ] || atf_skip "needs root to run as nobody"
-		run=$as_user
-	fi
+	[ "$1" = user ] && run=$as_user
+	SHM=
+	# Without a tmpfs of our own, ours in /dev/shm are looked at.
+	[ "$(id -u)" = 0 ] || SHM=/dev/shm
 	W=$(mktemp -d /tmp/sharedroot-kill.XXXXXX)
 	undo_add "rm -rf $W"
 	chmod 0755 "$W"
@@ -49,7 +50,10 @@ kl_fixture()
 # runs keep in memory is theirs alone to look at.
 private_tmpfs()
 {
-	[ "$(id -u)" = 0 ] || atf_skip "needs root to mount a tmpfs"
+	if [ "$(id -u)" != 0 ]; then
+		[ -z "$2" ] || atf_skip "needs root to mount a tmpfs"
+		return 0
+	fi
 	mkdir -p "$W/shm"
 	mount -t tmpfs -o size=${1:-512m},mode=0777 tmpfs "$W/shm" ||
 	    atf_skip "cannot mount a tmpfs"
@@ -131,6 +135,8 @@ nothing_left()
 		ps -ef >&2
 	fi
 	atf_check -o empty find "$T" -mindepth 1 -maxdepth 1
+	[ -z "$SHM" ] || atf_check -o empty find "$SHM" -maxdepth 1 \
+	    -user "$(id -u)" -name 'sharedroot*'
 	atf_check -o empty find "$W" -maxdepth 1 -name '.*'
 	atf_check -s exit:1 grep -rl --exclude-dir=shm "$M" "$W"
 }
@@ -139,14 +145,13 @@ atf_test_case plaintext_never_on_disk cleanup
 plaintext_never_on_disk_head()
 {
 	atf_set descr "-c: with TMPDIR on a disk, no run writes there; the plaintext is in memory"
-	atf_set require.user root
 }
 plaintext_never_on_disk_body()
 {
 	kl_fixture user
 	# A TMPDIR the user may not write: a run that put anything there fails.
-	chown root "$T"
-	chmod 0755 "$T"
+	[ "$(id -u)" = 0 ] && chown root "$T"
+	chmod 0555 "$T"
 	atf_check -s exit:1 -e match:"stage: make a directory in $T" \
 	    $SL -h plain "$W/rootA" "$W/plain.img"
 	atf_check -o match:'built .* encrypted' -e ignore \
@@ -179,7 +184,7 @@ no_room_in_memory_body()
 	atf_check -o ignore -e ignore $SL -c "$W/key" -h ${M} -s 32m \
 	    "$W/rootA" "$W/g.img"
 	cp "$W/g.img" "$W/before.img"
-	private_tmpfs 4m
+	private_tmpfs 4m required
 	atf_check -s exit:1 \
 	    -e match:"^setup-local: $W/g.img: TMPDIR $T: no room in memory for the guest's plaintext: [0-9]+ MiB needed, 4 MiB free \(refused, nothing written\)\$" \
 	    $SL -c "$W/key" -f -h ${M}b "$W/rootA" "$W/g.img"
@@ -202,7 +207,6 @@ atf_test_case killed_encrypted_runs cleanup
 killed_encrypted_runs_head()
 {
 	atf_set descr "-c runs (-f, -u and -R over two guests) killed at random moments, SR_KILLS times each (default 5)"
-	atf_set require.user root
 	atf_set timeout 900
 }
 killed_encrypted_runs_body()
@@ -293,7 +297,6 @@ atf_test_case killed_plain_runs cleanup
 killed_plain_runs_head()
 {
 	atf_set descr "An ordinary user's setup-local -f and setup-root -o killed at random moments: nothing left"
-	atf_set require.user root
 	atf_set timeout 900
 }
 killed_plain_runs_body()
@@ -342,7 +345,6 @@ atf_test_case workers_die_with_parent cleanup
 workers_die_with_parent_head()
 {
 	atf_set descr "setup-local -u killed outright: its workers die at once, and no image is replaced after"
-	atf_set require.user root
 }
 workers_die_with_parent_body()
 {
@@ -404,7 +406,6 @@ atf_test_case live_temporaries_kept cleanup
 live_temporaries_kept_head()
 {
 	atf_set descr "Only dead runs' temporaries are removed: a live run's, and one not yet locked, stay"
-	atf_set require.user root
 }
 live_temporaries_kept_body()
 {
@@ -419,7 +420,7 @@ sleep 2
 exec $(command -v makefs) "\$@"
 EOF
 	chmod 0755 "$W/bin/makefs"
-	chown -R 65534:65534 "$W/bin"
+	[ -n "$run" ] && chown -R 65534:65534 "$W/bin"
 	$run env SHAREDROOT_SHAREDIR="$W/share" TMPDIR="$T" \
 	    PATH="$W/bin:$PATH" "$W/setup-local" -f -h h1 "$W/rootA" \
 	    "$W/a.img" >/dev/null 2>&1 &
