@@ -605,9 +605,14 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 		int cr = run_cmd_err(argv, &chatter, &why);
 
 		if (cr == -1) {
-			/* What it wrote is no one's, and room to be counted. */
+			/*
+			 * What it wrote is no one's, and room to be counted:
+			 * unlinked and closed (an open file keeps its blocks).
+			 */
 			(void)unlink(out);
 			imgmade = false;
+			close(outfd);
+			outfd = -1;
 			makefs_failed(why.s, out, st->tree, image);
 		}
 		sbuf_free(&chatter);
