@@ -646,18 +646,69 @@ fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 	return 0;
 }
 
+/*
+ * The file at path (relative to the root), looked up a component at a
+ * time: each directory on the way must be one libtsk can read (its own
+ * lookup reads a directory of any size, for ever); NULL if there is
+ * none.
+ */
+static TSK_FS_FILE *
+open_path(TSK_FS_INFO *fs, const struct ffsimg *fi, const char *path)
+{
+	TSK_INUM_T inum = fs->root_inum;
+	const char *p = path;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/"), i, count;
+		TSK_FS_FILE *d = tsk_fs_file_open_meta(fs, NULL, inum);
+		TSK_FS_DIR *dir;
+		bool found = false;
+
+		if (d == NULL || d->meta == NULL ||
+		    d->meta->type != TSK_FS_META_TYPE_DIR ||
+		    d->meta->size > (TSK_OFF_T)fi->len ||
+		    d->meta->size > tsk_maxsize(fi)) {
+			if (d != NULL)
+				tsk_fs_file_close(d);
+			return NULL;
+		}
+		tsk_fs_file_close(d);
+		if ((dir = tsk_fs_dir_open_meta(fs, inum)) == NULL)
+			return NULL;
+		count = tsk_fs_dir_getsize(dir);
+		for (i = 0; i < count && !found; i++) {
+			const TSK_FS_NAME *nm = tsk_fs_dir_get_name(dir, i);
+
+			if (nm != NULL && nm->name != NULL &&
+			    !(nm->flags & TSK_FS_NAME_FLAG_UNALLOC) &&
+			    strlen(nm->name) == n &&
+			    strncmp(nm->name, p, n) == 0 &&
+			    strcmp(nm->name, ".") != 0 &&
+			    strcmp(nm->name, "..") != 0) {
+				inum = nm->meta_addr;
+				found = true;
+			}
+		}
+		tsk_fs_dir_close(dir);
+		if (!found)
+			return NULL;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return tsk_fs_file_open_meta(fs, NULL, inum);
+}
+
 int
 ffs_exists(const struct ffsimg *fi, const char *path)
 {
 	TSK_IMG_INFO *img;
 	TSK_FS_INFO *fs;
 	TSK_FS_FILE *f;
-	char abs[PATH_MAX];
 
 	if (fs_open(fi, &img, &fs) == -1)
 		return -1;
-	snprintf(abs, sizeof(abs), "/%s", path);
-	f = tsk_fs_file_open(fs, NULL, abs);
+	f = open_path(fs, fi, path);
 	if (f != NULL)
 		tsk_fs_file_close(f);
 	tsk_fs_close(fs);
@@ -674,13 +725,11 @@ ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
 	TSK_FS_INFO *fs;
 	TSK_FS_FILE *f;
 	TSK_OFF_T off = 0;
-	char abs[PATH_MAX];
 	int rv = 1;
 
 	if (nlen == 0 || nlen > 256 || fs_open(fi, &img, &fs) == -1)
 		return -1;
-	snprintf(abs, sizeof(abs), "/%s", path);
-	if ((f = tsk_fs_file_open(fs, NULL, abs)) == NULL || f->meta == NULL ||
+	if ((f = open_path(fs, fi, path)) == NULL || f->meta == NULL ||
 	    f->meta->type != TSK_FS_META_TYPE_REG ||
 	    f->meta->size > tsk_maxsize(fi)) {
 		errno = ENOENT;
@@ -760,12 +809,10 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 		goto done;
 	}
 	for (t = tops; *t != NULL; t++) {
-		char path[PATH_MAX];
 		TSK_FS_FILE *f;
 		int r;
 
-		snprintf(path, sizeof(path), "/%s", *t);
-		if ((f = tsk_fs_file_open(w.fs, NULL, path)) == NULL ||
+		if ((f = open_path(w.fs, fi, *t)) == NULL ||
 		    f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_DIR) {
 			sr_seterr("%s: not a directory in the root (refused)",
 			    *t);

@@ -505,12 +505,12 @@ ATF_TC_BODY(ffs_shared_blocks_bounded, tc)
 	    58) == 0);
 }
 
-/* Make var/big of img claim size bytes (di_size, at 8 in ufs1_dinode). */
+/* Make path in img claim size bytes (di_size, at 8 in ufs1_dinode). */
 static void
-claim_size(const char *img, uint64_t size)
+claim_size(const char *img, const char *path, uint64_t size)
 {
 	unsigned char sb[1376], in[128];
-	uint32_t a = inode_of(img, "var/big");
+	uint32_t a = inode_of(img, path);
 	off_t oa;
 	int fd, i;
 
@@ -550,7 +550,7 @@ ATF_TC_BODY(ffs_huge_sparse_file, tc)
 	    "head -c 100000 /dev/urandom > src/var/big && "
 	    "makefs -t ffs -s 4m -o bsize=8192,fsize=1024 h.img src "
 	    ">/dev/null && cp h.img huge.img") == 0);
-	claim_size("h.img", big);
+	claim_size("h.img", "var/big", big);
 	ATF_REQUIRE_EQ_MSG(extract("h.img", "s", &cs), 0, "%s", sr_errmsg());
 	ATF_REQUIRE(stat("s/var/big", &st) == 0);
 	ATF_CHECK_EQ((uint64_t)st.st_size, big);
@@ -558,10 +558,41 @@ ATF_TC_BODY(ffs_huge_sparse_file, tc)
 	ATF_CHECK(cs.bytes < 1 << 20);
 	ATF_REQUIRE(system("cmp -n 100000 s/var/big src/var/big") == 0);
 	/* Into the triple indirect block: refused, at once. */
-	claim_size("huge.img", (uint64_t)1 << 40);
+	claim_size("huge.img", "var/big", (uint64_t)1 << 40);
 	ATF_CHECK_EQ(extract("huge.img", "s2", &cs), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "var/big: a file of 1.0 TiB, more than "
 	    "libtsk can read (32.0 GiB at most; refused)");
+}
+
+/*
+ * A directory claiming 1 TiB: libtsk would read it for ever, in a walk
+ * or a lookup through it; both refuse it at once.
+ */
+ATF_TC(ffs_huge_directory_refused);
+ATF_TC_HEAD(ffs_huge_directory_refused, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a directory that claims a huge size "
+	    "is neither walked nor looked up through");
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(ffs_huge_directory_refused, tc)
+{
+	struct copy_stats cs;
+	struct ffsimg fi;
+
+	tc_now = tc;
+	h_require_prog("makefs");
+	ATF_REQUIRE(system("mkdir -p src/etc src/var && echo x > src/var/big "
+	    "&& echo y > src/etc/passwd && makefs -t ffs -s 4m -o "
+	    "bsize=8192,fsize=1024 d.img src >/dev/null") == 0);
+	ATF_REQUIRE(ffsimg_probe("d.img", -1, &fi) == 0);
+	ATF_REQUIRE_EQ(ffs_exists(&fi, "etc/passwd"), 0);
+	claim_size("d.img", "etc", (uint64_t)1 << 40);
+	ATF_CHECK_EQ(ffs_exists(&fi, "etc/passwd"), 1);
+	ATF_CHECK_EQ(ffs_exists(&fi, "var/big"), 0);
+	ATF_CHECK_EQ(extract("d.img", "s", &cs), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "read directory: a directory of 1.0 TiB, "
+	    "more than libtsk can read (corrupt; refused): etc");
 }
 
 ATF_TP_ADD_TCS(tp)
@@ -576,5 +607,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ffs_file_copied_once);
 	ATF_TP_ADD_TC(tp, ffs_shared_blocks_bounded);
 	ATF_TP_ADD_TC(tp, ffs_huge_sparse_file);
+	ATF_TP_ADD_TC(tp, ffs_huge_directory_refused);
 	return atf_no_error();
 }
