@@ -166,9 +166,10 @@ ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 static bool
 runs(const struct line *ln, const char *script)
 {
-	size_t n = strlen(script), i;
+	size_t n = strlen(script), i = line_indent(ln);
 
-	if (ln->len == 0 || ln->s[line_indent(ln)] == '#')
+	/* A blank line, maybe the text's last: nothing past its end. */
+	if (i == ln->len || ln->s[i] == '#')
 		return false;
 	for (i = 0; i + n <= ln->len; i++)
 		if (memcmp(ln->s + i, script, n) == 0 &&
