@@ -139,7 +139,7 @@ format_mk(struct sbuf *sb, const struct line *like, const char *const *w,
 static int
 replace_with(struct lines *l, size_t at, struct sbuf *sb)
 {
-	int rv = lines_replacef(l, at, "%s", sb->s);
+	int rv = lines_replace(l, at, sb->s, sb->len);
 
 	sbuf_free(sb);
 	return rv;
@@ -225,7 +225,7 @@ makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
 		if (n == 0)
 			continue;
 		if (format_mk(&sb, &l.v[xbd], nw, nwl, n) == -1 ||
-		    lines_insertf(&l, xbd + 1, "%s", sb.s) == -1)
+		    lines_insert_copy(&l, xbd + 1, sb.s, sb.len) == -1)
 			goto done;
 		sbuf_free(&sb);
 		e++;

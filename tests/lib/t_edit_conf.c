@@ -204,6 +204,29 @@ ATF_TC_BODY(edits_stay_inside_the_text, tc)
 	munmap(map, maplen);
 }
 
+ATF_TC_WITHOUT_HEAD(edits_keep_every_byte);
+ATF_TC_BODY(edits_keep_every_byte, tc)
+{
+	/* A NUL in an edited line once ended it (a %s); the rest was lost. */
+	static const char cron[] = "0 3 * * * /bin/sh /etc/daily #\0x\n";
+	static const char ttys[] = "ttyE1 \"getty\0\" wsvt25 on secure\n";
+	char *new;
+	size_t nlen;
+
+	ATF_REQUIRE_EQ(crontab_quiet(cron, sizeof(cron) - 1, &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_EQ(nlen, sizeof(cron));
+	ATF_CHECK(memcmp(new, "#0 3 * * * /bin/sh /etc/daily #\0x\n",
+	    nlen) == 0);
+	free(new);
+	ATF_REQUIRE_EQ(ttys_console_only(ttys, sizeof(ttys) - 1, &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_EQ(nlen, sizeof(ttys));
+	ATF_CHECK(memcmp(new, "ttyE1 \"getty\0\" wsvt25 off secure\n",
+	    nlen) == 0);
+	free(new);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, rcconf_4x_replaces_wscons);
@@ -214,5 +237,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, crontab_quiet_both_shapes);
 	ATF_TP_ADD_TC(tp, crontab_other_daily_left);
 	ATF_TP_ADD_TC(tp, edits_stay_inside_the_text);
+	ATF_TP_ADD_TC(tp, edits_keep_every_byte);
 	return atf_no_error();
 }
