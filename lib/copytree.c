@@ -309,12 +309,8 @@ done:
 	return rv;
 }
 
-/*
- * A member name of a set, as a path inside the root: "./bin/sh" is
- * "bin/sh"; absolute names and ".." are refused.  NULL for the root.
- */
-static const char *
-set_name(const char *name, bool *bad)
+const char *
+set_member_name(const char *name, bool *bad)
 {
 	const char *p;
 
@@ -381,7 +377,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 			sr_seterr("read: %s", archive_error_string(in));
 			goto done;
 		}
-		name = set_name(archive_entry_pathname(e), &bad);
+		name = set_member_name(archive_entry_pathname(e), &bad);
 		if (bad) {
 			sr_seterr("%s: a name outside the root (refused)",
 			    archive_entry_pathname(e));
@@ -399,7 +395,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		archive_entry_set_pathname(e, copy);
 		free(copy);
 		if (archive_entry_hardlink(e) != NULL) {
-			link = set_name(archive_entry_hardlink(e), &bad);
+			link = set_member_name(archive_entry_hardlink(e), &bad);
 			if (bad || link == NULL) {
 				sr_seterr("%s: a link outside the root "
 				    "(refused)", archive_entry_pathname(e));
