@@ -702,7 +702,9 @@ identity_record_check(const char *dir, const struct sbuf *idline,
 	}
 	if (etc_lines(man, &want) == -1 || identity_lines(etc, &got) == -1)
 		goto done;
-	if (want.len != got.len || memcmp(want.s, got.s, got.len) != 0) {
+	/* (Both may be empty, and then NULL: no memcmp on those.) */
+	if (want.len != got.len ||
+	    (got.len > 0 && memcmp(want.s, got.s, got.len) != 0)) {
 		sr_seterr("%s/base-etc.tgz: is not the etc its manifest "
 		    "describes (corrupt record)", dir);
 		goto done;
