@@ -37,7 +37,7 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
-	  t_ffsread t_cgd t_cgdparams t_identity t_copytree
+	  t_ffsread t_cgd t_cgdparams t_identity t_copytree t_ffsimg
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_setup_local t_setup_local_loop t_setup_local_makefs t_setup_root_makefs \
 	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade
