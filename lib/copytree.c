@@ -324,7 +324,7 @@ set_member_name(const char *name, char *out, size_t outsz)
 		/* "." and empty components ("./etc", "etc//rc") say nothing. */
 		if (k > 0 && !(k == 1 && p[0] == '.')) {
 			if (n + 1 + k >= outsz)
-				return -1;
+				return -2;
 			if (n > 0)
 				out[n++] = '/';
 			memcpy(out + n, p, k);
@@ -378,9 +378,10 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 			goto done;
 		}
 		raw = archive_entry_pathname(e);
-		if ((r = set_member_name(raw, name, sizeof(name))) == -1) {
-			sr_seterr("%s: a name outside the root, or too long "
-			    "(refused)", raw != NULL ? raw : "(no name)");
+		if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
+			sr_seterr("%s: %s (refused)", raw != NULL ? raw :
+			    "(no name)", r == -1 ? "a name outside the root" :
+			    "a name too long");
 			goto done;
 		}
 		if (r == 0)

@@ -43,7 +43,7 @@ ATF_TC_BODY(set_member_names, tc)
 	ATF_CHECK_EQ(set_member_name(NULL, out, sizeof(out)), -1);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	ATF_CHECK_EQ(set_member_name(longname, out, sizeof(out)), -1);
+	ATF_CHECK_EQ(set_member_name(longname, out, sizeof(out)), -2);
 }
 
 ATF_TP_ADD_TCS(tp)
