@@ -6,6 +6,7 @@
 #   make PREFIX=/dir install  install the tools, man pages and data
 #   make demo                 the main job on a bundled sample
 #   make bench                speed figures (not a test)
+#   make fuzz                 run the fuzz targets (clang; mk/fuzz.mk)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -143,3 +144,5 @@ clean:
 
 .PHONY: all install check tests deps demo bench clean compat-check FORCE
 .SECONDARY:
+
+include mk/fuzz.mk
