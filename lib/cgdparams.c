@@ -7,11 +7,14 @@
  * base64 of a 32-bit big-endian bit count and the bits.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,10 @@
 #include <openssl/rand.h>
 
 #include "cgdparams.h"
+#include "compat.h"
+#if SR_LINUX
+#include <sys/prctl.h>
+#endif
 
 enum tok { T_EOF, T_EOL, T_LBRACE, T_RBRACE, T_INT, T_WORD, T_KW, T_ERR };
 
@@ -181,23 +188,29 @@ bits(struct lex *l, uint8_t **out, size_t *nbits)
 	uint8_t raw[3072];
 	size_t n = 0, i, r = 0;
 	uint32_t acc = 0, count;
-	int k = 0, v;
+	int k = 0, v, rv = -1;
 
 	for (;;) {
 		if (next(l) == -1)
-			return -1;
+			goto done;
 		if (l->tok == T_EOL)
 			break;
-		if (l->tok != T_WORD && l->tok != T_INT && l->tok != T_KW)
-			return lex_err(l, "base64 expected");
-		if (n + strlen(l->text) >= sizeof(b64))
-			return lex_err(l, "base64 too long");
+		if (l->tok != T_WORD && l->tok != T_INT && l->tok != T_KW) {
+			lex_err(l, "base64 expected");
+			goto done;
+		}
+		if (n + strlen(l->text) >= sizeof(b64)) {
+			lex_err(l, "base64 too long");
+			goto done;
+		}
 		memcpy(b64 + n, l->text, strlen(l->text));
 		n += strlen(l->text);
 	}
 	for (i = 0; i < n && b64[i] != '='; i++) {
-		if ((v = b64val((unsigned char)b64[i])) < 0)
-			return lex_err(l, "not base64");
+		if ((v = b64val((unsigned char)b64[i])) < 0) {
+			lex_err(l, "not base64");
+			goto done;
+		}
 		acc = acc << 6 | (uint32_t)v;
 		if (++k == 4) {
 			raw[r++] = (uint8_t)(acc >> 16);
@@ -212,20 +225,54 @@ bits(struct lex *l, uint8_t **out, size_t *nbits)
 	else if (k == 3) {
 		raw[r++] = (uint8_t)(acc >> 10);
 		raw[r++] = (uint8_t)(acc >> 2);
-	} else if (k == 1)
-		return lex_err(l, "truncated base64");
-	if (r < 4)
-		return lex_err(l, "bits too short");
+	} else if (k == 1) {
+		lex_err(l, "truncated base64");
+		goto done;
+	}
+	if (r < 4) {
+		lex_err(l, "bits too short");
+		goto done;
+	}
 	count = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
 	    (uint32_t)raw[2] << 8 | raw[3];
-	if (count == 0 || count > (r - 4) * 8)
-		return lex_err(l, "bit count larger than the bits given");
-	if ((*out = malloc((count + 7) / 8)) == NULL)
-		return lex_err(l, "out of memory");
+	if (count == 0 || count > (r - 4) * 8) {
+		lex_err(l, "bit count larger than the bits given");
+		goto done;
+	}
+	if ((*out = malloc((count + 7) / 8)) == NULL) {
+		lex_err(l, "out of memory");
+		goto done;
+	}
 	memcpy(*out, raw + 4, (count + 7) / 8);
 	*nbits = count;
+	rv = 0;
+done:
+	/* A stored key passes through here. */
 	explicit_bzero(raw, sizeof(raw));
 	explicit_bzero(b64, sizeof(b64));
+	explicit_bzero(l->text, sizeof(l->text));
+	return rv;
+}
+
+/*
+ * A key or salt statement: as in cgdconfig (keygen_combine), a later
+ * one replaces an earlier one, but only once it has been read whole:
+ * a bad one leaves the earlier value as it was, owned by the keygen.
+ */
+static int
+setbits(struct lex *l, uint8_t **val, size_t *nbits)
+{
+	uint8_t *nv = NULL;
+	size_t nb = 0;
+
+	if (bits(l, &nv, &nb) == -1)
+		return -1;
+	if (*val != NULL) {
+		explicit_bzero(*val, (*nbits + 7) / 8);
+		free(*val);
+	}
+	*val = nv;
+	*nbits = nb;
 	return 0;
 }
 
@@ -235,14 +282,10 @@ kgvar(struct lex *l, struct cgd_keygen *kg)
 {
 	if (l->tok == T_EOL)
 		return 0;
-	if (is_kw(l, "salt")) {
-		free(kg->salt);
-		return bits(l, &kg->salt, &kg->saltbits);
-	}
-	if (is_kw(l, "key")) {
-		free(kg->key);
-		return bits(l, &kg->key, &kg->keybits);
-	}
+	if (is_kw(l, "salt"))
+		return setbits(l, &kg->salt, &kg->saltbits);
+	if (is_kw(l, "key"))
+		return setbits(l, &kg->key, &kg->keybits);
 	if (is_kw(l, "iterations"))
 		return integer(l, &kg->iterations) == -1 ? -1 : eol(l);
 	if (is_kw(l, "memory"))
@@ -267,6 +310,7 @@ new_keygen(struct lex *l, struct cgd_params *p)
 		lex_err(l, "too many keygen statements");
 		return NULL;
 	}
+	p->kg[p->nkg].line = l->line;
 	return &p->kg[p->nkg++];
 }
 
@@ -330,12 +374,91 @@ rule(struct lex *l, struct cgd_params *p, struct cgd_keygen **dep)
 		return stringlit(l, (*dep)->method, sizeof((*dep)->method)) ==
 		    -1 ? -1 : eol(l);
 	if (is_kw(l, "keygen_salt"))
-		return bits(l, &(*dep)->salt, &(*dep)->saltbits);
+		return setbits(l, &(*dep)->salt, &(*dep)->saltbits);
 	if (is_kw(l, "keygen_iterations"))
 		return integer(l, &(*dep)->iterations) == -1 ? -1 : eol(l);
 	if (is_kw(l, "xor_key"))
-		return bits(l, &(*dep)->key, &(*dep)->keybits);
+		return setbits(l, &(*dep)->key, &(*dep)->keybits);
 	return lex_err(l, "syntax error");
+}
+
+/*
+ * Bounds on the work a parameters file may ask of us.  Whoever can
+ * write the file could otherwise keep the tools busy for days or make
+ * the host allocate terabytes; the bounds are what cgdconfig -g's own
+ * calibration could choose, many times over.
+ *
+ * pkcs5_pbkdf2/sha1: cgdconfig calibrates the iterations so that the
+ * whole key (every 160-bit block, each costing the iterations) takes
+ * DEFAULT_ITERATION_TIME, 2 s of user time (params.c), in its own loop
+ * (pkcs5_pbkdf2.c), which calls HMAC() whole for each iteration: a
+ * current 3-5 GHz core does 1-5 million such HMACs a second, so
+ * cgdconfig writes at most some 10 million HMACs.  2^26 (67 million)
+ * leaves several times that for the fastest host that might have made
+ * the file, and takes about a minute here.
+ *
+ * argon2id: argon2id_calibrate (argon2_utils.c) takes 1 KiB per
+ * 100 KB of the host's user memory, halving it (at most four times)
+ * while one pass takes a second or more, then doubles the passes
+ * until they take a second: a few hundred MiB on an ordinary host, a
+ * few GiB on the largest, and about a second of the making host's
+ * CPUs in all; its parallelism is that host's CPU count.  4 GiB,
+ * 2^20 passes, 2^26 KiB-passes (64 GiB of memory filled, minutes of
+ * work on one CPU) and 256 lanes (each a thread) are far beyond it.
+ */
+#define PBKDF2_MAXWORK	(1L << 26)	/* HMACs: iterations x blocks */
+#define ARGON2_MAXMEM	(4L << 20)	/* KiB */
+#define ARGON2_MAXITER	(1L << 20)
+#define ARGON2_MAXWORK	(1L << 26)	/* KiB x passes */
+#define ARGON2_MAXPAR	256L
+
+/* Whether each keygen's work is within the bounds above. */
+static int
+check_work(const char *name, const struct cgd_params *p)
+{
+	const struct cgd_keygen *kg;
+	long blocks = (long)(p->keylen + 159) / 160;
+	size_t i;
+
+	for (i = 0; i < p->nkg; i++) {
+		kg = &p->kg[i];
+		if (strcmp(kg->method, "pkcs5_pbkdf2/sha1") == 0 &&
+		    kg->iterations > PBKDF2_MAXWORK / blocks) {
+			sr_seterr("%s:%d: keygen %s: %ld iterations for each "
+			    "of the %ld blocks of a %zu-bit key: more than "
+			    "cgdconfig -g would ever choose (at most %ld in "
+			    "all; refused)", name, kg->line, kg->method,
+			    kg->iterations, blocks, p->keylen, PBKDF2_MAXWORK);
+			return -1;
+		}
+		if (strcmp(kg->method, "argon2id") != 0)
+			continue;
+		if (kg->memory > ARGON2_MAXMEM) {
+			sr_seterr("%s:%d: keygen argon2id: memory %ld KiB: "
+			    "more than cgdconfig -g would ever choose (at "
+			    "most %ld KiB; refused)", name, kg->line,
+			    kg->memory, ARGON2_MAXMEM);
+			return -1;
+		}
+		if (kg->iterations > ARGON2_MAXITER ||
+		    (long long)kg->iterations * kg->memory >
+		    ARGON2_MAXWORK) {
+			sr_seterr("%s:%d: keygen argon2id: %ld iterations over "
+			    "%ld KiB: more than cgdconfig -g would ever choose "
+			    "(at most %ld iterations and %ld KiB-iterations; "
+			    "refused)", name, kg->line, kg->iterations,
+			    kg->memory, ARGON2_MAXITER, ARGON2_MAXWORK);
+			return -1;
+		}
+		if (kg->parallelism > ARGON2_MAXPAR) {
+			sr_seterr("%s:%d: keygen argon2id: parallelism %ld: "
+			    "more than cgdconfig -g would ever choose (at most "
+			    "%ld; refused)", name, kg->line, kg->parallelism,
+			    ARGON2_MAXPAR);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -384,6 +507,11 @@ cgdparams_parse(const char *text, size_t len, const char *name,
 	}
 	if (p->keylen == 0)
 		p->keylen = defaults[i].keylen;
+	/* As cgdconfig's params_fget: the old statements' default. */
+	if (dep != NULL && dep->iterations == 0)
+		dep->iterations = 128;
+	if (check_work(name, p) == -1)
+		goto fail;
 	return 0;
 fail:
 	cgdparams_free(p);
@@ -432,6 +560,176 @@ passphrase(const char *passfile, char *buf, size_t bufsz)
 	return 0;
 }
 
+/*
+ * PBKDF2 with HMAC-SHA1 (RFC 8018), our own loop over the hash so that
+ * a signal stops it between slices: a hostile file may ask for tens of
+ * seconds.  HMAC's inner and outer states are computed once and copied
+ * for each iteration (OpenSSL's own PBKDF2 does the same).
+ */
+static int
+pbkdf2_sha1(const char *pass, size_t plen, const uint8_t *salt,
+    size_t slen, long iterations, uint8_t *out, size_t outlen)
+{
+	EVP_MD_CTX *in = EVP_MD_CTX_new(), *outer = EVP_MD_CTX_new(),
+	    *c = EVP_MD_CTX_new();
+	uint8_t k[64], pad[64], u[20], t[20], idx[4];
+	unsigned int ulen;
+	uint32_t block;
+	size_t i, done;
+	long j;
+	int rv = -1;
+
+	memset(k, 0, sizeof(k));
+	if (in == NULL || outer == NULL || c == NULL)
+		goto done;
+	if (plen > sizeof(k)) {
+		if (EVP_Digest(pass, plen, k, &ulen, EVP_sha1(), NULL) != 1)
+			goto done;
+	} else
+		memcpy(k, pass, plen);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	if (EVP_DigestInit_ex(in, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(in, pad, sizeof(pad)) != 1)
+		goto done;
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (EVP_DigestInit_ex(outer, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(outer, pad, sizeof(pad)) != 1)
+		goto done;
+	for (block = 1, done = 0; done < outlen; block++) {
+		idx[0] = (uint8_t)(block >> 24);
+		idx[1] = (uint8_t)(block >> 16);
+		idx[2] = (uint8_t)(block >> 8);
+		idx[3] = (uint8_t)block;
+		for (j = 0; j < iterations; j++) {
+			if (EVP_MD_CTX_copy_ex(c, in) != 1 || (j == 0 ?
+			    EVP_DigestUpdate(c, salt, slen) != 1 ||
+			    EVP_DigestUpdate(c, idx, 4) != 1 :
+			    EVP_DigestUpdate(c, u, sizeof(u)) != 1) ||
+			    EVP_DigestFinal_ex(c, u, &ulen) != 1 ||
+			    EVP_MD_CTX_copy_ex(c, outer) != 1 ||
+			    EVP_DigestUpdate(c, u, sizeof(u)) != 1 ||
+			    EVP_DigestFinal_ex(c, u, &ulen) != 1)
+				goto done;
+			if (j == 0)
+				memcpy(t, u, sizeof(t));
+			else
+				for (i = 0; i < sizeof(t); i++)
+					t[i] ^= u[i];
+			if ((j & 0xffff) == 0xffff && sr_checkpoint() == -1)
+				goto done;
+		}
+		i = outlen - done < sizeof(t) ? outlen - done : sizeof(t);
+		memcpy(out + done, t, i);
+		done += i;
+	}
+	rv = 0;
+done:
+	if (rv == -1 && sr_interrupted() == 0)
+		sr_seterr("keygen pkcs5_pbkdf2/sha1: the key derivation "
+		    "failed");
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(u, sizeof(u));
+	explicit_bzero(t, sizeof(t));
+	EVP_MD_CTX_free(in);
+	EVP_MD_CTX_free(outer);
+	EVP_MD_CTX_free(c);
+	return rv;
+}
+
+/*
+ * Argon2id in a child process: libargon2 cannot be stopped midway, so
+ * a signal the tools catch kills the child instead, within a tenth of a
+ * second.  The key comes back through a pipe.
+ */
+static int
+argon2_child(const struct cgd_keygen *kg, const char *pass, uint8_t *out,
+    size_t outlen)
+{
+	struct pollfd pfd;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid, ppid = getpid();
+	int fds[2], status, r;
+	long phys = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
+
+	/* Half the host's memory at most: never the OOM killer. */
+	if (phys > 0 && pg > 0 && kg->memory / 1024 >
+	    (long)((uint64_t)phys * (uint64_t)pg / 2 >> 20)) {
+		sr_seterr("keygen argon2id: memory %ld MiB: more than half "
+		    "of this host's %ld MiB (refused)", kg->memory / 1024,
+		    (long)((uint64_t)phys * (uint64_t)pg >> 20));
+		return -1;
+	}
+	if (pipe(fds) == -1) {
+		sr_seterrno("keygen argon2id: pipe");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		sr_seterrno("keygen argon2id: fork");
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+#if SR_LINUX
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+		if (getppid() != ppid)
+			_exit(1);
+		r = argon2_hash((uint32_t)kg->iterations,
+		    (uint32_t)kg->memory, (uint32_t)kg->parallelism, pass,
+		    strlen(pass), kg->salt, (kg->saltbits + 7) / 8, out,
+		    outlen, NULL, 0, Argon2_id, kg->version ?
+		    (uint32_t)kg->version : ARGON2_VERSION_NUMBER);
+		if (r == ARGON2_OK) {
+			for (got = 0; got < outlen; got += (size_t)n)
+				if ((n = write(fds[1], out + got,
+				    outlen - got)) <= 0)
+					break;
+		}
+		explicit_bzero(out, outlen);
+		/* Argon2's errors are small negative numbers. */
+		_exit(r != ARGON2_OK ? (-r & 0x7f) : got == outlen ? 0 : 0x80);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	while (got < outlen && sr_interrupted() == 0) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(fds[0], out + got, outlen - got)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	if (got < outlen)
+		(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (got == outlen && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	explicit_bzero(out, outlen);
+	if (sr_checkpoint() == -1)
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) > 0 &&
+	    WEXITSTATUS(status) < 0x80)
+		sr_seterr("keygen argon2id: %s", argon2_error_message(
+		    -WEXITSTATUS(status)));
+	else
+		sr_seterr("keygen argon2id: the key derivation failed");
+	return -1;
+}
+
 /* One keygen's key, keylen bits. */
 static int
 keygen_key(const struct cgd_keygen *kg, size_t keylen, const char *passfile,
@@ -474,22 +772,14 @@ keygen_key(const struct cgd_keygen *kg, size_t keylen, const char *passfile,
 	}
 	if (passphrase(passfile, pass, sizeof(pass)) == -1)
 		return -1;
+	/* cgdconfig takes the salt's bytes rounded up (BITS2BYTES). */
 	if (strcmp(kg->method, "argon2id") == 0)
-		r = argon2_hash((uint32_t)kg->iterations, (uint32_t)kg->memory,
-		    (uint32_t)kg->parallelism, pass, strlen(pass), kg->salt,
-		    kg->saltbits / 8, out, keylen / 8, NULL, 0, Argon2_id,
-		    kg->version ? (uint32_t)kg->version :
-		    ARGON2_VERSION_NUMBER) == ARGON2_OK ? 1 : 0;
+		r = argon2_child(kg, pass, out, keylen / 8);
 	else
-		r = PKCS5_PBKDF2_HMAC_SHA1(pass, (int)strlen(pass), kg->salt,
-		    (int)(kg->saltbits / 8), (int)kg->iterations,
-		    (int)(keylen / 8), out);
+		r = pbkdf2_sha1(pass, strlen(pass), kg->salt,
+		    (kg->saltbits + 7) / 8, kg->iterations, out, keylen / 8);
 	explicit_bzero(pass, sizeof(pass));
-	if (r != 1) {
-		sr_seterr("keygen %s: the key derivation failed", kg->method);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 int

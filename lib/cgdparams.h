@@ -22,6 +22,7 @@ struct cgd_keygen {
 	size_t	 keybits;
 	long	 iterations, memory, parallelism, version;
 	int	 has_cmd;
+	int	 line;		/* where it starts in the file */
 };
 
 struct cgd_params {
@@ -35,7 +36,9 @@ struct cgd_params {
 
 /*
  * Parse a parameters file's text; name is used in messages
- * ("name:LINE: ...").  Unset values get cgdconfig's defaults.
+ * ("name:LINE: ...").  Unset values get cgdconfig's defaults.  A key
+ * derivation asking for more work or memory than cgdconfig's own
+ * calibration would ever choose is refused here (see cgdparams.c).
  */
 int	cgdparams_parse(const char *, size_t, const char *,
 	    struct cgd_params *);
@@ -45,6 +48,8 @@ int	cgdparams_parse(const char *, size_t, const char *,
  * passphrase comes from passfile (its first line), or with NULL from
  * the terminal.  randomkey and urandomkey (a new key each time: right
  * for swap, never for a disk that keeps data) and shell_cmd are refused.
+ * A signal caught by sr_signals_catch() stops a derivation within a
+ * fraction of a second ("interrupted by signal N").
  */
 int	cgdparams_key(const struct cgd_params *, const char *, uint8_t *);
 /*

@@ -523,36 +523,33 @@ done:
 	return rv;
 }
 
-/*
- * A member name of a set, as a path inside the root: "./bin/sh" is
- * "bin/sh"; absolute names and ".." are refused.  NULL for the root.
- */
-static const char *
-set_name(const char *name, bool *bad)
+int
+set_member_name(const char *name, char *out, size_t outsz)
 {
 	const char *p;
+	size_t n = 0, k;
 
-	*bad = false;
-	if (name == NULL || *name == '/') {
-		*bad = true;
-		return NULL;
-	}
-	while (name[0] == '.' && name[1] == '/')
-		name += 2;
-	if (*name == '\0' || strcmp(name, ".") == 0)
-		return NULL;
+	if (name == NULL || *name == '/' || outsz == 0)
+		return -1;
 	for (p = name; *p != '\0';) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			*bad = true;
-			return NULL;
+		k = strcspn(p, "/");
+		if (k == 2 && p[0] == '.' && p[1] == '.')
+			return -1;
+		/* "." and empty components ("./etc", "etc//rc") say nothing. */
+		if (k > 0 && !(k == 1 && p[0] == '.')) {
+			if (n + 1 + k >= outsz)
+				return -2;
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, p, k);
+			n += k;
 		}
-		p += n;
+		p += k;
 		while (*p == '/')
 			p++;
 	}
-	return name;
+	out[n] = '\0';
+	return n > 0 ? 1 : 0;
 }
 
 int
@@ -587,45 +584,32 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
-		const char *name, *link;
-		bool bad;
-		char *copy;
+		const char *raw;
+		char name[PATH_MAX], link[PATH_MAX];
 
 		if (r < ARCHIVE_WARN) {
 			sr_seterr("read: %s", archive_error_string(in));
 			goto done;
 		}
-		name = set_name(archive_entry_pathname(e), &bad);
-		if (bad) {
-			sr_seterr("%s: a name outside the root (refused)",
-			    archive_entry_pathname(e));
+		raw = archive_entry_pathname(e);
+		if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
+			sr_seterr("%s: %s (refused)", raw != NULL ? raw :
+			    "(no name)", r == -1 ? "a name outside the root" :
+			    "a name too long");
 			goto done;
 		}
-		if (name == NULL)
+		if (r == 0)
 			continue;
-		if ((copy = strdup(name)) == NULL) {
-			sr_seterr("out of memory");
-			goto done;
-		}
-		/* tar writes directories as "dir/": the path is "dir". */
-		while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
-			copy[strlen(copy) - 1] = '\0';
-		archive_entry_set_pathname(e, copy);
-		free(copy);
+		/* The spec and the stage know each path by one name. */
+		archive_entry_set_pathname(e, name);
 		if (archive_entry_hardlink(e) != NULL) {
-			link = set_name(archive_entry_hardlink(e), &bad);
-			if (bad || link == NULL) {
+			if (set_member_name(archive_entry_hardlink(e), link,
+			    sizeof(link)) != 1) {
 				sr_seterr("%s: a link outside the root "
-				    "(refused)", archive_entry_pathname(e));
+				    "(refused)", name);
 				goto done;
 			}
-			copy = strdup(link);
-			if (copy == NULL) {
-				sr_seterr("out of memory");
-				goto done;
-			}
-			archive_entry_set_hardlink(e, copy);
-			free(copy);
+			archive_entry_set_hardlink(e, link);
 		}
 		st->entries++;
 		if ((r = record(o, e)) == -1)

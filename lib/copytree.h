@@ -44,6 +44,13 @@ bool	path_excluded(const char *const *, const char *);
 int	copy_trees(const struct copy_opts *, struct copy_stats *);
 
 /*
+ * A member name of a set as a path inside the root, into out (outsz
+ * bytes): "./bin/sh", "bin//sh" and "bin/./sh/" are all "bin/sh".
+ * 1: a path; 0: the root itself; -1: outside the root (absolute, or
+ * a ".." component); -2: too long.
+ */
+int	set_member_name(const char *, char *, size_t);
+/*
  * Read a NetBSD set (a tar archive, maybe compressed) into o->dstfd as
  * its user, every entry recorded in o->spec (required): a later set
  * overlays an earlier one.  Names outside the root are refused.

@@ -126,7 +126,8 @@ ttys_status(const struct line *ln, size_t *off, size_t *flen,
 
 /*
  * A per-line rewrite: fn puts a line's new text in its sbuf and returns
- * 1, returns 0 to keep the line, or -1 on error.
+ * 1, returns 0 to keep the line, or -1 on error.  Lines are bytes: a
+ * NUL in one is kept like any other.
  */
 typedef int rewrite_fn(const struct line *, struct sbuf *);
 
@@ -145,8 +146,8 @@ rewrite_lines(const char *text, size_t len, rewrite_fn *fn, char **out,
 		struct sbuf nb = { 0 };
 		int r = fn(&l.v[i], &nb);
 
-		if (r == -1 || (r == 1 && lines_replacef(&l, i, "%s",
-		    nb.s) == -1)) {
+		if (r == -1 || (r == 1 && lines_replace(&l, i, nb.s,
+		    nb.len) == -1)) {
 			sbuf_free(&nb);
 			lines_free(&l);
 			return EDIT_ERROR;
@@ -167,8 +168,8 @@ tty_off(const struct line *ln, struct sbuf *nb)
 	    (nlen == 7 && memcmp(ln->s + noff, "console", 7) == 0) ||
 	    flen != 2 || memcmp(ln->s + off, "on", 2) != 0)
 		return 0;
-	return sbuf_printf(nb, "%.*soff%.*s", (int)off, ln->s,
-	    (int)(ln->len - off - 2), ln->s + off + 2) == -1 ? -1 : 1;
+	return sbuf_add(nb, ln->s, off) == -1 || sbuf_adds(nb, "off") == -1 ||
+	    sbuf_add(nb, ln->s + off + 2, ln->len - off - 2) == -1 ? -1 : 1;
 }
 
 enum edit_result
@@ -181,9 +182,10 @@ ttys_console_only(const char *text, size_t len, char **out, size_t *outlen)
 static bool
 runs(const struct line *ln, const char *script)
 {
-	size_t n = strlen(script), i;
+	size_t n = strlen(script), i = line_indent(ln);
 
-	if (ln->len == 0 || ln->s[line_indent(ln)] == '#')
+	/* A blank line, maybe the text's last: nothing past its end. */
+	if (i == ln->len || ln->s[i] == '#')
 		return false;
 	for (i = 0; i + n <= ln->len; i++)
 		if (memcmp(ln->s + i, script, n) == 0 &&
@@ -200,7 +202,8 @@ cron_quiet(const struct line *ln, struct sbuf *nb)
 {
 	if (!runs(ln, "/etc/daily") && !runs(ln, "/etc/weekly"))
 		return 0;
-	return sbuf_printf(nb, "#%.*s", (int)ln->len, ln->s) == -1 ? -1 : 1;
+	return sbuf_adds(nb, "#") == -1 || sbuf_add(nb, ln->s, ln->len) ==
+	    -1 ? -1 : 1;
 }
 
 enum edit_result

@@ -5,7 +5,8 @@
  * xbd0 and xbd1, so a guest with local and pkg disks would have no nodes
  * for them: add xbd2 to xbd4 and the pseudo-devices a domU wants, make
  * vnd0 instead of tapes and CD drives, and drop the hardware RAID and
- * network-card lines.  Today's MAKEDEV makes "all", whose machine-
+ * network-card units (whole lines in the stock file, but only those
+ * words wherever they are).  Today's MAKEDEV makes "all", whose machine-
  * dependent part already covers xbd0 to xbd3: it needs nothing.
  */
 #include <stdlib.h>
@@ -25,7 +26,10 @@ static const char *const add_groups[][6] = {
 	{ "kttcp", NULL },
 };
 static const char *const xbd_add[] = { "xbd2", "xbd3", "xbd4", NULL };
-static const char *const drop_first[] = { "iop0", "ed0", "ld0", NULL };
+/* Units (a name and a number) a domU has none of. */
+static const char *const tapes_cds[] = { "st", "ch", "cd", "mcd", NULL };
+static const char *const raid_nics[] = { "iop", "mlx", "mly", "dpti", "dpt",
+    "twe", "icp", "ed", "ld", NULL };
 
 struct mkline {
 	const char *w[MAXWORDS];
@@ -55,6 +59,23 @@ static bool
 word_is(const char *w, size_t wl, const char *s)
 {
 	return wl == strlen(s) && memcmp(w, s, wl) == 0;
+}
+
+/* Whether a word is a unit of one of the names: the name, digits. */
+static bool
+unit_of(const char *w, size_t wl, const char *const *names)
+{
+	size_t n, i;
+
+	for (; *names != NULL; names++) {
+		if ((n = strlen(*names)) >= wl || memcmp(w, *names, n) != 0)
+			continue;
+		for (i = n; i < wl && w[i] >= '0' && w[i] <= '9'; i++)
+			;
+		if (i == wl)
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -139,7 +160,7 @@ format_mk(struct sbuf *sb, const struct line *like, const char *const *w,
 static int
 replace_with(struct lines *l, size_t at, struct sbuf *sb)
 {
-	int rv = lines_replacef(l, at, "%s", sb->s);
+	int rv = lines_replace(l, at, sb->s, sb->len);
 
 	sbuf_free(sb);
 	return rv;
@@ -164,6 +185,17 @@ makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
 		goto done;
 	}
 	for (i = b; i < e; i++) {
+		const char *w[MAXWORDS + 2];
+		size_t wl[MAXWORDS + 2];
+
+		/* Rewritten, a longer line would lose its last words. */
+		if (line_words(&l.v[i], w, wl, MAXWORDS + 2) > MAXWORDS + 1 &&
+		    word_is(w[0], wl[0], "makedev")) {
+			sr_seterr("init): a makedev line of more than %d "
+			    "devices; unknown MAKEDEV shape", MAXWORDS);
+			r = EDIT_CANNOT;
+			goto done;
+		}
 		if (!parse_makedev(&l.v[i], &m))
 			continue;
 		if (word_is(m.w[0], m.wl[0], "all"))
@@ -225,36 +257,50 @@ makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
 		if (n == 0)
 			continue;
 		if (format_mk(&sb, &l.v[xbd], nw, nwl, n) == -1 ||
-		    lines_insertf(&l, xbd + 1, "%s", sb.s) == -1)
+		    lines_insert_copy(&l, xbd + 1, sb.s, sb.len) == -1)
 			goto done;
 		sbuf_free(&sb);
 		e++;
 		changed = true;
 	}
 
-	/* Tapes and CD drives give way to vnd0; RAID and NICs go. */
+	/*
+	 * Tapes and CD drives give way to vnd0; RAID and network-card
+	 * units go.  Only those words: a line may hold others (xbd0).
+	 */
 	for (i = b; i < e; i++) {
+		const char *nw[MAXWORDS + 1];
+		size_t nwl[MAXWORDS + 1], n = 0, k;
+		bool tape = false, drop = false;
+
 		if (!parse_makedev(&l.v[i], &m))
 			continue;
-		if (mk_has(&m, "st0")) {
-			const char *vw[1] = { "vnd0" };
-			size_t vwl[1] = { 0 };
-
-			if (format_mk(&sb, &l.v[i], vw, vwl, 1) == -1 ||
-			    replace_with(&l, i, &sb) == -1)
-				goto done;
-			changed = true;
-			continue;
+		for (k = 0; k < m.n; k++) {
+			if (unit_of(m.w[k], m.wl[k], tapes_cds))
+				tape = true;
+			else if (unit_of(m.w[k], m.wl[k], raid_nics))
+				drop = true;
+			else {
+				nw[n] = m.w[k];
+				nwl[n++] = m.wl[k];
+			}
 		}
-		for (g = 0; drop_first[g] != NULL; g++)
-			if (word_is(m.w[0], m.wl[0], drop_first[g]))
-				break;
-		if (drop_first[g] != NULL) {
+		if (!tape && !drop)
+			continue;
+		changed = true;
+		if (tape && !block_has(&l, b, e, "vnd0")) {
+			nw[n] = "vnd0";
+			nwl[n++] = 0;
+		}
+		if (n == 0) {
 			lines_delete(&l, i);
 			i--;
 			e--;
-			changed = true;
+			continue;
 		}
+		if (format_mk(&sb, &l.v[i], nw, nwl, n) == -1 ||
+		    replace_with(&l, i, &sb) == -1)
+			goto done;
 	}
 	sbuf_free(&sb);
 	return lines_result(&l, changed, out, outlen);

@@ -25,6 +25,8 @@
 #define FS_UFS1_MAGIC	0x011954
 #define FS_UFS2_MAGIC	0x19540119
 #define MAXPARTS	16
+#define DISKMAGIC	0x82564557	/* sys/sys/disklabel.h */
+#define MAXMAXPARTITIONS 22
 
 static uint32_t
 le32(const unsigned char *p)
@@ -392,6 +394,37 @@ ffsimg_verify(const struct ffsimg *fi)
 	return r;
 }
 
+/*
+ * A NetBSD disklabel in the image's second sector says how many
+ * partitions follow it.  libtsk 4.11 believes any number and reads
+ * them past the sector it holds (a hostile label crashed it; later
+ * libtsk stops at 16).  NetBSD takes none of more than 22
+ * (MAXMAXPARTITIONS, any port), which all fit in the sector: nor do we.
+ * 0: none, or one libtsk may read; -1: refused.
+ */
+static int
+check_disklabel(int fd)
+{
+	unsigned char s[512];
+	unsigned np;
+
+	if (pread(fd, s, sizeof(s), 512) != (ssize_t)sizeof(s))
+		return 0;
+	if (le32(s) == DISKMAGIC && le32(s + 132) == DISKMAGIC)
+		np = (unsigned)s[138] | (unsigned)s[139] << 8;
+	else if (swap32(le32(s)) == DISKMAGIC &&
+	    swap32(le32(s + 132)) == DISKMAGIC)
+		np = (unsigned)s[138] << 8 | (unsigned)s[139];
+	else
+		return 0;
+	if (np > MAXMAXPARTITIONS) {
+		sr_seterr("corrupt NetBSD disklabel: %u partitions, more than "
+		    "%d (refused)", np, MAXMAXPARTITIONS);
+		return -1;
+	}
+	return 0;
+}
+
 /* Partitions holding FFS, through libtsk's volume-system layer. */
 static int
 probe_parts(struct ffsimg *fi, int fd, int want)
@@ -403,6 +436,8 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	size_t n = 0;
 	int rv = -1, num;
 
+	if (check_disklabel(fd) == -1)
+		return -1;
 	tsk_error_reset();
 	if ((img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) == NULL) {
 		sr_seterr("read image: %s", tsk_error_get());

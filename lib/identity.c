@@ -697,3 +697,72 @@ identity_digest(const struct sbuf *man, char id[ID_HEXLEN + 1])
 		snprintf(id + 2 * i, 3, "%02x", dig[i]);
 	return 0;
 }
+
+/* The etc lines of a manifest. */
+static int
+etc_lines(const struct sbuf *man, struct sbuf *out)
+{
+	const char *p = man->s, *end = man->s + man->len;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (n >= 4 && (memcmp(p, "etc ", 4) == 0 ||
+		    memcmp(p, "etc/", 4) == 0) && sbuf_add(out, p, n) == -1)
+			return -1;
+		p += n;
+	}
+	return 0;
+}
+
+int
+identity_record_check(const char *dir, const struct sbuf *idline,
+    const struct sbuf *man, const struct sbuf *base, char id[ID_HEXLEN + 1],
+    struct entset *etc)
+{
+	char want_id[ID_HEXLEN + 1];
+	struct sbuf want = { 0 }, got = { 0 };
+	size_t i;
+	int rv = -1;
+
+	if (idline->len != ID_HEXLEN + 1 || idline->s[ID_HEXLEN] != '\n') {
+		sr_seterr("%s/root-id: not a root's identity (corrupt record)",
+		    dir);
+		return -1;
+	}
+	for (i = 0; i < ID_HEXLEN; i++)
+		if (strchr("0123456789abcdef", idline->s[i]) == NULL ||
+		    idline->s[i] == '\0') {
+			sr_seterr("%s/root-id: not a root's identity (corrupt "
+			    "record)", dir);
+			return -1;
+		}
+	memcpy(id, idline->s, ID_HEXLEN);
+	id[ID_HEXLEN] = '\0';
+	if (identity_digest(man, want_id) == -1)
+		return -1;
+	if (strcmp(want_id, id) != 0) {
+		sr_seterr("%s/base-manifest: does not match %s/root-id "
+		    "(corrupt record)", dir, dir);
+		return -1;
+	}
+	if (identity_untar(base->s, base->len, etc) == -1) {
+		sr_prefixerr("%s/base-etc.tgz (corrupt record)", dir);
+		return -1;
+	}
+	if (etc_lines(man, &want) == -1 || identity_lines(etc, &got) == -1)
+		goto done;
+	/* (Both may be empty, and then NULL: no memcmp on those.) */
+	if (want.len != got.len ||
+	    (got.len > 0 && memcmp(want.s, got.s, got.len) != 0)) {
+		sr_seterr("%s/base-etc.tgz: is not the etc its manifest "
+		    "describes (corrupt record)", dir);
+		goto done;
+	}
+	rv = 0;
+done:
+	sbuf_free(&want);
+	sbuf_free(&got);
+	return rv;
+}

@@ -69,5 +69,15 @@ int	identity_untar(const void *, size_t, struct entset *);
 int	identity_lines(struct entset *, struct sbuf *);
 /* The digest of a manifest: the identity. */
 int	identity_digest(const struct sbuf *, char [ID_HEXLEN + 1]);
+/*
+ * Check a local's record as read from dir (named in messages): its
+ * root-id line, base-manifest and base-etc.tgz.  The id must be the
+ * manifest's digest and the archive the etc the manifest describes.
+ * The id into id; the archive's entries added to etc.  Every byte is
+ * the guest's.
+ */
+int	identity_record_check(const char *, const struct sbuf *,
+	    const struct sbuf *, const struct sbuf *, char [ID_HEXLEN + 1],
+	    struct entset *);
 
 #endif /* IDENTITY_H */

@@ -110,6 +110,47 @@ lines_replacef(struct lines *l, size_t at, const char *fmt, ...)
 	return 0;
 }
 
+/* A copy of len bytes, NUL bytes and all, NUL-ended. */
+static char *
+copy_bytes(const char *s, size_t len)
+{
+	char *c = malloc(len + 1);
+
+	if (c == NULL) {
+		sr_seterrno("out of memory");
+		return NULL;
+	}
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+int
+lines_replace(struct lines *l, size_t at, const char *s, size_t len)
+{
+	char *c = copy_bytes(s, len);
+
+	if (c == NULL)
+		return -1;
+	free(l->v[at].own);
+	l->v[at].s = l->v[at].own = c;
+	l->v[at].len = len;
+	return 0;
+}
+
+int
+lines_insert_copy(struct lines *l, size_t at, const char *s, size_t len)
+{
+	char *c = copy_bytes(s, len);
+
+	if (c == NULL || lines_insert(l, at, c, len) == -1) {
+		free(c);
+		return -1;
+	}
+	l->v[at].own = c;
+	return 0;
+}
+
 void
 lines_delete(struct lines *l, size_t at)
 {

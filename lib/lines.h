@@ -29,6 +29,12 @@ int	lines_insert(struct lines *, size_t, const char *, size_t);
 /* Insert a line the lines now own (formatted). */
 int	lines_insertf(struct lines *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * Replace a line, or insert one, with a copy of len bytes: text taken
+ * from the file keeps every byte (a NUL would end a %s).
+ */
+int	lines_replace(struct lines *, size_t, const char *, size_t);
+int	lines_insert_copy(struct lines *, size_t, const char *, size_t);
 void	lines_delete(struct lines *, size_t);
 int	lines_replacef(struct lines *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -39,24 +39,6 @@ record_free(struct record *r)
 	entset_free(&r->etc);
 }
 
-/* The etc lines of a manifest. */
-static int
-etc_lines(const struct sbuf *man, struct sbuf *out)
-{
-	const char *p = man->s, *end = man->s + man->len;
-
-	while (p != NULL && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-
-		if (n >= 4 && (memcmp(p, "etc ", 4) == 0 ||
-		    memcmp(p, "etc/", 4) == 0) && sbuf_add(out, p, n) == -1)
-			return -1;
-		p += n;
-	}
-	return 0;
-}
-
 /*
  * Read and check the record in dir (.sharedroot or its prev): the id is
  * the digest of the manifest, and the archived etc is the manifest's.
@@ -64,57 +46,19 @@ etc_lines(const struct sbuf *man, struct sbuf *out)
 static int
 record_read(int fd, const char *dir, struct record *r)
 {
-	char path[PATH_MAX], id[ID_HEXLEN + 1];
-	struct sbuf want = { 0 }, got = { 0 };
-	size_t i;
-	int rv = -1;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/root-id", dir);
 	if (tree_readfile(fd, path, 4096, &r->idline, NULL) == -1)
 		return -1;
-	if (r->idline.len != ID_HEXLEN + 1 || r->idline.s[ID_HEXLEN] != '\n') {
-		sr_seterr("%s: not a root's identity (corrupt record)", path);
-		return -1;
-	}
-	for (i = 0; i < ID_HEXLEN; i++)
-		if (strchr("0123456789abcdef", r->idline.s[i]) == NULL ||
-		    r->idline.s[i] == '\0') {
-			sr_seterr("%s: not a root's identity (corrupt record)",
-			    path);
-			return -1;
-		}
-	memcpy(r->id, r->idline.s, ID_HEXLEN);
-	r->id[ID_HEXLEN] = '\0';
 	snprintf(path, sizeof(path), "%s/base-manifest", dir);
 	if (tree_readfile(fd, path, REC_MAX, &r->man, NULL) == -1)
 		goto corrupt;
-	if (identity_digest(&r->man, id) == -1)
-		return -1;
-	if (strcmp(id, r->id) != 0) {
-		sr_seterr("%s: does not match %s/root-id (corrupt record)",
-		    path, dir);
-		return -1;
-	}
 	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
 	if (tree_readfile(fd, path, REC_MAX, &r->base, NULL) == -1)
 		goto corrupt;
-	if (identity_untar(r->base.s, r->base.len, &r->etc) == -1) {
-		sr_prefixerr("%s (corrupt record)", path);
-		return -1;
-	}
-	if (etc_lines(&r->man, &want) == -1 ||
-	    identity_lines(&r->etc, &got) == -1)
-		goto done;
-	if (want.len != got.len || memcmp(want.s, got.s, got.len) != 0) {
-		sr_seterr("%s: is not the etc its manifest describes (corrupt "
-		    "record)", path);
-		goto done;
-	}
-	rv = 0;
-done:
-	sbuf_free(&want);
-	sbuf_free(&got);
-	return rv;
+	return identity_record_check(dir, &r->idline, &r->man, &r->base,
+	    r->id, &r->etc);
 corrupt:
 	if (errno == ENOENT)
 		sr_prefixerr("corrupt record");

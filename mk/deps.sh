@@ -1,5 +1,5 @@
 #!/bin/sh
-# Check the build and test dependencies.  As root on Debian, install what
+# Check the build and test dependencies (with "fuzz": make fuzz's too).  As root on Debian, install what
 # is missing, quietly (the log goes to build/deps.log); otherwise print
 # the one apt-get command that would.  A program counts as installed
 # where it is, in PATH or in the sbin directories an ordinary user's PATH
@@ -55,6 +55,10 @@ have md5sum || need coreutils
 have openssl || need openssl
 have xxd || need xxd
 have cryptsetup || need cryptsetup-bin
+# make fuzz alone: libFuzzer comes with clang (make check needs no clang).
+if [ "$1" = fuzz ]; then
+	have clang || need clang
+fi
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then

@@ -1,7 +1,32 @@
 /*
  * rcconf_set(), ttys_console_only() and crontab_quiet() on both shapes.
  */
+#include <sys/mman.h>
+
+#include <unistd.h>
+
 #include "h_util.h"
+
+/*
+ * A copy of text whose last byte is the last of a page, the next page
+ * unreadable: an edit reading one byte past the end dies of SIGSEGV.
+ */
+static char *
+guarded(const char *text, size_t len, void **map, size_t *maplen)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (len + pg - 1) / pg;
+	char *p;
+
+	*maplen = (n + 1) * pg;
+	p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(p != MAP_FAILED);
+	ATF_REQUIRE(mprotect(p + n * pg, pg, PROT_NONE) == 0);
+	*map = p;
+	p += n * pg - len;
+	memcpy(p, text, len);
+	return p;
+}
 
 ATF_TC_WITHOUT_HEAD(rcconf_4x_replaces_wscons);
 ATF_TC_BODY(rcconf_4x_replaces_wscons, tc)
@@ -139,6 +164,69 @@ ATF_TC_BODY(crontab_other_daily_left, tc)
 	free(new);
 }
 
+ATF_TC_WITHOUT_HEAD(edits_stay_inside_the_text);
+ATF_TC_BODY(edits_stay_inside_the_text, tc)
+{
+	/* Last lines blank, blank with spaces, a lone '#', a lone tab. */
+	static const char *const texts[] = {
+		"0 3 * * * /bin/sh /etc/daily\n   ",
+		"0 3 * * * /bin/sh /etc/daily\n\t",
+		" ",
+		"#",
+		"console \"/usr/libexec/getty\" vt100 on secure\n \t",
+		"ttyE0 x",
+		"wscons=YES\n  ",
+		NULL
+	};
+	size_t i, maplen, nlen;
+	void *map;
+	char *t, *new;
+
+	for (i = 0; texts[i] != NULL; i++) {
+		size_t len = strlen(texts[i]);
+
+		t = guarded(texts[i], len, &map, &maplen);
+		if (crontab_quiet(t, len, &new, &nlen) == EDIT_CHANGED)
+			free(new);
+		if (ttys_console_only(t, len, &new, &nlen) == EDIT_CHANGED)
+			free(new);
+		if (rcconf_set(t, len, "wscons", "NO", &new, &nlen) ==
+		    EDIT_CHANGED)
+			free(new);
+		munmap(map, maplen);
+	}
+	/* And the outcome on the first: daily off, the blank line kept. */
+	t = guarded(texts[0], strlen(texts[0]), &map, &maplen);
+	ATF_REQUIRE_EQ(crontab_quiet(t, strlen(texts[0]), &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_STREQ(new, "#0 3 * * * /bin/sh /etc/daily\n   ");
+	free(new);
+	munmap(map, maplen);
+}
+
+ATF_TC_WITHOUT_HEAD(edits_keep_every_byte);
+ATF_TC_BODY(edits_keep_every_byte, tc)
+{
+	/* A NUL in an edited line once ended it (a %s); the rest was lost. */
+	static const char cron[] = "0 3 * * * /bin/sh /etc/daily #\0x\n";
+	static const char ttys[] = "ttyE1 \"getty\0\" wsvt25 on secure\n";
+	char *new;
+	size_t nlen;
+
+	ATF_REQUIRE_EQ(crontab_quiet(cron, sizeof(cron) - 1, &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_EQ(nlen, sizeof(cron));
+	ATF_CHECK(memcmp(new, "#0 3 * * * /bin/sh /etc/daily #\0x\n",
+	    nlen) == 0);
+	free(new);
+	ATF_REQUIRE_EQ(ttys_console_only(ttys, sizeof(ttys) - 1, &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_EQ(nlen, sizeof(ttys));
+	ATF_CHECK(memcmp(new, "ttyE1 \"getty\0\" wsvt25 off secure\n",
+	    nlen) == 0);
+	free(new);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, rcconf_4x_replaces_wscons);
@@ -148,5 +236,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ttys_console_only_both_shapes);
 	ATF_TP_ADD_TC(tp, crontab_quiet_both_shapes);
 	ATF_TP_ADD_TC(tp, crontab_other_daily_left);
+	ATF_TP_ADD_TC(tp, edits_stay_inside_the_text);
+	ATF_TP_ADD_TC(tp, edits_keep_every_byte);
 	return atf_no_error();
 }

@@ -110,6 +110,41 @@ ATF_TC_BODY(makedev_partial_patch_completed, tc)
 	free(new);
 }
 
+ATF_TC_WITHOUT_HEAD(makedev_words_not_lines);
+ATF_TC_BODY(makedev_words_not_lines, tc)
+{
+	/*
+	 * Tapes, CD drives, RAID and network cards on the disks' line: only
+	 * they go (the whole line once went, xbd0 and xbd1 with it, and
+	 * the guest had no node for its root disk).
+	 */
+	const char *t = "init)\n\tmakedev st0 cd0 xbd0 xbd1 ld0 ed1 xencons\n"
+	    "\tmakedev mlx0\n\t;;\n";
+	char *new, *again;
+	size_t nlen, n2;
+	int i;
+
+	ATF_REQUIRE_EQ(makedev_patch(t, strlen(t), &new, &nlen),
+	    EDIT_CHANGED);
+	ATF_CHECK_EQ(h_count_line(new,
+	    "\tmakedev xbd0 xbd1 xbd2 xbd3 xbd4 xencons vnd0"), 1);
+	ATF_CHECK(strstr(new, "mlx0") == NULL && strstr(new, "ld0") == NULL);
+	ATF_CHECK_EQ(makedev_patch(new, nlen, &again, &n2), EDIT_ALREADY);
+	free(new);
+	/* A line longer than the edit can rewrite whole is not cut short. */
+	{
+		char longl[1024] = "init)\n\tmakedev xbd0 xbd1";
+
+		for (i = 0; i < 70; i++)
+			snprintf(longl + strlen(longl), sizeof(longl) -
+			    strlen(longl), " pty%d", i);
+		strlcat(longl, "\n\t;;\n", sizeof(longl));
+		ATF_CHECK_EQ(makedev_patch(longl, strlen(longl), &new, &nlen),
+		    EDIT_CANNOT);
+		ATF_CHECK(strstr(sr_errmsg(), "more than 64 devices") != NULL);
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, makedev_4x_patched);
@@ -119,5 +154,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, makedev_without_init_unknown);
 	ATF_TP_ADD_TC(tp, makedev_init_without_xbd_unknown);
 	ATF_TP_ADD_TC(tp, makedev_partial_patch_completed);
+	ATF_TP_ADD_TC(tp, makedev_words_not_lines);
 	return atf_no_error();
 }

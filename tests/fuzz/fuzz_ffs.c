@@ -1,0 +1,55 @@
+/*
+ * FFS images through the read path: the superblock (ffsimg_probe),
+ * then libtsk's inodes and directories as setup-root and setup-local
+ * read them: a whole tree extracted into a stage, a file looked up
+ * and searched, the free-fragment map.  The input is an image, or its
+ * sparse form (fuzz.h).
+ */
+#include "ffsimg.h"
+#include "ffsread.h"
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const tops[] = { "etc", "var", NULL };
+	static const char *const mine[] = { "ffs.img", "stage", NULL };
+	char img[PATH_MAX], stage[PATH_MAX], buf[256], *argv[6];
+	struct spec spec = { 0 };
+	struct copy_stats cs;
+	struct ffsimg fi;
+	uint8_t *map;
+	size_t n, fsize;
+	int fd;
+
+	fuzz_image("ffs.img", data, size, img, sizeof(img));
+	if (ffsimg_probe(img, -1, &fi) != 0)
+		return 0;
+	FUZZ_ASSERT(fi.off >= 0 && fi.len > 0 && fi.off + fi.len <=
+	    fi.filesize);
+	FUZZ_ASSERT(ffsimg_makefs_args(&fi, argv, buf, sizeof(buf)) == 0);
+	(void)ffsimg_rebuildable(&fi);
+	(void)ffs_exists(&fi, "etc/rc");
+	(void)ffs_file_has(&fi, "etc/rc", "rc.subr", 7);
+	if (ffs_free_map(&fi, &map, &n, &fsize) == 0)
+		free(map);
+	fuzz_path("stage", stage, sizeof(stage));
+	if (mkdir(stage, 0700) == -1 ||
+	    (fd = open(stage, O_RDONLY | O_DIRECTORY)) == -1)
+		abort();
+	(void)ffs_extract(&fi, NULL, NULL, fd, &spec, fuzz_nolog, NULL, &cs);
+	spec_free(&spec);
+	close(fd);
+	fuzz_scratch_only(mine);
+	fuzz_rm(stage);
+	if (mkdir(stage, 0700) == -1 ||
+	    (fd = open(stage, O_RDONLY | O_DIRECTORY)) == -1)
+		abort();
+	memset(&spec, 0, sizeof(spec));
+	(void)ffs_extract(&fi, tops, NULL, fd, &spec, fuzz_nolog, NULL, &cs);
+	spec_free(&spec);
+	close(fd);
+	fuzz_scratch_only(mine);
+	fuzz_rm(stage);
+	return 0;
+}
