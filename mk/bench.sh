@@ -117,10 +117,12 @@ while [ $i -le "$N" ]; do
 	set -- "$@" "$w/up$i.img"
 	i=$((i + 1))
 done
-"$tool/setup-local" -q -u "$w/rel2" "$@" > "$w/upgrade.out"
+# Not -q: its table says what each guest did.
+"$tool/setup-local" -u "$w/rel2" "$@" > "$w/upgrade.out" 2> "$w/upgrade.err"
 u2=$(now)
 grep -c ' upgraded$' "$w/upgrade.out" | grep -qx "$N" ||
-    { cat "$w/upgrade.out"; echo "bench: an upgrade failed"; exit 1; }
+    { cat "$w/upgrade.out" "$w/upgrade.err"; echo "bench: an upgrade failed"
+    exit 1; }
 awk -v a="$u0" -v b="$u1" -v c="$u2" -v n="$N" 'BEGIN {
 	printf "bench: %d guests upgraded to a new release (setup-local -u, one run)\n", n
 	printf "bench: seeded afresh  %.3f s per guest\n", (b - a) / n
