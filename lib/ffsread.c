@@ -430,6 +430,26 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 	return spec_add(w->spec, &e);
 }
 
+/*
+ * Open directory inum (at rel, depth levels down) for a walk, refusing
+ * one nested deeper than any tree we make.
+ */
+static TSK_FS_DIR *
+open_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth)
+{
+	TSK_FS_DIR *d;
+
+	if (depth > MAXDEPTH) {
+		sr_seterr("read directory: nested more than %d deep (refused): "
+		    "%s", MAXDEPTH, sr_shortpath(rel));
+		return NULL;
+	}
+	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL)
+		sr_seterr("%s: read directory: %s", sr_shortpath(*rel ? rel :
+		    "/"), tsk_error_get());
+	return d;
+}
+
 static int
 walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
     int depth)
@@ -438,15 +458,8 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 	size_t i, n;
 	int rv = -1;
 
-	if (depth > MAXDEPTH) {
-		sr_seterr("read directory: nested more than %d deep (refused): "
-		    "%s", MAXDEPTH, sr_shortpath(rel));
+	if ((d = open_dir(w, inum, rel, depth)) == NULL)
 		return -1;
-	}
-	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
-		sr_seterr("%s: read directory: %s", rel, tsk_error_get());
-		return -1;
-	}
 	n = tsk_fs_dir_getsize(d);
 	for (i = 0; i < n; i++) {
 		TSK_FS_FILE *f = tsk_fs_dir_get(d, i);
@@ -516,16 +529,8 @@ size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
 	size_t i, n;
 	int rv = -1;
 
-	if (depth > MAXDEPTH) {
-		sr_seterr("read directory: nested more than %d deep (refused): "
-		    "%s", MAXDEPTH, sr_shortpath(rel));
+	if ((d = open_dir(w, inum, rel, depth)) == NULL)
 		return -1;
-	}
-	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL) {
-		sr_seterr("%s: read directory: %s", sr_shortpath(*rel ? rel :
-		    "/"), tsk_error_get());
-		return -1;
-	}
 	cur = 12 + 12;			/* "." and ".." */
 	n = tsk_fs_dir_getsize(d);
 	for (i = 0; i < n; i++) {
