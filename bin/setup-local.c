@@ -26,7 +26,7 @@
 #include "lock.h"
 #include "scratch.h"
 #include "tool.h"
-#include "tree.h"
+#include "dir.h"
 #include "upgrade.h"
 
 #ifndef SHAREDIR
@@ -512,7 +512,7 @@ check_not_local(struct run *r)
 	struct stat st;
 	bool marked, system;
 
-	marked = tree_readfile(ra.rootfd, "etc/rc.conf.d/root", 65536, &b,
+	marked = dir_readfile(ra.rootfd, "etc/rc.conf.d/root", 65536, &b,
 	    NULL) == 0 && b.s != NULL && strstr(b.s, "sharedroot_local_rw");
 	sbuf_free(&b);
 	if (!marked)
@@ -521,8 +521,8 @@ check_not_local(struct run *r)
 		system = ffs_exists(&r->rfi, "netbsd") == 0 ||
 		    ffs_exists(&r->rfi, "bin") == 0;
 	else
-		system = tree_lstat(ra.rootfd, "netbsd", &st) == 0 ||
-		    tree_lstat(ra.rootfd, "bin", &st) == 0;
+		system = dir_lstat(ra.rootfd, "netbsd", &st) == 0 ||
+		    dir_lstat(ra.rootfd, "bin", &st) == 0;
 	if (system)
 		return;
 	sr_seterr("a guest's local disk (setup-local made it), not a shared "
@@ -616,7 +616,7 @@ check_root_id(struct run *r, const struct plan *p)
 		if (has == -1)
 			fail(r->rout.image);
 	} else {
-		if (tree_readfile(ra.rootfd, ID_ROOT, 4096, &rec, NULL) == -1) {
+		if (dir_readfile(ra.rootfd, ID_ROOT, 4096, &rec, NULL) == -1) {
 			if (errno == ENOENT)
 				goto unprepared;
 			fail(r->rout.image);

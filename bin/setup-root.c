@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "attach.h"
 #include "compat.h"
 #include "build.h"
@@ -103,7 +104,7 @@ record_identity(int rootfd, struct spec *spec, struct toolout *out,
 
 	if (identity_manifest(rootfd, spec, &man, id) == -1)
 		goto done;
-	if (tree_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
+	if (dir_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
 	    old.len == ID_HEXLEN + 1 && memcmp(old.s, id, ID_HEXLEN) == 0) {
 		rv = 0;
 		goto done;
@@ -115,10 +116,10 @@ record_identity(int rootfd, struct spec *spec, struct toolout *out,
 		char line[ID_HEXLEN + 2];
 
 		snprintf(line, sizeof(line), "%s\n", id);
-		if (tree_mkdir(rootfd, ID_DIR, 0755) == -1 ||
-		    tree_writefile(rootfd, ID_MANIFEST, man.s, man.len,
+		if (dir_mkdir(rootfd, ID_DIR, 0755) == -1 ||
+		    dir_writefile(rootfd, ID_MANIFEST, man.s, man.len,
 		    &wo) == -1 ||
-		    tree_writefile(rootfd, ID_ROOT, line, strlen(line),
+		    dir_writefile(rootfd, ID_ROOT, line, strlen(line),
 		    &wo) == -1)
 			goto done;
 	}
@@ -164,7 +165,7 @@ stage_source(const char *image, const char *src, int part,
 		int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fd == -1 || realpath(src, real) == NULL ||
-		    tree_list(fd, "", &names) == -1) {
+		    dir_list(fd, "", &names) == -1) {
 			if (fd != -1)
 				close(fd);
 			sr_prefixerr("%s", src);
@@ -174,7 +175,7 @@ stage_source(const char *image, const char *src, int part,
 		co.srcpath = real;
 		co.tops = (const char *const *)names;
 		r = copy_trees(&co, cs);
-		tree_freelist(names);
+		dir_freelist(names);
 	} else if (is_set_name(src))
 		r = sets_extract(&co, src, cs);
 	else if ((r = ffsimg_probe(src, part, &fi)) == 0)
@@ -232,7 +233,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 		build_fail(image);
 	if (dryrun)
 		show(&plan, image, out);
-	else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
+	else if (plan_apply_dir(&plan, stage.fd, TREE_NOSYNC, tool_log, out) == -1 ||
 	    record_staged_identity(&plan, out) == -1 ||
 	    build_image(&stage, &plan, image, &bo, tool_log, out) == -1)
 		build_fail(image);
@@ -280,7 +281,7 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 		if (plan.n == 0 && (id = record_identity(stage.fd,
 		    &stage.copied, out, true)) == -1)
 			build_fail(out->image);
-	} else if (plan_apply(&plan, stage.fd, true, tool_log, out) == -1 ||
+	} else if (plan_apply_dir(&plan, stage.fd, TREE_NOSYNC, tool_log, out) == -1 ||
 	    (id = record_staged_identity(&plan, out)) == -1 ||
 	    ((plan.n > 0 || id > 0) && build_image(&stage, &plan, fi->path,
 	    &bo, tool_log, out) == -1))
@@ -310,7 +311,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 		tool_fail(out->image, ats, 1);
 	if (dryrun)
 		show(&plan, out->image, out);
-	else if (plan_apply(&plan, at.rootfd, false, tool_log, out) == -1)
+	else if (plan_apply_dir(&plan, at.rootfd, 0, tool_log, out) == -1)
 		tool_fail(out->image, ats, 1);
 	/* With changes planned, -n cannot know the identity they make. */
 	if ((!dryrun || plan.n == 0) &&

@@ -18,7 +18,7 @@
 #include "attach.h"
 #include "scratch.h"
 #include "sr.h"
-#include "tree.h"
+#include "dir.h"
 
 extern char **environ;
 
@@ -216,7 +216,7 @@ attach_teardown(struct attach *a)
 	int rv = 0;
 
 	if (a->rootfd != -1) {
-		if (!a->rdonly && tree_syncfs(a->rootfd) == -1 && rv == 0) {
+		if (!a->rdonly && dir_syncfs(a->rootfd) == -1 && rv == 0) {
 			sr_seterrno("sync");
 			rv = -1;
 		}

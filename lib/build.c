@@ -16,7 +16,7 @@
 
 #include "attach.h"
 #include "build.h"
-#include "tree.h"
+#include "dir.h"
 
 /* The change the plan makes at path, if any. */
 static const struct change *
@@ -90,18 +90,18 @@ spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
 /* Walk the stage, describing every path in it. */
 static int
 spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
-    const struct plan *p, struct tree_seen *seen, int depth)
+    const struct plan *p, struct dir_seen *seen, int depth)
 {
 	char **names = NULL, path[PATH_MAX];
 	size_t i;
 	int rv = -1;
 
-	if (depth > TREE_MAXDEPTH) {
+	if (depth > SR_MAXDEPTH) {
 		sr_seterr("spec: nested more than %d deep (refused): %s",
-		    TREE_MAXDEPTH, sr_shortpath(rel));
+		    SR_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
-	if (tree_list(dirfd, "", &names) == -1)
+	if (dir_list(dirfd, "", &names) == -1)
 		return -1;
 	for (i = 0; names[i] != NULL; i++) {
 		struct stat st;
@@ -119,7 +119,7 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 			sr_seterrno("%s: spec", sr_shortpath(path));
 			goto done;
 		}
-		if (S_ISDIR(st.st_mode) && tree_seen_add(seen, &st) != 0) {
+		if (S_ISDIR(st.st_mode) && dir_seen_add(seen, &st) != 0) {
 			sr_seterr("spec: a directory met twice (moved while "
 			    "it was read, or mounted twice; refused): %s",
 			    sr_shortpath(path));
@@ -135,7 +135,7 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 		    S_ISLNK(st.st_mode) ? link : NULL) == -1)
 			goto done;
 		if (S_ISDIR(st.st_mode)) {
-			int fd = tree_opendir(dirfd, names[i]);
+			int fd = dir_opendir(dirfd, names[i]);
 
 			if (fd == -1 || spec_walk(fd, path, copied, out, p,
 			    seen, depth + 1) == -1) {
@@ -148,7 +148,7 @@ spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
 	}
 	rv = 0;
 done:
-	tree_freelist(names);
+	dir_freelist(names);
 	return rv;
 }
 
@@ -175,7 +175,7 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
     struct spec *out)
 {
 	struct spec_ent root;
-	struct tree_seen seen = { 0 };
+	struct dir_seen seen = { 0 };
 	size_t i;
 	int r;
 
@@ -186,7 +186,7 @@ spec_final(int stagefd, struct spec *copied, const struct plan *p,
 	if (spec_add(out, &root) == -1)
 		return -1;
 	r = spec_walk(stagefd, "", copied, out, p, &seen, 0);
-	tree_seen_free(&seen);
+	dir_seen_free(&seen);
 	if (r == -1)
 		return -1;
 	/* Device nodes live in the spec alone: unless the plan removed them. */
@@ -231,19 +231,19 @@ frags(uint64_t n, uint64_t fsize)
 
 static int
 size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
-    struct tree_seen *files, int depth)
+    struct dir_seen *files, int depth)
 {
 	char **names = NULL, path[PATH_MAX];
 	uint64_t cur = 0;
 	size_t i, n = strlen(rel);
 	int rv = -1;
 
-	if (depth > TREE_MAXDEPTH) {
+	if (depth > SR_MAXDEPTH) {
 		sr_seterr("size: nested more than %d deep (refused): %s",
-		    TREE_MAXDEPTH, sr_shortpath(rel));
+		    SR_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
-	if (tree_list(dirfd, "", &names) == -1)
+	if (dir_list(dirfd, "", &names) == -1)
 		return -1;
 	dirent_add(&cur, 1);
 	dirent_add(&cur, 2);
@@ -259,7 +259,7 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 		dirent_add(&cur, strlen(names[i]));
 		/* One inode and one content for all the names of a file. */
 		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 &&
-		    tree_seen_add(files, &st) != 0)
+		    dir_seen_add(files, &st) != 0)
 			continue;
 		m->inodes++;
 		if (S_ISREG(st.st_mode))
@@ -268,7 +268,7 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 		    m->maxsymlink)
 			m->data += frags((uint64_t)st.st_size + 1, m->fsize);
 		else if (S_ISDIR(st.st_mode)) {
-			int fd = tree_opendir(dirfd, names[i]);
+			int fd = dir_opendir(dirfd, names[i]);
 
 			if (fd == -1 || size_walk(fd, path, spec, m, files,
 			    depth + 1) == -1) {
@@ -296,18 +296,18 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 	m->data += frags(cur, m->fsize);
 	rv = 0;
 done:
-	tree_freelist(names);
+	dir_freelist(names);
 	return rv;
 }
 
 int
 stage_size(int stagefd, struct spec *spec, struct mfsize *m)
 {
-	struct tree_seen files = { 0 };
+	struct dir_seen files = { 0 };
 	int rv;
 
 	rv = size_walk(stagefd, "", spec, m, &files, 0);
-	tree_seen_free(&files);
+	dir_seen_free(&files);
 	return rv;
 }
 
@@ -438,7 +438,7 @@ stage_close(struct stage *st)
 		st->fd = -1;
 	}
 	spec_free(&st->copied);
-	/* tree_purge never follows a link: safe on what we staged. */
+	/* dir_purge never follows a link: safe on what we staged. */
 	if (scratch_remove(&st->work) == -1) {
 		sr_prefixerr("stage");
 		rv = -1;

@@ -30,7 +30,7 @@
 
 #include "compat.h"
 #include "copytree.h"
-#include "tree.h"
+#include "dir.h"
 
 #define EXTRACT_FLAGS (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | \
 	ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | \
@@ -240,11 +240,11 @@ struct copier {
 	struct archive *out;
 	struct archive_entry_linkresolver *lr;
 	struct copy_stats *st;
-	struct tree_seen dirs;
+	struct dir_seen dirs;
 	/* Sizing: only what the copy will take, in blocks of bsize. */
 	bool	 sizing;
 	uint64_t bsize;
-	struct tree_seen linked;	/* files with more names, sized */
+	struct dir_seen linked;	/* files with more names, sized */
 };
 
 static int copy_entry(struct copier *, int, const char *, const char *,
@@ -258,12 +258,12 @@ copy_dir(struct copier *c, int fd, const char *rel, int depth)
 	size_t i;
 	int rv = -1;
 
-	if (depth > TREE_MAXDEPTH) {
+	if (depth > SR_MAXDEPTH) {
 		sr_seterr("copy: nested more than %d deep (refused): %s",
-		    TREE_MAXDEPTH, sr_shortpath(rel));
+		    SR_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
-	if (tree_list(fd, "", &names) == -1) {
+	if (dir_list(fd, "", &names) == -1) {
 		sr_seterrno("%s: copy: list", sr_shortpath(rel));
 		return -1;
 	}
@@ -281,7 +281,7 @@ copy_dir(struct copier *c, int fd, const char *rel, int depth)
 	}
 	rv = 0;
 done:
-	tree_freelist(names);
+	dir_freelist(names);
 	return rv;
 }
 
@@ -323,7 +323,7 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 			take = (uint64_t)st.st_blocks * 512;
 		/* A file with more names is copied once. */
 		if (S_ISREG(st.st_mode) && st.st_nlink > 1 &&
-		    tree_seen_add(&c->linked, &st) != 0)
+		    dir_seen_add(&c->linked, &st) != 0)
 			take = 0;
 		c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
 		if (!S_ISDIR(st.st_mode))
@@ -387,7 +387,7 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 			archive_entry_copy_symlink(e, buf);
 		}
 	}
-	if (S_ISDIR(st.st_mode) && (r = tree_seen_add(&c->dirs, &st)) != 0) {
+	if (S_ISDIR(st.st_mode) && (r = dir_seen_add(&c->dirs, &st)) != 0) {
 		if (r == -1)
 			sr_seterrno("%s: copy", sr_shortpath(rel));
 		else
@@ -481,7 +481,7 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 			if (copy_entry(&c, src, *t, *t, 0) == -1)
 				goto done;
 		c.sizing = false;
-		tree_seen_free(&c.dirs);
+		dir_seen_free(&c.dirs);
 		st->need += o->extra;
 		if (sr_fsroom(o->dstfd, where, sizeof(where), &avail) == 0 &&
 		    st->need > avail) {
@@ -510,8 +510,8 @@ done:
 		archive_write_free(c.out);
 	if (c.attrs != NULL)
 		archive_read_free(c.attrs);
-	tree_seen_free(&c.dirs);
-	tree_seen_free(&c.linked);
+	dir_seen_free(&c.dirs);
+	dir_seen_free(&c.linked);
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rv == 0) {
 			sr_seterrno("copy: return to the working directory");

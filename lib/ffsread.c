@@ -19,9 +19,8 @@
 
 #include "build.h"
 #include "ffsread.h"
-#include "tree.h"
+#include "dir.h"
 
-#define MAXDEPTH	128
 
 /*
  * Inodes met, by number: each directory is walked once, and a file's
@@ -439,9 +438,9 @@ open_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth)
 {
 	TSK_FS_DIR *d;
 
-	if (depth > MAXDEPTH) {
+	if (depth > SR_MAXDEPTH) {
 		sr_seterr("read directory: nested more than %d deep (refused): "
-		    "%s", MAXDEPTH, sr_shortpath(rel));
+		    "%s", SR_MAXDEPTH, sr_shortpath(rel));
 		return NULL;
 	}
 	if ((d = tsk_fs_dir_open_meta(w->fs, inum)) == NULL)

@@ -22,7 +22,7 @@
 #include "copytree.h"
 #include "identity.h"
 #include "localprep.h"
-#include "tree.h"
+#include "dir.h"
 
 struct walk {
 	struct spec *spec;
@@ -30,7 +30,7 @@ struct walk {
 	struct archive *ar;		/* or: tar entries */
 	struct entset *set;		/* or: entries in memory */
 	bool	 data;			/* with the files' contents */
-	struct tree_seen dirs;		/* walked, by device and inode */
+	struct dir_seen dirs;		/* walked, by device and inode */
 };
 
 static int read_all(int, const char *, struct sbuf *);
@@ -285,12 +285,12 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 	size_t i;
 	int rv = -1;
 
-	if (depth > TREE_MAXDEPTH) {
+	if (depth > SR_MAXDEPTH) {
 		sr_seterr("read directory: nested more than %d deep (refused): "
-		    "%s", TREE_MAXDEPTH, sr_shortpath(rel));
+		    "%s", SR_MAXDEPTH, sr_shortpath(rel));
 		return -1;
 	}
-	if (tree_list(dirfd, "", &names) == -1)
+	if (dir_list(dirfd, "", &names) == -1)
 		return -1;
 	for (i = 0; names[i] != NULL; i++) {
 		struct stat st;
@@ -310,7 +310,7 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 			goto done;
 		}
 		/* A directory met twice (a bind mount) is not walked twice. */
-		if (S_ISDIR(st.st_mode) && (r = tree_seen_add(&w->dirs,
+		if (S_ISDIR(st.st_mode) && (r = dir_seen_add(&w->dirs,
 		    &st)) != 0) {
 			if (r == -1)
 				sr_seterrno("%s", sr_shortpath(path));
@@ -324,7 +324,7 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 		if (entry(w, dirfd, names[i], path, &st) == -1)
 			goto done;
 		if (S_ISDIR(st.st_mode)) {
-			int fd = tree_opendir(dirfd, names[i]);
+			int fd = dir_opendir(dirfd, names[i]);
 
 			if (fd == -1 || walk_dir(w, fd, path, depth + 1) ==
 			    -1) {
@@ -337,7 +337,7 @@ walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
 	}
 	rv = spec_devices(w, dirfd, rel);
 done:
-	tree_freelist(names);
+	dir_freelist(names);
 	return rv;
 }
 
@@ -352,7 +352,7 @@ walk_tops(struct walk *w, int rootfd, const char *const *tops)
 		struct stat st;
 		int fd;
 
-		if (tree_lstat(rootfd, *t, &st) == -1) {
+		if (dir_lstat(rootfd, *t, &st) == -1) {
 			if (errno == ENOENT)
 				continue;
 			goto done;
@@ -361,13 +361,13 @@ walk_tops(struct walk *w, int rootfd, const char *const *tops)
 			sr_seterr("%s: not a directory", *t);
 			goto done;
 		}
-		if (tree_seen_add(&w->dirs, &st) != 0) {
+		if (dir_seen_add(&w->dirs, &st) != 0) {
 			sr_seterr("read directory: a directory met twice "
 			    "(moved while it was read, or mounted twice; "
 			    "refused): %s", *t);
 			goto done;
 		}
-		if ((fd = tree_opendir(rootfd, *t)) == -1)
+		if ((fd = dir_opendir(rootfd, *t)) == -1)
 			goto done;
 		if (entry(w, rootfd, *t, *t, &st) == -1 ||
 		    walk_dir(w, fd, *t, 1) == -1) {
@@ -378,7 +378,7 @@ walk_tops(struct walk *w, int rootfd, const char *const *tops)
 	}
 	rv = 0;
 done:
-	tree_seen_free(&w->dirs);
+	dir_seen_free(&w->dirs);
 	return rv;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dir.h"
 #include "compat.h"
 #if SR_LINUX
 #include <linux/fs.h>
@@ -163,7 +164,7 @@ localprep_check(int localfd, const struct localprep *lp)
 {
 	struct stat st;
 
-	if (tree_lstat(localfd, "etc", &st) == 0)
+	if (dir_lstat(localfd, "etc", &st) == 0)
 		return localprep_provisioned(true, lp);
 	return errno == ENOENT ? 0 : -1;
 }
@@ -174,7 +175,7 @@ nb_shape(int rootfd)
 	struct sbuf rc = { 0 };
 	int shape;
 
-	if (tree_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, NULL) == -1)
+	if (dir_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, NULL) == -1)
 		return -1;
 	/* 4.x loads rc.subr at column 0; today, tab-indented in an if. */
 	shape = memmem(rc.s, rc.len, "\n. /etc/rc.subr\n", 16) != NULL ? 4 :
@@ -193,7 +194,7 @@ kernel_has(int rootfd, const char *rel, const void *needle, size_t nlen,
 	int fd;
 
 	*found = 1;
-	if (nlen == 0 || nlen > 256 || (fd = tree_openfile(rootfd, rel)) == -1)
+	if (nlen == 0 || nlen > 256 || (fd = dir_openfile(rootfd, rel)) == -1)
 		return -1;
 	/* Windows overlap by nlen - 1 bytes, so no match is cut in two. */
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
@@ -215,7 +216,7 @@ read_root(int rootfd, const char *rel, struct sbuf *b, struct stat *st,
     bool optional, bool *found)
 {
 	*found = false;
-	if (tree_readfile(rootfd, rel, TEXT_MAX, b, st) == 0) {
+	if (dir_readfile(rootfd, rel, TEXT_MAX, b, st) == 0) {
 		*found = true;
 		return 0;
 	}
@@ -318,7 +319,7 @@ plan_dir(int rootfd, struct plan *p, const char *rel)
 {
 	struct stat st;
 
-	if (tree_lstat(rootfd, rel, &st) == 0) {
+	if (dir_lstat(rootfd, rel, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return 0;
 		sr_seterr("%s: exists and is not a directory", rel);
@@ -370,7 +371,7 @@ plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
 	*old4x = memmem(want.s, want.len, "\n. /etc/rc.subr\n", 16) != NULL;
 	if (plan_text(p, "etc/rc", &rc, &want, &st, 0) == -1)
 		goto done;
-	if (tree_lstat(rootfd, "etc/rc.pre-hooks", &st) == 0) {
+	if (dir_lstat(rootfd, "etc/rc.pre-hooks", &st) == 0) {
 		if (plan_remove(p, "etc/rc.pre-hooks") == -1)
 			goto done;
 	} else if (errno != ENOENT)
@@ -456,7 +457,7 @@ rcvars_known(int rootfd, const struct localprep *lp, struct rcconf_ctx *ctx)
 		if (ctx->known[i])
 			continue;
 		snprintf(path, sizeof(path), "etc/rc.d/%s", v->script);
-		ctx->known[i] = tree_lstat(rootfd, path, &st) == 0;
+		ctx->known[i] = dir_lstat(rootfd, path, &st) == 0;
 		if (!ctx->known[i] && rcvar_value(ctx, i) != NULL)
 			lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: %s not "
 			    "set: the root has no rc.d/%s to read it",
@@ -655,8 +656,8 @@ pkgdb_in_var(int fd)
 	char **names = NULL;
 	bool has;
 
-	has = tree_list(fd, "var/db/pkg", &names) == 0 && names[0] != NULL;
-	tree_freelist(names);
+	has = dir_list(fd, "var/db/pkg", &names) == 0 && names[0] != NULL;
+	dir_freelist(names);
 	return has;
 }
 
@@ -681,7 +682,7 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 
 	/* The trees must be real directories: a link could point anywhere. */
 	for (t = local_trees; *t != NULL; t++) {
-		if (tree_lstat(rootfd, *t, &st) == -1)
+		if (dir_lstat(rootfd, *t, &st) == -1)
 			return -1;
 		if (!S_ISDIR(st.st_mode)) {
 			sr_seterr("%s: not a directory in the root (refused)",
@@ -850,7 +851,7 @@ stage_fill(const char *srcpath, const char *const *tops,
 		return -1;
 	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
 	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
-	if (plan_apply(p, stagefd, true, lp->log, lp->logctx) == -1 ||
+	if (plan_apply_dir(p, stagefd, TREE_NOSYNC, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
 	return 0;
@@ -870,9 +871,9 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	int stagefd = -1, rv = -1;
 
 	/* A stage left by a killed run holds nothing of value. */
-	if (tree_remove(localfd, STAGE) == -1 ||
-	    tree_mkdir(localfd, STAGE, 0700) == -1 ||
-	    (stagefd = tree_opendir(localfd, STAGE)) == -1)
+	if (dir_remove(localfd, STAGE) == -1 ||
+	    dir_mkdir(localfd, STAGE, 0700) == -1 ||
+	    (stagefd = dir_opendir(localfd, STAGE)) == -1)
 		goto done;
 	if (stage_fill(srcpath, tops, exclude, stagefd, lp, p, NULL,
 	    cs) == -1)
@@ -881,7 +882,7 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	 * Nothing in the stage is live until it is swapped in: one sync of
 	 * the file system makes all of it durable before that.
 	 */
-	if (tree_syncfs(stagefd) == -1) {
+	if (dir_syncfs(stagefd) == -1) {
 		sr_seterrno("%s: sync", STAGE);
 		goto done;
 	}
@@ -901,7 +902,7 @@ done:
 	if (stagefd != -1)
 		close(stagefd);
 	/* The stage now holds only what was replaced, or a failed copy. */
-	if (tree_purge(localfd, STAGE) == -1 && rv == 0)
+	if (dir_purge(localfd, STAGE) == -1 && rv == 0)
 		rv = -1;
 	return rv;
 }
@@ -941,7 +942,7 @@ localprep_apply_copy(const char *localpath, int localfd,
 			changed = strncmp(p->v[j].path, "var/", 4) == 0;
 		if (!changed)
 			continue;
-		if (tree_lstat(localfd, all[i], &st) == 0)
+		if (dir_lstat(localfd, all[i], &st) == 0)
 			tops[n++] = all[i];
 		else if (errno != ENOENT)
 			return -1;
@@ -973,7 +974,7 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	m.fsize = like->fsize;
 	m.maxsymlink = like->version == 1 ? 60 : 120;
 	/* The stage is this run's private copy: it may take the plan. */
-	if (plan_apply(p, st->fd, true, no_log, NULL) == -1 ||
+	if (plan_apply_dir(p, st->fd, TREE_NOSYNC, no_log, NULL) == -1 ||
 	    stage_size(st->fd, &st->copied, &m) == -1 ||
 	    ffs_size(like, replaced, &m) == -1)
 		return -1;
@@ -1004,7 +1005,7 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 		if (stage_fill(rootpath, local_copy, local_secrets, st->fd,
 		    lp, p, &st->copied, cs) == -1)
 			return -1;
-	} else if (plan_apply(p, st->fd, true, lp->log, lp->logctx) == -1 ||
+	} else if (plan_apply_dir(p, st->fd, TREE_NOSYNC, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
 	if (like != NULL) {

@@ -175,6 +175,14 @@ sr_seterr_noroom(int fd, const char *what, uint64_t more, bool atleast)
 	errno = saved;
 }
 
+int
+sr_oom(void)
+{
+	sr_seterr("out of memory");
+	errno = ENOMEM;
+	return -1;
+}
+
 const char *
 sr_errmsg(void)
 {

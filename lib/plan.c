@@ -162,14 +162,26 @@ plan_attr(struct plan *p, const char *path, const struct tree_wopts *wo)
 static uint64_t plan_bytes_from(const struct plan *, size_t, uint64_t);
 
 int
-plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
+plan_apply_dir(const struct plan *p, int fd, int flags, sr_logfn *log,
     void *ctx)
+{
+	struct tree *t;
+	int rv;
+
+	if ((t = tree_dir(fd, "the tree", flags)) == NULL)
+		return -1;
+	rv = plan_apply(p, t, log, ctx);
+	tree_close(t);
+	return rv;
+}
+
+int
+plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
 		const struct change *c = &p->v[i];
-		struct tree_wopts wo = c->wo;
 		int rv = -1;
 
 		if (sr_checkpoint() == -1)
@@ -178,56 +190,46 @@ plan_apply(const struct plan *p, int rootfd, bool nosync, sr_logfn *log,
 		case CH_WRITE:
 			log(ctx, SR_VERBOSE, "%s: %s", c->path,
 			    c->old ? "edited" : "written");
-			wo.nosync = nosync;
-			rv = tree_writefile(rootfd, c->path, c->new, c->newlen,
-			    &wo);
+			rv = tree_write(t, c->path, c->new, c->newlen, &c->wo);
 			break;
 		case CH_WRITE_FD:
 			log(ctx, SR_VERBOSE, "%s: installed from %s", c->path,
 			    c->target);
-			wo.nosync = nosync;
-			rv = tree_writefile_fd(rootfd, c->path, c->srcfd, &wo);
+			rv = tree_write_fd(t, c->path, c->srcfd, &c->wo);
 			break;
 		case CH_LINK:
 			log(ctx, SR_VERBOSE, "%s: linked to %s", c->path,
 			    c->target);
 			rv = 0;
 			if (c->wo.keep_orig)
-				rv = tree_keep_orig(rootfd, c->path);
+				rv = tree_keep_orig(t, c->path);
 			if (rv == 0)
-				rv = tree_link(rootfd, c->target, c->path);
+				rv = tree_link(t, c->target, c->path);
 			break;
 		case CH_MKDIR:
 			log(ctx, SR_VERBOSE, "%s: directory made", c->path);
-			rv = tree_mkdir(rootfd, c->path, c->wo.mode);
-			/* Not root's: its owner and mode set apart. */
-			if (rv == 0 && (c->wo.uid != 0 || c->wo.gid != 0 ||
-			    geteuid() != 0))
-				rv = tree_setattr(rootfd, c->path, c->wo.uid,
-				    c->wo.gid, c->wo.mode);
+			rv = tree_mkdir(t, c->path, &c->wo);
 			break;
 		case CH_SYMLINK:
 			log(ctx, SR_VERBOSE, "%s: link to %s", c->path,
 			    c->target);
-			rv = tree_symlink(rootfd, c->path, c->target,
-			    c->wo.uid, c->wo.gid);
+			rv = tree_symlink(t, c->path, c->target, &c->wo);
 			break;
 		case CH_ATTR:
 			log(ctx, SR_VERBOSE, "%s: owner %u:%u, mode %04o",
 			    c->path, (unsigned)c->wo.uid, (unsigned)c->wo.gid,
 			    (unsigned)(c->wo.mode & 07777));
-			rv = tree_setattr(rootfd, c->path, c->wo.uid,
-			    c->wo.gid, c->wo.mode);
+			rv = tree_setattr(t, c->path, &c->wo);
 			break;
 		case CH_REMOVE:
 			log(ctx, SR_VERBOSE, "%s: removed", c->path);
-			rv = tree_remove(rootfd, c->path);
+			rv = tree_remove(t, c->path);
 			break;
 		}
 		if (rv == -1) {
 			/* A full disk: and what the rest of the plan needs. */
-			if (sr_noroom(errno))
-				sr_seterr_noroom(rootfd, c->path,
+			if (sr_noroom(errno) && tree_dir_fd(t) != -1)
+				sr_seterr_noroom(tree_dir_fd(t), c->path,
 				    plan_bytes_from(p, i, 4096), false);
 			return -1;
 		}

@@ -55,10 +55,12 @@ int	plan_symlink(struct plan *, const char *, const char *,
 	    const struct tree_wopts *);
 int	plan_attr(struct plan *, const char *, const struct tree_wopts *);
 /*
- * Carry out the changes in order; stops at the first failure.  With
- * nosync the files are not synced one by one: the caller syncs the tree.
+ * Carry out the changes in order on the tree; stops at the first
+ * failure.  The one interpreter of a plan, whatever holds the tree.
  */
-int	plan_apply(const struct plan *, int, bool, sr_logfn *, void *);
+int	plan_apply(const struct plan *, struct tree *, sr_logfn *, void *);
+/* The same on a host directory at fd (tree_dir()'s flags). */
+int	plan_apply_dir(const struct plan *, int, int, sr_logfn *, void *);
 /* What the plan writes, in blocks of the size given. */
 uint64_t plan_bytes(const struct plan *, uint64_t);
 /* What the plan would do: diffs and a list of paths. */

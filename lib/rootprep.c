@@ -16,6 +16,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dir.h"
 #include "rootprep.h"
 
 #define TEXT_MAX	(4 * 1024 * 1024)
@@ -164,13 +165,13 @@ kernel_installed(int rootfd, const char *rel, int kfd, bool *same,
 	int fd;
 
 	*same = false;
-	if (tree_lstat(rootfd, rel, st) == -1)
+	if (dir_lstat(rootfd, rel, st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISREG(st->st_mode))
 		return 0;
-	if ((fd = tree_openfile(rootfd, rel)) == -1)
+	if ((fd = dir_openfile(rootfd, rel)) == -1)
 		return -1;
-	if (tree_same_content(fd, kfd, same) == -1) {
+	if (dir_same_content(fd, kfd, same) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -199,7 +200,7 @@ plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
 		return -1;
 	if (strcmp(base, "netbsd") == 0)
 		goto report;
-	if (same && tree_lstat(rootfd, "netbsd", &nst) == 0 &&
+	if (same && dir_lstat(rootfd, "netbsd", &nst) == 0 &&
 	    nst.st_dev == kst.st_dev && nst.st_ino == kst.st_ino)
 		goto report;
 	if (plan_link(p, "netbsd", base, true) == -1)
@@ -230,7 +231,7 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 	size_t newlen, i, nrm = 0;
 	int rv = -1;
 
-	if (tree_readfile(rootfd, "dev/MAKEDEV", TEXT_MAX, &old, &st) == -1)
+	if (dir_readfile(rootfd, "dev/MAKEDEV", TEXT_MAX, &old, &st) == -1)
 		return -1;
 	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
@@ -266,7 +267,7 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 	case EDIT_ERROR:
 		goto done;
 	}
-	if (tree_list(rootfd, "dev", &names) == -1)
+	if (dir_list(rootfd, "dev", &names) == -1)
 		goto done;
 	for (i = 0; names[i] != NULL; i++) {
 		if (keep_dev(names[i]))
@@ -288,7 +289,7 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 		    "MAKEDEV");
 	rv = 0;
 done:
-	tree_freelist(names);
+	dir_freelist(names);
 	sbuf_free(&old);
 	return rv;
 }
@@ -302,7 +303,7 @@ plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
 	for (i = 0; mountpoints[i] != NULL; i++) {
 		const char *mp = mountpoints[i];
 
-		if (tree_lstat(rootfd, mp, &st) == 0) {
+		if (dir_lstat(rootfd, mp, &st) == 0) {
 			if (!S_ISDIR(st.st_mode)) {
 				sr_seterr("%s: mount point exists and is not "
 				    "a directory", mp);
@@ -314,7 +315,7 @@ plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
 			return -1;
 		/* usr/pkg on a root without usr: make usr first. */
 		if (strchr(mp, '/') != NULL &&
-		    tree_lstat(rootfd, "usr", &st) == -1) {
+		    dir_lstat(rootfd, "usr", &st) == -1) {
 			if (errno != ENOENT || plan_mkdir(p, "usr", 0755) == -1)
 				return -1;
 		}
@@ -350,7 +351,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 	}
 	if (tmpl_load(dir, "rc.pre-hooks", vars, &hook) == -1)
 		return -1;
-	have = tree_readfile(rootfd, "etc/rc.pre-hooks", TEXT_MAX, &cur,
+	have = dir_readfile(rootfd, "etc/rc.pre-hooks", TEXT_MAX, &cur,
 	    NULL) == 0;
 	if (!have && errno != ENOENT)
 		goto done;
@@ -370,7 +371,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		hook.s = NULL;
 	}
 
-	if (tree_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, &st) == -1)
+	if (dir_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, &st) == -1)
 		goto done;
 	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
@@ -414,7 +415,7 @@ plan_fastboot(int rootfd, const struct rootprep *rp, struct plan *p)
 {
 	struct stat st;
 
-	if (tree_lstat(rootfd, "fastboot", &st) == -1)
+	if (dir_lstat(rootfd, "fastboot", &st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	rp->log(rp->logctx, SR_INFO, "fastboot: to be removed: rc.d/root "
 	    "cannot remove it from the read-only root, and would leave "
@@ -428,7 +429,7 @@ rootprep_plan(int rootfd, const struct rootprep *rp, struct plan *p)
 	struct stat st;
 
 	/* A tree without etc/rc is not a NetBSD root: say so first. */
-	if (tree_lstat(rootfd, "etc/rc", &st) == -1) {
+	if (dir_lstat(rootfd, "etc/rc", &st) == -1) {
 		if (errno == ENOENT)
 			sr_seterr("etc/rc: not found; not a NetBSD root");
 		return -1;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "scratch.h"
-#include "tree.h"
+#include "dir.h"
 
 #define MIB(n)	(((n) + (1 << 20) - 1) >> 20)
 
@@ -162,15 +162,15 @@ remove_dir(int pfd, const char *name)
 		sr_seterrno("remove %s", name);
 		return -1;
 	}
-	if (tree_list(dfd, "", &names) == -1) {
+	if (dir_list(dfd, "", &names) == -1) {
 		close(dfd);
 		return -1;
 	}
 	for (i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], "lock") != 0 &&
-		    tree_purge(dfd, names[i]) == -1)
+		    dir_purge(dfd, names[i]) == -1)
 			rv = -1;
-	tree_freelist(names);
+	dir_freelist(names);
 	if (rv == 0 && unlinkat(dfd, "lock", 0) == -1 && errno != ENOENT) {
 		sr_seterrno("remove %s/lock", name);
 		rv = -1;
@@ -296,7 +296,7 @@ purge_base(const char *base, const char *prefix)
 			(void)remove_dir(fd, names[i]);
 			close(lfd);
 		}
-	tree_freelist(names);
+	dir_freelist(names);
 	close(fd);
 }
 

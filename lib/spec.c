@@ -16,7 +16,7 @@
 #include <vis.h>
 
 #include "spec.h"
-#include "tree.h"
+#include "dir.h"
 
 static int
 cmp_ent(const void *a, const void *b)
@@ -236,7 +236,7 @@ spec_apply(struct spec *s, int dirfd)
 		const char *name;
 		int pfd, r = 0;
 
-		if ((pfd = tree_openparent(dirfd, e->path, &name)) == -1)
+		if ((pfd = dir_openparent(dirfd, e->path, &name)) == -1)
 			return -1;
 		if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
 			r = mknodat(pfd, name, e->mode,

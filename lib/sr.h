@@ -46,8 +46,13 @@ int	sr_fsroom(int, char *, size_t, uint64_t *);
  * errno is kept.
  */
 void	sr_seterr_noroom(int, const char *, uint64_t, bool);
+/* Record "out of memory" (errno ENOMEM) and return -1. */
+int	sr_oom(void);
 /* The last message recorded. */
 const char *sr_errmsg(void);
+
+/* How deep a walk of a guest tree goes (components of a directory). */
+#define SR_MAXDEPTH	128
 
 /* Progress reporting, supplied by the tool. */
 enum sr_level { SR_INFO, SR_VERBOSE, SR_WARN };

@@ -18,7 +18,7 @@
 
 #include "build.h"
 #include "identity.h"
-#include "tree.h"
+#include "dir.h"
 #include "upgrade.h"
 
 #define REC_MAX		(64 << 20)
@@ -49,13 +49,13 @@ record_read(int fd, const char *dir, struct record *r)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/root-id", dir);
-	if (tree_readfile(fd, path, 4096, &r->idline, NULL) == -1)
+	if (dir_readfile(fd, path, 4096, &r->idline, NULL) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/base-manifest", dir);
-	if (tree_readfile(fd, path, REC_MAX, &r->man, NULL) == -1)
+	if (dir_readfile(fd, path, REC_MAX, &r->man, NULL) == -1)
 		goto corrupt;
 	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
-	if (tree_readfile(fd, path, REC_MAX, &r->base, NULL) == -1)
+	if (dir_readfile(fd, path, REC_MAX, &r->base, NULL) == -1)
 		goto corrupt;
 	return identity_record_check(dir, &r->idline, &r->man, &r->base,
 	    r->id, &r->etc);
@@ -948,7 +948,7 @@ prev_newer(int fd, bool *newer)
 	int rv = 0;
 
 	*newer = false;
-	if (tree_readfile(fd, PREV_AGE, 64, &b, NULL) == -1)
+	if (dir_readfile(fd, PREV_AGE, 64, &b, NULL) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (b.len == 6 && memcmp(b.s, "newer\n", 6) == 0)
 		*newer = true;
@@ -976,10 +976,10 @@ plan_prev(struct plan *u, int minefd, struct spec *minespec,
 	int rv = -1;
 
 	/* A local made before records has no directory for them. */
-	if (tree_lstat(minefd, ID_DIR, &st) == -1 &&
+	if (dir_lstat(minefd, ID_DIR, &st) == -1 &&
 	    (errno != ENOENT || plan_mkdir(u, ID_DIR, 0755) == -1))
 		return -1;
-	if (tree_lstat(minefd, ID_PREV, &st) == 0) {
+	if (dir_lstat(minefd, ID_PREV, &st) == 0) {
 		if (plan_remove(u, ID_PREV) == -1)
 			return -1;
 	} else if (errno != ENOENT)
@@ -1009,7 +1009,7 @@ plan_conflicts(struct plan *u, int minefd, struct dec *v, size_t n)
 	struct stat st;
 	size_t i;
 
-	if (tree_lstat(minefd, ID_CONFLICTS, &st) == 0) {
+	if (dir_lstat(minefd, ID_CONFLICTS, &st) == 0) {
 		if (plan_remove(u, ID_CONFLICTS) == -1)
 			return -1;
 	} else if (errno != ENOENT)
@@ -1115,13 +1115,13 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 		if (skip != NULL && under(t->path, skip))
 			continue;
 		skip = NULL;
-		if (tree_lstat(up->minefd, t->path, &st) == 0)
+		if (dir_lstat(up->minefd, t->path, &st) == 0)
 			continue;
 		if (errno != ENOENT)
 			goto done;
 		for (j = 0; pp != NULL && j < nadded; j++)
 			padded |= strcmp(added[j], pp) == 0;
-		if (pp != NULL && !padded && (tree_lstat(up->minefd, pp,
+		if (pp != NULL && !padded && (dir_lstat(up->minefd, pp,
 		    &st) == -1 || !S_ISDIR(st.st_mode))) {
 			/* The guest removed what it was in: not added. */
 			skip = t->path;
@@ -1138,7 +1138,7 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 		} else if (S_ISREG(t->mode)) {
 			struct sbuf b = { 0 };
 
-			if (tree_readfile(up->newfd, t->path, ENT_MAX, &b,
+			if (dir_readfile(up->newfd, t->path, ENT_MAX, &b,
 			    NULL) == -1)
 				goto done;
 			/* An empty file: a buffer all the same (owned). */
@@ -1181,7 +1181,7 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 			    (gone != NULL && under(path, gone)))
 				continue;
 			if (get(tv, path) != NULL ||
-			    tree_lstat(up->minefd, path, &st) == -1)
+			    dir_lstat(up->minefd, path, &st) == -1)
 				continue;
 			gone = NULL;
 			if (sbuf_printf(&rep->list, "removed by the release, "
@@ -1229,8 +1229,8 @@ stage_base(struct entset *s, struct stage *st)
 {
 	size_t i;
 
-	if (stage_open(st) == -1 || tree_mkdir(st->fd, "var", 0700) == -1 ||
-	    tree_mkdir(st->fd, "tmp", 0700) == -1)
+	if (stage_open(st) == -1 || dir_mkdir(st->fd, "var", 0700) == -1 ||
+	    dir_mkdir(st->fd, "tmp", 0700) == -1)
 		return -1;
 	(void)entset_get(s, "");
 	for (i = 0; i < s->n; i++) {
@@ -1241,11 +1241,11 @@ stage_base(struct entset *s, struct stage *st)
 		if (!S_ISDIR(e->mode) && !read_by_plan(e->path))
 			continue;
 		if (S_ISDIR(e->mode))
-			r = tree_mkdir(st->fd, e->path, 0700);
+			r = dir_mkdir(st->fd, e->path, 0700);
 		else if (S_ISLNK(e->mode))
-			r = tree_symlink(st->fd, e->path, e->link, 0, 0);
+			r = dir_symlink(st->fd, e->path, e->link, 0, 0);
 		else
-			r = tree_writefile(st->fd, e->path, e->data ? e->data :
+			r = dir_writefile(st->fd, e->path, e->data ? e->data :
 			    "", e->len, &wo);
 		if (r == -1)
 			return -1;
@@ -1442,7 +1442,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	int bshape, rv = -1;
 
 	owners = geteuid() == 0 || up->minespec != NULL;
-	if (tree_lstat(up->minefd, ID_LOCAL, &st) == 0) {
+	if (dir_lstat(up->minefd, ID_LOCAL, &st) == 0) {
 		if (up->oldfd != -1) {
 			sr_seterr("-b: the local has a record of the root it "
 			    "was seeded from (%s): -b is for one without",
@@ -1473,7 +1473,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	 * Back to the root an upgrade left: -R does that.  The root a
 	 * rollback left is newer: an upgrade to it is like any other.
 	 */
-	if (tree_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
+	if (dir_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
 	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
 	    strcmp(prev.id, rep->newid) == 0) {
 		bool newer;
@@ -1541,7 +1541,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	int rv = -1;
 
 	owners = geteuid() == 0 || minespec != NULL;
-	if (tree_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
+	if (dir_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
 		if (errno == ENOENT)
 			sr_seterr("%s: no earlier etc to go back to: the local "
 			    "was never upgraded (setup-local -u)", ID_PREV);
@@ -1551,7 +1551,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	    record_read(minefd, ID_PREV, &prev) == -1 ||
 	    prev_newer(minefd, &rep->forward) == -1)
 		goto done;
-	if (tree_readfile(minefd, ID_PREV "/etc.tgz", REC_MAX, &tgz,
+	if (dir_readfile(minefd, ID_PREV "/etc.tgz", REC_MAX, &tgz,
 	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
 		sr_prefixerr("%s/etc.tgz", ID_PREV);
 		goto done;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "tree.h"
+#include "dir.h"
 
 /* A guest "g" and, beside it, a host directory "host" with a secret. */
 static int
@@ -48,15 +48,15 @@ ATF_TC_BODY(tree_symlinked_dir_refused, tc)
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
 	snprintf(target, sizeof(target), "%s/host", cwd);
 	ATF_REQUIRE(symlink(target, "g/var") == 0);
-	ATF_CHECK_EQ(tree_readfile(root, "var/secret", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "var/secret", 1024, &b, NULL), -1);
 	ATF_CHECK(strstr(sr_errmsg(), "symbolic link") != NULL);
-	ATF_CHECK_EQ(tree_writefile(root, "var/new", "x", 1, &wo), -1);
+	ATF_CHECK_EQ(dir_writefile(root, "var/new", "x", 1, &wo), -1);
 	ATF_CHECK(stat("host/new", &st) == -1 && errno == ENOENT);
-	ATF_CHECK_EQ(tree_remove(root, "var/secret"), -1);
+	ATF_CHECK_EQ(dir_remove(root, "var/secret"), -1);
 	ATF_CHECK(stat("host/secret", &st) == 0);
 	/* Relative links climbing out are refused the same way. */
 	ATF_REQUIRE(symlink("../../host", "g/etc/up") == 0);
-	ATF_CHECK_EQ(tree_readfile(root, "etc/up/secret", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "etc/up/secret", 1024, &b, NULL), -1);
 	sbuf_free(&b);
 }
 
@@ -67,11 +67,11 @@ ATF_TC_BODY(tree_symlinked_file_refused, tc)
 	int root = setup();
 
 	ATF_REQUIRE(symlink("../../host/secret", "g/etc/rc") == 0);
-	ATF_CHECK_EQ(tree_readfile(root, "etc/rc", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "etc/rc", 1024, &b, NULL), -1);
 	ATF_CHECK_STREQ(sr_errmsg(),
 	    "etc/rc: read: is a symbolic link (refused)");
 	ATF_CHECK(b.len == 0);
-	ATF_CHECK_EQ(tree_openfile(root, "etc/rc"), -1);
+	ATF_CHECK_EQ(dir_openfile(root, "etc/rc"), -1);
 }
 
 ATF_TC_WITHOUT_HEAD(tree_dotdot_and_absolute_refused);
@@ -80,10 +80,10 @@ ATF_TC_BODY(tree_dotdot_and_absolute_refused, tc)
 	struct sbuf b = { 0 };
 	int root = setup();
 
-	ATF_CHECK_EQ(tree_readfile(root, "../host/secret", 1024, &b, NULL), -1);
-	ATF_CHECK_EQ(tree_readfile(root, "etc/../../host/secret", 1024, &b,
+	ATF_CHECK_EQ(dir_readfile(root, "../host/secret", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "etc/../../host/secret", 1024, &b,
 	    NULL), -1);
-	ATF_CHECK_EQ(tree_readfile(root, "/etc/passwd", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "/etc/passwd", 1024, &b, NULL), -1);
 	ATF_CHECK(b.len == 0);
 }
 
@@ -100,7 +100,7 @@ ATF_TC_BODY(tree_remove_does_not_follow, tc)
 	ATF_REQUIRE(mkdir("g/dev/sub", 0755) == 0);
 	ATF_REQUIRE(symlink(target, "g/dev/sub/link") == 0);
 	ATF_REQUIRE(symlink(target, "g/dev/link") == 0);
-	ATF_REQUIRE_EQ(tree_remove(root, "dev"), 0);
+	ATF_REQUIRE_EQ(dir_remove(root, "dev"), 0);
 	ATF_CHECK(lstat("g/dev", &st) == -1 && errno == ENOENT);
 	ATF_CHECK(stat("host/secret", &st) == 0);
 }
@@ -143,7 +143,7 @@ ATF_TC_BODY(tree_purge_any_depth, tc)
 		d = fd;
 	}
 	close(d);
-	ATF_REQUIRE_EQ_MSG(tree_purge(root, "work"), 0, "%s", sr_errmsg());
+	ATF_REQUIRE_EQ_MSG(dir_purge(root, "work"), 0, "%s", sr_errmsg());
 	ATF_CHECK(lstat("g/work", &st) == -1 && errno == ENOENT);
 	ATF_CHECK(stat("host/secret", &st) == 0);
 	ATF_CHECK(lstat("g/etc", &st) == 0);
@@ -159,7 +159,7 @@ ATF_TC_BODY(tree_purge_any_depth, tc)
 	}
 	close(d);
 	snprintf(target, sizeof(target), "%s/stage", cwd);
-	ATF_REQUIRE_EQ_MSG(tree_purge_path(target), 0, "%s", sr_errmsg());
+	ATF_REQUIRE_EQ_MSG(dir_purge_path(target), 0, "%s", sr_errmsg());
 	ATF_CHECK(lstat("stage", &st) == -1 && errno == ENOENT);
 }
 
@@ -170,7 +170,7 @@ ATF_TC_BODY(tree_fifo_not_read, tc)
 	int root = setup();
 
 	ATF_REQUIRE(mkfifo("g/etc/rc", 0644) == 0);
-	ATF_CHECK_EQ(tree_readfile(root, "etc/rc", 1024, &b, NULL), -1);
+	ATF_CHECK_EQ(dir_readfile(root, "etc/rc", 1024, &b, NULL), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "etc/rc: read: not a regular file");
 }
 
@@ -183,13 +183,13 @@ ATF_TC_BODY(tree_write_atomic_keeps_orig_once, tc)
 	int root = setup();
 
 	write_text("g/etc/rc", "old\n");
-	ATF_REQUIRE_EQ(tree_writefile(root, "etc/rc", "new1\n", 5, &wo), 0);
-	ATF_REQUIRE_EQ(tree_writefile(root, "etc/rc", "new2\n", 5, &wo), 0);
-	ATF_REQUIRE_EQ(tree_readfile(root, "etc/rc", 1024, &b, &st), 0);
+	ATF_REQUIRE_EQ(dir_writefile(root, "etc/rc", "new1\n", 5, &wo), 0);
+	ATF_REQUIRE_EQ(dir_writefile(root, "etc/rc", "new2\n", 5, &wo), 0);
+	ATF_REQUIRE_EQ(dir_readfile(root, "etc/rc", 1024, &b, &st), 0);
 	ATF_CHECK_STREQ(b.s, "new2\n");
 	ATF_CHECK_EQ(st.st_mode & 07777, 0640);
 	sbuf_free(&b);
-	ATF_REQUIRE_EQ(tree_readfile(root, "etc/rc.orig", 1024, &b, NULL), 0);
+	ATF_REQUIRE_EQ(dir_readfile(root, "etc/rc.orig", 1024, &b, NULL), 0);
 	ATF_CHECK_STREQ(b.s, "old\n");
 	sbuf_free(&b);
 	/* No temporaries left beside it. */
@@ -197,11 +197,11 @@ ATF_TC_BODY(tree_write_atomic_keeps_orig_once, tc)
 		char **names;
 		size_t n;
 
-		ATF_REQUIRE_EQ(tree_list(root, "etc", &names), 0);
+		ATF_REQUIRE_EQ(dir_list(root, "etc", &names), 0);
 		for (n = 0; names[n] != NULL; n++)
 			;
 		ATF_CHECK_EQ(n, 2);
-		tree_freelist(names);
+		dir_freelist(names);
 	}
 }
 
@@ -214,10 +214,10 @@ ATF_TC_BODY(tree_write_over_symlink_replaces_link, tc)
 	int root = setup();
 
 	ATF_REQUIRE(symlink("../../host/secret", "g/etc/motd") == 0);
-	ATF_REQUIRE_EQ(tree_writefile(root, "etc/motd", "hi\n", 3, &wo), 0);
+	ATF_REQUIRE_EQ(dir_writefile(root, "etc/motd", "hi\n", 3, &wo), 0);
 	ATF_REQUIRE(lstat("g/etc/motd", &st) == 0 && S_ISREG(st.st_mode));
 	/* The host file is untouched, and no .orig of a link is made. */
-	ATF_REQUIRE_EQ(tree_readfile(root, "etc/motd", 1024, &b, NULL), 0);
+	ATF_REQUIRE_EQ(dir_readfile(root, "etc/motd", 1024, &b, NULL), 0);
 	ATF_CHECK_STREQ(b.s, "hi\n");
 	ATF_CHECK(lstat("g/etc/motd.orig", &st) == -1);
 	sbuf_free(&b);
@@ -239,13 +239,13 @@ ATF_TC_BODY(tree_mkdir_existing_file_refused, tc)
 	int root = setup();
 
 	write_text("g/local", "x");
-	ATF_CHECK_EQ(tree_mkdir(root, "local", 0755), -1);
+	ATF_CHECK_EQ(dir_mkdir(root, "local", 0755), -1);
 	ATF_CHECK(strstr(sr_errmsg(), "not a directory") != NULL);
 	umask(077);
-	ATF_CHECK_EQ(tree_mkdir(root, "emul", 0755), 0);
+	ATF_CHECK_EQ(dir_mkdir(root, "emul", 0755), 0);
 	ATF_REQUIRE(stat("g/emul", &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0755);
-	ATF_CHECK_EQ(tree_mkdir(root, "emul", 0755), 0);
+	ATF_CHECK_EQ(dir_mkdir(root, "emul", 0755), 0);
 }
 
 ATF_TP_ADD_TCS(tp)
