@@ -873,7 +873,7 @@ cgdparams_generate(struct sbuf *out)
 	    "iv-method encblkno1;\nkeylength 512;\nverify_method ffs;\n"
 	    "keygen storedkey key %s;\n", b64) == -1) {
 		explicit_bzero(b64, sizeof(b64));
-		sr_seterr("out of memory");
+		sr_oom();
 		return -1;
 	}
 	explicit_bzero(b64, sizeof(b64));

@@ -565,7 +565,7 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 	}
 	if ((in = archive_read_new()) == NULL ||
 	    (out = archive_write_disk_new()) == NULL) {
-		sr_seterr("out of memory");
+		sr_oom();
 		goto done;
 	}
 	/* Sets are tar archives, maybe gzip'd, xz'd or bzip2'd: no more. */

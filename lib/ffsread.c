@@ -799,7 +799,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 			goto done;
 		}
 		if (inoset_add(&w.dirs, f->meta->addr, "/") == -1) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			tsk_fs_file_close(f);
 			goto done;
 		}
@@ -859,7 +859,7 @@ ffs_size(const struct ffsimg *fi, const char *const *exclude,
 		goto done;
 	}
 	if (inoset_add(&w.dirs, f->meta->addr, "/") == -1)
-		sr_seterrno("out of memory");
+		sr_oom();
 	else if (spend(&w, "/", (uint64_t)(f->meta->size > 0 ?
 	    f->meta->size : 0)) == 0)
 		rv = size_dir(&w, f->meta->addr, "", 0, m);

@@ -482,7 +482,7 @@ entset_add(struct entset *s, const struct ent *e)
 		struct ent *nv = reallocarray(s->v, cap, sizeof(*nv));
 
 		if (nv == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		s->v = nv;
@@ -502,7 +502,7 @@ entset_add(struct entset *s, const struct ent *e)
 		free(n->path);
 		free(n->link);
 		free(n->data);
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	s->n++;

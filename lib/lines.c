@@ -19,7 +19,7 @@ lines_grow(struct lines *l)
 		return 0;
 	cap = l->cap ? l->cap * 2 : 64;
 	if ((nv = reallocarray(l->v, cap, sizeof(*nv))) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	l->v = nv;
@@ -70,7 +70,7 @@ vfmt(const char *fmt, va_list ap)
 	char *s;
 
 	if (vasprintf(&s, fmt, ap) < 0) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return NULL;
 	}
 	return s;
@@ -117,7 +117,7 @@ copy_bytes(const char *s, size_t len)
 	char *c = malloc(len + 1);
 
 	if (c == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return NULL;
 	}
 	memcpy(c, s, len);

@@ -29,7 +29,6 @@
 #include "identity.h"
 #include "localprep.h"
 
-#define TEXT_MAX	(4 * 1024 * 1024)
 #define STAGE		".sharedroot.stage"
 
 const char *const local_trees[] = { "var", "tmp", "etc", NULL };
@@ -175,7 +174,7 @@ nb_shape(int rootfd)
 	struct sbuf rc = { 0 };
 	int shape;
 
-	if (dir_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, NULL) == -1)
+	if (dir_readfile(rootfd, "etc/rc", SR_TEXT_MAX, &rc, NULL) == -1)
 		return -1;
 	/* 4.x loads rc.subr at column 0; today, tab-indented in an if. */
 	shape = memmem(rc.s, rc.len, "\n. /etc/rc.subr\n", 16) != NULL ? 4 :
@@ -216,7 +215,7 @@ read_root(int rootfd, const char *rel, struct sbuf *b, struct stat *st,
     bool optional, bool *found)
 {
 	*found = false;
-	if (dir_readfile(rootfd, rel, TEXT_MAX, b, st) == 0) {
+	if (dir_readfile(rootfd, rel, SR_TEXT_MAX, b, st) == 0) {
 		*found = true;
 		return 0;
 	}

@@ -206,7 +206,7 @@ sbuf_add(struct sbuf *b, const void *p, size_t n)
 		while (cap < need)
 			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 		if ((ns = realloc(b->s, cap)) == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		b->s = ns;
@@ -236,7 +236,7 @@ sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	rv = sbuf_add(b, s, (size_t)n);

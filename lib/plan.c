@@ -18,7 +18,7 @@ plan_add(struct plan *p, enum change_kind kind, const char *path)
 		struct change *nv = reallocarray(p->v, cap, sizeof(*nv));
 
 		if (nv == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return NULL;
 		}
 		p->v = nv;
@@ -29,7 +29,7 @@ plan_add(struct plan *p, enum change_kind kind, const char *path)
 	c->kind = kind;
 	c->srcfd = -1;
 	if ((c->path = strdup(path)) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return NULL;
 	}
 	p->n++;
@@ -51,7 +51,7 @@ plan_write(struct plan *p, const char *path, const struct sbuf *old,
 	c->wo = *wo;
 	if (old != NULL) {
 		if ((c->old = malloc(old->len + 1)) == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		memcpy(c->old, old->s ? old->s : "", old->len);
@@ -82,7 +82,7 @@ plan_write_fd(struct plan *p, const char *path, int fd, const char *src,
 	c->srcfd = fd;
 	c->wo = *wo;
 	if ((c->target = strdup(src)) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	return 0;
@@ -98,7 +98,7 @@ plan_link(struct plan *p, const char *path, const char *target,
 		return -1;
 	c->wo.keep_orig = keep_orig;
 	if ((c->target = strdup(target)) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	return 0;
@@ -147,7 +147,7 @@ plan_symlink(struct plan *p, const char *path, const char *target,
 		return -1;
 	c->wo = *wo;
 	if ((c->target = strdup(target)) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	return 0;

@@ -19,7 +19,6 @@
 #include "dir.h"
 #include "rootprep.h"
 
-#define TEXT_MAX	(4 * 1024 * 1024)
 
 static const char *const keep_in_dev[] = {
 	"MAKEDEV", "MAKEDEV.local", "MAKEDEV.orig", NULL
@@ -231,7 +230,7 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 	size_t newlen, i, nrm = 0;
 	int rv = -1;
 
-	if (dir_readfile(rootfd, "dev/MAKEDEV", TEXT_MAX, &old, &st) == -1)
+	if (dir_readfile(rootfd, "dev/MAKEDEV", SR_TEXT_MAX, &old, &st) == -1)
 		return -1;
 	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
@@ -351,7 +350,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 	}
 	if (tmpl_load(dir, "rc.pre-hooks", vars, &hook) == -1)
 		return -1;
-	have = dir_readfile(rootfd, "etc/rc.pre-hooks", TEXT_MAX, &cur,
+	have = dir_readfile(rootfd, "etc/rc.pre-hooks", SR_TEXT_MAX, &cur,
 	    NULL) == 0;
 	if (!have && errno != ENOENT)
 		goto done;
@@ -371,7 +370,7 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		hook.s = NULL;
 	}
 
-	if (dir_readfile(rootfd, "etc/rc", TEXT_MAX, &rc, &st) == -1)
+	if (dir_readfile(rootfd, "etc/rc", SR_TEXT_MAX, &rc, &st) == -1)
 		goto done;
 	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
 	case EDIT_CHANGED: {

@@ -51,6 +51,8 @@ int	sr_oom(void);
 /* The last message recorded. */
 const char *sr_errmsg(void);
 
+/* The largest text of a guest's (etc/rc, MAKEDEV, a template) read to edit. */
+#define SR_TEXT_MAX	(4 * 1024 * 1024)
 /* How deep a walk of a guest tree goes (components of a directory). */
 #define SR_MAXDEPTH	128
 

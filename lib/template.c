@@ -14,7 +14,6 @@
 
 #include "sr.h"
 
-#define TMPL_MAX	(1024 * 1024)
 
 static const char *
 lookup(const struct tmpl_var *vars, const char *name, size_t len)
@@ -89,7 +88,7 @@ tmpl_load(const char *dir, const char *name, const struct tmpl_var *vars,
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > TMPL_MAX) {
+	    st.st_size > SR_TEXT_MAX) {
 		sr_seterr("template %s: not a regular file of at most 1 MiB",
 		    path);
 		goto done;

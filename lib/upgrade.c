@@ -21,7 +21,6 @@
 #include "dir.h"
 #include "upgrade.h"
 
-#define REC_MAX		(64 << 20)
 
 /* A local's record of a root: its id, manifest and pristine etc. */
 struct record {
@@ -52,10 +51,10 @@ record_read(int fd, const char *dir, struct record *r)
 	if (dir_readfile(fd, path, 4096, &r->idline, NULL) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/base-manifest", dir);
-	if (dir_readfile(fd, path, REC_MAX, &r->man, NULL) == -1)
+	if (dir_readfile(fd, path, ENT_MAX, &r->man, NULL) == -1)
 		goto corrupt;
 	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
-	if (dir_readfile(fd, path, REC_MAX, &r->base, NULL) == -1)
+	if (dir_readfile(fd, path, ENT_MAX, &r->base, NULL) == -1)
 		goto corrupt;
 	return identity_record_check(dir, &r->idline, &r->man, &r->base,
 	    r->id, &r->etc);
@@ -109,7 +108,7 @@ set_data(struct ent *e, const char *data, size_t len)
 	char *d = malloc(len + 1);
 
 	if (d == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	memcpy(d, data, len);
@@ -178,7 +177,7 @@ apply_virtual(struct entset *s, const struct plan *p)
 				struct ent *oe;
 
 				if ((o.data = malloc(e->len + 1)) == NULL) {
-					sr_seterrno("out of memory");
+					sr_oom();
 					return -1;
 				}
 				memcpy(o.data, e->data ? e->data : "", e->len);
@@ -356,7 +355,7 @@ split_recs(const struct ent *e, struct recs *r)
 			    sizeof(*nv));
 
 			if (nv == NULL) {
-				sr_seterrno("out of memory");
+				sr_oom();
 				return -1;
 			}
 			r->v = nv;
@@ -707,7 +706,7 @@ union_paths(struct entset *const sets[], size_t nsets, char ***out,
 	for (i = 0; i < nsets; i++)
 		n += sets[i]->n;
 	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	for (i = 0; i < nsets; i++)
@@ -868,7 +867,7 @@ emit(struct plan *u, const char *path, const struct ent *m,
 		if (m != NULL && same_content(m, r))
 			return plan_attr(u, path, &wo);
 		if ((d = malloc(r->len + 1)) == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		memcpy(d, r->data ? r->data : "", r->len);
@@ -890,7 +889,7 @@ emit_all(struct plan *u, struct dec *v, size_t n, struct sbuf *list)
 	int rv = -1;
 
 	if ((gone = calloc(n + 1, sizeof(*gone))) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -924,7 +923,7 @@ write_copy(struct plan *u, const char *path, const struct sbuf *b,
 	char *d = malloc(b->len + 1);
 
 	if (d == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	memcpy(d, b->s ? b->s : "", b->len);
@@ -1039,7 +1038,7 @@ plan_conflicts(struct plan *u, int minefd, struct dec *v, size_t n)
 			*s = '/';
 		}
 		if ((d = strdup(v[i].mtext.s)) == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		if (plan_write(u, path, NULL, d, v[i].mtext.len, &wo) == -1)
@@ -1068,7 +1067,7 @@ plan_record(struct plan *u, const struct plan *newplan)
 		if (c->kind != CH_WRITE)
 			continue;
 		if ((d = malloc(c->newlen + 1)) == NULL) {
-			sr_seterrno("out of memory");
+			sr_oom();
 			return -1;
 		}
 		memcpy(d, c->new, c->newlen);
@@ -1099,7 +1098,7 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 	int rv = -1;
 
 	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		goto done;
 	}
 	for (i = 0; i < tv->n; i++) {
@@ -1371,7 +1370,7 @@ decs_make(struct entset *b, struct entset *t, struct entset *m,
 	if (union_paths(sets, b != NULL ? 3 : 2, paths, &n) == -1)
 		return -1;
 	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
-		sr_seterrno("out of memory");
+		sr_oom();
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -1551,7 +1550,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	    record_read(minefd, ID_PREV, &prev) == -1 ||
 	    prev_newer(minefd, &rep->forward) == -1)
 		goto done;
-	if (dir_readfile(minefd, ID_PREV "/etc.tgz", REC_MAX, &tgz,
+	if (dir_readfile(minefd, ID_PREV "/etc.tgz", ENT_MAX, &tgz,
 	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
 		sr_prefixerr("%s/etc.tgz", ID_PREV);
 		goto done;
