@@ -24,9 +24,8 @@
 #include "dir.h"
 
 
-/* Reject what could step outside: absolute paths, "." and "..". */
-static int
-check_rel(const char *rel)
+int
+dir_check_rel(const char *rel)
 {
 	const char *p = rel;
 
@@ -162,7 +161,7 @@ dir_opendir(int rootfd, const char *rel)
 			sr_seterrno("/: open");
 		return fd;
 	}
-	if (check_rel(rel) == -1)
+	if (dir_check_rel(rel) == -1)
 		return -1;
 	if ((fd = contained_open(rootfd, rel, O_RDONLY | O_DIRECTORY)) == -1)
 		set_open_error(rootfd, rel, "open directory");
@@ -176,7 +175,7 @@ dir_openparent(int rootfd, const char *rel, const char **name)
 	char dir[PATH_MAX];
 	int fd;
 
-	if (check_rel(rel) == -1)
+	if (dir_check_rel(rel) == -1)
 		return -1;
 	if ((slash = strrchr(rel, '/')) == NULL) {
 		*name = rel;

@@ -20,6 +20,11 @@
 #include "sr.h"
 #include "tree.h"
 
+/*
+ * Refuse a path that could step outside (absolute, or with an empty,
+ * "." or ".." component: EINVAL); every tree checks its paths so.
+ */
+int	dir_check_rel(const char *);
 /* Open a directory inside the guest; "" or "." is the root itself. */
 int	dir_opendir(int, const char *);
 /* Open the parent of a path; *name points at its last component. */

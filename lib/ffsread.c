@@ -137,12 +137,12 @@ struct walk {
  * ends (2^36 bytes of hole on 8 KiB blocks).  So: 12 direct blocks, a
  * single and a double indirect one.
  */
-static TSK_OFF_T
-tsk_maxsize(const struct ffsimg *fi)
+int64_t
+ffs_maxsize(const struct ffsimg *fi)
 {
-	TSK_OFF_T n = fi->bsize / (fi->version == 1 ? 4 : 8);
+	int64_t n = fi->bsize / (fi->version == 1 ? 4 : 8);
 
-	return (12 + n + n * n) * (TSK_OFF_T)fi->bsize;
+	return (12 + n + n * n) * (int64_t)fi->bsize;
 }
 
 /*
@@ -177,12 +177,13 @@ spend(struct walk *w, const char *rel, uint64_t n)
  * libtsk hands over as the content.  NetBSD's encoding: minor in bits
  * 0-7 and 20-31, major in bits 8-19.
  */
-static bool
-device_numbers(const TSK_FS_META *m, unsigned long *maj, unsigned long *min)
+bool
+ffs_rdev(const TSK_FS_FILE *f, unsigned long *maj, unsigned long *min)
 {
+	const TSK_FS_META *m = f->meta;
 	uint64_t v;
 
-	if (m->content_ptr == NULL || m->content_len < sizeof(TSK_DADDR_T))
+	if (m == NULL || m->content_ptr == NULL || m->content_len < sizeof(TSK_DADDR_T))
 		return false;
 	v = (uint64_t)((const TSK_DADDR_T *)m->content_ptr)[0] & 0xffffffffu;
 	*maj = (unsigned long)((v & 0x000fff00) >> 8);
@@ -279,6 +280,30 @@ write_content(TSK_FS_FILE *f, int fd, const char *rel, struct walk *w)
 	return 0;
 }
 
+mode_t
+ffs_mode(const TSK_FS_FILE *f)
+{
+	static const struct {
+		TSK_FS_META_TYPE_ENUM tsk;
+		mode_t	 type;
+	} types[] = {
+		{ TSK_FS_META_TYPE_DIR, S_IFDIR },
+		{ TSK_FS_META_TYPE_REG, S_IFREG },
+		{ TSK_FS_META_TYPE_LNK, S_IFLNK },
+		{ TSK_FS_META_TYPE_FIFO, S_IFIFO },
+		{ TSK_FS_META_TYPE_CHR, S_IFCHR },
+		{ TSK_FS_META_TYPE_BLK, S_IFBLK },
+		{ TSK_FS_META_TYPE_SOCK, S_IFSOCK },
+	};
+	size_t i;
+
+	for (i = 0; f->meta != NULL && i < sizeof(types) / sizeof(types[0]);
+	    i++)
+		if (f->meta->type == types[i].tsk)
+			return types[i].type | ((mode_t)f->meta->mode & 07777);
+	return 0;
+}
+
 static int walk_dir(struct walk *, TSK_INUM_T, const char *, int, int);
 
 /* One entry of a directory: stage it and describe it. */
@@ -297,35 +322,17 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 	e.gid = (gid_t)m->gid;
 	e.mtime.tv_sec = m->mtime;
 	e.mtime.tv_nsec = (long)m->mtime_nano;
-	switch (m->type) {
-	case TSK_FS_META_TYPE_DIR:
-		type = S_IFDIR;
-		break;
-	case TSK_FS_META_TYPE_REG:
-		type = S_IFREG;
-		break;
-	case TSK_FS_META_TYPE_LNK:
-		type = S_IFLNK;
-		break;
-	case TSK_FS_META_TYPE_FIFO:
-		type = S_IFIFO;
-		break;
-	case TSK_FS_META_TYPE_CHR:
-		type = S_IFCHR;
-		break;
-	case TSK_FS_META_TYPE_BLK:
-		type = S_IFBLK;
-		break;
-	default:
+	e.mode = ffs_mode(f);
+	if (e.mode == 0 || S_ISSOCK(e.mode)) {
 		w->log(w->ctx, SR_WARN, "%s: a kind of file the image copy "
 		    "cannot hold; left out", rel);
 		return 0;
 	}
-	e.mode = type | ((mode_t)m->mode & 07777);
+	type = e.mode & S_IFMT;
 	w->cs->entries++;
 
 	if (type == S_IFCHR || type == S_IFBLK) {
-		if (!device_numbers(m, &e.rmajor, &e.rminor)) {
+		if (!ffs_rdev(f, &e.rmajor, &e.rminor)) {
 			w->log(w->ctx, SR_WARN, "%s: device numbers unreadable;"
 			    " left out", rel);
 			return 0;
@@ -429,6 +436,26 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 	return spec_add(w->spec, &e);
 }
 
+int
+ffs_dirent_ok(const TSK_FS_FILE *f, const char *rel)
+{
+	const char *name = f->name ? f->name->name : NULL;
+
+	if (name == NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 ||
+	    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
+	    (f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR ||
+	    f->name->type == TSK_FS_NAME_TYPE_VIRT))
+		return 0;
+	if (*name == '\0' || strchr(name, '/') != NULL) {
+		sr_seterr("%s: a name in this directory is not a file name "
+		    "(refused)", sr_shortpath(*rel ? rel : "/"));
+		errno = EIO;
+		return -1;
+	}
+	return 1;
+}
+
 /*
  * Open directory inum (at rel, depth levels down) for a walk, refusing
  * one nested deeper than any tree we make.
@@ -468,21 +495,13 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 
 		if (f == NULL)
 			continue;
-		name = f->name ? f->name->name : NULL;
-		if (name == NULL || strcmp(name, ".") == 0 ||
-		    strcmp(name, "..") == 0 ||
-		    (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
-		    (f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR ||
-		    f->name->type == TSK_FS_NAME_TYPE_VIRT)) {
+		if ((r = ffs_dirent_ok(f, rel)) != 1) {
 			tsk_fs_file_close(f);
+			if (r == -1)
+				goto done;
 			continue;
 		}
-		if (*name == '\0' || strchr(name, '/') != NULL) {
-			sr_seterr("%s: a name in this directory is not a file "
-			    "name (refused)", sr_shortpath(*rel ? rel : "/"));
-			tsk_fs_file_close(f);
-			goto done;
-		}
+		name = f->name->name;
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
 		    *rel ? "/" : "", name) >= sizeof(path)) {
 			sr_seterr("read directory: a path longer than %d bytes "
@@ -611,9 +630,17 @@ done:
 	return rv;
 }
 
-/* Open the file system fi with libtsk. */
-static int
-fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
+bool
+ffs_dir_readable(const TSK_FS_FILE *f, const struct ffsimg *fi)
+{
+	const TSK_FS_META *m = f->meta;
+
+	return m != NULL && m->type == TSK_FS_META_TYPE_DIR &&
+	    m->size <= (TSK_OFF_T)fi->len && m->size <= ffs_maxsize(fi);
+}
+
+int
+ffs_fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 {
 	TSK_FS_FILE *root;
 
@@ -634,73 +661,105 @@ fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 	}
 	/* Every path is looked up from the root directory: it must read. */
 	if ((root = tsk_fs_file_open_meta(*fs, NULL, (*fs)->root_inum)) ==
-	    NULL || root->meta == NULL ||
-	    root->meta->type != TSK_FS_META_TYPE_DIR ||
-	    root->meta->size > (TSK_OFF_T)fi->len ||
-	    root->meta->size > tsk_maxsize(fi)) {
+	    NULL || !ffs_dir_readable(root, fi)) {
 		sr_seterr("read image: its root directory is unreadable or of "
 		    "an impossible size (corrupt; refused)");
 		if (root != NULL)
 			tsk_fs_file_close(root);
-		tsk_fs_close(*fs);
-		tsk_img_close(*img);
+		ffs_fs_close(*img, *fs);
 		return -1;
 	}
 	tsk_fs_file_close(root);
 	return 0;
 }
 
-/*
- * The file at path (relative to the root), looked up a component at a
- * time: each directory on the way must be one libtsk can read (its own
- * lookup reads a directory of any size, for ever); NULL if there is
- * none.
- */
+void
+ffs_fs_close(TSK_IMG_INFO *img, TSK_FS_INFO *fs)
+{
+	if (fs != NULL)
+		tsk_fs_close(fs);
+	if (img != NULL)
+		tsk_img_close(img);
+}
+
+/* The inode of the name of n bytes at p in directory inum, in *inum. */
+static int
+find_name(TSK_FS_INFO *fs, TSK_INUM_T *inum, const char *p, size_t n)
+{
+	TSK_FS_DIR *dir;
+	size_t i, count;
+	int rv = 1;
+
+	if ((dir = tsk_fs_dir_open_meta(fs, *inum)) == NULL)
+		return -1;
+	count = tsk_fs_dir_getsize(dir);
+	for (i = 0; i < count && rv == 1; i++) {
+		const TSK_FS_NAME *nm = tsk_fs_dir_get_name(dir, i);
+
+		if (nm != NULL && nm->name != NULL &&
+		    !(nm->flags & TSK_FS_NAME_FLAG_UNALLOC) &&
+		    strlen(nm->name) == n && strncmp(nm->name, p, n) == 0 &&
+		    strcmp(nm->name, ".") != 0 && strcmp(nm->name, "..") != 0) {
+			*inum = nm->meta_addr;
+			rv = 0;
+		}
+	}
+	tsk_fs_dir_close(dir);
+	return rv;
+}
+
+/* Why a lookup of rel stopped, in a message and errno. */
 static TSK_FS_FILE *
-open_path(TSK_FS_INFO *fs, const struct ffsimg *fi, const char *path)
+lookup_failed(TSK_FS_FILE *f, const char *rel, const char *step, int err)
+{
+	if (f != NULL)
+		tsk_fs_file_close(f);
+	rel = sr_shortpath(*rel ? rel : "/");
+	if (err == ELOOP)
+		sr_seterr("%s: %s: a symbolic link in the path (refused)", rel,
+		    step);
+	else if (err == EIO)
+		sr_seterr("%s: %s: a directory in the path is unreadable or of "
+		    "an impossible size (corrupt; refused)", rel, step);
+	else {
+		errno = err;
+		sr_seterrno("%s: %s", rel, step);
+	}
+	errno = err;
+	return NULL;
+}
+
+TSK_FS_FILE *
+ffs_lookup(TSK_FS_INFO *fs, const struct ffsimg *fi, const char *rel,
+    const char *step)
 {
 	TSK_INUM_T inum = fs->root_inum;
-	const char *p = path;
+	const char *p = rel;
 
-	while (*p != '\0') {
-		size_t n = strcspn(p, "/"), i, count;
-		TSK_FS_FILE *d = tsk_fs_file_open_meta(fs, NULL, inum);
-		TSK_FS_DIR *dir;
-		bool found = false;
+	for (;;) {
+		TSK_FS_FILE *f = tsk_fs_file_open_meta(fs, NULL, inum);
+		size_t n = strcspn(p, "/");
+		int r;
 
-		if (d == NULL || d->meta == NULL ||
-		    d->meta->type != TSK_FS_META_TYPE_DIR ||
-		    d->meta->size > (TSK_OFF_T)fi->len ||
-		    d->meta->size > tsk_maxsize(fi)) {
-			if (d != NULL)
-				tsk_fs_file_close(d);
-			return NULL;
-		}
-		tsk_fs_file_close(d);
-		if ((dir = tsk_fs_dir_open_meta(fs, inum)) == NULL)
-			return NULL;
-		count = tsk_fs_dir_getsize(dir);
-		for (i = 0; i < count && !found; i++) {
-			const TSK_FS_NAME *nm = tsk_fs_dir_get_name(dir, i);
-
-			if (nm != NULL && nm->name != NULL &&
-			    !(nm->flags & TSK_FS_NAME_FLAG_UNALLOC) &&
-			    strlen(nm->name) == n &&
-			    strncmp(nm->name, p, n) == 0 &&
-			    strcmp(nm->name, ".") != 0 &&
-			    strcmp(nm->name, "..") != 0) {
-				inum = nm->meta_addr;
-				found = true;
-			}
-		}
-		tsk_fs_dir_close(dir);
-		if (!found)
-			return NULL;
+		if (f == NULL || f->meta == NULL)
+			return lookup_failed(f, rel, step, EIO);
+		if (*p == '\0')
+			return f;
+		/* Each directory on the way is checked before libtsk reads it. */
+		if (f->meta->type == TSK_FS_META_TYPE_LNK)
+			return lookup_failed(f, rel, step, ELOOP);
+		if (f->meta->type != TSK_FS_META_TYPE_DIR)
+			return lookup_failed(f, rel, step, ENOTDIR);
+		if (!ffs_dir_readable(f, fi))
+			return lookup_failed(f, rel, step, EIO);
+		tsk_fs_file_close(f);
+		if ((r = find_name(fs, &inum, p, n)) != 0)
+			return lookup_failed(NULL, rel, step, r == -1 ? EIO :
+			    ENOENT);
 		p += n;
 		while (*p == '/')
 			p++;
 	}
-	return tsk_fs_file_open_meta(fs, NULL, inum);
 }
 
 int
@@ -710,13 +769,12 @@ ffs_exists(const struct ffsimg *fi, const char *path)
 	TSK_FS_INFO *fs;
 	TSK_FS_FILE *f;
 
-	if (fs_open(fi, &img, &fs) == -1)
+	if (ffs_fs_open(fi, &img, &fs) == -1)
 		return -1;
-	f = open_path(fs, fi, path);
+	f = ffs_lookup(fs, fi, path, "look up");
 	if (f != NULL)
 		tsk_fs_file_close(f);
-	tsk_fs_close(fs);
-	tsk_img_close(img);
+	ffs_fs_close(img, fs);
 	return f != NULL ? 0 : 1;
 }
 
@@ -731,11 +789,11 @@ ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
 	TSK_OFF_T off = 0;
 	int rv = 1;
 
-	if (nlen == 0 || nlen > 256 || fs_open(fi, &img, &fs) == -1)
+	if (nlen == 0 || nlen > 256 || ffs_fs_open(fi, &img, &fs) == -1)
 		return -1;
-	if ((f = open_path(fs, fi, path)) == NULL || f->meta == NULL ||
+	if ((f = ffs_lookup(fs, fi, path, "look up")) == NULL || f->meta == NULL ||
 	    f->meta->type != TSK_FS_META_TYPE_REG ||
-	    f->meta->size > tsk_maxsize(fi)) {
+	    f->meta->size > ffs_maxsize(fi)) {
 		errno = ENOENT;
 		rv = -1;
 		goto done;
@@ -761,8 +819,7 @@ ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
 done:
 	if (f != NULL)
 		tsk_fs_file_close(f);
-	tsk_fs_close(fs);
-	tsk_img_close(img);
+	ffs_fs_close(img, fs);
 	return rv;
 }
 
@@ -778,7 +835,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 
 	memset(&w, 0, sizeof(w));
 	memset(cs, 0, sizeof(*cs));
-	if (fs_open(fi, &img, &w.fs) == -1)
+	if (ffs_fs_open(fi, &img, &w.fs) == -1)
 		return -1;
 	w.stagefd = dstfd;
 	w.exclude = exclude;
@@ -787,7 +844,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	w.ctx = ctx;
 	w.cs = cs;
 	w.budget = (uint64_t)fi->len;
-	w.maxsize = tsk_maxsize(fi);
+	w.maxsize = ffs_maxsize(fi);
 	if (tops == NULL) {
 		/* The whole file system, as the root's own directory. */
 		TSK_FS_FILE *f = tsk_fs_file_open(w.fs, NULL, "/");
@@ -816,7 +873,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 		TSK_FS_FILE *f;
 		int r;
 
-		if ((f = open_path(w.fs, fi, *t)) == NULL ||
+		if ((f = ffs_lookup(w.fs, fi, *t, "read directory")) == NULL ||
 		    f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_DIR) {
 			sr_seterr("%s: not a directory in the root (refused)",
 			    *t);
@@ -833,8 +890,7 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 done:
 	inoset_free(&w.dirs);
 	inoset_free(&w.files);
-	tsk_fs_close(w.fs);
-	tsk_img_close(img);
+	ffs_fs_close(img, w.fs);
 	return rv;
 }
 
@@ -848,11 +904,11 @@ ffs_size(const struct ffsimg *fi, const char *const *exclude,
 	int rv = -1;
 
 	memset(&w, 0, sizeof(w));
-	if (fs_open(fi, &img, &w.fs) == -1)
+	if (ffs_fs_open(fi, &img, &w.fs) == -1)
 		return -1;
 	w.exclude = exclude;
 	w.budget = (uint64_t)fi->len;
-	w.maxsize = tsk_maxsize(fi);
+	w.maxsize = ffs_maxsize(fi);
 	if ((f = tsk_fs_file_open(w.fs, NULL, "/")) == NULL ||
 	    f->meta == NULL) {
 		sr_seterr("/: read directory: %s", tsk_error_get());
@@ -868,8 +924,7 @@ done:
 		tsk_fs_file_close(f);
 	inoset_free(&w.dirs);
 	inoset_free(&w.files);
-	tsk_fs_close(w.fs);
-	tsk_img_close(img);
+	ffs_fs_close(img, w.fs);
 	return rv;
 }
 
@@ -899,7 +954,7 @@ ffs_free_map(const struct ffsimg *fi, uint8_t **map, size_t *n,
 	int rv = -1;
 
 	*map = NULL;
-	if (fs_open(fi, &img, &fs) == -1)
+	if (ffs_fs_open(fi, &img, &fs) == -1)
 		return -1;
 	fm.n = (size_t)fs->block_count;
 	if ((fm.map = calloc((fm.n + 7) / 8, 1)) == NULL) {
@@ -918,7 +973,6 @@ ffs_free_map(const struct ffsimg *fi, uint8_t **map, size_t *n,
 	*fsize = fs->block_size;
 	rv = 0;
 done:
-	tsk_fs_close(fs);
-	tsk_img_close(img);
+	ffs_fs_close(img, fs);
 	return rv;
 }

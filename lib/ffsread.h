@@ -5,6 +5,11 @@
 #ifndef FFSREAD_H
 #define FFSREAD_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "copytree.h"
 #include "ffsimg.h"
 #include "spec.h"
@@ -40,5 +45,46 @@ int	ffs_file_has(const struct ffsimg *, const char *, const void *, size_t);
  * never reads those).  Free with free(3).
  */
 int	ffs_free_map(const struct ffsimg *, uint8_t **, size_t *, size_t *);
+
+/*
+ * The pieces of the reader that tree_ffs() (tree_ffs.c) shares, on a
+ * file system libtsk has open (<tsk/libtsk.h> for the rest).
+ */
+struct TSK_IMG_INFO;
+struct TSK_FS_INFO;
+struct TSK_FS_FILE;
+/*
+ * Open fi with libtsk: its superblock checked again first (ffsimg.h),
+ * and its root directory one libtsk can read.  ffs_fs_close() frees.
+ */
+int	ffs_fs_open(const struct ffsimg *, struct TSK_IMG_INFO **,
+	    struct TSK_FS_INFO **);
+void	ffs_fs_close(struct TSK_IMG_INFO *, struct TSK_FS_INFO *);
+/* The largest file or directory libtsk can read in fi, in bytes. */
+int64_t	ffs_maxsize(const struct ffsimg *);
+/*
+ * Whether a file is a directory of a size libtsk can read: its own
+ * lookup and its walks read a directory of any size, for ever.
+ */
+bool	ffs_dir_readable(const struct TSK_FS_FILE *, const struct ffsimg *);
+/*
+ * The file at path (relative to the root; "" is the root), looked up a
+ * component at a time, each directory checked before libtsk reads it,
+ * no link followed.  NULL with a message naming path and step, and
+ * errno ENOENT (no such name), ENOTDIR, ELOOP (a symbolic link on the
+ * way) or EIO (an unreadable inode, a directory of an impossible size).
+ */
+struct TSK_FS_FILE *ffs_lookup(struct TSK_FS_INFO *, const struct ffsimg *,
+	    const char *, const char *);
+/* The type and permissions of a file's inode; 0 for an unknown kind. */
+mode_t	ffs_mode(const struct TSK_FS_FILE *);
+/* A device's major and minor numbers, as NetBSD encodes them. */
+bool	ffs_rdev(const struct TSK_FS_FILE *, unsigned long *, unsigned long *);
+/*
+ * Whether an entry of the directory at path is a file to take: 1 yes;
+ * 0 no ("." and "..", freed and virtual entries); -1 a name no file can
+ * have ("", or with a '/'): refused, with a message and errno EIO.
+ */
+int	ffs_dirent_ok(const struct TSK_FS_FILE *, const char *);
 
 #endif /* FFSREAD_H */

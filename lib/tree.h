@@ -147,4 +147,12 @@ struct tree *tree_dir(int, const char *, int);
 /* The descriptor of a tree_dir() tree (or -1 for any other kind). */
 int	tree_dir_fd(const struct tree *);
 
+/*
+ * The FFS file system fi (ffsimg_probe()) read with libtsk, read-only,
+ * named by its image in messages; its superblock is checked again
+ * first.  lstat tells the inodes' true owners, modes and device numbers.
+ */
+struct ffsimg;
+struct tree *tree_ffs(const struct ffsimg *);
+
 #endif /* TREE_H */

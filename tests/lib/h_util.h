@@ -5,9 +5,12 @@
 #define H_UTIL_H
 
 #include <atf-c.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sr.h"
 
@@ -30,6 +33,30 @@ h_require_prog(const char *prog)
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", prog);
 	if (system(cmd) != 0)
 		atf_tc_skip("%s is not installed", prog);
+}
+
+/* A file holding text, made or replaced. */
+static inline void
+h_put(const char *path, const char *text)
+{
+	int fd;
+
+	ATF_REQUIRE((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644)) >= 0);
+	ATF_REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Write a 32-bit little-endian value into a file at off. */
+static inline void
+h_put32(const char *path, off_t off, uint32_t v)
+{
+	unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
+	    v >> 24 };
+	int fd;
+
+	ATF_REQUIRE((fd = open(path, O_WRONLY)) >= 0);
+	ATF_REQUIRE(pwrite(fd, b, 4, off) == 4);
+	close(fd);
 }
 
 /* Read tests/data/<rel> into a NUL-terminated malloc'd string. */

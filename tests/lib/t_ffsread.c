@@ -28,16 +28,6 @@ quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 	(void)fmt;
 }
 
-static void
-put(const char *path, const char *text)
-{
-	int fd;
-
-	ATF_REQUIRE((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644)) >= 0);
-	ATF_REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-}
-
 /* An image from a tree and a spec that says what the tree cannot. */
 static void
 make_image(void)
@@ -46,13 +36,13 @@ make_image(void)
 	ATF_REQUIRE(mkdir("src", 0755) == 0);
 	ATF_REQUIRE(mkdir("src/etc", 0755) == 0);
 	ATF_REQUIRE(mkdir("src/var", 0755) == 0);
-	put("src/etc/passwd", "root:*:0:0::/root:/bin/sh\n");
+	h_put("src/etc/passwd", "root:*:0:0::/root:/bin/sh\n");
 	ATF_REQUIRE(link("src/etc/passwd", "src/etc/pw2") == 0);
-	put("src/etc/secret", "do not copy\n");
+	h_put("src/etc/secret", "do not copy\n");
 	ATF_REQUIRE(symlink("/usr/share/zoneinfo/UTC", "src/etc/localtime") ==
 	    0);
-	put("src/var/suid", "x");
-	put("spec", "#mtree\n"
+	h_put("src/var/suid", "x");
+	h_put("spec", "#mtree\n"
 	    ". type=dir uid=0 gid=0 mode=0755\n"
 	    "./etc type=dir uid=0 gid=0 mode=0755 time=1700000000.5\n"
 	    "./etc/passwd type=file uid=0 gid=0 mode=0644 time=1700000001.0\n"
@@ -145,7 +135,7 @@ ATF_TC_BODY(ffs_not_ffs_refused, tc)
 {
 	struct ffsimg fi;
 
-	put("zero.img", "not a file system at all, just some text\n");
+	h_put("zero.img", "not a file system at all, just some text\n");
 	ATF_CHECK_EQ(ffsimg_probe("zero.img", -1, &fi), 1);
 	ATF_CHECK_EQ(ffsimg_probe("zero.img", 1, &fi), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "-p 1: the image has no partition table");
@@ -190,19 +180,6 @@ ATF_TC_BODY(ffs_probe_measures, tc)
 	ATF_CHECK_EQ(ffsimg_probe("v1.img", -1, &fi), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "corrupt FFS superblock at offset 8192: "
 	    "fs_bsize is -1, not a power of 2 from 4096 to 65536 (refused)");
-}
-
-/* Write a 32-bit little-endian value into a file. */
-static void
-put32(const char *path, off_t off, uint32_t v)
-{
-	unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
-	    v >> 24 };
-	int fd;
-
-	ATF_REQUIRE((fd = open(path, O_WRONLY)) >= 0);
-	ATF_REQUIRE(pwrite(fd, b, 4, off) == 4);
-	close(fd);
 }
 
 static void
@@ -259,7 +236,7 @@ ATF_TC_BODY(ffs_superblock_fields_checked, tc)
 	    sr_errmsg());
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		copy("good.img", "bad.img");
-		put32("bad.img", 8192 + bad[i].off, bad[i].val);
+		h_put32("bad.img", 8192 + bad[i].off, bad[i].val);
 		snprintf(want, sizeof(want), "at offset 8192: %s ",
 		    bad[i].field);
 		ATF_CHECK_EQ_MSG(ffsimg_probe("bad.img", -1, &fi), -1,
@@ -300,21 +277,21 @@ ATF_TC_BODY(ffs_cylinder_groups_checked, tc)
 	    "good.img src >/dev/null") == 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		copy("good.img", "bad.img");
-		put32("bad.img", 24 * 1024 + bad[i].off, bad[i].val);
+		h_put32("bad.img", 24 * 1024 + bad[i].off, bad[i].val);
 		ATF_CHECK_EQ(ffsimg_probe("bad.img", -1, &fi), -1);
 		ATF_CHECK_MSG(strncmp(sr_errmsg(), bad[i].want,
 		    strlen(bad[i].want)) == 0, "%s", sr_errmsg());
 	}
 	/* A second superblock libtsk would prefer to the one we checked. */
 	copy("good.img", "bad.img");
-	put32("bad.img", 65536 + 1372, 0x19540119);
+	h_put32("bad.img", 65536 + 1372, 0x19540119);
 	ATF_CHECK_EQ(ffsimg_probe("bad.img", -1, &fi), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "a second FFS superblock at offset "
 	    "65536, which libtsk would read instead of the one at 8192 "
 	    "(refused)");
 	/* Checked again when read: an image changed after its probe. */
 	ATF_REQUIRE(ffsimg_probe("good.img", -1, &fi) == 0);
-	put32("good.img", 8192 + 120, 0);
+	h_put32("good.img", 8192 + 120, 0);
 	ATF_CHECK_EQ(ffs_exists(&fi, "etc"), -1);
 	ATF_CHECK(strstr(sr_errmsg(), "fs_inopb is 0") != NULL);
 }
