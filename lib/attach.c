@@ -151,7 +151,8 @@ attach_open(struct attach *a)
 		return -1;
 	if (a->isdir) {
 		if (a->keyfile != NULL) {
-			sr_seterr("attach: -c is for images, not directories");
+			sr_seterr("attach: cgd is for images, not directories");
+			sr_sethint(SR_HINT_CGD);
 			return -1;
 		}
 		a->rootfd = a->fd;

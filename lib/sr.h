@@ -51,6 +51,35 @@ int	sr_oom(void);
 /* The last message recorded. */
 const char *sr_errmsg(void);
 
+/*
+ * What the user could change to get past the failure recorded, for the
+ * tool to name in its own words: lib/ says what happened and never names
+ * a command-line option.  A hint is set after the message (sr_sethint),
+ * kept by sr_prefixerr() and cleared by the next sr_seterr*().
+ */
+enum sr_hint {
+	SR_HINT_NONE,
+	/* The message is about a value given ("a;b: not a host name"): */
+	SR_HINT_HOSTNAME,	/* the guest's host name */
+	SR_HINT_PKGDEV,		/* the /usr/pkg device */
+	SR_HINT_CIPHER,		/* the swap cipher */
+	SR_HINT_LOCALDEV,	/* the local disk's raw device */
+	SR_HINT_PARTITION,	/* the partition of an image */
+	SR_HINT_BASEROOT,	/* the root a local was seeded from */
+	/* The message ends where the tool can say what would help: */
+	SR_HINT_FORCE,		/* going on regardless */
+	SR_HINT_PICKPART,	/* naming one partition ("pick one") */
+	SR_HINT_NAMEBASE,	/* naming the root a local was seeded from */
+	SR_HINT_CGD,		/* asking for cgd encryption */
+	SR_HINT_PASSFILE,	/* the passphrase in a file */
+	SR_HINT_REPROVISION,	/* provisioning the guest afresh */
+	SR_HINT_ROLLBACK,	/* rolling a local back */
+	SR_HINT_UPGRADE,	/* upgrading a local */
+	SR_HINT_SETS		/* building a root from its sets */
+};
+void	sr_sethint(enum sr_hint);
+enum sr_hint sr_errhint(void);
+
 /* The largest text of a guest's (etc/rc, MAKEDEV, a template) read to edit. */
 #define SR_TEXT_MAX	(4 * 1024 * 1024)
 /* How deep a walk of a guest tree goes (components of a directory). */
