@@ -25,8 +25,10 @@
 #endif
 
 #include "attach.h"
+#include "edit.h"
 #include "ffsread.h"
 #include "identity.h"
+#include "template.h"
 #include "localprep.h"
 
 #define STAGE		".sharedroot.stage"

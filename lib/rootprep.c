@@ -17,6 +17,8 @@
 #include <archive_entry.h>
 
 #include "dir.h"
+#include "edit.h"
+#include "template.h"
 #include "rootprep.h"
 
 

@@ -17,9 +17,11 @@
 #include <git2.h>
 
 #include "build.h"
+#include "edit.h"
 #include "identity.h"
 #include "dir.h"
 #include "upgrade.h"
+#include "udiff.h"
 
 
 /* A local's record of a root: its id, manifest and pristine etc. */
