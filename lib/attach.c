@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "scratch.h"
 #include "sr.h"
 #include "dir.h"
@@ -31,7 +32,6 @@ attach_backend(void)
 		return BACKEND_VND;
 	if (e != NULL && strcmp(e, "loop") == 0)
 		return BACKEND_LOOP;
-#include "compat.h"
 #if SR_LINUX
 	return BACKEND_LOOP;
 #else

@@ -18,6 +18,7 @@
 #include <tsk/libtsk.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "ffsimg.h"
 
 #define BBSIZE		8192	/* boot blocks and label: not the file system's */
@@ -677,8 +678,6 @@ static int
 zero_range(int fd, off_t off, off_t len)
 {
 	static const char zeros[1 << 16];
-
-#include "compat.h"
 #if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
 	    len) == 0)
