@@ -41,8 +41,8 @@ LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
-TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
-	  t_ffsread t_tree_ffs t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg
+# Every atf-c program in tests/lib (t_*.c).
+TESTS_C	= $(sort $(notdir $(basename $(wildcard tests/lib/t_*.c))))
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \

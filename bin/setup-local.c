@@ -58,7 +58,7 @@ fail(const char *image)
 {
 	char msg[1024];
 
-	strlcpy(msg, sr_errmsg(), sizeof(msg));
+	tool_errmsg(msg, sizeof(msg));
 	if (newimg[0] != '\0') {
 		(void)attach_teardown(&la);
 		unlink(newimg);

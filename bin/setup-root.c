@@ -66,7 +66,7 @@ build_fail(const char *image)
 {
 	char msg[1024];
 
-	strlcpy(msg, sr_errmsg(), sizeof(msg));
+	tool_errmsg(msg, sizeof(msg));
 	(void)stage_close(&stage);
 	sr_seterr("%s", msg);
 	tool_fail(image, NULL, 0);

@@ -91,6 +91,55 @@ tool_log(void *ctx, enum sr_level level, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * What each tool calls the option a library hint (sr_sethint) names:
+ * words put before the message (the option whose value it is about) or
+ * after it (the option that would help).
+ */
+static const struct {
+	const char *prog;
+	enum sr_hint hint;
+	const char *before, *after;
+} hintwords[] = {
+	{ "setup-local", SR_HINT_HOSTNAME, "-h ", "" },
+	{ "setup-local", SR_HINT_PKGDEV, "-P ", "" },
+	{ "setup-local", SR_HINT_CIPHER, "-S ", "" },
+	{ "setup-local", SR_HINT_PARTITION, "-p ", "" },
+	{ "setup-local", SR_HINT_BASEROOT, "-b: ", "" },
+	{ "setup-local", SR_HINT_FORCE, "", " (-f replaces it)" },
+	{ "setup-local", SR_HINT_PICKPART, "", " with -p" },
+	{ "setup-local", SR_HINT_NAMEBASE, "", " (-b old-root)" },
+	{ "setup-local", SR_HINT_CGD, "", " (-c)" },
+	{ "setup-local", SR_HINT_PASSFILE, "", " with -K" },
+	{ "setup-local", SR_HINT_REPROVISION, "", " (setup-local -f)" },
+	{ "setup-local", SR_HINT_ROLLBACK, "", " (setup-local -R)" },
+	{ "setup-local", SR_HINT_UPGRADE, "", " (setup-local -u)" },
+	{ "setup-local", SR_HINT_SETS, "", " with setup-root -o" },
+	{ "setup-root", SR_HINT_LOCALDEV, "-l ", "" },
+	{ "setup-root", SR_HINT_PARTITION, "-p ", "" },
+	{ "setup-root", SR_HINT_FORCE, "", " (-f leaves it as it is)" },
+	{ "setup-root", SR_HINT_PICKPART, "", " with -p" },
+	{ "setup-root", SR_HINT_SETS, "", " with setup-root -o" },
+};
+
+void
+tool_errmsg(char *buf, size_t bufsz)
+{
+	const char *before = "", *after = "";
+	enum sr_hint h = sr_errhint();
+	size_t i;
+
+	for (i = 0; h != SR_HINT_NONE &&
+	    i < sizeof(hintwords) / sizeof(hintwords[0]); i++)
+		if (hintwords[i].hint == h &&
+		    strcmp(hintwords[i].prog, getprogname()) == 0) {
+			before = hintwords[i].before;
+			after = hintwords[i].after;
+			break;
+		}
+	snprintf(buf, bufsz, "%s%s%s", before, sr_errmsg(), after);
+}
+
 static int
 teardown_all(struct attach **a, int n, char *msg, size_t msgsz)
 {
@@ -113,7 +162,7 @@ tool_fail(const char *image, struct attach **a, int n)
 {
 	char msg[1024], tmsg[1024];
 
-	strlcpy(msg, sr_errmsg(), sizeof(msg));
+	tool_errmsg(msg, sizeof(msg));
 	if (teardown_all(a, n, tmsg, sizeof(tmsg)) == -1) {
 		fprintf(stderr, "%s: ", getprogname());
 		tool_putsafe(stderr, tmsg);

@@ -24,6 +24,11 @@ void	tool_putlines(FILE *, const char *, size_t);
 void	tool_log(void *, enum sr_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /*
+ * The message recorded, with the option a hint names in this tool's
+ * words ("-h a;b: not a host name"), into buf.
+ */
+void	tool_errmsg(char *, size_t);
+/*
  * Undo everything attached (in reverse order), then say what failed
  * ("prog: image: message") and exit 1.
  */

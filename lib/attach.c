@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "scratch.h"
 #include "sr.h"
 #include "dir.h"
@@ -31,7 +32,6 @@ attach_backend(void)
 		return BACKEND_VND;
 	if (e != NULL && strcmp(e, "loop") == 0)
 		return BACKEND_LOOP;
-#include "compat.h"
 #if SR_LINUX
 	return BACKEND_LOOP;
 #else
@@ -151,7 +151,8 @@ attach_open(struct attach *a)
 		return -1;
 	if (a->isdir) {
 		if (a->keyfile != NULL) {
-			sr_seterr("attach: -c is for images, not directories");
+			sr_seterr("attach: cgd is for images, not directories");
+			sr_sethint(SR_HINT_CGD);
 			return -1;
 		}
 		a->rootfd = a->fd;

@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "build.h"
+#include "compat.h"
 #include "dir.h"
 
 /* The change the plan makes at path, if any. */
@@ -337,7 +338,6 @@ zeros(const char *b, size_t n)
 static int
 make_sparse(const char *path)
 {
-#include "compat.h"
 #if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	enum { BLK = 1 << 16, BUF = 1 << 20 };
 	static char buf[BUF];

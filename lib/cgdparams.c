@@ -528,10 +528,11 @@ passphrase(const char *passfile, char *buf, size_t bufsz)
 
 	if ((f = fopen(tty ? "/dev/tty" : passfile, tty ? "r+" : "r")) ==
 	    NULL) {
-		if (tty)
+		if (tty) {
 			sr_seterr("a passphrase is needed and there is no "
-			    "terminal: give it in a file with -K");
-		else
+			    "terminal: give it in a file");
+			sr_sethint(SR_HINT_PASSFILE);
+		} else
 			sr_seterrno("passphrase file %s", passfile);
 		return -1;
 	}

@@ -8,6 +8,8 @@
 #ifndef COMPAT_H
 #define COMPAT_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 
 #if defined(__linux__) && !defined(SR_FORCE_NETBSD)
@@ -36,7 +38,6 @@ int	sr_parse_size(const char *, uint64_t *);
  * (NetBSD's pipeclose() signals the reader's owner on hang-up).  Either
  * way a parent gone before it was set is seen by getppid().
  */
-#include <sys/types.h>
 int	sr_die_with_parent(pid_t, int);
 
 /*

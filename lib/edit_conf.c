@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit.h"
 #include "lines.h"
 #include "sr.h"
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit.h"
 #include "lines.h"
 #include "sr.h"
 
@@ -166,114 +167,139 @@ replace_with(struct lines *l, size_t at, struct sbuf *sb)
 	return rv;
 }
 
-enum edit_result
-makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
+/*
+ * Find init)'s body, lines b to e, and its line making xbd0: true if
+ * init) lists its devices (the 4.x shape, to edit); false with *r the
+ * outcome otherwise (today's "all", or a shape not known).
+ */
+static bool
+find_init(const struct lines *l, size_t *b, size_t *e, size_t *xbd,
+    enum edit_result *r)
 {
-	struct lines l;
 	struct mkline m;
-	struct sbuf sb = { 0 };
-	enum edit_result r = EDIT_ERROR;
-	size_t b, e, i, g, xbd = (size_t)-1;
-	bool changed = false, all = false;
+	size_t i;
+	bool all = false;
 
-	*out = NULL;
-	if (lines_split(&l, text, len) == -1)
-		return EDIT_ERROR;
-	if (!find_case(&l, "init)", &b, &e)) {
+	*r = EDIT_CANNOT;
+	*xbd = (size_t)-1;
+	if (!find_case(l, "init)", b, e)) {
 		sr_seterr("no init) case; unknown MAKEDEV shape");
-		r = EDIT_CANNOT;
-		goto done;
+		return false;
 	}
-	for (i = b; i < e; i++) {
+	for (i = *b; i < *e; i++) {
 		const char *w[MAXWORDS + 2];
 		size_t wl[MAXWORDS + 2];
 
 		/* Rewritten, a longer line would lose its last words. */
-		if (line_words(&l.v[i], w, wl, MAXWORDS + 2) > MAXWORDS + 1 &&
+		if (line_words(&l->v[i], w, wl, MAXWORDS + 2) > MAXWORDS + 1 &&
 		    word_is(w[0], wl[0], "makedev")) {
 			sr_seterr("init): a makedev line of more than %d "
 			    "devices; unknown MAKEDEV shape", MAXWORDS);
-			r = EDIT_CANNOT;
-			goto done;
+			return false;
 		}
-		if (!parse_makedev(&l.v[i], &m))
+		if (!parse_makedev(&l->v[i], &m))
 			continue;
 		if (word_is(m.w[0], m.wl[0], "all"))
 			all = true;
-		if (mk_has(&m, "xbd0") && xbd == (size_t)-1)
-			xbd = i;
+		if (mk_has(&m, "xbd0") && *xbd == (size_t)-1)
+			*xbd = i;
 	}
 	if (all) {
-		r = check_today(&l);
-		goto done;
+		*r = check_today(l);
+		return false;
 	}
-	if (xbd == (size_t)-1) {
+	if (*xbd == (size_t)-1) {
 		sr_seterr("init) neither lists xbd0 nor makes \"all\"; "
 		    "unknown MAKEDEV shape");
-		r = EDIT_CANNOT;
-		goto done;
+		return false;
 	}
+	return true;
+}
 
-	/* xbd2 to xbd4, right after the last xbd unit already there. */
-	parse_makedev(&l.v[xbd], &m);
-	{
-		const char *nw[MAXWORDS + 3];
-		size_t nwl[MAXWORDS + 3], n = 0, last = 0, k;
-		bool add = false;
+/* xbd2 to xbd4, right after the last xbd unit already there. */
+static int
+add_xbd(struct lines *l, size_t b, size_t e, size_t xbd, bool *changed)
+{
+	const char *nw[MAXWORDS + 3];
+	size_t nwl[MAXWORDS + 3], n = 0, last = 0, k, x;
+	struct sbuf sb = { 0 };
+	struct mkline m;
+	bool add = false;
 
-		for (k = 0; k < m.n; k++)
-			if (m.wl[k] > 3 && memcmp(m.w[k], "xbd", 3) == 0)
-				last = k;
-		for (k = 0; xbd_add[k] != NULL; k++)
-			if (!block_has(&l, b, e, xbd_add[k]))
-				add = true;
-		if (add) {
-			for (k = 0; k < m.n; k++) {
-				nw[n] = m.w[k];
-				nwl[n++] = m.wl[k];
-				if (k != last)
-					continue;
-				for (size_t x = 0; xbd_add[x] != NULL; x++)
-					if (!block_has(&l, b, e, xbd_add[x])) {
-						nw[n] = xbd_add[x];
-						nwl[n++] = 0;
-					}
+	parse_makedev(&l->v[xbd], &m);
+	for (k = 0; k < m.n; k++)
+		if (m.wl[k] > 3 && memcmp(m.w[k], "xbd", 3) == 0)
+			last = k;
+	for (k = 0; xbd_add[k] != NULL; k++)
+		if (!block_has(l, b, e, xbd_add[k]))
+			add = true;
+	if (!add)
+		return 0;
+	for (k = 0; k < m.n; k++) {
+		nw[n] = m.w[k];
+		nwl[n++] = m.wl[k];
+		if (k != last)
+			continue;
+		for (x = 0; xbd_add[x] != NULL; x++)
+			if (!block_has(l, b, e, xbd_add[x])) {
+				nw[n] = xbd_add[x];
+				nwl[n++] = 0;
 			}
-			if (format_mk(&sb, &l.v[xbd], nw, nwl, n) == -1 ||
-			    replace_with(&l, xbd, &sb) == -1)
-				goto done;
-			changed = true;
-		}
 	}
+	if (format_mk(&sb, &l->v[xbd], nw, nwl, n) == -1 ||
+	    replace_with(l, xbd, &sb) == -1) {
+		sbuf_free(&sb);
+		return -1;
+	}
+	*changed = true;
+	return 0;
+}
 
-	/* Pseudo-devices, each group as one line after the xbd line. */
+/* Pseudo-devices, each group as one line after the xbd line. */
+static int
+add_pseudo(struct lines *l, size_t b, size_t *e, size_t xbd, bool *changed)
+{
+	struct sbuf sb = { 0 };
+	size_t g;
+
 	for (g = sizeof(add_groups) / sizeof(add_groups[0]); g-- > 0;) {
 		const char *nw[6];
 		size_t nwl[6] = { 0 }, n = 0, k;
 
 		for (k = 0; add_groups[g][k] != NULL; k++)
-			if (!block_has(&l, b, e, add_groups[g][k]))
+			if (!block_has(l, b, *e, add_groups[g][k]))
 				nw[n++] = add_groups[g][k];
 		if (n == 0)
 			continue;
-		if (format_mk(&sb, &l.v[xbd], nw, nwl, n) == -1 ||
-		    lines_insert_copy(&l, xbd + 1, sb.s, sb.len) == -1)
-			goto done;
+		if (format_mk(&sb, &l->v[xbd], nw, nwl, n) == -1 ||
+		    lines_insert_copy(l, xbd + 1, sb.s, sb.len) == -1) {
+			sbuf_free(&sb);
+			return -1;
+		}
 		sbuf_free(&sb);
-		e++;
-		changed = true;
+		(*e)++;
+		*changed = true;
 	}
+	return 0;
+}
 
-	/*
-	 * Tapes and CD drives give way to vnd0; RAID and network-card
-	 * units go.  Only those words: a line may hold others (xbd0).
-	 */
-	for (i = b; i < e; i++) {
+/*
+ * Tapes and CD drives give way to vnd0; RAID and network-card units go.
+ * Only those words: a line may hold others (xbd0).
+ */
+static int
+drop_units(struct lines *l, size_t b, size_t *e, bool *changed)
+{
+	struct sbuf sb = { 0 };
+	struct mkline m;
+	size_t i;
+
+	for (i = b; i < *e; i++) {
 		const char *nw[MAXWORDS + 1];
 		size_t nwl[MAXWORDS + 1], n = 0, k;
 		bool tape = false, drop = false;
 
-		if (!parse_makedev(&l.v[i], &m))
+		if (!parse_makedev(&l->v[i], &m))
 			continue;
 		for (k = 0; k < m.n; k++) {
 			if (unit_of(m.w[k], m.wl[k], tapes_cds))
@@ -287,25 +313,46 @@ makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
 		}
 		if (!tape && !drop)
 			continue;
-		changed = true;
-		if (tape && !block_has(&l, b, e, "vnd0")) {
+		*changed = true;
+		if (tape && !block_has(l, b, *e, "vnd0")) {
 			nw[n] = "vnd0";
 			nwl[n++] = 0;
 		}
 		if (n == 0) {
-			lines_delete(&l, i);
+			lines_delete(l, i);
 			i--;
-			e--;
+			(*e)--;
 			continue;
 		}
-		if (format_mk(&sb, &l.v[i], nw, nwl, n) == -1 ||
-		    replace_with(&l, i, &sb) == -1)
-			goto done;
+		if (format_mk(&sb, &l->v[i], nw, nwl, n) == -1 ||
+		    replace_with(l, i, &sb) == -1) {
+			sbuf_free(&sb);
+			return -1;
+		}
 	}
-	sbuf_free(&sb);
+	return 0;
+}
+
+enum edit_result
+makedev_patch(const char *text, size_t len, char **out, size_t *outlen)
+{
+	struct lines l;
+	enum edit_result r;
+	size_t b, e, xbd;
+	bool changed = false;
+
+	*out = NULL;
+	if (lines_split(&l, text, len) == -1)
+		return EDIT_ERROR;
+	if (!find_init(&l, &b, &e, &xbd, &r))
+		goto done;
+	r = EDIT_ERROR;
+	if (add_xbd(&l, b, e, xbd, &changed) == -1 ||
+	    add_pseudo(&l, b, &e, xbd, &changed) == -1 ||
+	    drop_units(&l, b, &e, &changed) == -1)
+		goto done;
 	return lines_result(&l, changed, out, outlen);
 done:
-	sbuf_free(&sb);
 	lines_free(&l);
 	return r;
 }

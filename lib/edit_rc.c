@@ -2,7 +2,7 @@
  * Edits of etc/rc: place the sharedroot pre-hook before rc.subr and
  * rc.conf are read, and take it out again.
  *
- * Two shapes exist (see NETBSD.md): 4.x loads rc.subr with a plain
+ * Two shapes exist (NetBSD's src/etc/rc): 4.x loads rc.subr with a plain
  * ". /etc/rc.subr" at column 0; today's rc wraps it in an
  * "if [ -e ./rc.subr ] ; then ... else . /etc/rc.subr fi" block, where
  * the hook must go before the "if" so that both branches come after it.
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit.h"
 #include "lines.h"
 #include "sr.h"
 

@@ -18,6 +18,7 @@
 #include <tsk/libtsk.h>
 
 #include "attach.h"
+#include "compat.h"
 #include "ffsimg.h"
 
 #define BBSIZE		8192	/* boot blocks and label: not the file system's */
@@ -446,8 +447,8 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	if ((vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT)) == NULL) {
 		tsk_img_close(img);
 		if (want >= 0) {
-			sr_seterr("-p %d: the image has no partition table",
-			    want);
+			sr_seterr("%d: the image has no partition table", want);
+			sr_sethint(SR_HINT_PARTITION);
 			return -1;
 		}
 		return 1;
@@ -484,9 +485,10 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	if (n == 1) {
 		*fi = found[0];
 		rv = 0;
-	} else if (n == 0 && want >= 0)
-		sr_seterr("-p %d: no such partition holds FFS", want);
-	else if (n == 0)
+	} else if (n == 0 && want >= 0) {
+		sr_seterr("%d: no such partition holds FFS", want);
+		sr_sethint(SR_HINT_PARTITION);
+	} else if (n == 0)
 		sr_seterr("a %s partition table with no FFS partition",
 		    tsk_vs_type_toname(vs->vstype));
 	else {
@@ -498,8 +500,8 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 			    "%s%d (offset %jd, %jd MiB)", k ? ", " : "",
 			    found[k].part, (intmax_t)found[k].off,
 			    (intmax_t)(found[k].len >> 20));
-		sr_seterr("%zu partitions hold FFS: %s; pick one with -p", n,
-		    list);
+		sr_seterr("%zu partitions hold FFS: %s; pick one", n, list);
+		sr_sethint(SR_HINT_PICKPART);
 	}
 done:
 	tsk_vs_close(vs);
@@ -530,7 +532,8 @@ ffsimg_probe(const char *path, int part, struct ffsimg *fi)
 		r = probe_parts(fi, fd, part);
 	close(fd);
 	if (r == 0 && part >= 0 && fi->part < 0) {
-		sr_seterr("-p %d: the image has no partition table", part);
+		sr_seterr("%d: the image has no partition table", part);
+		sr_sethint(SR_HINT_PARTITION);
 		return -1;
 	}
 	return r;
@@ -573,8 +576,8 @@ ffsimg_rebuildable(const struct ffsimg *fi)
 	if (fi->version != 1) {
 		sr_seterr("FFSv2: makefs cannot rebuild it as NetBSD's newfs "
 		    "lays it out (refused, nothing written); prepare it on a "
-		    "NetBSD host, or build a new one from its sets with "
-		    "setup-root -o");
+		    "NetBSD host, or build a new one from its sets");
+		sr_sethint(SR_HINT_SETS);
 		return -1;
 	}
 	return 0;
@@ -675,8 +678,6 @@ static int
 zero_range(int fd, off_t off, off_t len)
 {
 	static const char zeros[1 << 16];
-
-#include "compat.h"
 #if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
 	    len) == 0)

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sr.h"
+#include "edit.h"
 
 struct line {
 	const char *s;

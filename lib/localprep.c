@@ -25,8 +25,10 @@
 #endif
 
 #include "attach.h"
+#include "edit.h"
 #include "ffsread.h"
 #include "identity.h"
+#include "template.h"
 #include "localprep.h"
 
 #define STAGE		".sharedroot.stage"
@@ -63,8 +65,9 @@ cipher_find(const char *name)
 	for (c = ciphers; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
-	sr_seterr("-S %s: unknown cipher (aes-xts, adiantum, aes-cbc, "
+	sr_seterr("%s: unknown cipher (aes-xts, adiantum, aes-cbc, "
 	    "blowfish-cbc, 3des-cbc, or none)", name);
+	sr_sethint(SR_HINT_CIPHER);
 	return NULL;
 }
 
@@ -80,21 +83,24 @@ hostname_ok(const char *h)
 	size_t n = strlen(h), i, label = 0;
 
 	if (n > 0 && h[0] == '-') {
-		sr_seterr("-h %s: not a host name (is the host name missing "
+		sr_seterr("%s: not a host name (is the host name missing "
 		    "before the arguments?)", h);
+		sr_sethint(SR_HINT_HOSTNAME);
 		return -1;
 	}
 	if (n == 0 || n > 253 || h[0] == '.' || h[n - 1] == '.') {
-		sr_seterr("-h %s: not a host name", h);
+		sr_seterr("%s: not a host name", h);
+		sr_sethint(SR_HINT_HOSTNAME);
 		return -1;
 	}
 	/* RFC 1123: labels of 1 to 63 letters, digits and inner hyphens. */
 	for (i = 0; i <= n; i++) {
 		if (i == n || h[i] == '.') {
 			if (label == 0 || label > 63 || h[i - 1] == '-') {
-				sr_seterr("-h %s: not a host name (each label "
+				sr_seterr("%s: not a host name (each label "
 				    "1 to 63 characters, not ending in '-')",
 				    h);
+				sr_sethint(SR_HINT_HOSTNAME);
 				return -1;
 			}
 			label = 0;
@@ -104,8 +110,9 @@ hostname_ok(const char *h)
 		    (h[i] >= 'A' && h[i] <= 'Z') ||
 		    (h[i] >= '0' && h[i] <= '9') ||
 		    (h[i] == '-' && label > 0))) {
-			sr_seterr("-h %s: not a host name (letters, digits, "
+			sr_seterr("%s: not a host name (letters, digits, "
 			    "'-' and '.')", h);
+			sr_sethint(SR_HINT_HOSTNAME);
 			return -1;
 		}
 		label++;
@@ -126,7 +133,8 @@ pkgdev_ok(const char *d)
 			goto bad;
 	return 0;
 bad:
-	sr_seterr("-P %s: give a device, /dev/NAME, or none", d);
+	sr_seterr("%s: give a device, /dev/NAME, or none", d);
+	sr_sethint(SR_HINT_PKGDEV);
 	return -1;
 }
 
@@ -150,11 +158,11 @@ localprep_provisioned(bool has_etc, const struct localprep *lp)
 		return 0;
 	if (lp->force) {
 		lp->log(lp->logctx, SR_INFO, "etc: the guest's configuration "
-		    "is replaced (-f)");
+		    "is replaced (forced)");
 		return 0;
 	}
-	sr_seterr("etc: already provisioned; its /etc is the guest's own (-f "
-	    "replaces it)");
+	sr_seterr("etc: already provisioned; its /etc is the guest's own");
+	sr_sethint(SR_HINT_FORCE);
 	return -1;
 }
 
@@ -564,7 +572,7 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
 
 	*swap = !(name != NULL && strcmp(name, "none") == 0);
 	if (!*swap) {
-		lp->log(lp->logctx, SR_VERBOSE, "swap: none (-S none)");
+		lp->log(lp->logctx, SR_VERBOSE, "swap: none, as asked");
 		return 0;
 	}
 	/* aes-xts and adiantum need NetBSD 8 and 10; 4.x has aes-cbc. */
@@ -573,12 +581,13 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
 	if ((c = cipher_find(name)) == NULL)
 		return -1;
 	if (c->modern && old4x) {
-		sr_seterr("-S %s: the root is NetBSD 4.x-shaped, whose cgd "
+		sr_seterr("%s: the root is NetBSD 4.x-shaped, whose cgd "
 		    "lacks %s; use aes-cbc", name, name);
+		sr_sethint(SR_HINT_CIPHER);
 		return -1;
 	}
 	if (c->obsolete)
-		lp->log(lp->logctx, SR_WARN, "-S %s: obsolete cipher, kept "
+		lp->log(lp->logctx, SR_WARN, "%s: obsolete cipher, kept "
 		    "only for old disks", name);
 	{
 		const struct tmpl_var vars[] = {
@@ -737,7 +746,7 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		if (plan_edit(rootfd, lp, p, "etc/rc.conf", rcconf_edit, &rc, 0,
 		    false, "rc_configured, local file systems, the random "
 		    "seed on /local, powerd, savecore, no mailer, wscons, "
-		    "cgd with swap, hostname with -h", NULL) == -1)
+		    "cgd with swap, the host name if given", NULL) == -1)
 			return -1;
 	}
 	if (lp->hostname != NULL) {

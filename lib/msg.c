@@ -19,6 +19,7 @@
 #include "sr.h"
 
 static char errbuf[1024];
+static enum sr_hint errhint;	/* belongs to errbuf's message */
 static volatile sig_atomic_t caught;
 
 void
@@ -29,6 +30,7 @@ sr_seterr(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
 	va_end(ap);
+	errhint = SR_HINT_NONE;
 }
 
 void
@@ -42,6 +44,7 @@ sr_seterrno(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(errbuf, sizeof(errbuf), "%s: %s", msg, strerror(saved));
+	errhint = SR_HINT_NONE;
 	errno = saved;
 }
 
@@ -187,6 +190,18 @@ const char *
 sr_errmsg(void)
 {
 	return errbuf[0] != '\0' ? errbuf : "unknown error";
+}
+
+void
+sr_sethint(enum sr_hint h)
+{
+	errhint = h;
+}
+
+enum sr_hint
+sr_errhint(void)
+{
+	return errhint;
 }
 
 int

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "udiff.h"
 
 static struct change *
 plan_add(struct plan *p, enum change_kind kind, const char *path)

@@ -17,6 +17,8 @@
 #include <archive_entry.h>
 
 #include "dir.h"
+#include "edit.h"
+#include "template.h"
 #include "rootprep.h"
 
 
@@ -46,8 +48,9 @@ localdev_parse(struct rootprep *rp, const char *raw)
 	/* The device is written into a shell script: allow no surprises. */
 	if (strncmp(raw, "/dev/r", 6) != 0 || !devname_ok(raw + 6) ||
 	    strlen(raw) >= sizeof(rp->localrdev)) {
-		sr_seterr("-l %s: give the local disk's raw device, "
+		sr_seterr("%s: give the local disk's raw device, "
 		    "/dev/rNAME (letters, digits, '.', '_', '-')", raw);
+		sr_sethint(SR_HINT_LOCALDEV);
 		return -1;
 	}
 	base = raw + 6;
@@ -188,7 +191,7 @@ plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
 
 	if (rp->kernel == NULL) {
 		rp->log(rp->logctx, SR_VERBOSE,
-		    "netbsd: no kernel given (-k); left as it is");
+		    "netbsd: no kernel given; left as it is");
 		return 0;
 	}
 	base = kernel_base(rp);
@@ -256,12 +259,12 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 			char msg[512];
 
 			strlcpy(msg, sr_errmsg(), sizeof(msg));
-			sr_seterr("dev/MAKEDEV: %s (-f leaves it as it is)",
-			    msg);
+			sr_seterr("dev/MAKEDEV: %s", msg);
+			sr_sethint(SR_HINT_FORCE);
 			goto done;
 		}
 		rp->log(rp->logctx, SR_WARN, "dev/MAKEDEV: %s; left as it is "
-		    "(-f)", sr_errmsg());
+		    "(forced)", sr_errmsg());
 		break;
 	case EDIT_ERROR:
 		goto done;

@@ -51,6 +51,35 @@ int	sr_oom(void);
 /* The last message recorded. */
 const char *sr_errmsg(void);
 
+/*
+ * What the user could change to get past the failure recorded, for the
+ * tool to name in its own words: lib/ says what happened and never names
+ * a command-line option.  A hint is set after the message (sr_sethint),
+ * kept by sr_prefixerr() and cleared by the next sr_seterr*().
+ */
+enum sr_hint {
+	SR_HINT_NONE,
+	/* The message is about a value given ("a;b: not a host name"): */
+	SR_HINT_HOSTNAME,	/* the guest's host name */
+	SR_HINT_PKGDEV,		/* the /usr/pkg device */
+	SR_HINT_CIPHER,		/* the swap cipher */
+	SR_HINT_LOCALDEV,	/* the local disk's raw device */
+	SR_HINT_PARTITION,	/* the partition of an image */
+	SR_HINT_BASEROOT,	/* the root a local was seeded from */
+	/* The message ends where the tool can say what would help: */
+	SR_HINT_FORCE,		/* going on regardless */
+	SR_HINT_PICKPART,	/* naming one partition ("pick one") */
+	SR_HINT_NAMEBASE,	/* naming the root a local was seeded from */
+	SR_HINT_CGD,		/* asking for cgd encryption */
+	SR_HINT_PASSFILE,	/* the passphrase in a file */
+	SR_HINT_REPROVISION,	/* provisioning the guest afresh */
+	SR_HINT_ROLLBACK,	/* rolling a local back */
+	SR_HINT_UPGRADE,	/* upgrading a local */
+	SR_HINT_SETS		/* building a root from its sets */
+};
+void	sr_sethint(enum sr_hint);
+enum sr_hint sr_errhint(void);
+
 /* The largest text of a guest's (etc/rc, MAKEDEV, a template) read to edit. */
 #define SR_TEXT_MAX	(4 * 1024 * 1024)
 /* How deep a walk of a guest tree goes (components of a directory). */
@@ -83,65 +112,5 @@ void	sr_signals_catch(void);
 int	sr_interrupted(void);
 /* Fail with "interrupted" if a signal arrived; for use between steps. */
 int	sr_checkpoint(void);
-
-/* Text edits ----------------------------------------------------------- */
-
-/*
- * The outcome of a pure edit from old text to new text.
- */
-enum edit_result {
-	EDIT_CHANGED,		/* new text differs */
-	EDIT_ALREADY,		/* the edit had been made before */
-	EDIT_NOTNEEDED,		/* this shape of file needs no edit */
-	EDIT_CANNOT,		/* the place for the edit was not found */
-	EDIT_ERROR		/* out of memory */
-};
-
-/*
- * Each edit takes the old text (len bytes, not NUL-terminated), stores a
- * malloc'd new text in *out (NUL-terminated, *outlen bytes) when it
- * returns EDIT_CHANGED, and otherwise leaves *out NULL and may set a
- * reason with sr_seterr().
- */
-#define RC_HOOK_LINE	". /etc/rc.pre-hooks"
-enum edit_result rc_insert_hook(const char *, size_t, char **, size_t *);
-enum edit_result rc_remove_hook(const char *, size_t, char **, size_t *);
-enum edit_result makedev_patch(const char *, size_t, char **, size_t *);
-/* Whether rc.conf has an active assignment of name: 1, 0, -1 (memory). */
-int	rcconf_assigns(const char *, size_t, const char *);
-/* Set name=value in rc.conf: replace each active assignment, or append. */
-enum edit_result rcconf_set(const char *, size_t, const char *, const char *,
-	    char **, size_t *);
-/* Turn off every terminal in ttys but the console. */
-enum edit_result ttys_console_only(const char *, size_t, char **, size_t *);
-/* Comment out root's crontab lines running /etc/daily and /etc/weekly. */
-enum edit_result crontab_quiet(const char *, size_t, char **, size_t *);
-
-/*
- * Unified diff of two texts, appended to out: "--- a/path" (or
- * "--- /dev/null" when old is NULL, a new file) and "+++ b/path", then
- * hunks with 3 lines of context.  Texts with NUL bytes are diffed as text.
- */
-int	udiff(struct sbuf *, const char *, const char *, size_t,
-	    const char *, size_t);
-/* Start libgit2 once for the process (the diffs, the merges). */
-int	sr_git_init(void);
-
-/* Templates ------------------------------------------------------------ */
-
-struct tmpl_var {
-	const char *name;
-	const char *value;
-};
-
-/*
- * Replace each @NAME@ in text with its value from vars (NULL-terminated).
- * An unknown @NAME@ is an error naming file:line.
- */
-int	tmpl_render(const char *, const char *, size_t,
-	    const struct tmpl_var *, struct sbuf *);
-/* Read the template file dir/name (a host path the tool was given). */
-int	tmpl_load(const char *, const char *, const struct tmpl_var *,
-	    struct sbuf *);
 
 #endif /* SR_H */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "sr.h"
+#include "template.h"
 
 
 static const char *

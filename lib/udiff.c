@@ -13,6 +13,7 @@
 
 #include "lines.h"
 #include "sr.h"
+#include "udiff.h"
 
 #define CONTEXT		3
 /*

@@ -17,9 +17,11 @@
 #include <git2.h>
 
 #include "build.h"
+#include "edit.h"
 #include "identity.h"
 #include "dir.h"
 #include "upgrade.h"
+#include "udiff.h"
 
 
 /* A local's record of a root: its id, manifest and pristine etc. */
@@ -1443,9 +1445,10 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	owners = geteuid() == 0 || up->minespec != NULL;
 	if (dir_lstat(up->minefd, ID_LOCAL, &st) == 0) {
 		if (up->oldfd != -1) {
-			sr_seterr("-b: the local has a record of the root it "
-			    "was seeded from (%s): -b is for one without",
-			    ID_LOCAL);
+			sr_seterr("the local has a record of the root it "
+			    "was seeded from (%s): name one only for a local "
+			    "without", ID_LOCAL);
+			sr_sethint(SR_HINT_BASEROOT);
 			return -1;
 		}
 		if (record_read(up->minefd, ID_DIR, &rec) == -1)
@@ -1454,11 +1457,12 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		return -1;
 	else if (up->oldfd == -1) {
 		sr_seterr("%s: no record of the root it was seeded from (made "
-		    "by an older setup-local): name that root with -b old-root "
-		    "to upgrade it", ID_LOCAL);
+		    "by an older setup-local): name that root to upgrade it",
+		    ID_LOCAL);
+		sr_sethint(SR_HINT_NAMEBASE);
 		return -1;
 	} else if (record_make(up->oldfd, up->oldspec, &rec) == -1) {
-		sr_prefixerr("-b");
+		sr_sethint(SR_HINT_BASEROOT);
 		goto done;
 	}
 	strlcpy(rep->newid, up->root->id, sizeof(rep->newid));
@@ -1482,7 +1486,8 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		if (!newer) {
 			sr_seterr("root %.12s is the one this local was "
 			    "upgraded from (older than its root %.12s): to go "
-			    "back, setup-local -R", rep->newid, rec.id);
+			    "back, roll back", rep->newid, rec.id);
+			sr_sethint(SR_HINT_ROLLBACK);
 			goto done;
 		}
 	}
@@ -1495,10 +1500,11 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	if (bshape != up->root->shape) {
 		sr_seterr("the local was seeded from a NetBSD %s root, and "
 		    "this root is %s: their etc (rc.subr, rc.d, defaults) "
-		    "differ too much to merge; provision the guest afresh "
-		    "(setup-local -f) and carry its settings over by hand",
+		    "differ too much to merge; carry the guest's settings over "
+		    "by hand to one provisioned afresh",
 		    bshape == 4 ? "4.x-shaped" : "today's-shaped",
 		    bshape == 4 ? "today's shape" : "4.x-shaped");
+		sr_sethint(SR_HINT_REPROVISION);
 		goto done;
 	}
 	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1 ||
@@ -1541,9 +1547,11 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 
 	owners = geteuid() == 0 || minespec != NULL;
 	if (dir_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
 			sr_seterr("%s: no earlier etc to go back to: the local "
-			    "was never upgraded (setup-local -u)", ID_PREV);
+			    "was never upgraded", ID_PREV);
+			sr_sethint(SR_HINT_UPGRADE);
+		}
 		return -1;
 	}
 	if (record_read(minefd, ID_DIR, &cur) == -1 ||

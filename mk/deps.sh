@@ -1,7 +1,8 @@
 #!/bin/sh
-# Check the build and test dependencies (with "fuzz": make fuzz's too).  As root on Debian, install what
-# is missing, quietly (the log goes to build/deps.log); otherwise print
-# the one apt-get command that would.  A program counts as installed
+# Check the build and test dependencies (with "fuzz": make fuzz's too;
+# with "ci": .ci/run's).  As root on Debian, install what is missing,
+# quietly (the log goes to build/deps.log); otherwise print the one
+# apt-get command that would.  A program counts as installed
 # where it is, in PATH or in the sbin directories an ordinary user's PATH
 # lacks: it is not asked for again.
 cd "$(dirname "$0")/.." || exit 1
@@ -55,10 +56,12 @@ have md5sum || need coreutils
 have openssl || need openssl
 have xxd || need xxd
 have cryptsetup || need cryptsetup-bin
-# make fuzz alone: libFuzzer comes with clang (make check needs no clang).
-if [ "$1" = fuzz ]; then
-	have clang || need clang
-fi
+# make fuzz alone: libFuzzer comes with clang (make check needs no clang);
+# .ci/run clones the tree it was given, which a fresh machine may lack git for.
+case $1 in
+fuzz)	have clang || need clang ;;
+ci)	have git || need git ;;
+esac
 
 [ -z "$pkgs" ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then

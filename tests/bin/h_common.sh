@@ -19,7 +19,7 @@ PATH=$SR_SBIN:$PATH:/usr/local/sbin:/usr/sbin:/sbin
 export PATH
 
 # make_root SHAPE DIR: a small NetBSD root of the given shape (nb4 or
-# nb10), as NETBSD.md describes it (see mk/sample-root.sh).
+# nb10), as mk/sample-root.sh makes it from tests/data.
 make_root()
 {
 	atf_check sh "$SR_DATA/../../mk/sample-root.sh" "$1" "$2"

@@ -277,7 +277,7 @@ rerun_refused_force_reseeds_body()
 	    setup-local root local
 	digest local > after
 	atf_check cmp before after
-	atf_check -o match:'replaced \(-f\)' setup-local -f root local
+	atf_check -o match:'replaced \(forced\)' setup-local -f root local
 	atf_check test ! -e local/etc/guest-data
 	atf_check -o inline:'1\n' grep -c '^wscons=NO$' local/etc/rc.conf
 	atf_check -o inline:'1\n' grep -c '^/dev/xbd2a' local/etc/fstab
@@ -305,7 +305,7 @@ options_h_S_P_body()
 	    grep /usr/pkg local/etc/fstab
 
 	mkdir l2
-	atf_check -o ignore -e match:'warning: -S blowfish-cbc: obsolete' \
+	atf_check -o ignore -e match:'warning: blowfish-cbc: obsolete cipher' \
 	    setup-local -S blowfish-cbc root l2
 	atf_check -o match:'^keylength 128;$' -o match:'^iv-method encblkno1;$' \
 	    cat l2/etc/cgd/xbd1a

@@ -34,9 +34,8 @@ user_fixture()
 	export TMPDIR=$W
 }
 
-
-
-# meta_dir PATH: the same for a file on this host.
+# meta_dir PATH: "uid gid rwxr-xr-x" of a file on this host, as meta_img
+# (h_common.sh) gives it for one in an image.
 meta_dir()
 {
 	echo "$(stat -c '%u %g' "$1") $(stat -c %A "$1" | cut -c2-)"

@@ -206,6 +206,8 @@ bad_input_one_line_body()
 	atf_check -s exit:1 \
 	    -e inline:'setup-root: root: kernel nokernel: No such file or directory\n' \
 	    setup-root -k nokernel root
+	digest root > after
+	atf_check cmp before after
 	printf '#!/bin/sh\n. /etc/rc.conf\nrun\n' > root/etc/rc
 	digest root > before
 	atf_check -s exit:1 \

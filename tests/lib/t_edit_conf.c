@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "edit.h"
 #include "h_util.h"
 
 /*

@@ -138,7 +138,8 @@ ATF_TC_BODY(ffs_not_ffs_refused, tc)
 	h_put("zero.img", "not a file system at all, just some text\n");
 	ATF_CHECK_EQ(ffsimg_probe("zero.img", -1, &fi), 1);
 	ATF_CHECK_EQ(ffsimg_probe("zero.img", 1, &fi), -1);
-	ATF_CHECK_STREQ(sr_errmsg(), "-p 1: the image has no partition table");
+	ATF_CHECK_STREQ(sr_errmsg(), "1: the image has no partition table");
+	ATF_CHECK_EQ(sr_errhint(), SR_HINT_PARTITION);
 }
 
 ATF_TC_WITHOUT_HEAD(ffs_probe_measures);
