@@ -1,6 +1,14 @@
-# Helpers shared by the atf-sh tests (prepended to each test program,
-# after the lines that say where the staged install and the data are).
+# Helpers shared by the atf-sh tests, sourced by each test program
+# (installed beside them: the Makefile's test-files) after the lines
+# that say where the staged install is.
 #
+# $SR_TESTS is where the test programs are installed, with the helper
+# programs (h_*), the scripts and data they read (data/, sample-root.sh,
+# demo.sh, docs/, fuzz/): atf_get_srcdir, made absolute here, while the
+# directory the program was started from is the current one.
+SR_TESTS=$(cd "$(atf_get_srcdir)" && pwd)
+SR_DATA=$SR_TESTS/data
+
 # A rule for every stub a test puts first in PATH in place of a real
 # program (cryptsetup, losetup, xenstore-*, mount, fsck, vndconfig,
 # ...): it models that program's documented behaviour, read in its
@@ -22,7 +30,7 @@ export PATH
 # nb10), as NETBSD.md describes it (see mk/sample-root.sh).
 make_root()
 {
-	atf_check sh "$SR_DATA/../../mk/sample-root.sh" "$1" "$2"
+	atf_check sh "$SR_TESTS/sample-root.sh" "$1" "$2"
 }
 
 # digest DIR: every path with its type, mode, owner, size, link count

@@ -32,16 +32,21 @@ h_require_prog(const char *prog)
 		atf_tc_skip("%s is not installed", prog);
 }
 
-/* Read tests/data/<rel> into a NUL-terminated malloc'd string. */
+/*
+ * Read tests/data/<rel> into a NUL-terminated malloc'd string: the copy
+ * installed beside the test program (its srcdir, which atf-c gives the
+ * test case).
+ */
 static inline char *
-h_fixture(const char *rel, size_t *len)
+h_fixture(const atf_tc_t *tc, const char *rel, size_t *len)
 {
 	char path[1024];
 	FILE *f;
 	char *s;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/%s", SR_DATA, rel);
+	ATF_REQUIRE((size_t)snprintf(path, sizeof(path), "%s/data/%s",
+	    atf_tc_get_config_var(tc, "srcdir"), rel) < sizeof(path));
 	ATF_REQUIRE_MSG((f = fopen(path, "r")) != NULL, "open %s", path);
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
