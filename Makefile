@@ -42,7 +42,8 @@ TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
-	  t_ffsread t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg
+	  t_ffsread t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg \
+	  t_spec t_plan
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
