@@ -59,6 +59,32 @@ h_fixture(const atf_tc_t *tc, const char *rel, size_t *len)
 	return s;
 }
 
+/* Write text to a host file, made (0666 less the umask) or emptied. */
+static inline void
+h_put(const char *path, const char *text)
+{
+	FILE *f;
+
+	ATF_REQUIRE_MSG((f = fopen(path, "w")) != NULL, "open %s", path);
+	ATF_REQUIRE(fputs(text, f) >= 0 && fclose(f) == 0);
+}
+
+/* The text of a host file (at most 4 KiB, in a buffer of its own). */
+static inline const char *
+h_text(const char *path)
+{
+	static char buf[4096];
+	size_t n;
+	FILE *f;
+
+	ATF_REQUIRE_MSG((f = fopen(path, "r")) != NULL, "open %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	ATF_REQUIRE(!ferror(f));
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* Number of lines exactly equal to line. */
 static inline int
 h_count_line(const char *text, const char *line)

@@ -96,31 +96,6 @@ logline(void *arg, enum sr_level lv, const char *fmt, ...)
 	ATF_REQUIRE(sbuf_printf(b, "%d %s\n", (int)lv, line) == 0);
 }
 
-static char *
-text(const char *path)
-{
-	static char buf[1024];
-	ssize_t n;
-	int fd;
-
-	ATF_REQUIRE_MSG((fd = open(path, O_RDONLY)) >= 0, "open %s", path);
-	ATF_REQUIRE((n = read(fd, buf, sizeof(buf) - 1)) >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
-}
-
-static void
-put(const char *path, const char *s)
-{
-	int fd;
-
-	ATF_REQUIRE((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644)) >=
-	    0);
-	ATF_REQUIRE(write(fd, s, strlen(s)) == (ssize_t)strlen(s));
-	close(fd);
-}
-
 /* The same plan carried out: each change done, and said. */
 ATF_TC_WITHOUT_HEAD(plan_apply_every_kind);
 ATF_TC_BODY(plan_apply_every_kind, tc)
@@ -134,9 +109,9 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 
 	ATF_REQUIRE(mkdir("g", 0755) == 0 && mkdir("g/etc", 0755) == 0 &&
 	    mkdir("g/var", 0755) == 0);
-	put("g/etc/rc.conf", "a\nb\nc\n");
-	put("g/etc/old", "old\n");
-	put("hooks", "#!/bin/sh\n");
+	h_put("g/etc/rc.conf", "a\nb\nc\n");
+	h_put("g/etc/old", "old\n");
+	h_put("hooks", "#!/bin/sh\n");
 	ATF_REQUIRE((src = open("hooks", O_RDONLY)) >= 0);
 	ATF_REQUIRE((fd = open("g", O_RDONLY | O_DIRECTORY)) >= 0);
 	every_kind(&p, src);
@@ -155,8 +130,8 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 	    "1 etc/old: removed\n");
 	ATF_REQUIRE(stat("g/var/db", &st) == 0 && S_ISDIR(st.st_mode));
 	ATF_CHECK_EQ(st.st_mode & 07777, 0755);
-	ATF_CHECK_STREQ(text("g/etc/rc.conf"), "a\nB\nc\n");
-	ATF_CHECK_STREQ(text("g/etc/rc.conf.orig"), "a\nb\nc\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.conf"), "a\nB\nc\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.conf.orig"), "a\nb\nc\n");
 	ATF_REQUIRE(stat("g/etc/rc.conf", &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0640);
 	ATF_CHECK_EQ(st.st_nlink, 2);
@@ -164,9 +139,9 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 	ATF_CHECK(h.st_ino == st.st_ino);
 	if (geteuid() == 0)
 		ATF_CHECK(st.st_uid == 0 && st.st_gid == 5);
-	ATF_CHECK_STREQ(text("g/etc/motd"), "NetBSD\ng1\n");
-	ATF_CHECK_STREQ(text("g/var/db/entropy-file"), "0123456");
-	ATF_CHECK_STREQ(text("g/etc/rc.pre-hooks"), "#!/bin/sh\n");
+	ATF_CHECK_STREQ(h_text("g/etc/motd"), "NetBSD\ng1\n");
+	ATF_CHECK_STREQ(h_text("g/var/db/entropy-file"), "0123456");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.pre-hooks"), "#!/bin/sh\n");
 	ATF_REQUIRE(stat("g/etc/rc.pre-hooks", &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0755);
 	ATF_REQUIRE((n = readlink("g/etc/localtime", buf, sizeof(buf))) > 0);
@@ -209,7 +184,7 @@ ATF_TC_BODY(plan_bytes_whole_blocks, tc)
 	struct plan p = { .v = NULL };
 	int src;
 
-	put("hooks", "#!/bin/sh\n");
+	h_put("hooks", "#!/bin/sh\n");
 	ATF_REQUIRE((src = open("hooks", O_RDONLY)) >= 0);
 	every_kind(&p, src);
 	/* 6, 10 and 7 bytes written, 10 installed, one directory. */

@@ -33,16 +33,6 @@ setup(void)
 	return fd;
 }
 
-static void
-write_text(const char *path, const char *text)
-{
-	int fd;
-
-	ATF_REQUIRE((fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644)) >= 0);
-	ATF_REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
-}
-
 ATF_TC_WITHOUT_HEAD(tree_symlinked_dir_refused);
 ATF_TC_BODY(tree_symlinked_dir_refused, tc)
 {
@@ -195,7 +185,7 @@ ATF_TC_BODY(tree_write_atomic_keeps_orig_once, tc)
 	struct stat st;
 	int root = setup();
 
-	write_text("g/etc/rc", "old\n");
+	h_put("g/etc/rc", "old\n");
 	ATF_REQUIRE_EQ(dir_writefile(root, "etc/rc", "new1\n", 5, &wo), 0);
 	ATF_REQUIRE_EQ(dir_writefile(root, "etc/rc", "new2\n", 5, &wo), 0);
 	ATF_REQUIRE_EQ(dir_readfile(root, "etc/rc", 1024, &b, &st), 0);
@@ -251,7 +241,7 @@ ATF_TC_BODY(tree_mkdir_existing_file_refused, tc)
 	struct stat st;
 	int root = setup();
 
-	write_text("g/local", "x");
+	h_put("g/local", "x");
 	ATF_CHECK_EQ(dir_mkdir(root, "local", 0755), -1);
 	ATF_CHECK(strstr(sr_errmsg(), "not a directory") != NULL);
 	umask(077);
@@ -274,21 +264,6 @@ guest_tree(int flags)
 	    sr_errmsg());
 	close(fd);
 	return t;
-}
-
-/* The text of a host file. */
-static char *
-host_text(const char *path)
-{
-	static char buf[4096];
-	ssize_t n;
-	int fd;
-
-	ATF_REQUIRE_MSG((fd = open(path, O_RDONLY)) >= 0, "open %s", path);
-	ATF_REQUIRE((n = read(fd, buf, sizeof(buf) - 1)) >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
 }
 
 /* The names in a directory of the tree, each followed by a space. */
@@ -327,7 +302,7 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	ATF_REQUIRE(lstat("g/etc/rc.conf", &old) == 0);
 	ATF_CHECK(S_ISREG(old.st_mode));
 	ATF_CHECK_EQ(old.st_mode & 07777, 0640);
-	ATF_CHECK_STREQ(host_text("g/etc/rc.conf"), "rc_configured=NO\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.conf"), "rc_configured=NO\n");
 	/* Read back through the tree: whole, bounded, and from an offset. */
 	ATF_REQUIRE_EQ(tree_lstat(t, "etc/rc.conf", &st), 0);
 	ATF_CHECK(st.st_ino == old.st_ino && st.st_size == 17);
@@ -344,20 +319,20 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	/* Replaced, the old file kept as .orig (the same file). */
 	ATF_REQUIRE_EQ(tree_write(t, "etc/rc.conf", "rc_configured=YES\n", 18,
 	    &keep), 0);
-	ATF_CHECK_STREQ(host_text("g/etc/rc.conf"), "rc_configured=YES\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.conf"), "rc_configured=YES\n");
 	ATF_REQUIRE(lstat("g/etc/rc.conf", &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0604);
 	ATF_CHECK(st.st_ino != old.st_ino);
 	ATF_REQUIRE(lstat("g/etc/rc.conf.orig", &st) == 0);
 	ATF_CHECK(st.st_ino == old.st_ino);
-	ATF_CHECK_STREQ(host_text("g/etc/rc.conf.orig"), "rc_configured=NO\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc.conf.orig"), "rc_configured=NO\n");
 	/* From a host file: its content, our mode. */
-	write_text("host/motd", "NetBSD\n");
+	h_put("host/motd", "NetBSD\n");
 	ATF_REQUIRE((fd = open("host/motd", O_RDONLY)) >= 0);
 	ATF_REQUIRE_EQ_MSG(tree_write_fd(t, "etc/motd", fd, &wo), 0, "%s",
 	    sr_errmsg());
 	close(fd);
-	ATF_CHECK_STREQ(host_text("g/etc/motd"), "NetBSD\n");
+	ATF_CHECK_STREQ(h_text("g/etc/motd"), "NetBSD\n");
 	ATF_REQUIRE(lstat("g/etc/motd", &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0640);
 	/* Sorted, and no temporary left beside them. */
@@ -432,10 +407,10 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(lstat("g/etc/new", &st) == -1);
 	/* Removed, whole; what a link there names is not touched. */
 	ATF_REQUIRE(symlink("../../host", "g/var/db/host") == 0);
-	write_text("g/var/db/f", "f");
+	h_put("g/var/db/f", "f");
 	ATF_REQUIRE_EQ_MSG(tree_remove(t, "var"), 0, "%s", sr_errmsg());
 	ATF_CHECK(lstat("g/var", &st) == -1 && errno == ENOENT);
-	ATF_CHECK_STREQ(host_text("host/secret"), "s3cret\n");
+	ATF_CHECK_STREQ(h_text("host/secret"), "s3cret\n");
 	ATF_CHECK_EQ(tree_remove(t, "etc/rc.link"), 0);
 	ATF_CHECK(lstat("g/etc/rc", &st) == 0);
 	/* Removing what is not there is done already. */
@@ -504,7 +479,7 @@ ATF_TC_BODY(tree_dir_owners, tc)
 	ATF_REQUIRE(lstat("g/etc/master.passwd", &st) == 0);
 	ATF_CHECK(st.st_uid == 1 && st.st_gid == 2);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0755);
-	ATF_CHECK_STREQ(host_text("g/etc/master.passwd"), "root:*\n");
+	ATF_CHECK_STREQ(h_text("g/etc/master.passwd"), "root:*\n");
 	ATF_CHECK_EQ(tree_setattr(t, "etc/none", &s), -1);
 	ATF_CHECK_EQ(errno, ENOENT);
 	ATF_CHECK_STREQ(sr_errmsg(), "etc/none: set owner and mode: "
@@ -556,7 +531,7 @@ ATF_TC_BODY(tree_dir_read_only, tc)
 	struct tree *t = guest_tree(TREE_RDONLY);
 	struct sbuf b = { .s = NULL };
 
-	write_text("g/etc/rc", "#!/bin/sh\n");
+	h_put("g/etc/rc", "#!/bin/sh\n");
 	ATF_CHECK(!tree_writable(t));
 	check_erofs(tree_write(t, "etc/rc", "x", 1, &wo),
 	    "etc/rc: cannot write in g.img (directory, read-only)");
@@ -584,7 +559,7 @@ ATF_TC_BODY(tree_dir_read_only, tc)
 	ATF_REQUIRE_EQ(tree_read(t, "etc/rc", 1024, &b), 0);
 	ATF_CHECK_STREQ(b.s, "#!/bin/sh\n");
 	sbuf_free(&b);
-	ATF_CHECK_STREQ(host_text("g/etc/rc"), "#!/bin/sh\n");
+	ATF_CHECK_STREQ(h_text("g/etc/rc"), "#!/bin/sh\n");
 	ATF_CHECK_EQ(tree_sync(t), 0);
 	tree_close(t);
 }
@@ -617,12 +592,12 @@ ATF_TC_BODY(tree_walk_order, tc)
 	struct visits v = { .out = { .s = NULL } };
 
 	ATF_REQUIRE(mkdir("g/etc/rc.d", 0755) == 0);
-	write_text("g/etc/rc.d/sshd", "x");
-	write_text("g/etc/rc.conf", "x");
-	write_text("g/etc/Z", "x");
-	write_text("g/etc/rc", "x");
+	h_put("g/etc/rc.d/sshd", "x");
+	h_put("g/etc/rc.conf", "x");
+	h_put("g/etc/Z", "x");
+	h_put("g/etc/rc", "x");
 	ATF_REQUIRE(mkdir("g/var", 0755) == 0);
-	write_text("g/var/f", "x");
+	h_put("g/var/f", "x");
 	/* A link to a directory is met, never entered. */
 	ATF_REQUIRE(symlink("etc", "g/link") == 0);
 	ATF_REQUIRE(symlink("../host", "g/var/host") == 0);
@@ -725,7 +700,7 @@ ATF_TC_BODY(tree_walk_seen_directory, tc)
 	t = guest_tree(TREE_RDONLY);
 	ATF_REQUIRE(mkdir("g/a", 0755) == 0);
 	ATF_REQUIRE(mkdir("g/a/sub", 0755) == 0);
-	write_text("g/a/f", "x");
+	h_put("g/a/f", "x");
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		atf_tc_skip("no mount namespace of our own: %s",
@@ -802,7 +777,7 @@ ATF_TC_BODY(tree_has_across_pieces, tc)
 	/* A whole piece without it; shorter than the needle; one byte. */
 	haystack("g/netbsd", mib);
 	ATF_CHECK_EQ(tree_has(t, "netbsd", "XENCGD", 6), 1);
-	write_text("g/short", "XEN");
+	h_put("g/short", "XEN");
 	ATF_CHECK_EQ(tree_has(t, "short", "XENCGD", 6), 1);
 	ATF_CHECK_EQ(tree_has(t, "short", "N", 1), 0);
 	/* Errors: no file, a link, a search for nothing. */
@@ -822,7 +797,7 @@ ATF_TC_BODY(tree_exists_present_missing_link, tc)
 {
 	struct tree *t = guest_tree(TREE_RDONLY);
 
-	write_text("g/etc/rc", "x");
+	h_put("g/etc/rc", "x");
 	ATF_CHECK_EQ(tree_exists(t, "etc/rc"), 0);
 	ATF_CHECK_EQ(tree_exists(t, "etc"), 0);
 	ATF_CHECK_EQ(tree_exists(t, ""), 0);
