@@ -99,7 +99,27 @@ check: deps
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(TESTHELPERS:%=$(CHECKB)/tests/%) h_xlcfg
+	$(CHECKB)/tests/Kyuafile $(TESTHELPERS:%=$(CHECKB)/tests/%) h_xlcfg \
+	test-files
+
+# What the tests read besides the staged install, installed beside them
+# and found there (atf_get_srcdir; atf-c's srcdir): the fixtures, the
+# sample root and demo scripts, the shell helpers, the documents whose
+# xl configurations are checked, and the fuzz corpus with its replays.
+# The suite runs from any copy of $(CHECKB)/tests; only the staged
+# prefix (whose path the tools have compiled in) stays where it is.
+TESTDIR	 = $(CHECKB)/tests
+test-files: fuzz-replay
+	@mkdir -p $(TESTDIR)
+	@rm -rf $(TESTDIR)/data $(TESTDIR)/docs $(TESTDIR)/fuzz
+	@cp tests/bin/h_common.sh mk/sample-root.sh mk/demo.sh $(TESTDIR)/
+	@cp -R tests/data $(TESTDIR)/data
+	@mkdir -p $(TESTDIR)/docs/man $(TESTDIR)/docs/xen $(TESTDIR)/fuzz
+	@cp README.md $(TESTDIR)/docs/ && cp man/*.8 $(TESTDIR)/docs/man/ && \
+	    cp xen/block-cgd $(TESTDIR)/docs/xen/
+	@cp -R tests/fuzz/corpus tests/fuzz/crashes tests/fuzz/known-crashes \
+	    $(REPLAYB)/replay_* $(TESTDIR)/fuzz/
+	@echo "test-files: data, scripts, documents and fuzz replays in $(TESTDIR)"
 
 $(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)
@@ -120,17 +140,21 @@ $(CHECKB)/tests/h_xlcfg: tests/lib/h_xlcfg.c
 
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -DSR_DATA='"$(CURDIR)/tests/data"' -o $@ $< \
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -o $@ $< \
 	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
 
-$(CHECKB)/tests/t_%: tests/bin/t_%.sh tests/bin/h_common.sh mk/sample-root.sh
+# An atf-sh program: the script after the staged install it tests and
+# where NetBSD's own FFS checker is (../shared/tools, beside the source
+# tree; a test skips without it), then h_common.sh from beside it.
+FFSCHECK ?= $(abspath $(CURDIR)/../shared/tools/netbsd-ffs/ffs-check)
+$(CHECKB)/tests/t_%: tests/bin/t_%.sh Makefile
 	@mkdir -p $(@D)
 	{ echo '#! /usr/bin/env atf-sh'; \
 	  echo 'SR_SBIN=$(STAGE)/sbin'; \
 	  echo 'SR_SHARE=$(STAGE)/share/sharedroot'; \
-	  echo 'SR_DATA=$(CURDIR)/tests/data'; \
-	  echo 'SR_TESTS=$(CHECKB)/tests'; \
-	  cat tests/bin/h_common.sh $<; } > $@.tmp
+	  echo 'SR_FFSCHECK=$(FFSCHECK)'; \
+	  echo '. "$$(atf_get_srcdir)/h_common.sh"'; \
+	  cat $<; } > $@.tmp
 	chmod 0755 $@.tmp
 	mv $@.tmp $@
 
@@ -168,7 +192,7 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all install check tests deps demo bench clean compat-check h_xlcfg FORCE
+.PHONY: all install check tests test-files deps demo bench clean compat-check h_xlcfg FORCE
 .SECONDARY:
 
 include mk/fuzz.mk

@@ -262,6 +262,14 @@ struct dirtree {
 static int
 dt_lstat(struct tree *t, const char *rel, struct stat *st)
 {
+	/* "" is the root itself, as for tree_list(): a walk of it all. */
+	if (*rel == '\0') {
+		if (fstat(DT(t)->fd, st) == -1) {
+			sr_seterrno("/: stat");
+			return -1;
+		}
+		return 0;
+	}
 	return dir_lstat(DT(t)->fd, rel, st);
 }
 

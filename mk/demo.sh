@@ -7,7 +7,10 @@
 # root, and writes an xl configuration for each guest.
 set -e
 sbin=$1
-top=$(cd "$(dirname "$0")/.." && pwd)
+# This script's directory (mk/, or where the tests are installed, with
+# sample-root.sh beside it).
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
 out=${DEMO_OUT:-$top/build/demo}
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 rm -rf "$out"
@@ -15,7 +18,7 @@ mkdir -p "$out"
 cd "$out"
 
 echo "demo: a NetBSD-10-shaped sample root, packed as sets base.tgz and etc.tgz"
-sh "$top/mk/sample-root.sh" nb10 tree
+sh "$here/sample-root.sh" nb10 tree
 # NetBSD's sets record root's ownership.  As root the sample's files have
 # their owners already; an ordinary user's are recorded as root's.
 own="--numeric-owner"

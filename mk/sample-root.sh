@@ -1,11 +1,17 @@
 #!/bin/sh
 # sample-root.sh SHAPE DIR: write a small NetBSD root of the given shape
-# (nb4: the 4.x layout, nb10: today's) into DIR, from tests/data/SHAPE.
+# (nb4: the 4.x layout, nb10: today's) into DIR, from tests/data/SHAPE
+# (data/SHAPE beside this script where it is installed with the tests).
 # As root it also makes device nodes and gives files their NetBSD owners;
 # as an ordinary user those steps are left out.
 set -e
 shape=$1 d=$2
-data=$(cd "$(dirname "$0")/../tests/data/$shape" && pwd)
+here=$(dirname "$0")
+if [ -d "$here/data/$shape" ]; then
+	data=$(cd "$here/data/$shape" && pwd)
+else
+	data=$(cd "$here/../tests/data/$shape" && pwd)
+fi
 root=false
 [ "$(id -u)" = 0 ] && root=true
 

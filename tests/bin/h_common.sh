@@ -1,6 +1,14 @@
-# Helpers shared by the atf-sh tests (prepended to each test program,
-# after the lines that say where the staged install and the data are).
+# Helpers shared by the atf-sh tests, sourced by each test program
+# (installed beside them: the Makefile's test-files) after the lines
+# that say where the staged install is.
 #
+# $SR_TESTS is where the test programs are installed, with the helper
+# programs (h_*), the scripts and data they read (data/, sample-root.sh,
+# demo.sh, docs/, fuzz/): atf_get_srcdir, made absolute here, while the
+# directory the program was started from is the current one.
+SR_TESTS=$(cd "$(atf_get_srcdir)" && pwd)
+SR_DATA=$SR_TESTS/data
+
 # A rule for every stub a test puts first in PATH in place of a real
 # program (cryptsetup, losetup, xenstore-*, mount, fsck, vndconfig,
 # ...): it models that program's documented behaviour, read in its
@@ -22,7 +30,7 @@ export PATH
 # nb10), as mk/sample-root.sh makes it from tests/data.
 make_root()
 {
-	atf_check sh "$SR_DATA/../../mk/sample-root.sh" "$1" "$2"
+	atf_check sh "$SR_TESTS/sample-root.sh" "$1" "$2"
 }
 
 # digest DIR: every path with its type, mode, owner, size, link count
@@ -77,13 +85,95 @@ hold_lock()
 	"$SR_TESTS/h_lock" "$@" lock.ready &
 	holder=$!
 	undo_add "kill $holder"
-	_i=0
-	while [ ! -e lock.ready ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 1000 ] || atf_fail "h_lock did not take the lock"
-		kill -0 $holder 2>/dev/null || atf_fail "h_lock failed"
+	wait_until 10 "h_lock did not take the lock" \
+	    '[ -e lock.ready ] || ! kill -0 $holder 2>/dev/null'
+	[ -e lock.ready ] || atf_fail "h_lock failed"
+}
+
+# wait_until SECONDS WHAT CONDITION: until the shell CONDITION holds,
+# looked at every 10 ms; after SECONDS the test fails: WHAT never
+# happened.  How a test waits for a run in the background to reach a
+# point: on a file or a state that proves it got there, never a sleep.
+wait_until()
+{
+	_wu_end=$(( $(date +%s) + $1 ))
+	until eval "$3"; do
+		[ "$(date +%s)" -le $_wu_end ] ||
+		    atf_fail "$2 (waited $1 s)"
 		sleep 0.01
 	done
+}
+
+# lock_holder FILE: the pid of the process holding a POSIX lock on FILE
+# (a lock file of the tools, lib/lock.c) as /proc/locks shows it;
+# nothing when FILE is not there or not locked.
+lock_holder()
+{
+	_lh_ino=$(stat -c %i "$1" 2>/dev/null) || return 0
+	awk -v ino="$_lh_ino" '$2 == "POSIX" { n = split($6, f, ":");
+	    if (f[n] == ino) { print $5; exit } }' /proc/locks
+}
+
+# makefs_gate DIR: DIR/makefs, put first in PATH in place of makefs(8),
+# is the real makefs run unchanged, only started when the test lets it:
+# a test holds a run at the point where it calls makefs, its locks held
+# and its stage made.  Each start records its pid in DIR/makefs.pids
+# (for gate_stop), makes DIR/makefs.started.PID, waits while the gate is
+# shut (gate_shut DIR; it is open at first: gate_open DIR), runs makefs
+# and makes DIR/makefs.done.PID.  Shut for 10 minutes, it fails as
+# makefs fails: status 1, saying why.
+makefs_gate()
+{
+	mkdir -p "$1"
+	cat > "$1/makefs" <<EOF
+#!/bin/sh
+echo \$\$ >> "$1/makefs.pids"
+: > "$1/makefs.started.\$\$"
+_n=0
+while [ ! -e "$1/makefs.go" ]; do
+	_n=\$((_n + 1))
+	if [ \$_n -ge 60000 ]; then
+		echo "makefs: (test stub) the test never let it start" >&2
+		exit 1
+	fi
+	sleep 0.01
+done
+$(command -v makefs) "\$@"
+_rc=\$?
+: > "$1/makefs.done.\$\$"
+exit \$_rc
+EOF
+	chmod 0755 "$1/makefs"
+	gate_open "$1"
+	undo_add "gate_stop '$1'"
+}
+
+gate_open()
+{
+	: > "$1/makefs.go"
+}
+
+gate_shut()
+{
+	rm -f "$1/makefs.go"
+}
+
+# gate_count DIR started|done: how many makefs runs started, or ended.
+gate_count()
+{
+	find "$1" -maxdepth 1 -name "makefs.$2.*" | wc -l
+}
+
+# gate_stop DIR: end the makefs stubs still waiting at the gate (a killed
+# run's: by pid, each still the stub), and forget them all.
+gate_stop()
+{
+	[ -f "$1/makefs.pids" ] || return 0
+	for _p in $(cat "$1/makefs.pids"); do
+		grep -qa "$1/makefs" /proc/$_p/cmdline 2>/dev/null &&
+		    kill -9 "$_p" 2>/dev/null
+	done
+	rm -f "$1/makefs.pids" "$1"/makefs.started.* "$1"/makefs.done.*
 }
 
 # Nothing the tool attached or made is left: no loop device on the

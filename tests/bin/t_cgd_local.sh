@@ -194,8 +194,8 @@ netbsd_reads_aes_cbc_image_head()
 }
 netbsd_reads_aes_cbc_image_body()
 {
-	check=$SR_DATA/../../../shared/tools/netbsd-ffs/ffs-check
-	[ -x "$check" ] || atf_skip "no ../shared/tools/netbsd-ffs (NetBSD's own FFS and cgd as a checker)"
+	check=$SR_FFSCHECK
+	[ -x "$check" ] || atf_skip "no $check (../shared/tools/netbsd-ffs beside the source tree: NetBSD's own FFS and cgd as a checker)"
 	cgd_fixture
 	# A 256-bit stored key: its bit length, big-endian, then the key.
 	key=$( { printf '\0\0\1\0'; head -c 32 /dev/urandom; } | base64 -w0)

@@ -12,7 +12,7 @@ demo_makes_what_it_names_body()
 		command -v $p >/dev/null || atf_skip "$p is not installed"
 	done
 	export DEMO_OUT=$(pwd)/demo
-	atf_check -o save:out -e save:err sh "$SR_DATA/../../mk/demo.sh" "$SR_SBIN"
+	atf_check -o save:out -e save:err sh "$SR_TESTS/demo.sh" "$SR_SBIN"
 	atf_check -o match:'xl create' cat out
 	for g in 1 2 3; do
 		cfg=demo/guest$g.cfg
@@ -65,7 +65,7 @@ demo_macs_stable_body()
 	done
 	for run in 1 2; do
 		atf_check -o ignore -e ignore env DEMO_OUT=$(pwd)/run$run \
-		    sh "$SR_DATA/../../mk/demo.sh" "$SR_SBIN"
+		    sh "$SR_TESTS/demo.sh" "$SR_SBIN"
 		for g in 1 2 3; do
 			atf_check -o save:vif$run-$g grep '^vif = ' \
 			    run$run/guest$g.cfg

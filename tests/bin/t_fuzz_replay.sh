@@ -3,7 +3,9 @@
 # sanitizers where they work): each input must run without a crash, a
 # sanitizer report or a broken promise the target checks.
 
-FUZZ=$SR_DATA/../fuzz
+# The corpus, the past crashes and the replays, installed with the
+# tests (the Makefile's test-files).
+FUZZ=$SR_TESTS/fuzz
 
 # replay TARGET: every input of its corpus and its past crashes.
 replay()
@@ -12,7 +14,7 @@ replay()
 	[ -d "$FUZZ/crashes/$1" ] && _d="$_d $FUZZ/crashes/$1"
 	# Written by the target as it goes: which input broke it.
 	atf_check -o match:'^[1-9][0-9]* inputs ran$' -e ignore \
-	    "$SR_TESTS/../fuzz/replay_$1" -x "$FUZZ/known-crashes" $_d
+	    "$FUZZ/replay_$1" -x "$FUZZ/known-crashes" $_d
 }
 
 for _t in cgdparams edits template record sets ffs parts; do
@@ -34,7 +36,7 @@ known_crashes_body()
 		_t=${_c#crashes/}
 		_t=${_t%%/*}
 		# A hang counts as still failing after 5 s.
-		if timeout 5 "$SR_TESTS/../fuzz/replay_$_t" "$FUZZ/$_c" \
+		if timeout 5 "$FUZZ/replay_$_t" "$FUZZ/$_c" \
 		    >/dev/null 2>&1; then
 			_fixed="$_fixed $_c"
 		fi

@@ -354,24 +354,14 @@ workers_die_with_parent_body()
 		atf_check -o ignore -e ignore $SL -c "$W/key" -h ${M}$g \
 		    -s 32m "$W/rootA" "$W/$g.img"
 	done
-	# makefs starts a second late: the workers are mid-run when killed.
-	mkdir "$W/bin"
-	cat > "$W/bin/makefs" <<EOF
-#!/bin/sh
-: > "$W/makefs.\$\$"
-sleep 1
-exec $(command -v makefs) "\$@"
-EOF
-	chmod 0755 "$W/bin/makefs"
+	# The workers are held where they call makefs: mid-run when killed.
+	makefs_gate "$W/bin"
+	gate_shut "$W/bin"
 	env PATH="$W/bin:$PATH" $SL -u -c "$W/key" "$W/rootB" "$W/g1.img" \
 	    "$W/g2.img" "$W/g3.img" "$W/g4.img" >/dev/null 2>&1 &
 	p=$!
-	i=0
-	until ls "$W"/makefs.* >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt 1000 ] || atf_fail "no worker reached makefs"
-		sleep 0.01
-	done
+	wait_until 120 "no worker reached makefs" \
+	    '[ $(gate_count "$W/bin" started) -ge 1 ]'
 	# Holding a key and plaintext, it dumps no core.
 	atf_check -o match:'^Max core file size +0 +0 ' cat /proc/$p/limits
 	kill -9 $p
@@ -383,8 +373,11 @@ EOF
 		sleep 0.01
 	done
 	stat -c '%n %i %Y %s' "$W"/g*.img > after.kill
-	# Longer than the late makefs: a worker alive would rename by now.
-	sleep 2
+	# Their makefs let go and ended: a worker alive would rename now.
+	n=$(gate_count "$W/bin" started)
+	gate_open "$W/bin"
+	wait_until 120 "the makefs of the killed workers did not end" \
+	    "[ \$(gate_count '$W/bin' done) = $n ]"
 	stat -c '%n %i %Y %s' "$W"/g*.img > later
 	atf_check cmp after.kill later
 	A=$(cat "$W/rootA/.sharedroot/id")
@@ -394,7 +387,8 @@ EOF
 	# The next run finishes the job, and clears what they left.
 	atf_check -o ignore -e ignore $SL -u -c "$W/key" "$W/rootB" \
 	    "$W/g1.img" "$W/g2.img" "$W/g3.img" "$W/g4.img"
-	rm -rf "$W/bin" "$W"/makefs.*
+	gate_stop "$W/bin"
+	rm -rf "$W/bin"
 	nothing_left
 }
 workers_die_with_parent_cleanup()
@@ -411,21 +405,16 @@ live_temporaries_kept_body()
 {
 	kl_fixture user
 	atf_check -o ignore -e ignore $SL -h h0 -s 32m "$W/rootA" "$W/a.img"
-	# A run that stays mid-way (its makefs starts late) on a.img...
-	mkdir "$W/bin"
-	cat > "$W/bin/makefs" <<EOF
-#!/bin/sh
-: > "$W/makefs.started"
-sleep 2
-exec $(command -v makefs) "\$@"
-EOF
-	chmod 0755 "$W/bin/makefs"
+	# A run held mid-way (where it calls makefs) on a.img...
+	makefs_gate "$W/bin"
+	gate_shut "$W/bin"
 	[ -n "$run" ] && chown -R 65534:65534 "$W/bin"
 	$run env SHAREDROOT_SHAREDIR="$W/share" TMPDIR="$T" \
 	    PATH="$W/bin:$PATH" "$W/setup-local" -f -h h1 "$W/rootA" \
 	    "$W/a.img" >/dev/null 2>&1 &
 	p=$!
-	until [ -e "$W/makefs.started" ]; do sleep 0.01; done
+	wait_until 120 "setup-local never called makefs" \
+	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	# A dead run's stage, a live process's not yet locked (pid 1), and
 	# the stage of an older version (no lock, its process gone).
 	$run mkdir "$T/sharedroot.1.aaaaaa" "$T/sharedroot-plain.999999999.bbbbbb"
@@ -437,11 +426,13 @@ EOF
 	atf_check test -d "$T/sharedroot.1.aaaaaa"
 	atf_check test ! -e "$T/sharedroot-plain.999999999.bbbbbb"
 	atf_check test ! -e "$T/sharedroot.999999998.cccccc"
+	gate_open "$W/bin"
 	wait $p
 	atf_check_equal 0 $?
 	rec_is 'h1' "$W/a.img" etc/myname
 	rmdir "$T/sharedroot.1.aaaaaa"
-	rm -rf "$W/bin" "$W/makefs.started"
+	gate_stop "$W/bin"
+	rm -rf "$W/bin"
 	nothing_left
 }
 live_temporaries_kept_cleanup()

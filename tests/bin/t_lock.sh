@@ -6,8 +6,9 @@
 # runs, started together; as root and as an ordinary user ($as_user).
 
 # lk_fixture [user]: $W (the user's) holds rootA, its release rootB, the
-# tools and a makefs that starts late (bin/makefs, see slow_makefs); $SL
-# and $SR run setup-local and setup-root as the user, with that makefs.
+# tools and a makefs the test can hold a run at ($W/bin/makefs, see
+# makefs_gate); $SL and $SR run setup-local and setup-root as the user,
+# with that makefs.
 lk_fixture()
 {
 	for p in makefs fls icat; do
@@ -22,7 +23,8 @@ lk_fixture()
 	undo_add "rm -rf $W"
 	chmod 0755 "$W"
 	make_root nb10 "$W/rootA"
-	# Many small files: a directory's run lasts long enough to overlap.
+	# Many small files: a directory's run lasts long enough for a pair
+	# to catch it holding its lock.
 	mkdir "$W/rootA/var/db/many"
 	i=0
 	while [ $i -lt 400 ]; do
@@ -41,51 +43,12 @@ lk_fixture()
 	atf_check -o ignore setup-root "$W/rootB"
 	cp -R "$SR_SHARE" "$W/share"
 	cp "$SR_SBIN/setup-local" "$SR_SBIN/setup-root" "$W/"
-	slow_makefs 0.5
+	makefs_gate "$W/bin"
 	# The user's directory: its roots stay as setup-root recorded them.
 	[ -n "$run" ] && chown 65534:65534 "$W" "$W/bin" "$W/bin/makefs"
 	chmod -R go+rX "$W/share" "$W/bin"
 	SL="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W $W/setup-local"
 	SR="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W $W/setup-root"
-}
-
-# slow_makefs SECONDS: $W/bin/makefs, the real one started SECONDS late;
-# each start makes $W/makefs.started and adds its pids (the script's,
-# its sleep's) to $W/makefs.pids, for stop_makefs.
-slow_makefs()
-{
-	mkdir -p "$W/bin"
-	cat > "$W/bin/makefs" <<EOF
-#!/bin/sh
-: > "$W/makefs.started"
-sleep $1 &
-echo "\$\$ \$!" >> "$W/makefs.pids"
-wait \$!
-exec $(command -v makefs) "\$@"
-EOF
-	chmod 0755 "$W/bin/makefs"
-	undo_add "W='$W'; stop_makefs"
-}
-
-# stop_makefs: end the late makefs a killed run left (by their pids).
-stop_makefs()
-{
-	[ -f "$W/makefs.pids" ] || return 0
-	for _p in $(cat "$W/makefs.pids"); do
-		kill -9 "$_p" 2>/dev/null
-	done
-	rm -f "$W/makefs.pids"
-}
-
-# wait_file FILE: until FILE exists (at most 10 s).
-wait_file()
-{
-	_i=0
-	while [ ! -e "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 1000 ] || atf_fail "$1 never appeared"
-		sleep 0.01
-	done
 }
 
 # rec_of LOCAL PATH: the file PATH in a local, an image or a directory.
@@ -106,27 +69,69 @@ rec_is()
 	atf_check_equal "$_want" "$(rec_of "$@")"
 }
 
+# start NAME ARGS...: ARGS run in the background once $W/go exists;
+# NAME.pid holds their pid, out.NAME and err.NAME their output, and
+# NAME.st their exit status once they end; $bg is the background job.
+start()
+{
+	_n=$1
+	shift
+	rm -f $_n.pid $_n.st
+	(while [ ! -e "$W/go" ]; do sleep 0.01; done
+	sh -c 'echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+	    $_n.pid "$@"
+	echo $? > $_n.st.tmp
+	mv $_n.st.tmp $_n.st) > out.$_n 2> err.$_n &
+	bg=$!
+}
+
 # pair TARGET: -u to rootB and -f -h hY from rootA on TARGET (a copy of
-# $W/pristine, seeded from rootA as h0), started together; exactly one
-# runs, the other refuses naming it, and TARGET is exactly what the one
-# that ran made.  $won counts the -u wins.
+# $W/pristine, seeded from rootA as h0), started together.  Whichever
+# is seen holding TARGET's lock is stopped there (SIGSTOP) until the
+# other has ended, which must have refused, naming it; then it goes on,
+# and TARGET is exactly what it made.  Two that ran one after the other,
+# neither seen holding the lock, are started again.  $won counts the
+# -u wins.
 pair()
+{
+	_tries=0
+	until pair_once "$1"; do
+		_tries=$((_tries + 1))
+		[ $_tries -lt 20 ] || atf_fail "$1: in 20 pairs, neither" \
+		    "run was ever seen holding the lock"
+	done
+}
+
+# pair_once TARGET: one pair; status 1 if they ran one after the other.
+pair_once()
 {
 	t=$W/$1
 	rm -rf "$t" "$W/go"
 	cp -a "$W/pristine" "$t"
 	[ -n "$run" ] && chown -R 65534:65534 "$t"
-	(while [ ! -e "$W/go" ]; do sleep 0.01; done
-	exec $SL -u "$W/rootB" "$t") > out.u 2> err.u &
-	pu=$!
-	(while [ ! -e "$W/go" ]; do sleep 0.01; done
-	exec $SL -f -h hY "$W/rootA" "$t") > out.f 2> err.f &
-	pf=$!
+	start u $SL -u "$W/rootB" "$t"
+	bgu=$bg
+	start f $SL -f -h hY "$W/rootA" "$t"
+	bgf=$bg
 	: > "$W/go"
-	wait $pu
-	su=$?
-	wait $pf
-	sf=$?
+	catch_holder "$W/.$1.lock"
+	if [ -n "$held" ]; then
+		undo_add "kill -CONT $held"
+		if [ "$(cat u.pid 2>/dev/null)" = $held ]; then
+			other=f
+		elif [ "$(cat f.pid 2>/dev/null)" = $held ]; then
+			other=u
+		else
+			atf_fail "$1: locked by pid $held, neither run"
+		fi
+		wait_until 120 "$1: -$other did not end while pid $held held the lock" \
+		    "[ -e $other.st ]"
+		kill -CONT $held
+		caught=$((caught + 1))
+	fi
+	wait $bgu $bgf
+	pu=$(cat u.pid) pf=$(cat f.pid) su=$(cat u.st) sf=$(cat f.st)
+	[ -z "$held" ] && [ $su = 0 ] && [ $sf = 0 ] && return 1
 	if [ $su = 0 ] && [ $sf = 1 ]; then
 		atf_check -o inline:"setup-local: $t: in use: setup-local (pid $pu) is changing it\n" cat err.f
 		rec_is "$(cat "$W/rootB/.sharedroot/id")" "$t" .sharedroot/root-id
@@ -145,16 +150,38 @@ pair()
 	atf_check -o empty find "$W" -mindepth 1 -maxdepth 1 -name 'sharedroot*'
 }
 
+# catch_holder LOCKFILE: once a process holds LOCKFILE, stop it there;
+# $held is its pid, or empty if both runs ended first.
+catch_holder()
+{
+	held=
+	_end=$(( $(date +%s) + 120 ))
+	until [ -e u.st ] && [ -e f.st ]; do
+		[ "$(date +%s)" -le $_end ] ||
+		    atf_fail "the pair neither took the lock nor ended in 120 s"
+		_h=$(lock_holder "$1")
+		[ -n "$_h" ] && kill -STOP $_h 2>/dev/null || continue
+		# Still holding it once stopped: it holds it until let go.
+		if [ "$(lock_holder "$1")" = $_h ]; then
+			held=$_h
+			return 0
+		fi
+		kill -CONT $_h
+	done
+}
+
 # pairs TARGET: SR_TRIES pairs (default 10; the issue's figures: 20).
 pairs()
 {
 	won=0
+	caught=0
 	n=0
 	while [ $n -lt "${SR_TRIES:-10}" ]; do
 		pair "$1"
 		n=$((n + 1))
 	done
-	echo "$1: $n concurrent pairs, each one run and one refusal ($won won by -u)"
+	echo "$1: $n concurrent pairs, each one run and one refusal ($won won" \
+	    "by -u; $caught with the one that ran stopped holding the lock)"
 }
 
 pairs_image()
@@ -240,26 +267,32 @@ reader_blocks_setup_root_head()
 reader_blocks_setup_root_body()
 {
 	lk_fixture
-	# A directory root, read while a local is built from it.
+	# A directory root, read while a local is built from it (the run
+	# held where it calls makefs).
+	gate_shut "$W/bin"
 	$SL -h g1 "$W/rootA" "$W/g1.img" > out 2> err &
 	p=$!
-	wait_file "$W/makefs.started"
+	wait_until 60 "setup-local never called makefs" \
+	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	atf_check -s exit:1 \
 	    -e inline:"setup-root: $W/rootA: in use: setup-local (pid $p) is reading it\n" \
 	    $SR "$W/rootA"
 	atf_check -s exit:1 \
 	    -e inline:"setup-root: $W/rootA: in use: setup-local (pid $p) is reading it\n" \
 	    $SR -f -o "$W/rootA" "$W/rootB"
+	gate_open "$W/bin"
 	wait $p
 	atf_check_equal 0 $?
 	rec_is 'g1' "$W/g1.img" etc/myname
 	# An FFS root.img, rebuilt by rename while guests would read it.
 	atf_check -o ignore -e ignore $SR -o "$W/root.img" "$W/rootA"
 	ino0=$(stat -c %i "$W/root.img")
-	rm "$W/makefs.started"
+	gate_stop "$W/bin"
+	gate_shut "$W/bin"
 	$SR -f -o "$W/root.img" "$W/rootB" > out 2> err &
 	p=$!
-	wait_file "$W/makefs.started"
+	wait_until 60 "setup-root never called makefs" \
+	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	atf_check -s exit:1 \
 	    -e inline:"setup-local: $W/root.img: in use: setup-root (pid $p) is changing it\n" \
 	    $SL -h g2 "$W/root.img" "$W/g2.img"
@@ -267,6 +300,7 @@ reader_blocks_setup_root_body()
 	    -e inline:"setup-local: $W/root.img: in use: setup-root (pid $p) is changing it\n" \
 	    $SL -u "$W/root.img" "$W/g1.img"
 	atf_check test ! -e "$W/g2.img"
+	gate_open "$W/bin"
 	wait $p
 	atf_check_equal 0 $?
 	atf_check test "$(stat -c %i "$W/root.img")" != "$ino0"
@@ -287,21 +321,23 @@ killed_holder_does_not_block_body()
 	lk_fixture
 	atf_check -o ignore -e ignore $SL -h h0 -s 32m "$W/rootA" "$W/local.img"
 	cp "$W/local.img" "$W/before.img"
-	slow_makefs 30
-	rm -f "$W/makefs.started"
+	# Killed while it waits for makefs: its stage and image begun.
+	gate_stop "$W/bin"
+	gate_shut "$W/bin"
 	$SL -f -h hK "$W/rootA" "$W/local.img" > out 2> err &
 	p=$!
-	wait_file "$W/makefs.started"
+	wait_until 60 "setup-local never called makefs" \
+	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	kill -9 $p
 	wait $p
-	stop_makefs
+	gate_stop "$W/bin"
 	# Its lock file, stage and half-made image are left...
 	atf_check test -f "$W/.local.img.lock"
 	atf_check -o not-empty find "$W" -maxdepth 1 -name "sharedroot.$p.*"
 	atf_check -o not-empty find "$W" -maxdepth 1 -name ".local.img.$p.*"
 	atf_check cmp "$W/before.img" "$W/local.img"
 	# ...and the next run goes ahead, and removes them.
-	slow_makefs 0
+	gate_open "$W/bin"
 	atf_check -o match:'rebuilt' -e ignore $SL -f -h h2 "$W/rootA" \
 	    "$W/local.img"
 	rec_is 'h2' "$W/local.img" etc/myname

@@ -1,6 +1,9 @@
 # The NetBSD back end (vndconfig, mount, umount), run on this host with
 # recording stubs first in PATH.  The mount stub copies a staged tree into
 # the mount point and umount copies it back out, so the whole run happens.
+# Nothing is attached or mounted: an ordinary user runs these cases too,
+# the tools run as root of a user namespace of the user's own ($asroot,
+# unshare -r: no privilege), since only as root do they attach images.
 
 vnd_stubs()
 {
@@ -31,6 +34,12 @@ cp -a "\$1"/. $here/out/ && find "\$1" -mindepth 1 -delete
 STUB
 	chmod +x stubs/*
 	export PATH=$here/stubs:$PATH SHAREDROOT_ATTACH=vnd
+	asroot=
+	if [ "$(id -u)" != 0 ]; then
+		unshare -r true 2>/dev/null || atf_skip "needs root, or a user" \
+		    "namespace (unshare -r) to run the tools as its root"
+		asroot="unshare -r"
+	fi
 	export VND_LIST='vnd0: /other.img (/dev/wd0a) inode 12
 vnd1: not in use
 vnd2: not in use
@@ -44,12 +53,11 @@ atf_test_case vnd_command_lines
 vnd_command_lines_head()
 {
 	atf_set descr "Attach, mount, unmount and detach with exact commands"
-	atf_set require.user root
 }
 vnd_command_lines_body()
 {
 	vnd_stubs
-	atf_check -o match:prepared setup-root root.img
+	atf_check -o match:prepared $asroot setup-root root.img
 	mnt=$(sed -n 's/^umount //p' log)
 	atf_check -o inline:"vndconfig -l
 vndconfig -l
@@ -67,12 +75,11 @@ atf_test_case vnd_dry_run_read_only
 vnd_dry_run_read_only_head()
 {
 	atf_set descr "-n attaches with vndconfig -r and mounts with -r"
-	atf_set require.user root
 }
 vnd_dry_run_read_only_body()
 {
 	vnd_stubs
-	atf_check -o match:'dry run' setup-root -n root.img
+	atf_check -o match:'dry run' $asroot setup-root -n root.img
 	atf_check -o match:'^vndconfig -r vnd1 root.img$' cat log
 	atf_check -o match:'^mount -r -o nodev,nosuid,noexec /dev/vnd1a ' cat log
 	atf_check cmp tree/etc/rc out/etc/rc
@@ -82,7 +89,6 @@ atf_test_case vnd_in_use_refused
 vnd_in_use_refused_head()
 {
 	atf_set descr "An image a vnd already holds is refused, nothing run"
-	atf_set require.user root
 }
 vnd_in_use_refused_body()
 {
@@ -92,7 +98,7 @@ vnd1: not in use
 "
 	atf_check -s exit:1 \
 	    -e inline:"setup-root: $(pwd)/root.img: attach: already attached to vnd0 (in use; detach it first)\n" \
-	    setup-root "$(pwd)/root.img"
+	    $asroot setup-root "$(pwd)/root.img"
 	atf_check -o inline:'vndconfig -l\n' cat log
 }
 
@@ -100,14 +106,13 @@ atf_test_case vnd_mount_failure_detaches
 vnd_mount_failure_detaches_head()
 {
 	atf_set descr "A failed mount detaches the vnd and removes the mount point"
-	atf_set require.user root
 }
 vnd_mount_failure_detaches_body()
 {
 	vnd_stubs
 	export MOUNT_RC=1
 	atf_check -s exit:1 -e match:'^setup-root: root.img: mount /dev/vnd1a: mount: exited with status 1' \
-	    setup-root root.img
+	    $asroot setup-root root.img
 	atf_check -o match:'^vndconfig -u vnd1$' tail -n 1 log
 	atf_check -o not-match:umount cat log
 	check_no_leftovers
@@ -117,14 +122,13 @@ atf_test_case vnd_interrupted_unwinds
 vnd_interrupted_unwinds_head()
 {
 	atf_set descr "SIGTERM after mounting: unmounted, detached, nothing written"
-	atf_set require.user root
 }
 vnd_interrupted_unwinds_body()
 {
 	vnd_stubs
 	export MOUNT_KILL=1
 	atf_check -s exit:1 -e match:'interrupted by signal 15' \
-	    setup-root root.img
+	    $asroot setup-root root.img
 	atf_check -o match:'^umount ' cat log
 	atf_check -o match:'^vndconfig -u vnd1$' tail -n 1 log
 	atf_check cmp tree/etc/rc out/etc/rc
@@ -135,7 +139,6 @@ atf_test_case vnd_setup_local_cgd
 vnd_setup_local_cgd_head()
 {
 	atf_set descr "setup-local -c: vnd, then cgdconfig, then mount cgd"
-	atf_set require.user root
 }
 vnd_setup_local_cgd_body()
 {
@@ -149,11 +152,14 @@ STUB
 	rm -rf tree
 	mkdir tree
 	make_root nb10 root
-	atf_check -o ignore setup-root root
+	# Recorded as the tools see it (an ordinary user's files are root's
+	# in the namespace).
+	atf_check -o ignore $asroot setup-root root
 	printf 'params\n' > key
 	chmod 0600 key
 	: > local.img
-	atf_check -o match:provisioned setup-local -c key root local.img
+	atf_check -o match:provisioned $asroot setup-local -c key root \
+	    local.img
 	mnt=$(sed -n 's/^umount //p' log)
 	atf_check -o inline:"vndconfig -l
 vndconfig -l

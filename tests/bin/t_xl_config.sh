@@ -4,7 +4,8 @@
 # parser (libxlutil); every guest has the stable MAC address README.md
 # documents.
 
-top=$SR_DATA/../..
+# The documents, installed with the tests (the Makefile's test-files).
+docs=$SR_TESTS/docs
 
 require_xlcfg()
 {
@@ -75,15 +76,15 @@ docs_parse_body()
 {
 	require_xlcfg
 	command -v openssl >/dev/null || atf_skip "openssl is not installed"
-	n=$(extract md "$top/README.md" readme)
+	n=$(extract md "$docs/README.md" readme)
 	[ "$n" -ge 2 ] || atf_fail "README.md: $n xl configurations found, not 2"
-	n=$(extract mdoc "$top/man/setup-local.8" setup-local)
+	n=$(extract mdoc "$docs/man/setup-local.8" setup-local)
 	[ "$n" -ge 2 ] || atf_fail "setup-local.8: $n found, not 2"
-	for m in "$top"/man/*.8; do
+	for m in "$docs"/man/*.8; do
 		b=$(basename "$m" .8)
 		[ "$b" = setup-local ] || extract mdoc "$m" "$b" >/dev/null
 	done
-	n=$(extract sh "$top/xen/block-cgd" block-cgd)
+	n=$(extract sh "$docs/xen/block-cgd" block-cgd)
 	[ "$n" = 1 ] || atf_fail "xen/block-cgd: $n found, not 1"
 	atf_check -o save:out "$SR_TESTS/h_xlcfg" *.cfg
 	# The encrypted disk, as each of the three gives it.
@@ -99,7 +100,7 @@ docs_parse_body()
 	atf_check -o match:' kernel /srv/xen/netbsd-XEN3_DOMU\.gz$' cat out
 	awk '$2 == "kernel" && $3 !~ /\.gz$/' out > unzipped
 	atf_check -o empty cat unzipped
-	atf_check -s exit:1 grep -n gunzip "$top/README.md"
+	atf_check -s exit:1 grep -n gunzip "$docs/README.md"
 }
 
 atf_test_case docs_broken_line_refused
@@ -138,7 +139,7 @@ demo_configs_parse_body()
 		command -v $p >/dev/null || atf_skip "$p is not installed"
 	done
 	atf_check -o ignore -e ignore env DEMO_OUT=$(pwd)/demo \
-	    sh "$top/mk/demo.sh" "$SR_SBIN"
+	    sh "$SR_TESTS/demo.sh" "$SR_SBIN"
 	for g in 1 2 3; do
 		f=demo/guest$g.cfg
 		atf_check -o save:out$g "$SR_TESTS/h_xlcfg" $f

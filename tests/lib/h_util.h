@@ -59,16 +59,21 @@ h_put32(const char *path, off_t off, uint32_t v)
 	close(fd);
 }
 
-/* Read tests/data/<rel> into a NUL-terminated malloc'd string. */
+/*
+ * Read tests/data/<rel> into a NUL-terminated malloc'd string: the copy
+ * installed beside the test program (its srcdir, which atf-c gives the
+ * test case).
+ */
 static inline char *
-h_fixture(const char *rel, size_t *len)
+h_fixture(const atf_tc_t *tc, const char *rel, size_t *len)
 {
 	char path[1024];
 	FILE *f;
 	char *s;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/%s", SR_DATA, rel);
+	ATF_REQUIRE((size_t)snprintf(path, sizeof(path), "%s/data/%s",
+	    atf_tc_get_config_var(tc, "srcdir"), rel) < sizeof(path));
 	ATF_REQUIRE_MSG((f = fopen(path, "r")) != NULL, "open %s", path);
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
@@ -79,6 +84,22 @@ h_fixture(const char *rel, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return s;
+}
+
+/* The text of a host file (at most 4 KiB, in a buffer of its own). */
+static inline const char *
+h_text(const char *path)
+{
+	static char buf[4096];
+	size_t n;
+	FILE *f;
+
+	ATF_REQUIRE_MSG((f = fopen(path, "r")) != NULL, "open %s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	ATF_REQUIRE(!ferror(f));
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
 }
 
 /* Number of lines exactly equal to line. */

@@ -384,9 +384,43 @@ now(void)
 }
 
 /*
+ * Whether the child pid is deriving a key: it has started the process
+ * that derives it (argon2id), or has spent a tenth of a second of CPU
+ * time, which nothing before the derivation takes (PBKDF2, in process).
+ */
+static bool
+deriving(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, stime;
+	size_t n;
+	FILE *f;
+	int c;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		c = fgetc(f);
+		fclose(f);
+		if (c != EOF)
+			return true;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	ATF_REQUIRE((f = fopen(path, "r")) != NULL);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After "(comm) ", fields 3 on: utime and stime are 14 and 15. */
+	ATF_REQUIRE((p = strrchr(buf, ')')) != NULL);
+	ATF_REQUIRE(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+	    "%*u %lu %lu", &ut, &stime) == 2);
+	return ut + stime >= (unsigned long)sysconf(_SC_CLK_TCK) / 10;
+}
+
+/*
  * A long derivation (allowed: within the bounds) in a child that
- * catches signals as the tools do, stopped by SIGTERM after half a
- * second: it must end at once, saying so, with no process left.
+ * catches signals as the tools do, stopped by SIGTERM once it is under
+ * way: it must end at once, saying so, with no process left.
  */
 static void
 interrupted(const char *text)
@@ -395,16 +429,23 @@ interrupted(const char *text)
 	uint8_t key[64];
 	double t0, t;
 	pid_t pid;
-	int st;
+	int st, ready[2];
+	char c;
 	FILE *f;
 
 	ATF_REQUIRE((f = fopen("pass", "w")) != NULL);
 	fputs("a passphrase\n", f);
 	fclose(f);
 	ATF_REQUIRE_MSG(parse(text, &p) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(pipe(ready) == 0);
 	ATF_REQUIRE((pid = fork()) != -1);
 	if (pid == 0) {
+		close(ready[0]);
 		sr_signals_catch();
+		/* Catching signals from here on. */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(5);
+		close(ready[1]);
 		if (cgdparams_key(&p, "pass", key) != -1)
 			_exit(2);
 		if (strstr(sr_errmsg(), "interrupted by signal 15") == NULL) {
@@ -416,7 +457,15 @@ interrupted(const char *text)
 			_exit(4);
 		_exit(0);
 	}
-	usleep(500000);
+	close(ready[1]);
+	ATF_REQUIRE_MSG(read(ready[0], &c, 1) == 1, "the child died early");
+	close(ready[0]);
+	t0 = now();
+	while (!deriving(pid)) {
+		ATF_REQUIRE_MSG(now() - t0 < 30, "no derivation under way "
+		    "after 30 s");
+		usleep(10000);
+	}
 	t0 = now();
 	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
 	ATF_REQUIRE(waitpid(pid, &st, 0) == pid);

@@ -33,7 +33,7 @@ ATF_TC_WITHOUT_HEAD(rcconf_4x_replaces_wscons);
 ATF_TC_BODY(rcconf_4x_replaces_wscons, tc)
 {
 	size_t len, nlen, n2;
-	char *old = h_fixture("nb4/rc.conf", &len), *new, *again;
+	char *old = h_fixture(tc, "nb4/rc.conf", &len), *new, *again;
 
 	ATF_REQUIRE_EQ(h_count_line(old, "wscons=YES"), 1);
 	ATF_REQUIRE_EQ(rcconf_set(old, len, "wscons", "NO", &new, &nlen),
@@ -53,7 +53,7 @@ ATF_TC_WITHOUT_HEAD(rcconf_today_appends_wscons);
 ATF_TC_BODY(rcconf_today_appends_wscons, tc)
 {
 	size_t len, nlen, n2;
-	char *old = h_fixture("nb10/rc.conf", &len), *new, *again;
+	char *old = h_fixture(tc, "nb10/rc.conf", &len), *new, *again;
 
 	ATF_REQUIRE(strstr(old, "wscons") == NULL);
 	ATF_REQUIRE_EQ(rcconf_set(old, len, "wscons", "NO", &new, &nlen),
@@ -105,7 +105,7 @@ ATF_TC_BODY(ttys_console_only_both_shapes, tc)
 	for (i = 0; i < 2; i++) {
 		int on = 0;
 
-		old = h_fixture(shapes[i], &len);
+		old = h_fixture(tc, shapes[i], &len);
 		ATF_REQUIRE_EQ(ttys_console_only(old, len, &new, &nlen),
 		    EDIT_CHANGED);
 		ATF_CHECK_EQ(nlen, len + (i == 0 ? 2 : 3));
@@ -130,7 +130,7 @@ ATF_TC_BODY(crontab_quiet_both_shapes, tc)
 	char *old, *new, *again;
 
 	for (i = 0; i < 2; i++) {
-		old = h_fixture(shapes[i], &len);
+		old = h_fixture(tc, shapes[i], &len);
 		ATF_REQUIRE_EQ(crontab_quiet(old, len, &new, &nlen),
 		    EDIT_CHANGED);
 		ATF_CHECK_EQ(nlen, len + 2);

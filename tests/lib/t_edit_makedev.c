@@ -8,7 +8,7 @@ ATF_TC_WITHOUT_HEAD(makedev_4x_patched);
 ATF_TC_BODY(makedev_4x_patched, tc)
 {
 	size_t len, nlen;
-	char *old = h_fixture("nb4/MAKEDEV", &len), *new;
+	char *old = h_fixture(tc, "nb4/MAKEDEV", &len), *new;
 	int x;
 
 	ATF_REQUIRE_EQ(makedev_patch(old, len, &new, &nlen), EDIT_CHANGED);
@@ -40,7 +40,7 @@ ATF_TC_WITHOUT_HEAD(makedev_4x_already);
 ATF_TC_BODY(makedev_4x_already, tc)
 {
 	size_t len, nlen, n2;
-	char *old = h_fixture("nb4/MAKEDEV", &len), *new, *again;
+	char *old = h_fixture(tc, "nb4/MAKEDEV", &len), *new, *again;
 
 	ATF_REQUIRE_EQ(makedev_patch(old, len, &new, &nlen), EDIT_CHANGED);
 	ATF_CHECK_EQ(makedev_patch(new, nlen, &again, &n2), EDIT_ALREADY);
@@ -53,7 +53,7 @@ ATF_TC_WITHOUT_HEAD(makedev_today_left_alone);
 ATF_TC_BODY(makedev_today_left_alone, tc)
 {
 	size_t len, nlen;
-	char *old = h_fixture("nb10/MAKEDEV", &len), *new;
+	char *old = h_fixture(tc, "nb10/MAKEDEV", &len), *new;
 
 	ATF_CHECK_EQ(makedev_patch(old, len, &new, &nlen), EDIT_NOTNEEDED);
 	ATF_CHECK(new == NULL);

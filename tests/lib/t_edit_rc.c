@@ -11,7 +11,7 @@ ATF_TC_WITHOUT_HEAD(hook_4x_before_rcsubr);
 ATF_TC_BODY(hook_4x_before_rcsubr, tc)
 {
 	size_t len, nlen;
-	char *old = h_fixture("nb4/rc", &len), *new;
+	char *old = h_fixture(tc, "nb4/rc", &len), *new;
 
 	ATF_REQUIRE_EQ(rc_insert_hook(old, len, &new, &nlen), EDIT_CHANGED);
 	ATF_CHECK_EQ(h_count_line(new, RC_HOOK_LINE), 1);
@@ -33,7 +33,7 @@ ATF_TC_WITHOUT_HEAD(hook_today_before_if);
 ATF_TC_BODY(hook_today_before_if, tc)
 {
 	size_t len, nlen;
-	char *old = h_fixture("nb10/rc", &len), *new;
+	char *old = h_fixture(tc, "nb10/rc", &len), *new;
 
 	ATF_REQUIRE_EQ(rc_insert_hook(old, len, &new, &nlen), EDIT_CHANGED);
 	ATF_CHECK_EQ(h_count_line(new, RC_HOOK_LINE), 1);
@@ -57,7 +57,7 @@ ATF_TC_BODY(hook_already_there, tc)
 	char *old, *new, *again;
 
 	for (i = 0; i < 2; i++) {
-		old = h_fixture(shapes[i], &len);
+		old = h_fixture(tc, shapes[i], &len);
 		ATF_REQUIRE_EQ(rc_insert_hook(old, len, &new, &nlen),
 		    EDIT_CHANGED);
 		ATF_CHECK_EQ(rc_insert_hook(new, nlen, &again, &n2),
@@ -141,7 +141,7 @@ ATF_TC_BODY(hook_remove_restores_both_shapes, tc)
 	char *old, *new, *back;
 
 	for (i = 0; i < 2; i++) {
-		old = h_fixture(shapes[i], &len);
+		old = h_fixture(tc, shapes[i], &len);
 		ATF_REQUIRE_EQ(rc_insert_hook(old, len, &new, &nlen),
 		    EDIT_CHANGED);
 		ATF_REQUIRE_EQ(rc_remove_hook(new, nlen, &back, &rlen),
