@@ -147,4 +147,12 @@ struct tree *tree_dir(int, const char *, int);
 /* The descriptor of a tree_dir() tree (or -1 for any other kind). */
 int	tree_dir_fd(const struct tree *);
 
+/*
+ * The entries of set (identity.h) as a tree, read and written in
+ * memory (tree_mem.c says how it is like a directory, and where not).
+ * The set stays the caller's: closing the tree frees the tree alone.
+ */
+struct entset;
+struct tree *tree_mem(struct entset *);
+
 #endif /* TREE_H */

@@ -101,128 +101,41 @@ is_etc(const char *path)
 	return under(path, "etc");
 }
 
-/* Replace e's content (a regular file) with data. */
-static int
-set_data(struct ent *e, const char *data, size_t len)
+static void
+quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 {
-	char *d = malloc(len + 1);
-
-	if (d == NULL) {
-		sr_oom();
-		return -1;
-	}
-	memcpy(d, data, len);
-	d[len] = '\0';
-	free(e->data);
-	e->data = d;
-	e->len = len;
-	return 0;
-}
-
-/* The entry at path, made (or revived, if removed) as told. */
-static struct ent *
-put(struct entset *s, const char *path, mode_t mode, uid_t uid, gid_t gid)
-{
-	struct ent *e = entset_get(s, path);
-
-	if (e == NULL) {
-		struct ent n = { .path = (char *)path };
-
-		if (entset_add(s, &n) == -1 ||
-		    (e = entset_get(s, path)) == NULL)
-			return NULL;
-	}
-	if (e->gone) {
-		free(e->data);
-		free(e->link);
-		e->data = e->link = NULL;
-		e->len = 0;
-		e->gone = false;
-	}
-	e->mode = mode;
-	e->uid = uid;
-	e->gid = gid;
-	return e;
+	(void)ctx;
+	(void)l;
+	(void)fmt;
 }
 
 /*
- * What provisioning makes of a root's etc: the plan's writes, removals,
- * directories and NAME.orig copies, done to the entries in memory.
+ * What provisioning makes of a root's etc: the plan's changes to etc,
+ * carried out on the entries in memory.  The rest of the plan (var's,
+ * the record) is not the etc's: left out, as a view sharing the
+ * plan's changes (freed without plan_free()).
  */
-static int
-apply_virtual(struct entset *s, const struct plan *p)
+int
+upgrade_etc_provision(struct entset *s, const struct plan *p)
 {
-	size_t i, j;
+	struct plan etc = { 0 };
+	struct tree *t;
+	size_t i;
+	int rv;
 
-	for (i = 0; i < p->n; i++) {
-		const struct change *c = &p->v[i];
-		struct ent *e;
-		char orig[PATH_MAX];
-
-		if (!is_etc(c->path))
-			continue;
-		switch (c->kind) {
-		case CH_WRITE:
-		case CH_WRITE_FD:
-			if (c->kind == CH_WRITE_FD) {
-				sr_seterr("%s: not a text the plan holds",
-				    c->path);
-				return -1;
-			}
-			e = get(s, c->path);
-			snprintf(orig, sizeof(orig), "%s.orig", c->path);
-			if (e != NULL && c->wo.keep_orig &&
-			    S_ISREG(e->mode) && get(s, orig) == NULL) {
-				struct ent o = *e;
-				struct ent *oe;
-
-				if ((o.data = malloc(e->len + 1)) == NULL) {
-					sr_oom();
-					return -1;
-				}
-				memcpy(o.data, e->data ? e->data : "", e->len);
-				o.data[e->len] = '\0';
-				oe = put(s, orig, o.mode, o.uid, o.gid);
-				if (oe == NULL) {
-					free(o.data);
-					return -1;
-				}
-				oe->data = o.data;
-				oe->len = o.len;
-				e = get(s, c->path);
-			}
-			if (e == NULL && (e = put(s, c->path, S_IFREG |
-			    (c->wo.mode & 07777), c->wo.uid,
-			    c->wo.gid)) == NULL)
-				return -1;
-			if (!c->wo.same_mode)
-				e->mode = S_IFREG | (c->wo.mode & 07777);
-			if (!c->wo.same_owner) {
-				e->uid = c->wo.uid;
-				e->gid = c->wo.gid;
-			}
-			e->mode = S_IFREG | (e->mode & 07777);
-			free(e->link);
-			e->link = NULL;
-			if (set_data(e, c->new ? c->new : "", c->newlen) == -1)
-				return -1;
-			break;
-		case CH_MKDIR:
-			if (get(s, c->path) == NULL && put(s, c->path,
-			    S_IFDIR | (c->wo.mode & 07777), c->wo.uid,
-			    c->wo.gid) == NULL)
-				return -1;
-			break;
-		case CH_REMOVE:
-			for (j = 0; j < s->n; j++)
-				if (under(s->v[j].path, c->path))
-					s->v[j].gone = true;
-			break;
-		default:
-			break;
-		}
+	if ((etc.v = calloc(p->n + 1, sizeof(*etc.v))) == NULL)
+		return sr_oom();
+	for (i = 0; i < p->n; i++)
+		if (is_etc(p->v[i].path))
+			etc.v[etc.n++] = p->v[i];
+	if ((t = tree_mem(s)) == NULL) {
+		free(etc.v);
+		return -1;
 	}
-	return 0;
+	rv = plan_apply(&etc, t, quiet, NULL);
+	tree_close(t);
+	free(etc.v);
+	return rv;
 }
 
 /*
@@ -1252,14 +1165,6 @@ stage_base(struct entset *s, struct stage *st)
 	return 0;
 }
 
-static void
-quiet(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 /*
  * Whether the guest's etc (m) is as setup-local made it before it set
  * random_file: its rc.conf has no assignment of it.  Such a local's base
@@ -1307,7 +1212,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 		sr_prefixerr("the old root's etc, as recorded");
 		goto done;
 	}
-	if (apply_virtual(&rec->etc, &bp) == -1)
+	if (upgrade_etc_provision(&rec->etc, &bp) == -1)
 		goto done;
 	rv = 0;
 done:
@@ -1410,7 +1315,7 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
 	r->id[ID_HEXLEN] = '\0';
 	if ((r->shape = nb_shape(fd)) == -1 ||
 	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
-	    apply_virtual(&r->etc, plan) == -1 ||
+	    upgrade_etc_provision(&r->etc, plan) == -1 ||
 	    identity_load(fd, spec, "var", false, &r->var) == -1) {
 		sr_prefixerr("the new root");
 		return -1;
