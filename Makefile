@@ -37,14 +37,14 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
 	  lib/lock.c \
-	  lib/tree_mem.c
+	  lib/tree_mem.c lib/merge.c lib/record.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg \
-	  t_tree_mem
+	  t_tree_mem t_merge
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
