@@ -205,7 +205,7 @@ int
 record_man_paths(const struct sbuf *man, const char *top,
     int (*fn)(void *, const char *), void *arg)
 {
-	const char *p = man->s, *end = man->s + man->len;
+	const char *p = man->s, *end = p != NULL ? p + man->len : NULL;
 	char path[PATH_MAX], enc[PATH_MAX];
 	size_t tlen = strlen(top);
 
