@@ -44,7 +44,7 @@ TOOLS	= setup-root setup-local
 HELPERS	= sharedroot-cgdkey
 TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
 	  t_ffsread t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg \
-	  t_tree_mem t_merge
+	  t_tree_mem t_merge t_record
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
