@@ -490,6 +490,8 @@ entset_add(struct entset *s, const struct ent *e)
 	}
 	n = &s->v[s->n];
 	*n = *e;
+	/* Numbered once, as an inode is: a walk knows it met it (tree.h). */
+	n->ino = ++s->lastino;
 	n->path = strdup(e->path);
 	n->link = e->link ? strdup(e->link) : NULL;
 	n->data = NULL;

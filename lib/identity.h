@@ -34,6 +34,8 @@ struct ent {
 	char	*data;		/* NUL-ended beyond len */
 	size_t	 len;
 	char	*link;
+	dev_t	 rdev;		/* a device node's numbers */
+	ino_t	 ino;		/* the set's own number for it (entset_add) */
 	bool	 gone;		/* removed: as if not there */
 };
 
@@ -42,6 +44,7 @@ struct entset {
 	size_t	 n;
 	size_t	 cap;
 	bool	 sorted;
+	ino_t	 lastino;
 };
 
 int	entset_add(struct entset *, const struct ent *);	/* copies */

@@ -155,4 +155,12 @@ int	tree_dir_fd(const struct tree *);
 struct ffsimg;
 struct tree *tree_ffs(const struct ffsimg *);
 
+/*
+ * The entries of set (identity.h) as a tree, read and written in
+ * memory (tree_mem.c says how it is like a directory, and where not).
+ * The set stays the caller's: closing the tree frees the tree alone.
+ */
+struct entset;
+struct tree *tree_mem(struct entset *);
+
 #endif /* TREE_H */

@@ -1,82 +1,26 @@
 /*
- * setup-local -u and -R (see upgrade.h).  Everything read from the
- * local (its record, its etc) is a guest's, and may be anything: the
- * record is checked against its own digest before it is trusted, and
- * the archived etc may hold nothing but etc.
+ * setup-local -u and -R (see upgrade.h): the decisions.  For every path
+ * of etc, what it becomes from the old root's, the new root's and the
+ * guest's, and the plan that makes it so; what var gains.  The merges
+ * are merge.c's and the local's record record.c's.  Everything read
+ * from the local is a guest's, and may be anything.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#define LIBBSD_OPENBSD_VIS
-#include <vis.h>
-
-#include <git2.h>
 
 #include "build.h"
-#include "edit.h"
-#include "identity.h"
 #include "dir.h"
-#include "upgrade.h"
+#include "edit.h"
+#include "merge.h"
+#include "record.h"
 #include "udiff.h"
-
-
-/* A local's record of a root: its id, manifest and pristine etc. */
-struct record {
-	char	 id[ID_HEXLEN + 1];
-	struct sbuf idline, man, base;
-	struct entset etc;
-};
-
-static void
-record_free(struct record *r)
-{
-	sbuf_free(&r->idline);
-	sbuf_free(&r->man);
-	sbuf_free(&r->base);
-	entset_free(&r->etc);
-}
-
-/*
- * Read and check the record in dir (.sharedroot or its prev): the id is
- * the digest of the manifest, and the archived etc is the manifest's.
- */
-static int
-record_read(int fd, const char *dir, struct record *r)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/root-id", dir);
-	if (dir_readfile(fd, path, 4096, &r->idline, NULL) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "%s/base-manifest", dir);
-	if (dir_readfile(fd, path, ENT_MAX, &r->man, NULL) == -1)
-		goto corrupt;
-	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
-	if (dir_readfile(fd, path, ENT_MAX, &r->base, NULL) == -1)
-		goto corrupt;
-	return identity_record_check(dir, &r->idline, &r->man, &r->base,
-	    r->id, &r->etc);
-corrupt:
-	if (errno == ENOENT)
-		sr_prefixerr("corrupt record");
-	return -1;
-}
-
-/* The record a local seeded from the root at fd would have. */
-static int
-record_make(int fd, struct spec *spec, struct record *r)
-{
-	if (identity_manifest(fd, spec, &r->man, r->id) == -1 ||
-	    sbuf_printf(&r->idline, "%s\n", r->id) == -1 ||
-	    identity_base(fd, spec, &r->base) == -1 ||
-	    identity_untar(r->base.s, r->base.len, &r->etc) == -1)
-		return -1;
-	return 0;
-}
+#include "upgrade.h"
 
 /* Entries ----------------------------------------------------------------- */
 
@@ -103,143 +47,59 @@ is_etc(const char *path)
 	return under(path, "etc");
 }
 
-/* Replace e's content (a regular file) with data. */
-static int
-set_data(struct ent *e, const char *data, size_t len)
+static void
+quiet(void *ctx, enum sr_level l, const char *fmt, ...)
 {
-	char *d = malloc(len + 1);
+	(void)ctx;
+	(void)l;
+	(void)fmt;
+}
 
-	if (d == NULL) {
-		sr_oom();
+/*
+ * What provisioning makes of a root's etc: the plan's changes to etc,
+ * carried out on the entries in memory.  The rest of the plan (var's,
+ * the record) is not the etc's: left out, as a view sharing the
+ * plan's changes (freed without plan_free()).
+ */
+int
+upgrade_etc_provision(struct entset *s, const struct plan *p)
+{
+	struct plan etc = { 0 };
+	struct tree *t;
+	size_t i;
+	int rv;
+
+	if ((etc.v = calloc(p->n + 1, sizeof(*etc.v))) == NULL)
+		return sr_oom();
+	for (i = 0; i < p->n; i++)
+		if (is_etc(p->v[i].path))
+			etc.v[etc.n++] = p->v[i];
+	if ((t = tree_mem(s)) == NULL) {
+		free(etc.v);
 		return -1;
 	}
-	memcpy(d, data, len);
-	d[len] = '\0';
-	free(e->data);
-	e->data = d;
-	e->len = len;
-	return 0;
+	rv = plan_apply(&etc, t, quiet, NULL);
+	tree_close(t);
+	free(etc.v);
+	return rv;
 }
 
-/* The entry at path, made (or revived, if removed) as told. */
-static struct ent *
-put(struct entset *s, const char *path, mode_t mode, uid_t uid, gid_t gid)
-{
-	struct ent *e = entset_get(s, path);
-
-	if (e == NULL) {
-		struct ent n = { .path = (char *)path };
-
-		if (entset_add(s, &n) == -1 ||
-		    (e = entset_get(s, path)) == NULL)
-			return NULL;
-	}
-	if (e->gone) {
-		free(e->data);
-		free(e->link);
-		e->data = e->link = NULL;
-		e->len = 0;
-		e->gone = false;
-	}
-	e->mode = mode;
-	e->uid = uid;
-	e->gid = gid;
-	return e;
-}
-
-/*
- * What provisioning makes of a root's etc: the plan's writes, removals,
- * directories and NAME.orig copies, done to the entries in memory.
- */
-static int
-apply_virtual(struct entset *s, const struct plan *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->n; i++) {
-		const struct change *c = &p->v[i];
-		struct ent *e;
-		char orig[PATH_MAX];
-
-		if (!is_etc(c->path))
-			continue;
-		switch (c->kind) {
-		case CH_WRITE:
-		case CH_WRITE_FD:
-			if (c->kind == CH_WRITE_FD) {
-				sr_seterr("%s: not a text the plan holds",
-				    c->path);
-				return -1;
-			}
-			e = get(s, c->path);
-			snprintf(orig, sizeof(orig), "%s.orig", c->path);
-			if (e != NULL && c->wo.keep_orig &&
-			    S_ISREG(e->mode) && get(s, orig) == NULL) {
-				struct ent o = *e;
-				struct ent *oe;
-
-				if ((o.data = malloc(e->len + 1)) == NULL) {
-					sr_oom();
-					return -1;
-				}
-				memcpy(o.data, e->data ? e->data : "", e->len);
-				o.data[e->len] = '\0';
-				oe = put(s, orig, o.mode, o.uid, o.gid);
-				if (oe == NULL) {
-					free(o.data);
-					return -1;
-				}
-				oe->data = o.data;
-				oe->len = o.len;
-				e = get(s, c->path);
-			}
-			if (e == NULL && (e = put(s, c->path, S_IFREG |
-			    (c->wo.mode & 07777), c->wo.uid,
-			    c->wo.gid)) == NULL)
-				return -1;
-			if (!c->wo.same_mode)
-				e->mode = S_IFREG | (c->wo.mode & 07777);
-			if (!c->wo.same_owner) {
-				e->uid = c->wo.uid;
-				e->gid = c->wo.gid;
-			}
-			e->mode = S_IFREG | (e->mode & 07777);
-			free(e->link);
-			e->link = NULL;
-			if (set_data(e, c->new ? c->new : "", c->newlen) == -1)
-				return -1;
-			break;
-		case CH_MKDIR:
-			if (get(s, c->path) == NULL && put(s, c->path,
-			    S_IFDIR | (c->wo.mode & 07777), c->wo.uid,
-			    c->wo.gid) == NULL)
-				return -1;
-			break;
-		case CH_REMOVE:
-			for (j = 0; j < s->n; j++)
-				if (under(s->v[j].path, c->path))
-					s->v[j].gone = true;
-			break;
-		default:
-			break;
-		}
-	}
-	return 0;
-}
-
-/*
- * Whether owners count: not where an ordinary user changes a directory
- * in place, since it can give nothing it writes an owner (a stage's
- * owners are in its spec, and count).
- */
-static bool owners = true;
+/* What a run's decisions know besides the three trees. */
+struct decide_ctx {
+	/*
+	 * Whether owners count: not where an ordinary user changes a
+	 * directory in place, since it can give nothing it writes an
+	 * owner (a stage's owners are in its spec, and count).
+	 */
+	bool	 owners;
+};
 
 static bool
-same(const struct ent *a, const struct ent *b)
+same(const struct decide_ctx *ctx, const struct ent *a, const struct ent *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if ((a->mode & S_IFMT) != (b->mode & S_IFMT) || (owners &&
+	if ((a->mode & S_IFMT) != (b->mode & S_IFMT) || (ctx->owners &&
 	    (a->uid != b->uid || a->gid != b->gid)))
 		return false;
 	if (S_ISLNK(a->mode))
@@ -266,249 +126,13 @@ is_text(const struct ent *e)
 	    (e->len == 0 || memchr(e->data, '\0', e->len) == NULL));
 }
 
-/* Merging ----------------------------------------------------------------- */
-
-/*
- * Three-way merge of text files with libgit2 (as git merge-file): *clean
- * tells whether it merged without conflicts; out holds the merge, with
- * diff3-style markers where it did not.
- */
-static int
-merge3(const char *path, const struct ent *b, const struct ent *m,
-    const struct ent *t, struct sbuf *out, bool *clean)
+/* A file's content as a text to merge (none: no file). */
+static struct text
+text_of(const struct ent *e)
 {
-	git_merge_file_input anc, ours, theirs;
-	git_merge_file_options o;
-	git_merge_file_result res;
-	int rv = -1;
+	struct text x = { e != NULL ? e->data : NULL, e != NULL ? e->len : 0 };
 
-	memset(&res, 0, sizeof(res));
-	if (git_merge_file_input_init(&anc, GIT_MERGE_FILE_INPUT_VERSION) ||
-	    git_merge_file_input_init(&ours, GIT_MERGE_FILE_INPUT_VERSION) ||
-	    git_merge_file_input_init(&theirs, GIT_MERGE_FILE_INPUT_VERSION) ||
-	    git_merge_file_options_init(&o, GIT_MERGE_FILE_OPTIONS_VERSION)) {
-		sr_seterr("%s: merge: libgit2 too old", path);
-		return -1;
-	}
-	anc.ptr = b ? b->data : "";
-	anc.size = b ? b->len : 0;
-	ours.ptr = m->data;
-	ours.size = m->len;
-	theirs.ptr = t->data;
-	theirs.size = t->len;
-	anc.path = ours.path = theirs.path = path;
-	anc.mode = ours.mode = theirs.mode = 0100644;
-	o.ancestor_label = "old root";
-	o.our_label = "guest";
-	o.their_label = "new root";
-	o.flags = GIT_MERGE_FILE_STYLE_DIFF3;
-	if (git_merge_file(&res, &anc, &ours, &theirs, &o) < 0) {
-		const git_error *e = git_error_last();
-
-		sr_seterr("%s: merge: %s", path, e ? e->message : "failed");
-		return -1;
-	}
-	*clean = res.automergeable != 0;
-	if (sbuf_add(out, res.ptr ? res.ptr : "", res.len) == -1)
-		goto done;
-	rv = 0;
-done:
-	git_merge_file_result_free(&res);
-	return rv;
-}
-
-/*
- * Files of records, a line each, keyed by what comes before the first
- * colon: the password and group files.  A guest adds users, and so does
- * a release (a new daemon's); in a text merge two additions at the end
- * conflict.  Merged record by record instead, each by the rules for
- * whole files; new records of the release go after the record they
- * follow in it.
- */
-static const char *const keyed[] = { "etc/master.passwd", "etc/passwd",
-    "etc/group", NULL };
-
-struct rec {
-	const char *line;	/* with its newline, if any */
-	size_t	 len;
-	size_t	 klen;		/* the key: up to the colon */
-};
-
-struct recs {
-	struct rec *v;
-	size_t	 n;
-};
-
-static int
-split_recs(const struct ent *e, struct recs *r)
-{
-	const char *p = e ? e->data : NULL, *end = p ? p + e->len : NULL;
-	size_t cap = 0;
-
-	r->v = NULL;
-	r->n = 0;
-	while (p != NULL && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *colon;
-		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-
-		if (r->n == cap) {
-			struct rec *nv = reallocarray(r->v, cap ? cap * 2 : 64,
-			    sizeof(*nv));
-
-			if (nv == NULL) {
-				sr_oom();
-				return -1;
-			}
-			r->v = nv;
-			cap = cap ? cap * 2 : 64;
-		}
-		colon = memchr(p, ':', len);
-		r->v[r->n].line = p;
-		r->v[r->n].len = len;
-		r->v[r->n].klen = colon ? (size_t)(colon - p) : len;
-		r->n++;
-		p += len;
-	}
-	return 0;
-}
-
-static const struct rec *
-find_rec(const struct recs *r, const struct rec *key)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (r->v[i].klen == key->klen &&
-		    memcmp(r->v[i].line, key->line, key->klen) == 0)
-			return &r->v[i];
-	return NULL;
-}
-
-static bool
-same_rec(const struct rec *a, const struct rec *b)
-{
-	size_t al, bl;
-
-	if (a == NULL || b == NULL)
-		return a == b;
-	/* The last line may lack its newline on one side only. */
-	al = a->len - (a->line[a->len - 1] == '\n');
-	bl = b->len - (b->line[b->len - 1] == '\n');
-	return al == bl && memcmp(a->line, b->line, al) == 0;
-}
-
-/* Whether a key is there twice: then records cannot be told apart. */
-static bool
-dup_keys(const struct recs *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (find_rec(r, &r->v[i]) != &r->v[i])
-			return true;
-	return false;
-}
-
-static int
-add_rec(struct sbuf *out, const struct rec *r)
-{
-	if (sbuf_add(out, r->line, r->len) == -1)
-		return -1;
-	return r->line[r->len - 1] == '\n' ? 0 : sbuf_add(out, "\n", 1);
-}
-
-static int
-add_conflict(struct sbuf *out, const struct rec *m, const struct rec *t)
-{
-	if (sbuf_adds(out, "<<<<<<< guest\n") == -1 ||
-	    (m != NULL && add_rec(out, m) == -1) ||
-	    sbuf_adds(out, "=======\n") == -1 ||
-	    (t != NULL && add_rec(out, t) == -1) ||
-	    sbuf_adds(out, ">>>>>>> new root\n") == -1)
-		return -1;
-	return 0;
-}
-
-/* The release's new records that follow theirs' record i, in order. */
-static int
-add_new_after(struct sbuf *out, const struct recs *b, const struct recs *m,
-    const struct recs *t, size_t i)
-{
-	for (; i < t->n; i++) {
-		if (find_rec(m, &t->v[i]) != NULL)
-			break;
-		if (find_rec(b, &t->v[i]) == NULL && add_rec(out,
-		    &t->v[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Merge record by record; *applicable false where a file has a key twice
- * (the text merge does then).
- */
-static int
-merge_keyed(const struct ent *be, const struct ent *me,
-    const struct ent *te, struct sbuf *out, bool *clean, bool *applicable)
-{
-	struct recs b, m, t;
-	size_t i;
-	int rv = -1;
-
-	*clean = true;
-	*applicable = false;
-	if (split_recs(be, &b) == -1 || split_recs(me, &m) == -1 ||
-	    split_recs(te, &t) == -1)
-		goto done;
-	if (dup_keys(&b) || dup_keys(&m) || dup_keys(&t)) {
-		rv = 0;
-		goto done;
-	}
-	*applicable = true;
-	/* The release's new records before any the guest has. */
-	if (add_new_after(out, &b, &m, &t, 0) == -1)
-		goto done;
-	for (i = 0; i < m.n; i++) {
-		const struct rec *mr = &m.v[i];
-		const struct rec *br = find_rec(&b, mr), *tr = find_rec(&t, mr);
-
-		if (same_rec(mr, br) && tr != NULL) {
-			if (add_rec(out, tr) == -1)
-				goto done;
-		} else if (same_rec(mr, br)) {
-			/* Removed by the release. */
-		} else if (same_rec(tr, br) || same_rec(tr, mr) ||
-		    (br == NULL && tr == NULL)) {
-			if (add_rec(out, mr) == -1)
-				goto done;
-		} else {
-			*clean = false;
-			if (add_conflict(out, mr, tr) == -1)
-				goto done;
-		}
-		if (tr != NULL && add_new_after(out, &b, &m, &t,
-		    (size_t)(tr - t.v) + 1) == -1)
-			goto done;
-	}
-	/* Removed by the guest: so it stays, unless the release changed it. */
-	for (i = 0; i < t.n; i++) {
-		const struct rec *br = find_rec(&b, &t.v[i]);
-
-		if (find_rec(&m, &t.v[i]) == NULL && br != NULL &&
-		    !same_rec(br, &t.v[i])) {
-			*clean = false;
-			if (add_conflict(out, NULL, &t.v[i]) == -1)
-				goto done;
-		}
-	}
-	rv = 0;
-done:
-	free(b.v);
-	free(m.v);
-	free(t.v);
-	return rv;
+	return x;
 }
 
 /* Decisions --------------------------------------------------------------- */
@@ -543,7 +167,7 @@ result(const struct dec *d)
 
 /* Both changed a path: merge, or say why not. */
 static int
-decide_both(struct dec *d)
+decide_both(const struct decide_ctx *ctx, struct dec *d)
 {
 	const struct ent *b = d->b, *m = d->m, *t = d->t;
 	const struct ent *meta;
@@ -569,7 +193,7 @@ decide_both(struct dec *d)
 	}
 	/* The owner and mode of the side that changed them. */
 	meta = b != NULL && ((m->uid == b->uid && m->gid == b->gid) ||
-	    !owners) && (m->mode & 07777) == (b->mode & 07777) ? t : m;
+	    !ctx->owners) && (m->mode & 07777) == (b->mode & 07777) ? t : m;
 	if (same_content(m, t) || (b != NULL && same_content(b, t)) ||
 	    (b != NULL && same_content(b, m))) {
 		const struct ent *c = b != NULL && same_content(b, m) ? t : m;
@@ -586,14 +210,10 @@ decide_both(struct dec *d)
 		return 0;
 	}
 	{
-		const char *const *k;
-		bool applicable = false;
+		const struct text tb = text_of(b), tm = text_of(m),
+		    tt = text_of(t);
 
-		for (k = keyed; *k != NULL; k++)
-			if (strcmp(d->path, *k) == 0 && merge_keyed(b, m, t,
-			    &d->mtext, &clean, &applicable) == -1)
-				return -1;
-		if (!applicable && merge3(d->path, b, m, t, &d->mtext,
+		if (merge_file(d->path, &tb, &tm, &tt, &d->mtext,
 		    &clean) == -1)
 			return -1;
 	}
@@ -609,22 +229,22 @@ decide_both(struct dec *d)
 }
 
 static int
-decide(struct dec *d)
+decide(const struct decide_ctx *ctx, struct dec *d)
 {
-	if (same(d->m, d->t)) {
+	if (same(ctx, d->m, d->t)) {
 		d->how = SAME;
 		return 0;
 	}
 	/* The guest's rc is the new root's, without the hook. */
-	if (strcmp(d->path, "etc/rc") == 0 || same(d->m, d->b)) {
+	if (strcmp(d->path, "etc/rc") == 0 || same(ctx, d->m, d->b)) {
 		d->how = TAKE;
 		return 0;
 	}
-	if (same(d->t, d->b)) {
+	if (same(ctx, d->t, d->b)) {
 		d->how = KEEP;
 		return 0;
 	}
-	return decide_both(d);
+	return decide_both(ctx, d);
 }
 
 /*
@@ -633,27 +253,23 @@ decide(struct dec *d)
  * So that line is the guest's, and no change of anyone's: the rest is
  * decided as a file, and the guest's first line kept before it.
  */
-static const char *
+static const struct ent *
 motd_rest(const struct ent *e, struct ent *rest)
 {
-	const char *nl;
+	struct text x = text_of(e);
+	size_t head;
 
-	if (e == NULL || !S_ISREG(e->mode))
+	if (e == NULL || !S_ISREG(e->mode) || e->data == NULL)
 		return NULL;
+	head = merge_motd_head(&x);
 	*rest = *e;
-	if (e->len >= 6 && memcmp(e->data, "NetBSD", 6) == 0 &&
-	    (nl = memchr(e->data, '\n', e->len)) != NULL) {
-		rest->data = (char *)nl + 1;
-		rest->len = e->len - (size_t)(nl + 1 - e->data);
-		return e->data;
-	}
-	return e->data;
+	rest->data = e->data + head;
+	rest->len = e->len - head;
+	return rest;
 }
 
-static int decide(struct dec *);
-
 static int
-decide_motd(struct dec *d)
+decide_motd(const struct decide_ctx *ctx, struct dec *d)
 {
 	struct ent rb, rm, rt;
 	struct dec n = { .path = d->path };
@@ -663,11 +279,11 @@ decide_motd(struct dec *d)
 	if (motd_rest(d->b, &rb) != NULL)
 		n.b = &rb;
 	if (motd_rest(d->m, &rm) == NULL || motd_rest(d->t, &rt) == NULL)
-		return decide(d);
+		return decide(ctx, d);
 	n.m = &rm;
 	n.t = &rt;
 	head = rm.data - d->m->data;
-	if (decide(&n) == -1)
+	if (decide(ctx, &n) == -1)
 		return -1;
 	d->how = n.how;
 	d->why = n.why;
@@ -803,7 +419,8 @@ static const struct derived {
 };
 
 static int
-check_derived(struct dec *v, size_t n, struct sbuf *rebuild)
+check_derived(const struct decide_ctx *ctx, struct dec *v, size_t n,
+    struct sbuf *rebuild)
 {
 	const struct derived *d;
 	const char *said = NULL;
@@ -820,7 +437,7 @@ check_derived(struct dec *v, size_t n, struct sbuf *rebuild)
 			dd->why = NULL;
 		}
 		if ((sd->how != TAKE && sd->how != MERGE) ||
-		    same(sd->m, result(sd)))
+		    same(ctx, sd->m, result(sd)))
 			continue;
 		/* Both from the new root: they agree. */
 		if (dd->how == TAKE && sd->how == TAKE)
@@ -838,12 +455,12 @@ check_derived(struct dec *v, size_t n, struct sbuf *rebuild)
 
 /* Plan the change from m (what the copy holds) to r. */
 static int
-emit(struct plan *u, const char *path, const struct ent *m,
-    const struct ent *r, struct sbuf *list)
+emit(const struct decide_ctx *ctx, struct plan *u, const char *path,
+    const struct ent *m, const struct ent *r, struct sbuf *list)
 {
 	struct tree_wopts wo = { 0 };
 
-	if (same(m, r))
+	if (same(ctx, m, r))
 		return 0;
 	if (r == NULL)
 		return plan_remove(u, path);
@@ -884,7 +501,8 @@ emit(struct plan *u, const char *path, const struct ent *m,
 
 /* Plan r for every path, skipping what is below a path removed. */
 static int
-emit_all(struct plan *u, struct dec *v, size_t n, struct sbuf *list)
+emit_all(const struct decide_ctx *ctx, struct plan *u, struct dec *v,
+    size_t n, struct sbuf *list)
 {
 	const char **gone;
 	size_t i, j, ngone = 0;
@@ -906,99 +524,12 @@ emit_all(struct plan *u, struct dec *v, size_t n, struct sbuf *list)
 		if (v[i].m != NULL && S_ISDIR(v[i].m->mode) && (r == NULL ||
 		    !S_ISDIR(r->mode)))
 			gone[ngone++] = v[i].path;
-		if (emit(u, v[i].path, v[i].m, r, list) == -1)
+		if (emit(ctx, u, v[i].path, v[i].m, r, list) == -1)
 			goto done;
 	}
 	rv = 0;
 done:
 	free(gone);
-	return rv;
-}
-
-/* Records ----------------------------------------------------------------- */
-
-static int
-write_copy(struct plan *u, const char *path, const struct sbuf *b,
-    bool binary)
-{
-	const struct tree_wopts wo = { .mode = 0644 };
-	char *d = malloc(b->len + 1);
-
-	if (d == NULL) {
-		sr_oom();
-		return -1;
-	}
-	memcpy(d, b->s ? b->s : "", b->len);
-	d[b->len] = '\0';
-	return binary ? plan_write_data(u, path, d, b->len, &wo) :
-	    plan_write(u, path, NULL, d, b->len, &wo);
-}
-
-/*
- * Which way the step back goes: prev/root-age says whether the root
- * recorded in prev is older than the local's own (an upgrade left it)
- * or newer (a rollback left it).  Records made before it was kept have
- * none, and were left by an upgrade (or taken to be).
- */
-#define PREV_AGE	ID_PREV "/root-age"
-
-static int
-prev_newer(int fd, bool *newer)
-{
-	struct sbuf b = { 0 };
-	int rv = 0;
-
-	*newer = false;
-	if (dir_readfile(fd, PREV_AGE, 64, &b, NULL) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (b.len == 6 && memcmp(b.s, "newer\n", 6) == 0)
-		*newer = true;
-	else if (b.len != 6 || memcmp(b.s, "older\n", 6) != 0) {
-		sr_seterr("%s: neither older nor newer (corrupt record)",
-		    PREV_AGE);
-		rv = -1;
-	}
-	sbuf_free(&b);
-	return rv;
-}
-
-/*
- * The record of the root the local leaves (rec) and its etc as it is
- * now go to .sharedroot/prev, replacing what was there: one step back,
- * to a root newer or older than the one the local goes to.
- */
-static int
-plan_prev(struct plan *u, int minefd, struct spec *minespec,
-    const struct record *rec, bool newer)
-{
-	struct sbuf etc = { 0 };
-	struct sbuf age = { (char *)(newer ? "newer\n" : "older\n"), 6, 0 };
-	struct stat st;
-	int rv = -1;
-
-	/* A local made before records has no directory for them. */
-	if (dir_lstat(minefd, ID_DIR, &st) == -1 &&
-	    (errno != ENOENT || plan_mkdir(u, ID_DIR, 0755) == -1))
-		return -1;
-	if (dir_lstat(minefd, ID_PREV, &st) == 0) {
-		if (plan_remove(u, ID_PREV) == -1)
-			return -1;
-	} else if (errno != ENOENT)
-		return -1;
-	if (identity_base(minefd, minespec, &etc) == -1) {
-		sr_prefixerr("the guest's etc");
-		return -1;
-	}
-	if (plan_mkdir(u, ID_PREV, 0755) == -1 ||
-	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
-	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||
-	    write_copy(u, ID_PREV "/base-etc.tgz", &rec->base, true) == -1 ||
-	    write_copy(u, ID_PREV "/etc.tgz", &etc, true) == -1 ||
-	    write_copy(u, PREV_AGE, &age, false) == -1)
-		goto done;
-	rv = 0;
-done:
-	sbuf_free(&etc);
 	return rv;
 }
 
@@ -1049,69 +580,69 @@ plan_conflicts(struct plan *u, int minefd, struct dec *v, size_t n)
 	return 0;
 }
 
-/* The new root's record, as its provisioning plan writes it. */
-static int
-plan_record(struct plan *u, const struct plan *newplan)
-{
-	size_t i;
-
-	for (i = 0; i < newplan->n; i++) {
-		const struct change *c = &newplan->v[i];
-		char *d;
-
-		if (!under(c->path, ID_DIR))
-			continue;
-		if (c->kind == CH_MKDIR) {
-			if (plan_mkdir(u, c->path, c->wo.mode) == -1)
-				return -1;
-			continue;
-		}
-		if (c->kind != CH_WRITE)
-			continue;
-		if ((d = malloc(c->newlen + 1)) == NULL) {
-			sr_oom();
-			return -1;
-		}
-		memcpy(d, c->new, c->newlen);
-		d[c->newlen] = '\0';
-		if ((c->binary ? plan_write_data(u, c->path, d, c->newlen,
-		    &c->wo) : plan_write(u, c->path, NULL, d, c->newlen,
-		    &c->wo)) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* var ---------------------------------------------------------------------- */
+
+/*
+ * A path of the new root's var the guest lacks, added with its owner
+ * and mode: 0 added, 1 not (a device or fifo: said), -1 error.
+ */
+static int
+var_add(const struct upgrade *up, const struct ent *t, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct tree_wopts wo = { .mode = t->mode & 07777, .uid = t->uid,
+	    .gid = t->gid };
+
+	if (S_ISDIR(t->mode)) {
+		if (plan_mkdir_as(u, t->path, &wo) == -1)
+			return -1;
+	} else if (S_ISLNK(t->mode)) {
+		wo.mode = 0755;
+		if (plan_symlink(u, t->path, t->link, &wo) == -1)
+			return -1;
+	} else if (S_ISREG(t->mode)) {
+		struct sbuf b = { 0 };
+
+		if (dir_readfile(up->newfd, t->path, ENT_MAX, &b, NULL) == -1)
+			return -1;
+		/* An empty file: a buffer all the same (owned). */
+		if (b.s == NULL && sbuf_add(&b, "", 0) == -1)
+			return -1;
+		if (plan_write_data(u, t->path, b.s, b.len, &wo) == -1)
+			return -1;
+	} else
+		return sbuf_printf(&rep->list, "skip %s: a device or fifo of "
+		    "the new root, not added\n", t->path) == -1 ? -1 : 1;
+	rep->added++;
+	return sbuf_printf(&rep->list, "add %s%s\n", t->path,
+	    S_ISDIR(t->mode) ? "/" : "");
+}
 
 /*
  * What the new root's var has and the guest's lacks is added, below
  * directories the guest has or that are added; the guest's data is
- * never replaced.  What the release removed is said, and kept.
+ * never replaced.
  */
 static int
-plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
+plan_var_added(const struct upgrade *up, struct plan *u,
     struct upgrade_report *rep)
 {
 	struct entset *tv = &up->root->var;
 	const char *skip = NULL;
-	char **added = NULL;
+	const char **added;
 	size_t i, nadded = 0;
 	int rv = -1;
 
-	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL) {
-		sr_oom();
-		goto done;
-	}
+	if ((added = calloc(tv->n + 1, sizeof(*added))) == NULL)
+		return sr_oom();
 	for (i = 0; i < tv->n; i++) {
 		const struct ent *t = &tv->v[i];
-		struct tree_wopts wo = { .mode = t->mode & 07777,
-		    .uid = t->uid, .gid = t->gid };
 		char buf[PATH_MAX];
 		const char *pp = parent_of(t->path, buf, sizeof(buf));
 		struct stat st;
 		bool padded = false;
 		size_t j;
+		int r;
 
 		if (skip != NULL && under(t->path, skip))
 			continue;
@@ -1128,78 +659,58 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 			skip = t->path;
 			continue;
 		}
-		if (S_ISDIR(t->mode)) {
-			if (plan_mkdir_as(u, t->path, &wo) == -1)
-				goto done;
-			added[nadded++] = t->path;
-		} else if (S_ISLNK(t->mode)) {
-			wo.mode = 0755;
-			if (plan_symlink(u, t->path, t->link, &wo) == -1)
-				goto done;
-		} else if (S_ISREG(t->mode)) {
-			struct sbuf b = { 0 };
-
-			if (dir_readfile(up->newfd, t->path, ENT_MAX, &b,
-			    NULL) == -1)
-				goto done;
-			/* An empty file: a buffer all the same (owned). */
-			if (b.s == NULL && sbuf_add(&b, "", 0) == -1)
-				goto done;
-			if (plan_write_data(u, t->path, b.s, b.len, &wo) == -1)
-				goto done;
-		} else {
-			if (sbuf_printf(&rep->list, "skip %s: a device or "
-			    "fifo of the new root, not added\n", t->path) == -1)
-				goto done;
-			continue;
-		}
-		rep->added++;
-		if (sbuf_printf(&rep->list, "add %s%s\n", t->path,
-		    S_ISDIR(t->mode) ? "/" : "") == -1)
+		if ((r = var_add(up, t, u, rep)) == -1)
 			goto done;
-	}
-	/* Removed by the release: in the old manifest, not in the new root. */
-	{
-		const char *p = rec->man.s, *end = rec->man.s + rec->man.len;
-		const char *gone = NULL;
-		char path[PATH_MAX], enc[PATH_MAX];
-
-		while (p != NULL && p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *eol = nl ? nl : end;
-			/* The path, up to the first space of its own line. */
-			const char *sp = memchr(p, ' ', (size_t)(eol - p));
-			size_t n = sp ? (size_t)(sp - p) : 0;
-			struct stat st;
-
-			p = nl ? nl + 1 : end;
-			if (n == 0 || n >= sizeof(enc) ||
-			    strncmp(sp - n, "var/", 4) != 0)
-				continue;
-			memcpy(enc, sp - n, n);
-			enc[n] = '\0';
-			if (strunvis(path, enc) == -1 || strstr(path, "/../") ||
-			    (gone != NULL && under(path, gone)))
-				continue;
-			if (get(tv, path) != NULL ||
-			    dir_lstat(up->minefd, path, &st) == -1)
-				continue;
-			gone = NULL;
-			if (sbuf_printf(&rep->list, "removed by the release, "
-			    "kept: %s\n", path) == -1)
-				goto done;
-			if (S_ISDIR(st.st_mode) && strlen(path) < PATH_MAX) {
-				static char last[PATH_MAX];
-
-				strlcpy(last, path, sizeof(last));
-				gone = last;
-			}
-		}
+		if (r == 0 && S_ISDIR(t->mode))
+			added[nadded++] = t->path;
 	}
 	rv = 0;
 done:
 	free(added);
 	return rv;
+}
+
+/* What var_removed() keeps between paths. */
+struct var_gone {
+	const struct upgrade *up;
+	struct upgrade_report *rep;
+	char	 dir[PATH_MAX];	/* a directory said: all below it too */
+};
+
+/* A path of the old root's var: said if the release removed it. */
+static int
+var_removed(void *arg, const char *path)
+{
+	struct var_gone *g = arg;
+	struct stat st;
+
+	if (g->dir[0] != '\0' && under(path, g->dir))
+		return 0;
+	if (get(&g->up->root->var, path) != NULL ||
+	    dir_lstat(g->up->minefd, path, &st) == -1)
+		return 0;
+	g->dir[0] = '\0';
+	if (sbuf_printf(&g->rep->list, "removed by the release, kept: %s\n",
+	    path) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		strlcpy(g->dir, path, sizeof(g->dir));
+	return 0;
+}
+
+/*
+ * var: what the new root adds (plan_var_added()); what the release
+ * removed (in the old manifest, not in the new root) is said, and kept.
+ */
+static int
+plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct var_gone g = { .up = up, .rep = rep };
+
+	if (plan_var_added(up, u, rep) == -1)
+		return -1;
+	return record_man_paths(&rec->man, "var", var_removed, &g);
 }
 
 /* The base ----------------------------------------------------------------- */
@@ -1254,14 +765,6 @@ stage_base(struct entset *s, struct stage *st)
 	return 0;
 }
 
-static void
-quiet(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 /*
  * Whether the guest's etc (m) is as setup-local made it before it set
  * random_file: its rc.conf has no assignment of it.  Such a local's base
@@ -1309,7 +812,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 		sr_prefixerr("the old root's etc, as recorded");
 		goto done;
 	}
-	if (apply_virtual(&rec->etc, &bp) == -1)
+	if (upgrade_etc_provision(&rec->etc, &bp) == -1)
 		goto done;
 	rv = 0;
 done:
@@ -1412,7 +915,7 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
 	r->id[ID_HEXLEN] = '\0';
 	if ((r->shape = nb_shape(fd)) == -1 ||
 	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
-	    apply_virtual(&r->etc, plan) == -1 ||
+	    upgrade_etc_provision(&r->etc, plan) == -1 ||
 	    identity_load(fd, spec, "var", false, &r->var) == -1) {
 		sr_prefixerr("the new root");
 		return -1;
@@ -1430,19 +933,15 @@ upgrade_root_free(struct upgrade_root *r)
 	entset_free(&r->var);
 }
 
-int
-upgrade_plan(const struct upgrade *up, struct plan *u,
-    struct upgrade_report *rep)
+/*
+ * The record of the root the local was seeded from: its own, or, for a
+ * local an older setup-local made, the one the old root named gives.
+ */
+static int
+find_record(const struct upgrade *up, struct record *rec)
 {
-	struct record rec = { 0 }, prev = { 0 };
-	struct entset m = { 0 };
-	struct dec *v = NULL;
-	char **paths = NULL;
 	struct stat st;
-	size_t n = 0, i;
-	int bshape, rv = -1;
 
-	owners = geteuid() == 0 || up->minespec != NULL;
 	if (dir_lstat(up->minefd, ID_LOCAL, &st) == 0) {
 		if (up->oldfd != -1) {
 			sr_seterr("the local has a record of the root it "
@@ -1451,20 +950,102 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 			sr_sethint(SR_HINT_BASEROOT);
 			return -1;
 		}
-		if (record_read(up->minefd, ID_DIR, &rec) == -1)
-			goto done;
-	} else if (errno != ENOENT)
+		return record_read(up->minefd, ID_DIR, rec);
+	}
+	if (errno != ENOENT)
 		return -1;
-	else if (up->oldfd == -1) {
+	if (up->oldfd == -1) {
 		sr_seterr("%s: no record of the root it was seeded from (made "
 		    "by an older setup-local): name that root to upgrade it",
 		    ID_LOCAL);
 		sr_sethint(SR_HINT_NAMEBASE);
 		return -1;
-	} else if (record_make(up->oldfd, up->oldspec, &rec) == -1) {
-		sr_sethint(SR_HINT_BASEROOT);
-		goto done;
 	}
+	if (record_make(up->oldfd, up->oldspec, rec) == -1) {
+		sr_sethint(SR_HINT_BASEROOT);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Back to the root an upgrade left: refused, a rollback does that.  The
+ * root a rollback left is newer: an upgrade to it is like any other.
+ */
+static int
+refuse_back(const struct upgrade *up, const char *oldid, const char *newid)
+{
+	struct record prev = { 0 };
+	struct stat st;
+	bool newer;
+	int rv = -1;
+
+	if (dir_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
+	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
+	    strcmp(prev.id, newid) == 0) {
+		if (record_prev_newer(up->minefd, &newer) == -1)
+			goto done;
+		if (!newer) {
+			sr_seterr("root %.12s is the one this local was "
+			    "upgraded from (older than its root %.12s): to go "
+			    "back, roll back", newid, oldid);
+			sr_sethint(SR_HINT_ROLLBACK);
+			goto done;
+		}
+	}
+	rv = 0;
+done:
+	record_free(&prev);
+	return rv;
+}
+
+/* Decide every path of etc, and plan what the decisions make. */
+static int
+plan_etc(const struct decide_ctx *ctx, const struct upgrade *up,
+    struct record *rec, struct entset *m, struct plan *u,
+    struct upgrade_report *rep)
+{
+	struct dec *v = NULL;
+	char **paths = NULL;
+	size_t n = 0, i;
+	int rv = -1;
+
+	if (decs_make(&rec->etc, &up->root->etc, m, &paths, &v, &n) == -1 ||
+	    sr_git_init() == -1)
+		goto done;
+	for (i = 0; i < n; i++)
+		if ((strcmp(paths[i], "etc/motd") == 0 ? decide_motd(ctx,
+		    &v[i]) : decide(ctx, &v[i])) == -1)
+			goto done;
+	fix_parents(v, n, &rep->list);
+	if (check_derived(ctx, v, n, &rep->rebuild) == -1 ||
+	    count(rep, v, n) == -1 ||
+	    emit_all(ctx, u, v, n, &rep->list) == -1 ||
+	    plan_var(up, rec, u, rep) == -1 ||
+	    plan_conflicts(u, up->minefd, v, n) == -1 ||
+	    record_plan_prev(u, up->minefd, up->minespec, rec, false) == -1 ||
+	    record_plan_new(u, up->root->plan) == -1)
+		goto done;
+	rv = 0;
+done:
+	decs_free(v, n);
+	free(paths);
+	return rv;
+}
+
+int
+upgrade_plan(const struct upgrade *up, struct plan *u,
+    struct upgrade_report *rep)
+{
+	const struct decide_ctx ctx = {
+		.owners = geteuid() == 0 || up->minespec != NULL
+	};
+	struct record rec = { 0 };
+	struct entset m = { 0 };
+	int bshape, rv = -1;
+
+	if (find_record(up, &rec) == -1)
+		goto done;
 	strlcpy(rep->newid, up->root->id, sizeof(rep->newid));
 	strlcpy(rep->oldid, rec.id, sizeof(rep->oldid));
 	if (strcmp(rec.id, rep->newid) == 0) {
@@ -1472,25 +1053,8 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		rv = 0;
 		goto done;
 	}
-	/*
-	 * Back to the root an upgrade left: -R does that.  The root a
-	 * rollback left is newer: an upgrade to it is like any other.
-	 */
-	if (dir_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
-	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
-	    strcmp(prev.id, rep->newid) == 0) {
-		bool newer;
-
-		if (prev_newer(up->minefd, &newer) == -1)
-			goto done;
-		if (!newer) {
-			sr_seterr("root %.12s is the one this local was "
-			    "upgraded from (older than its root %.12s): to go "
-			    "back, roll back", rep->newid, rec.id);
-			sr_sethint(SR_HINT_ROLLBACK);
-			goto done;
-		}
-	}
+	if (refuse_back(up, rec.id, rep->newid) == -1)
+		goto done;
 	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
 		sr_prefixerr("the guest's etc");
 		goto done;
@@ -1507,28 +1071,10 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		sr_sethint(SR_HINT_REPROVISION);
 		goto done;
 	}
-	if (decs_make(&rec.etc, &up->root->etc, &m, &paths, &v, &n) == -1 ||
-	    sr_git_init() == -1)
-		goto done;
-	for (i = 0; i < n; i++)
-		if ((strcmp(paths[i], "etc/motd") == 0 ? decide_motd(&v[i]) :
-		    decide(&v[i])) == -1)
-			goto done;
-	fix_parents(v, n, &rep->list);
-	if (check_derived(v, n, &rep->rebuild) == -1 ||
-	    count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
-	    plan_var(up, &rec, u, rep) == -1 ||
-	    plan_conflicts(u, up->minefd, v, n) == -1 ||
-	    plan_prev(u, up->minefd, up->minespec, &rec, false) == -1 ||
-	    plan_record(u, up->root->plan) == -1)
-		goto done;
-	rv = 0;
+	rv = plan_etc(&ctx, up, &rec, &m, u, rep);
 done:
-	decs_free(v, n);
-	free(paths);
 	entset_free(&m);
 	record_free(&rec);
-	record_free(&prev);
 	return rv;
 }
 
@@ -1536,6 +1082,9 @@ int
 rollback_plan(int minefd, struct spec *minespec, struct plan *u,
     struct upgrade_report *rep)
 {
+	const struct decide_ctx ctx = {
+		.owners = geteuid() == 0 || minespec != NULL
+	};
 	struct record cur = { 0 }, prev = { 0 };
 	struct entset p = { 0 }, m = { 0 };
 	struct sbuf tgz = { 0 };
@@ -1545,7 +1094,6 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	size_t n = 0, i;
 	int rv = -1;
 
-	owners = geteuid() == 0 || minespec != NULL;
 	if (dir_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
 		if (errno == ENOENT) {
 			sr_seterr("%s: no earlier etc to go back to: the local "
@@ -1556,7 +1104,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	}
 	if (record_read(minefd, ID_DIR, &cur) == -1 ||
 	    record_read(minefd, ID_PREV, &prev) == -1 ||
-	    prev_newer(minefd, &rep->forward) == -1)
+	    record_prev_newer(minefd, &rep->forward) == -1)
 		goto done;
 	if (dir_readfile(minefd, ID_PREV "/etc.tgz", ENT_MAX, &tgz,
 	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
@@ -1572,13 +1120,12 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	if (decs_make(NULL, &p, &m, &paths, &v, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i++)
-		v[i].how = same(v[i].m, v[i].t) ? SAME : TAKE;
-	if (count(rep, v, n) == -1 || emit_all(u, v, n, &rep->list) == -1 ||
+		v[i].how = same(&ctx, v[i].m, v[i].t) ? SAME : TAKE;
+	if (count(rep, v, n) == -1 ||
+	    emit_all(&ctx, u, v, n, &rep->list) == -1 ||
 	    plan_conflicts(u, minefd, v, 0) == -1 ||
-	    plan_prev(u, minefd, minespec, &cur, !rep->forward) == -1 ||
-	    write_copy(u, ID_LOCAL, &prev.idline, false) == -1 ||
-	    write_copy(u, ID_MANBASE, &prev.man, true) == -1 ||
-	    write_copy(u, ID_BASE, &prev.base, true) == -1)
+	    record_plan_prev(u, minefd, minespec, &cur, !rep->forward) == -1 ||
+	    record_plan_back(u, &prev) == -1)
 		goto done;
 	rv = 0;
 done:

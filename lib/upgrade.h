@@ -62,5 +62,11 @@ int	upgrade_plan(const struct upgrade *, struct plan *,
 int	rollback_plan(int, struct spec *, struct plan *,
 	    struct upgrade_report *);
 void	upgrade_report_free(struct upgrade_report *);
+/*
+ * What provisioning makes of a root's etc held in set: the plan's
+ * changes to etc carried out on it in memory (plan_apply() on
+ * tree_mem()); the plan's other changes (var's, the record) left out.
+ */
+int	upgrade_etc_provision(struct entset *, const struct plan *);
 
 #endif /* UPGRADE_H */

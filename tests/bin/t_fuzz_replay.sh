@@ -17,7 +17,7 @@ replay()
 	    "$FUZZ/replay_$1" -x "$FUZZ/known-crashes" $_d
 }
 
-for _t in cgdparams edits template record sets ffs parts; do
+for _t in cgdparams edits template record sets ffs parts upgrade; do
 	eval "atf_test_case $_t
 ${_t}_head() { atf_set descr 'fuzz target $_t: corpus and past crashes'; }
 ${_t}_body() { replay $_t; }"
@@ -47,7 +47,7 @@ known_crashes_body()
 
 atf_init_test_cases()
 {
-	for _t in cgdparams edits template record sets ffs parts; do
+	for _t in cgdparams edits template record sets ffs parts upgrade; do
 		atf_add_test_case $_t
 	done
 	atf_add_test_case known_crashes

@@ -16,7 +16,7 @@ export PATH=$sbin:$PATH:/usr/local/sbin:/usr/sbin:/sbin
 w=$(mktemp -d "${TMPDIR:-/tmp}/sr-seeds.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 out=$w/seeds
-for t in cgdparams edits template record sets ffs parts; do
+for t in cgdparams edits template record sets ffs parts upgrade; do
 	mkdir -p "$out/$t"
 done
 
@@ -44,7 +44,12 @@ def record(flag, idline, man, tgz, out):
     i, m = r(idline), r(man)
     open(out, 'wb').write(bytes([int(flag)]) + struct.pack('<H', len(i)) +
                           i + struct.pack('<I', len(m)) + m + r(tgz))
-{'sparse': sparse, 'record': record}[sys.argv[1]](*sys.argv[2:])
+def three(flag, b, m, t, out):
+    r = lambda p: open(p, 'rb').read()
+    b, m = r(b), r(m)
+    open(out, 'wb').write(bytes([int(flag)]) + struct.pack('<H', len(b)) +
+                          b + struct.pack('<H', len(m)) + m + r(t))
+{'sparse': sparse, 'record': record, 'three': three}[sys.argv[1]](*sys.argv[2:])
 EOF
 pack() { python3 "$w/pack.py" "$@"; }
 
@@ -136,6 +141,37 @@ for s in nb4 nb10; do
 	gunzip < "$r/base-etc.tgz" > "$w/$s-base.tar"
 	pack record 1 "$r/root-id" "$r/base-manifest" "$w/$s-base.tar" \
 	    "$out/record/$s-tar"
+done
+
+# upgrade: password and group files as a guest and a release change
+# them (merged by record, and by lines with the flag's low bit), motd
+# as rc.d/motd leaves it, a base-manifest for its var lines.
+u=$w/upgrade
+mkdir "$u"
+e=$w/nb10/etc
+cp "$e/master.passwd" "$u/pw.b"
+{ cat "$e/master.passwd"; echo 'alice:*:1000:100::0:0:Alice:/home/alice:/bin/sh'; } > "$u/pw.m"
+{ cat "$e/master.passwd"; echo '_npf:*:45:45::0:0:npf:/var/chroot/npf:/sbin/nologin'; } > "$u/pw.t"
+pack three 0 "$u/pw.b" "$u/pw.m" "$u/pw.t" "$out/upgrade/passwd-both-add"
+pack three 1 "$u/pw.b" "$u/pw.m" "$u/pw.t" "$out/upgrade/passwd-lines"
+cp "$e/group" "$u/gr.b"
+sed 's/^wheel:\*:0:root$/wheel:*:0:root,admin/' "$e/group" > "$u/gr.m"
+echo 'users:*:100:alice' >> "$u/gr.m"
+{ echo 'npf:*:45:'; cat "$e/group"; } | sed 's/^uucp:.*/uucp:*:66:uucp/' > "$u/gr.t"
+pack three 0 "$u/gr.b" "$u/gr.m" "$u/gr.t" "$out/upgrade/group"
+sed 's/^wheel:.*/wheel:*:0:release/' "$u/gr.t" > "$u/gr.c"
+pack three 1 "$u/gr.b" "$u/gr.m" "$u/gr.c" "$out/upgrade/group-conflict"
+pack three 2 "$u/gr.b" "$u/gr.m" "$u/gr.t" "$out/upgrade/group-guest-as-base"
+pack three 5 "$u/gr.b" "$u/gr.m" "$u/gr.t" "$out/upgrade/group-release-as-base"
+pack three 7 "$u/gr.b" "$u/gr.m" "$u/gr.t" "$out/upgrade/group-both-same"
+printf 'NetBSD 10.0 (GENERIC)\n\nWelcome to NetBSD!\n' > "$u/motd.b"
+printf 'NetBSD 10.0 (XEN3_DOMU) #0\n\nWelcome to NetBSD!\n' > "$u/motd.m"
+printf 'NetBSD 10.1 (GENERIC)\n\nWelcome to NetBSD 10.1!\n' > "$u/motd.t"
+pack three 1 "$u/motd.b" "$u/motd.m" "$u/motd.t" "$out/upgrade/motd"
+: > "$u/empty"
+for s in nb4 nb10; do
+	pack three 0 "$u/empty" "$u/empty" \
+	    "$w/$s-local/.sharedroot/base-manifest" "$out/upgrade/$s-manifest"
 done
 
 # (The sample roots' 8 MiB sparse file made small.)
