@@ -4,23 +4,19 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
+#include "run.h"
 #include "scratch.h"
 #include "sr.h"
 #include "dir.h"
-
-extern char **environ;
 
 enum attach_backend
 attach_backend(void)
@@ -302,133 +298,4 @@ keyfile_check(const char *path)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Where a helper program is: PATH first, then the sbin directories an
- * ordinary user's PATH often lacks (makefs, mke2fs and losetup live in
- * /usr/sbin and /sbin on Debian).
- */
-static int
-find_helper(const char *name, char *buf, size_t bufsz)
-{
-	static const char *const sbins[] = { "/usr/local/sbin", "/usr/sbin",
-	    "/sbin", "/usr/pkg/sbin", NULL };
-	const char *path = getenv("PATH"), *p, *end;
-	size_t i;
-
-	if (strchr(name, '/') != NULL) {
-		strlcpy(buf, name, bufsz);
-		return 0;
-	}
-	for (p = path ? path : ""; *p != '\0'; p = *end ? end + 1 : end) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (end > p && (size_t)snprintf(buf, bufsz, "%.*s/%s",
-		    (int)(end - p), p, name) < bufsz && access(buf, X_OK) == 0)
-			return 0;
-	}
-	for (i = 0; sbins[i] != NULL; i++)
-		if ((size_t)snprintf(buf, bufsz, "%s/%s", sbins[i], name) <
-		    bufsz && access(buf, X_OK) == 0)
-			return 0;
-	sr_seterr("%s: not found in PATH nor in /usr/sbin, /sbin (is it "
-	    "installed?)", name);
-	return -1;
-}
-
-int
-run_cmd(char *const argv[], struct sbuf *out)
-{
-	return run_cmd_err(argv, out, NULL);
-}
-
-int
-run_cmd_err(char *const argv[], struct sbuf *out, struct sbuf *err)
-{
-	char prog[PATH_MAX];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t def;
-	struct pollfd pfds[2];
-	struct sbuf *bufs[2] = { out, err };
-	int pfd[2][2] = { { -1, -1 }, { -1, -1 } }, status, rv = -1, i;
-	pid_t pid;
-
-	if (find_helper(argv[0], prog, sizeof(prog)) == -1)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	for (i = 0; i < 2; i++) {
-		if (bufs[i] == NULL)
-			continue;
-		if (pipe2(pfd[i], O_CLOEXEC) == -1) {
-			sr_seterrno("%s: pipe", argv[0]);
-			goto done;
-		}
-		posix_spawn_file_actions_adddup2(&fa, pfd[i][1], i + 1);
-	}
-	if ((errno = posix_spawn(&pid, prog, &fa, &attr, argv,
-	    environ)) != 0) {
-		sr_seterrno("%s", argv[0]);
-		goto done;
-	}
-	/* Both outputs read as they come: neither pipe fills and blocks. */
-	for (i = 0; i < 2; i++) {
-		if (pfd[i][1] != -1) {
-			close(pfd[i][1]);
-			pfd[i][1] = -1;
-		}
-		pfds[i].fd = pfd[i][0];
-		pfds[i].events = POLLIN;
-	}
-	while (pfds[0].fd != -1 || pfds[1].fd != -1) {
-		if (poll(pfds, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			char buf[4096];
-			ssize_t n;
-
-			if (pfds[i].fd == -1 || pfds[i].revents == 0)
-				continue;
-			n = read(pfds[i].fd, buf, sizeof(buf));
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0 || sbuf_add(bufs[i], buf, (size_t)n) == -1)
-				pfds[i].fd = -1;
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			sr_seterrno("%s: wait", argv[0]);
-			goto done;
-		}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rv = 0;
-	else if (WIFEXITED(status))
-		sr_seterr("%s: exited with status %d", argv[0],
-		    WEXITSTATUS(status));
-	else
-		sr_seterr("%s: killed by signal %d", argv[0],
-		    WTERMSIG(status));
-done:
-	for (i = 0; i < 2; i++) {
-		if (pfd[i][0] != -1)
-			close(pfd[i][0]);
-		if (pfd[i][1] != -1)
-			close(pfd[i][1]);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return rv;
 }

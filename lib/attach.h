@@ -100,10 +100,4 @@ int	image_fstype(const char *, char *, size_t);
 /* Check a cgd key file: a regular file no group or other can read. */
 int	keyfile_check(const char *);
 
-/* Run a command found in PATH; with out, collect its standard output. */
-struct sbuf;
-int	run_cmd(char *const [], struct sbuf *);
-/* The same, with err collecting its standard error too. */
-int	run_cmd_err(char *const [], struct sbuf *, struct sbuf *);
-
 #endif /* ATTACH_H */

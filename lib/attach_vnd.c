@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "compat.h"
+#include "run.h"
 #include "sr.h"
 
 #if SR_NETBSD && !defined(SR_FORCE_NETBSD)

@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "build.h"
 #include "dir.h"
+#include "run.h"
 
 /* The change the plan makes at path, if any. */
 static const struct change *
