@@ -36,7 +36,7 @@ LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
-	  lib/lock.c lib/run.c
+	  lib/lock.c lib/run.c lib/tmpname.c
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.

@@ -103,8 +103,12 @@ make_mntdir(struct attach *a)
 		sr_prefixerr("mount point");
 		return -1;
 	}
-	if ((size_t)snprintf(a->mntdir, sizeof(a->mntdir), "%s/mnt",
-	    a->mnt.dir) >= sizeof(a->mntdir) || mkdir(a->mntdir, 0700) == -1) {
+	if (scratch_path(&a->mnt, "mnt", a->mntdir, sizeof(a->mntdir)) == -1) {
+		sr_prefixerr("mount point");
+		a->mntdir[0] = '\0';
+		return -1;
+	}
+	if (mkdir(a->mntdir, 0700) == -1) {
 		sr_seterrno("mount point %s", a->mntdir);
 		a->mntdir[0] = '\0';
 		return -1;

@@ -416,9 +416,9 @@ stage_open(struct stage *st)
 		sr_prefixerr("stage");
 		return -1;
 	}
-	if ((size_t)snprintf(st->tree, sizeof(st->tree), "%s/tree",
-	    st->work.dir) >= sizeof(st->tree)) {
-		sr_seterr("stage: TMPDIR too long");
+	if (scratch_path(&st->work, "tree", st->tree, sizeof(st->tree)) ==
+	    -1) {
+		sr_prefixerr("stage");
 		return -1;
 	}
 	if (mkdir(st->tree, 0700) == -1 || (st->fd = open(st->tree, O_RDONLY |

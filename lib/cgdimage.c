@@ -122,12 +122,7 @@ cgdimg_private(struct cgdimg *g, const char *base)
 {
 	if (scratch_make(&g->priv, base, SCRATCH_PLAIN) == -1)
 		return -1;
-	if ((size_t)snprintf(g->plain, sizeof(g->plain), "%s/plain.img",
-	    g->priv.dir) >= sizeof(g->plain)) {
-		sr_seterr("TMPDIR too long");
-		return -1;
-	}
-	return 0;
+	return scratch_path(&g->priv, "plain.img", g->plain, sizeof(g->plain));
 }
 
 /* Which sectors a transform may leave as holes. */

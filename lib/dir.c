@@ -22,6 +22,7 @@
 #endif
 
 #include "dir.h"
+#include "tmpname.h"
 
 
 /* Reject what could step outside: absolute paths, "." and "..". */
@@ -277,11 +278,8 @@ make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
 	int fd, i;
 
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, tmpsz, ".%.200s.sr%08x", name,
-		    arc4random()) >= tmpsz) {
-			errno = ENAMETOOLONG;
+		if (tmpname(tmp, tmpsz, ".%.200s.sr", name) == -1)
 			return -1;
-		}
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -547,8 +545,7 @@ dir_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
 	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
 		return -1;
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", name,
-		    arc4random()) >= sizeof(tmp)) {
+		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", name) == -1) {
 			sr_seterr("%s: symlink: name too long", rel);
 			goto done;
 		}
@@ -624,10 +621,8 @@ dir_link(int rootfd, const char *from, const char *to)
 		return -1;
 	}
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", tname,
-		    arc4random()) >= sizeof(tmp)) {
+		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", tname) == -1) {
 			sr_seterr("%s: link to %s: name too long", to, from);
-			errno = ENAMETOOLONG;
 			goto done;
 		}
 		if (linkat(ffd, fname, tfd, tmp, 0) == 0)

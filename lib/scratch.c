@@ -21,45 +21,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scratch.h"
 #include "dir.h"
+#include "scratch.h"
+#include "tmpname.h"
 
 #define MIB(n)	(((n) + (1 << 20) - 1) >> 20)
+
+/* TMPDIR if the admin set it to an absolute path, else NULL. */
+static const char *
+tmpdir_set(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp == '/' ? tmp : NULL;
+}
 
 const char *
 scratch_base(void)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = tmpdir_set();
 
-	return tmp != NULL && *tmp == '/' ? tmp : "/tmp";
-}
-
-/*
- * The owner's pid in a temporary's name, prefix.PID.XXXXXX (six letters
- * or digits, as mkdtemp and scratch_file make them); -1 if not one.
- */
-static long
-owner_pid(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix), i;
-	const char *p, *dot;
-	long pid = 0;
-
-	if (strncmp(name, prefix, n) != 0 || name[n] != '.')
-		return -1;
-	p = name + n + 1;
-	if ((dot = strchr(p, '.')) == NULL || dot == p || dot - p > 9)
-		return -1;
-	for (; p < dot; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		pid = pid * 10 + (*p - '0');
-	}
-	for (i = 1; i <= 6; i++)
-		if (!((dot[i] >= 'a' && dot[i] <= 'z') || (dot[i] >= 'A' &&
-		    dot[i] <= 'Z') || (dot[i] >= '0' && dot[i] <= '9')))
-			return -1;
-	return dot[7] == '\0' && pid > 0 ? pid : -1;
+	return tmp != NULL ? tmp : "/tmp";
 }
 
 /*
@@ -113,19 +95,23 @@ lock_free(int lfd, long pid)
 int
 scratch_make(struct scratch *sc, const char *base, const char *prefix)
 {
-	int dfd = -1;
+	int dfd = -1, i;
 
 	sc->lockfd = -1;
-	if ((size_t)snprintf(sc->dir, sizeof(sc->dir), "%s/%s.%ld.XXXXXX",
-	    base, prefix, (long)getpid()) >= sizeof(sc->dir)) {
-		sr_seterr("a directory in %s: path too long", base);
-		sc->dir[0] = '\0';
-		return -1;
-	}
-	if (mkdtemp(sc->dir) == NULL) {
-		sr_seterrno("make a directory in %s", base);
-		sc->dir[0] = '\0';
-		return -1;
+	for (i = 0; i < 100; i++) {
+		if (tmpname(sc->dir, sizeof(sc->dir), "%s/%s", base,
+		    prefix) == -1) {
+			sr_seterr("a directory in %s: path too long", base);
+			sc->dir[0] = '\0';
+			return -1;
+		}
+		if (mkdir(sc->dir, 0700) == 0)
+			break;
+		if (errno != EEXIST || i == 99) {
+			sr_seterrno("make a directory in %s", base);
+			sc->dir[0] = '\0';
+			return -1;
+		}
 	}
 	/* Mode 0 until locked: a later run tells the instant between. */
 	if ((dfd = open(sc->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -140,6 +126,17 @@ scratch_make(struct scratch *sc, const char *base, const char *prefix)
 		return -1;
 	}
 	close(dfd);
+	return 0;
+}
+
+int
+scratch_path(const struct scratch *sc, const char *name, char *buf,
+    size_t bufsz)
+{
+	if ((size_t)snprintf(buf, bufsz, "%s/%s", sc->dir, name) >= bufsz) {
+		sr_seterr("TMPDIR too long");
+		return -1;
+	}
 	return 0;
 }
 
@@ -275,7 +272,7 @@ purge_base(const char *base, const char *prefix)
 		char **nv;
 
 		while ((de = readdir(d)) != NULL) {
-			if (owner_pid(de->d_name, prefix) == -1)
+			if (tmpname_pid(de->d_name, prefix) == -1)
 				continue;
 			if (n + 2 > cap) {
 				cap = cap ? cap * 2 : 8;
@@ -291,7 +288,7 @@ purge_base(const char *base, const char *prefix)
 	}
 	closedir(d);
 	for (i = 0; names != NULL && names[i] != NULL; i++)
-		if (dir_stale(fd, names[i], owner_pid(names[i], prefix),
+		if (dir_stale(fd, names[i], tmpname_pid(names[i], prefix),
 		    &lfd)) {
 			(void)remove_dir(fd, names[i]);
 			close(lfd);
@@ -366,7 +363,7 @@ scratch_purge_beside(const char *path)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		long pid = owner_pid(de->d_name, prefix);
+		long pid = tmpname_pid(de->d_name, prefix);
 		struct stat st, nst;
 		int lfd;
 
@@ -391,11 +388,9 @@ scratch_purge_beside(const char *path)
 int
 scratch_file(const char *path, char *tmp, size_t tmpsz)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	char dir[PATH_MAX], sfx[7];
+	char dir[PATH_MAX];
 	const char *base;
-	int fd = -1, i, k;
+	int fd = -1, i;
 
 	tmp[0] = '\0';
 	if (split_path(path, dir, sizeof(dir), &base) == -1) {
@@ -409,12 +404,8 @@ scratch_file(const char *path, char *tmp, size_t tmpsz)
 	}
 	scratch_purge_beside(path);
 	for (i = 0; i < 100 && fd == -1; i++) {
-		for (k = 0; k < 6; k++)
-			sfx[k] = chars[arc4random_uniform(sizeof(chars) - 1)];
-		sfx[6] = '\0';
-		if ((size_t)snprintf(tmp, tmpsz, "%.*s.%s.%ld.%s",
-		    (int)(base - path), path, base, (long)getpid(), sfx) >=
-		    tmpsz) {
+		if (tmpname(tmp, tmpsz, "%.*s.%s", (int)(base - path), path,
+		    base) == -1) {
 			sr_seterr("create: path too long");
 			tmp[0] = '\0';
 			return -1;
@@ -478,12 +469,12 @@ free_bytes(const char *path)
 int
 scratch_memory(uint64_t need, const char *what, char *buf, size_t bufsz)
 {
-	const char *tmp = getenv("TMPDIR"), *cands[4], *best = NULL;
+	const char *tmp = tmpdir_set(), *cands[4], *best = NULL;
 	char run[64];
 	uint64_t bestfree = 0;
 	size_t i;
 
-	if (tmp != NULL && *tmp == '/' && scratch_in_memory(tmp) == 1) {
+	if (tmp != NULL && scratch_in_memory(tmp) == 1) {
 		/* The admin's choice: kept, and refused if without room. */
 		if (free_bytes(tmp) < need) {
 			sr_seterr("TMPDIR %s: no room in memory for %s: %ju "

@@ -31,6 +31,11 @@ struct scratch {
 const char *scratch_base(void);
 /* Make base/prefix.PID.XXXXXX, mode 0700, and lock it as ours. */
 int	scratch_make(struct scratch *, const char *, const char *);
+/*
+ * The path of name in the directory, in buf; "TMPDIR too long" if it
+ * does not fit.
+ */
+int	scratch_path(const struct scratch *, const char *, char *, size_t);
 /* Remove the directory and all in it; safe to call twice. */
 int	scratch_remove(struct scratch *);
 /*
