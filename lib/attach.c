@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "os.h"
 #include "run.h"
 #include "scratch.h"
 #include "sr.h"
@@ -27,12 +28,8 @@ attach_backend(void)
 		return BACKEND_VND;
 	if (e != NULL && strcmp(e, "loop") == 0)
 		return BACKEND_LOOP;
-#include "compat.h"
-#if SR_LINUX
-	return BACKEND_LOOP;
-#else
-	return BACKEND_VND;
-#endif
+	return strcmp(os_attach_default(), "vnd") == 0 ? BACKEND_VND :
+	    BACKEND_LOOP;
 }
 
 void
@@ -302,4 +299,16 @@ keyfile_check(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int
+image_fstype(const char *path, char *buf, size_t bufsz)
+{
+	int fd, rv;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return -1;
+	rv = os_fstype(fd, buf, bufsz);
+	close(fd);
+	return rv;
 }

@@ -1,12 +1,10 @@
 /*
  * The Linux back end: loop devices through /dev/loop-control and
- * LOOP_CONFIGURE, the file-system type from libblkid, and mount(2) in a
- * mount namespace of our own, so that nobody else sees the mount and a
- * killed run cannot leave it behind.
+ * LOOP_CONFIGURE, the file-system type from libblkid (os_fstype), and
+ * mount(2) in a mount namespace of our own, so that nobody else sees the
+ * mount and a killed run cannot leave it behind.  Built on Linux only;
+ * elsewhere attach_noloop.c says there is none.
  */
-#include "compat.h"
-#if SR_LINUX
-
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -14,7 +12,6 @@
 
 #include <linux/loop.h>
 
-#include <blkid/blkid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +23,8 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "os.h"
 #include "sr.h"
-
-static int probe_fstype(struct attach *);
 
 /*
  * Whether loop device name is backed by a's file, as sysfs tells anyone
@@ -92,63 +88,13 @@ loop_check_unused(struct attach *a)
 }
 
 int
-image_fstype(const char *path, char *buf, size_t bufsz)
-{
-	struct attach a;
-	int rv;
-
-	memset(&a, 0, sizeof(a));
-	if ((a.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return -1;
-	rv = probe_fstype(&a);
-	close(a.fd);
-	if (rv == 0)
-		strlcpy(buf, a.fstype, bufsz);
-	return rv;
-}
-
-static int
-probe_fstype(struct attach *a)
-{
-	blkid_probe pr;
-	const char *type = NULL;
-	int rv = -1;
-
-	if ((pr = blkid_new_probe()) == NULL) {
-		sr_seterr("probe: cannot start libblkid");
-		return -1;
-	}
-	if (blkid_probe_set_device(pr, a->fd, 0, 0) != 0) {
-		sr_seterr("probe: cannot read the image");
-		goto done;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	if (blkid_do_safeprobe(pr) != 0 ||
-	    blkid_probe_lookup_value(pr, "TYPE", &type, NULL) != 0 ||
-	    type == NULL) {
-		sr_seterr("probe: holds no file system this host recognizes");
-		goto done;
-	}
-	if (strcmp(type, "swap") == 0 || strlen(type) >= sizeof(a->fstype)) {
-		sr_seterr("probe: holds %s, not a file system", type);
-		goto done;
-	}
-	strlcpy(a->fstype, type, sizeof(a->fstype));
-	rv = 0;
-done:
-	blkid_free_probe(pr);
-	return rv;
-}
-
-int
 loop_attach(struct attach *a)
 {
 	struct loop_config cfg;
 	char dev[32];
 	int ctl, nr, fd, tries;
 
-	if (probe_fstype(a) == -1)
+	if (os_fstype(a->fd, a->fstype, sizeof(a->fstype)) == -1)
 		return -1;
 	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) == -1) {
 		sr_seterrno("attach: /dev/loop-control");
@@ -267,29 +213,3 @@ loop_detach(struct attach *a)
 	a->loopnr = -1;
 	return 0;
 }
-
-#else /* !__linux__ */
-
-#include "attach.h"
-#include "sr.h"
-
-static int
-noloop(void)
-{
-	sr_seterr("attach: loop devices exist only on Linux");
-	return -1;
-}
-
-int loop_check_unused(struct attach *a) { (void)a; return noloop(); }
-int image_fstype(const char *p, char *b, size_t n)
-{
-	(void)p; (void)b; (void)n;
-	return noloop();
-}
-int loop_attach(struct attach *a) { (void)a; return noloop(); }
-int loop_mount(struct attach *a) { (void)a; return noloop(); }
-int loop_remount_rw(struct attach *a) { (void)a; return noloop(); }
-int loop_unmount(struct attach *a) { (void)a; return noloop(); }
-int loop_detach(struct attach *a) { (void)a; return noloop(); }
-
-#endif

@@ -14,13 +14,9 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "compat.h"
+#include "os.h"
 #include "run.h"
 #include "sr.h"
-
-#if SR_NETBSD && !defined(SR_FORCE_NETBSD)
-#include <sys/sysctl.h>
-#endif
 
 #define NVND	64
 
@@ -169,21 +165,6 @@ cgd_attach(struct attach *a)
 	return 0;
 }
 
-/* The raw partition's letter: the whole disk ('d' on amd64 and i386). */
-static char
-raw_partition(void)
-{
-#if SR_NETBSD
-	int rp;
-	size_t len = sizeof(rp);
-
-	if (sysctlbyname("kern.rawpartition", &rp, &len, NULL, 0) == 0 &&
-	    rp >= 0 && rp < 26)
-		return (char)('a' + rp);
-#endif
-	return 'd';
-}
-
 /*
  * A new cgd volume, before newfs: every sector written (as the
  * scrubbing example of cgdconfig(8) does), so that the image has no
@@ -200,7 +181,7 @@ cgd_fill(struct attach *a)
 	uintmax_t done = 0;
 	int fd;
 
-	snprintf(dev, sizeof(dev), "/dev/r%s%c", a->cgd, raw_partition());
+	snprintf(dev, sizeof(dev), "/dev/r%s%c", a->cgd, os_raw_partition());
 	if ((fd = open(dev, O_WRONLY | O_CLOEXEC)) == -1) {
 		sr_seterrno("fill %s", dev);
 		return -1;

@@ -1,16 +1,10 @@
 /*
  * A run's temporaries and where plaintext may go (see scratch.h).
  */
-#include "compat.h"
-
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#if SR_LINUX
-#include <sys/vfs.h>
-#include <linux/magic.h>
-#endif
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +16,7 @@
 #include <unistd.h>
 
 #include "dir.h"
+#include "os.h"
 #include "scratch.h"
 #include "tmpname.h"
 
@@ -54,25 +49,8 @@ pid_gone(long pid)
 {
 	if (kill((pid_t)pid, 0) == -1)
 		return errno == ESRCH;
-#if SR_LINUX
-	{
-		/* A zombie (an orphan init has not reaped yet) is gone too. */
-		char path[64], buf[256], *rp;
-		FILE *f;
-		bool z = false;
-
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		if ((f = fopen(path, "re")) != NULL) {
-			if (fgets(buf, sizeof(buf), f) != NULL &&
-			    (rp = strrchr(buf, ')')) != NULL)
-				z = rp[1] == ' ' && rp[2] == 'Z';
-			fclose(f);
-		}
-		return z;
-	}
-#else
-	return false;
-#endif
+	/* A zombie (an orphan init has not reaped yet) is gone too. */
+	return os_pid_zombie(pid);
 }
 
 /*
@@ -432,26 +410,6 @@ scratch_file(const char *path, char *tmp, size_t tmpsz)
 	return fd;
 }
 
-int
-scratch_in_memory(const char *path)
-{
-#if SR_LINUX
-	struct statfs sf;
-
-	if (statfs(path, &sf) == -1)
-		return -1;
-	return sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
-#else
-	struct statvfs sv;
-
-	/* memcmp: the compat-check stubs give glibc's spare ints the name. */
-	if (statvfs(path, &sv) == -1)
-		return -1;
-	return memcmp(sv.f_fstypename, "tmpfs", sizeof("tmpfs")) == 0 ||
-	    memcmp(sv.f_fstypename, "mfs", sizeof("mfs")) == 0;
-#endif
-}
-
 /* Bytes free in path's file system; UINT64_MAX for one without a limit. */
 static uint64_t
 free_bytes(const char *path)
@@ -474,7 +432,7 @@ scratch_memory(uint64_t need, const char *what, char *buf, size_t bufsz)
 	uint64_t bestfree = 0;
 	size_t i;
 
-	if (tmp != NULL && scratch_in_memory(tmp) == 1) {
+	if (tmp != NULL && os_in_memory(tmp) == 1) {
 		/* The admin's choice: kept, and refused if without room. */
 		if (free_bytes(tmp) < need) {
 			sr_seterr("TMPDIR %s: no room in memory for %s: %ju "
@@ -497,7 +455,7 @@ scratch_memory(uint64_t need, const char *what, char *buf, size_t bufsz)
 
 		if (stat(cands[i], &st) == -1 || !S_ISDIR(st.st_mode) ||
 		    faccessat(AT_FDCWD, cands[i], W_OK | X_OK,
-		    AT_EACCESS) == -1 || scratch_in_memory(cands[i]) != 1)
+		    AT_EACCESS) == -1 || os_in_memory(cands[i]) != 1)
 			continue;
 		if ((f = free_bytes(cands[i])) >= need) {
 			strlcpy(buf, cands[i], bufsz);

@@ -53,8 +53,6 @@ int	scratch_file(const char *, char *, size_t);
 /* Remove the files dead runs left beside path. */
 void	scratch_purge_beside(const char *);
 
-/* Whether the file system holding path is in memory (tmpfs, ramfs, mfs). */
-int	scratch_in_memory(const char *);
 /*
  * A directory on a memory file system with need bytes free, for what
  * must not reach a disk: TMPDIR only if it is one (and then it must have

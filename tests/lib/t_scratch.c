@@ -16,6 +16,7 @@
 
 #include "h_util.h"
 #include "lock.h"
+#include "os.h"
 #include "scratch.h"
 #include "tmpname.h"
 
@@ -251,9 +252,9 @@ ATF_TC_BODY(scratch_memory_choice, tc)
 {
 	char base[PATH_MAX];
 
-	if (scratch_in_memory("/dev/shm") != 1)
+	if (os_in_memory("/dev/shm") != 1)
 		atf_tc_skip("/dev/shm is not a memory file system here");
-	ATF_CHECK_EQ(scratch_in_memory("."), 0);
+	ATF_CHECK_EQ(os_in_memory("."), 0);
 	/* A TMPDIR on a disk is not used; /dev/shm is. */
 	setenv("TMPDIR", here(""), 1);
 	ATF_REQUIRE(scratch_memory(1 << 20, "it", base, sizeof(base)) == 0);

@@ -1,5 +1,9 @@
 /*
  * tree_*(): containment in the guest and atomic replacement.
+ *
+ * Built twice: t_tree uses the host's one-call contained open (openat2
+ * on Linux), t_tree_portable (-DSR_NO_OPENAT2, with the portability
+ * layer built so too) the walk one component at a time that NetBSD uses.
  */
 #include <sys/stat.h>
 
@@ -9,6 +13,7 @@
 
 #include "h_util.h"
 #include "dir.h"
+#include "os.h"
 
 /* A guest "g" and, beside it, a host directory "host" with a secret. */
 static int
@@ -248,6 +253,36 @@ ATF_TC_BODY(tree_mkdir_existing_file_refused, tc)
 	ATF_CHECK_EQ(dir_mkdir(root, "emul", 0755), 0);
 }
 
+/*
+ * Which contained open this build uses: the portable one refuses the
+ * one-call open, the other follows no link in one call (openat2).
+ */
+ATF_TC_WITHOUT_HEAD(tree_open_beneath);
+ATF_TC_BODY(tree_open_beneath, tc)
+{
+	int root = setup(), fd;
+
+	write_text("g/etc/rc", "rc\n");
+	ATF_REQUIRE(symlink("../../host/secret", "g/etc/link") == 0);
+	errno = 0;
+	fd = os_open_beneath(root, "etc/rc", O_RDONLY);
+#ifdef SR_NO_OPENAT2
+	ATF_CHECK_EQ(fd, -1);
+	ATF_CHECK_EQ(errno, ENOSYS);
+#else
+	if (fd == -1 && (errno == ENOSYS || errno == EPERM))
+		atf_tc_skip("no openat2 on this host: t_tree_portable is all");
+	ATF_CHECK(fd != -1);
+	errno = 0;
+	ATF_CHECK_EQ(os_open_beneath(root, "etc/link", O_RDONLY), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+#endif
+	if (fd != -1)
+		close(fd);
+	/* Either way, the link is not followed. */
+	ATF_CHECK_EQ(dir_openfile(root, "etc/link"), -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, tree_symlinked_dir_refused);
@@ -259,5 +294,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_write_atomic_keeps_orig_once);
 	ATF_TP_ADD_TC(tp, tree_write_over_symlink_replaces_link);
 	ATF_TP_ADD_TC(tp, tree_mkdir_existing_file_refused);
+	ATF_TP_ADD_TC(tp, tree_open_beneath);
 	return atf_no_error();
 }
