@@ -1,6 +1,7 @@
 /*
  * Target handling common to every back end: open, lock, sanity checks,
- * the private mount point and the ordered teardown.
+ * the private mount point and the ordered teardown; the back end's own
+ * steps through its table (attach_impl.h).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -13,23 +14,40 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "attach_impl.h"
+#include "dir.h"
 #include "os.h"
-#include "run.h"
 #include "scratch.h"
 #include "sr.h"
-#include "dir.h"
+
+/* The back ends, by enum attach_backend. */
+static const struct attach_ops *const backends[] = {
+	[BACKEND_LOOP] = &loop_ops,
+	[BACKEND_VND] = &vnd_ops,
+};
+#define NBACKENDS	(sizeof(backends) / sizeof(backends[0]))
+
+/* The back end called name; -1 if none is. */
+static int
+backend_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NBACKENDS; i++)
+		if (strcmp(name, backends[i]->name) == 0)
+			return (int)i;
+	return -1;
+}
 
 enum attach_backend
 attach_backend(void)
 {
-	const char *e = getenv("SHAREDROOT_ATTACH");
+	int i;
 
-	if (e != NULL && strcmp(e, "vnd") == 0)
-		return BACKEND_VND;
-	if (e != NULL && strcmp(e, "loop") == 0)
-		return BACKEND_LOOP;
-	return strcmp(os_attach_default(), "vnd") == 0 ? BACKEND_VND :
-	    BACKEND_LOOP;
+	if ((i = backend_named(getenv("SHAREDROOT_ATTACH"))) == -1 &&
+	    (i = backend_named(os_attach_default())) == -1)
+		i = BACKEND_LOOP;
+	return (enum attach_backend)i;
 }
 
 void
@@ -39,8 +57,8 @@ attach_init(struct attach *a, const char *path, bool rdonly)
 	a->path = path;
 	a->rdonly = rdonly;
 	a->backend = attach_backend();
-	a->fd = a->loopfd = a->rootfd = -1;
-	a->loopnr = -1;
+	a->ops = backends[a->backend];
+	a->fd = a->rootfd = -1;
 	a->mnt.lockfd = -1;
 }
 
@@ -119,21 +137,55 @@ attach_in_use(const char *path)
 {
 	struct attach a;
 	struct stat st;
-	bool loop;
 
 	attach_init(&a, path, true);
-	loop = a.backend == BACKEND_LOOP;
 	if (stat(path, &st) == -1) {
 		sr_seterrno("stat");
 		return -1;
 	}
-	/* Only root may ask vndconfig; loop devices tell anyone. */
-	if (!loop && geteuid() != 0)
-		return 0;
 	a.dev = st.st_dev;
 	a.ino = st.st_ino;
-	if ((loop ? loop_check_unused(&a) : vnd_check_unused(&a)) == -1) {
+	if (a.ops->check_unused(&a) == -1) {
 		sr_prefixerr("rebuild");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give the image its disk: the back end's device, the transform (cgd)
+ * on it for a key file, and a new file system if asked.
+ */
+static int
+attach_disk(struct attach *a)
+{
+	if (a->ops->attach(a) == -1)
+		return -1;
+	if (a->keyfile != NULL) {
+		if (cgd_xform.attach(a) == -1)
+			return -1;
+		if (a->format && !a->sparse && cgd_xform.fill(a) == -1)
+			return -1;
+	}
+	if (a->format && a->ops->format != NULL && a->ops->format(a) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Where the back end mounts with mount(2), a mount that silently did
+ * not happen would leave us looking at our own empty directory: check
+ * that the root is on another file system.
+ */
+static int
+check_mounted(const struct attach *a)
+{
+	struct stat st, pst;
+
+	if (fstat(a->rootfd, &st) == -1 ||
+	    fstatat(a->rootfd, "..", &pst, 0) == -1 ||
+	    st.st_dev == pst.st_dev) {
+		sr_seterr("mount: %s is not a mounted file system", a->mntdir);
 		return -1;
 	}
 	return 0;
@@ -142,7 +194,7 @@ attach_in_use(const char *path)
 int
 attach_open(struct attach *a)
 {
-	bool loop = a->backend == BACKEND_LOOP;
+	const struct attach_ops *ops = a->ops;
 
 	if (open_target(a) == -1)
 		return -1;
@@ -155,43 +207,24 @@ attach_open(struct attach *a)
 		a->fd = -1;
 		return 0;
 	}
-	if (a->keyfile != NULL && loop) {
+	if (a->keyfile != NULL && !ops->transforms) {
 		sr_seterr("attach: cgd volumes need a NetBSD host for now");
 		return -1;
 	}
-	if ((loop ? loop_check_unused(a) : vnd_check_unused(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (ops->check_unused(a) == -1 || sr_checkpoint() == -1)
 		return -1;
-	if ((loop ? loop_attach(a) : vnd_attach(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (attach_disk(a) == -1 || sr_checkpoint() == -1)
 		return -1;
 	if (make_mntdir(a) == -1)
 		return -1;
-	if ((loop ? loop_mount(a) : vnd_mount(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (ops->mount(a) == -1 || sr_checkpoint() == -1)
 		return -1;
-	/*
-	 * Open the root through the mount; if the mount had silently not
-	 * happened we would be looking at our own empty directory, so
-	 * check that it is a different file system.
-	 */
 	if ((a->rootfd = open(a->mntdir, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		sr_seterrno("mount: open %s", a->mntdir);
 		return -1;
 	}
-	if (loop) {
-		struct stat st, pst;
-
-		if (fstat(a->rootfd, &st) == -1 ||
-		    fstatat(a->rootfd, "..", &pst, 0) == -1 ||
-		    st.st_dev == pst.st_dev) {
-			sr_seterr("mount: %s is not a mounted file system",
-			    a->mntdir);
-			return -1;
-		}
-	}
-	return 0;
+	return ops->check_mount ? check_mounted(a) : 0;
 }
 
 int
@@ -199,8 +232,7 @@ attach_remount_rw(struct attach *a)
 {
 	if (a->isdir || !a->ro_first)
 		return 0;
-	if ((a->backend == BACKEND_LOOP ? loop_remount_rw(a) :
-	    vnd_remount_rw(a)) == -1)
+	if (a->ops->remount_rw(a) == -1)
 		return -1;
 	a->ro_first = false;
 	return 0;
@@ -209,7 +241,6 @@ attach_remount_rw(struct attach *a)
 int
 attach_teardown(struct attach *a)
 {
-	bool loop = a->backend == BACKEND_LOOP;
 	int rv = 0;
 
 	if (a->rootfd != -1) {
@@ -220,10 +251,12 @@ attach_teardown(struct attach *a)
 		close(a->rootfd);
 		a->rootfd = -1;
 	}
-	if (a->mounted && (loop ? loop_unmount(a) : vnd_unmount(a)) == -1)
+	if (a->mounted && a->ops->unmount(a) == -1)
 		rv = -1;
-	if ((a->loopfd != -1 || a->vnd_attached) &&
-	    (loop ? loop_detach(a) : vnd_detach(a)) == -1)
+	/* The device stays while a transform on it does. */
+	if (a->xf.attached && cgd_xform.detach(a) == -1)
+		rv = -1;
+	else if (a->attached && a->ops->detach(a) == -1)
 		rv = -1;
 	if (a->mntdir_made && !a->mounted) {
 		if (rmdir(a->mntdir) == -1 && errno != ENOENT && rv == 0) {
@@ -252,6 +285,7 @@ int
 image_create(const char *path, off_t size, enum attach_backend be,
     char *tmp, size_t tmpsz)
 {
+	const struct attach_ops *ops = backends[be];
 	int fd;
 
 	if ((fd = image_temp(path, tmp, tmpsz)) == -1)
@@ -262,53 +296,10 @@ image_create(const char *path, off_t size, enum attach_backend be,
 		close(fd);
 		return -1;
 	}
-	if (be == BACKEND_LOOP) {
-		char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
-		    "root_owner=0:0", tmp, NULL };
-
-		if (run_cmd(argv, NULL) == -1) {
-			sr_prefixerr("create");
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
-
-int
-keyfile_check(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1) {
-		sr_seterrno("key file %s", path);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		sr_seterr("key file %s: not a regular file", path);
+	if (ops->format_file != NULL && ops->format_file(tmp) == -1) {
+		sr_prefixerr("create");
 		close(fd);
 		return -1;
 	}
-	close(fd);
-	if (st.st_mode & 0044) {
-		sr_seterr("key file %s: readable by group or others (mode "
-		    "%04o); chmod go-rwx it", path,
-		    (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
-}
-
-int
-image_fstype(const char *path, char *buf, size_t bufsz)
-{
-	int fd, rv;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return -1;
-	rv = os_fstype(fd, buf, bufsz);
-	close(fd);
-	return rv;
+	return fd;
 }

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "attach_impl.h"
 #include "os.h"
+#include "run.h"
 #include "sr.h"
 
 /*
@@ -52,7 +54,7 @@ backing_is(const char *name, const struct attach *a)
 }
 
 /* Refuse an image some loop device already holds (mounted or not). */
-int
+static int
 loop_check_unused(struct attach *a)
 {
 	struct loop_info64 info;
@@ -87,7 +89,7 @@ loop_check_unused(struct attach *a)
 	return 0;
 }
 
-int
+static int
 loop_attach(struct attach *a)
 {
 	struct loop_config cfg;
@@ -119,8 +121,10 @@ loop_attach(struct attach *a)
 		    sizeof(cfg.info.lo_file_name));
 		if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
 			close(ctl);
-			a->loopfd = fd;
-			a->loopnr = nr;
+			a->be.loop.fd = fd;
+			a->be.loop.nr = nr;
+			a->attached = true;
+			snprintf(a->disk, sizeof(a->disk), "loop%d", nr);
 			return 0;
 		}
 		close(fd);
@@ -136,7 +140,7 @@ loop_attach(struct attach *a)
 	return -1;
 }
 
-int
+static int
 loop_mount(struct attach *a)
 {
 	static bool unshared;
@@ -153,7 +157,7 @@ loop_mount(struct attach *a)
 	}
 	if (a->rdonly || a->ro_first)
 		flags |= MS_RDONLY;
-	snprintf(dev, sizeof(dev), "/dev/loop%d", a->loopnr);
+	snprintf(dev, sizeof(dev), "/dev/%s", a->disk);
 	if (mount(dev, a->mntdir, a->fstype, flags, NULL) == -1) {
 		if (errno == ENODEV)
 			sr_seterr("mount: this kernel cannot mount %s",
@@ -166,7 +170,7 @@ loop_mount(struct attach *a)
 	return 0;
 }
 
-int
+static int
 loop_remount_rw(struct attach *a)
 {
 	if (mount(NULL, a->mntdir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV |
@@ -177,7 +181,7 @@ loop_remount_rw(struct attach *a)
 	return 0;
 }
 
-int
+static int
 loop_unmount(struct attach *a)
 {
 	if (umount2(a->mntdir, 0) == -1 &&
@@ -189,27 +193,54 @@ loop_unmount(struct attach *a)
 	return 0;
 }
 
-int
+/* Once closed, it is not ours to detach again, whatever happens next. */
+static int
 loop_detach(struct attach *a)
 {
 	char path[64];
 	struct stat st;
 	int i;
 
-	(void)ioctl(a->loopfd, LOOP_CLR_FD, 0);
-	close(a->loopfd);
-	a->loopfd = -1;
+	(void)ioctl(a->be.loop.fd, LOOP_CLR_FD, 0);
+	close(a->be.loop.fd);
+	a->be.loop.fd = -1;
+	a->attached = false;
 	/* Autoclear finishes after the last close; wait for it briefly. */
-	snprintf(path, sizeof(path), "/sys/block/loop%d/loop", a->loopnr);
+	snprintf(path, sizeof(path), "/sys/block/loop%d/loop", a->be.loop.nr);
 	for (i = 0; i < 200 && stat(path, &st) == 0; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 	}
 	if (stat(path, &st) == 0) {
-		sr_seterr("detach: /dev/loop%d is still attached", a->loopnr);
+		sr_seterr("detach: /dev/loop%d is still attached",
+		    a->be.loop.nr);
 		return -1;
 	}
-	a->loopnr = -1;
+	a->be.loop.nr = -1;
 	return 0;
 }
+
+/* A new image's file system, made in the file: ext2, owned by root. */
+static int
+loop_format_file(const char *path)
+{
+	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
+	    "root_owner=0:0", (char *)path, NULL };
+
+	return run_cmd(argv, NULL);
+}
+
+const struct attach_ops loop_ops = {
+	.name = "loop",
+	.check_unused = loop_check_unused,
+	.attach = loop_attach,
+	.format = NULL,
+	.mount = loop_mount,
+	.remount_rw = loop_remount_rw,
+	.unmount = loop_unmount,
+	.detach = loop_detach,
+	.format_file = loop_format_file,
+	.transforms = false,
+	.check_mount = true,
+};

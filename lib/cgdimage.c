@@ -10,13 +10,39 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach.h"
 #include "cgdimage.h"
 #include "ffsimg.h"
 #include "ffsread.h"
+#include "scratch.h"
 
 #define CHUNK	(1 << 20)	/* a whole number of sectors */
 #define HEAD	(72 * 1024)	/* what verify_method looks at */
+
+int
+keyfile_check(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		sr_seterrno("key file %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		sr_seterr("key file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_mode & 0044) {
+		sr_seterr("key file %s: readable by group or others (mode "
+		    "%04o); chmod go-rwx it", path,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
 
 void
 cgdimg_init(struct cgdimg *g)
@@ -39,7 +65,7 @@ make_keyfile(const char *path)
 
 	if (cgdparams_generate(&b) == -1)
 		return -1;
-	if ((fd = image_temp(path, tmp, sizeof(tmp))) == -1)
+	if ((fd = scratch_file(path, tmp, sizeof(tmp))) == -1)
 		goto done;
 	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1)
 		sr_seterrno("key file %s: write", path);
@@ -293,7 +319,7 @@ cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 		sr_seterr("the file system is not a whole number of sectors");
 		goto done;
 	}
-	if ((out = image_temp(image, tmp, sizeof(tmp))) == -1)
+	if ((out = scratch_file(image, tmp, sizeof(tmp))) == -1)
 		goto done;
 	/*
 	 * Sparse: the plaintext's free fragments may stay holes (its file
