@@ -30,20 +30,29 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
+# What differs by host is in lib/os_*.c (os.h) and the attach back ends.
+COMMONSRCS = lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/tree_ffs.c lib/plan.c lib/attach.c \
-	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
+	  lib/attach_vnd.c lib/attach_cgd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
-	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
+	  lib/ffsimg.c lib/cgd.c lib/cgdparams.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
-	  lib/lock.c \
+	  lib/lock.c lib/run.c lib/tmpname.c \
 	  lib/tree_mem.c lib/merge.c lib/record.c
+LINUXSRCS = lib/os_linux.c lib/attach_loop.c
+BSDSRCS	= lib/os_bsd.c lib/attach_noloop.c
+ifeq ($(OS),Linux)
+LIBSRCS	= $(COMMONSRCS) $(LINUXSRCS)
+else
+LIBSRCS	= $(COMMONSRCS) $(BSDSRCS)
+endif
 LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
-# Every atf-c program in tests/lib (t_*.c).
-TESTS_C	= $(sort $(notdir $(basename $(wildcard tests/lib/t_*.c))))
+# Every atf-c program in tests/lib (t_*.c), and t_tree built portably.
+TESTS_C	= $(sort $(notdir $(basename $(wildcard tests/lib/t_*.c)))) \
+	  t_tree_portable
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir
 TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
@@ -139,6 +148,17 @@ $(CHECKB)/tests/h_xlcfg: tests/lib/h_xlcfg.c
 	$(CC) $(CFLAGS) $$(pkg-config --cflags xlutil xenlight) -o $@ $< \
 	    $$(pkg-config --libs xlutil xenlight)
 
+# t_tree again with the portable contained open (the walk NetBSD uses):
+# the portability layer built with SR_NO_OPENAT2, linked before the
+# library so that it stands in for the library's own.
+OSSRC	= $(filter lib/os_%,$(LIBSRCS))
+$(CHECKB)/tests/t_tree_portable: tests/lib/t_tree.c $(OSSRC) lib/*.h \
+    $(B)/libsharedroot.a tests/lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -DSR_NO_OPENAT2 \
+	    -o $@ $< $(OSSRC) \
+	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
+
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -o $@ $< \
@@ -172,12 +192,12 @@ deps:
 # The NetBSD code paths, compiled here against stubs of what glibc lacks
 # (mk/netbsd-stubs): not linked or run, but kept compiling.
 compat-check:
-	@for f in $(LIBSRCS) bin/*.c; do \
+	@for f in $(COMMONSRCS) $(BSDSRCS) bin/*.c; do \
 	    $(CC) -std=c11 -D_GNU_SOURCE -DSR_FORCE_NETBSD -Wall -Wextra \
 	    -Wno-unused-parameter -Werror -fsyntax-only -Imk/netbsd-stubs \
 	    -include mk/netbsd-stubs/netbsd.h -Ilib \
 	    $$(pkg-config --cflags libarchive tsk libcrypto libargon2 libgit2) $$f || exit 1; done
-	@echo "compat-check: the NetBSD build of $(words $(LIBSRCS)) library and $(words $(wildcard bin/*.c)) tool sources compiles"
+	@echo "compat-check: the NetBSD build of $(words $(COMMONSRCS) $(BSDSRCS)) library and $(words $(wildcard bin/*.c)) tool sources compiles"
 
 demo: deps
 	$(MAKE) B=$(CURDIR)/build/demo-obj PREFIX=$(CURDIR)/build/demo-stage install

@@ -1,42 +1,53 @@
 /*
  * Target handling common to every back end: open, lock, sanity checks,
- * the private mount point and the ordered teardown.
+ * the private mount point and the ordered teardown; the back end's own
+ * steps through its table (attach_impl.h).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
-#include "compat.h"
+#include "attach_impl.h"
+#include "dir.h"
+#include "os.h"
 #include "scratch.h"
 #include "sr.h"
-#include "dir.h"
 
-extern char **environ;
+/* The back ends, by enum attach_backend. */
+static const struct attach_ops *const backends[] = {
+	[BACKEND_LOOP] = &loop_ops,
+	[BACKEND_VND] = &vnd_ops,
+};
+#define NBACKENDS	(sizeof(backends) / sizeof(backends[0]))
+
+/* The back end called name; -1 if none is. */
+static int
+backend_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NBACKENDS; i++)
+		if (strcmp(name, backends[i]->name) == 0)
+			return (int)i;
+	return -1;
+}
 
 enum attach_backend
 attach_backend(void)
 {
-	const char *e = getenv("SHAREDROOT_ATTACH");
+	int i;
 
-	if (e != NULL && strcmp(e, "vnd") == 0)
-		return BACKEND_VND;
-	if (e != NULL && strcmp(e, "loop") == 0)
-		return BACKEND_LOOP;
-#if SR_LINUX
-	return BACKEND_LOOP;
-#else
-	return BACKEND_VND;
-#endif
+	if ((i = backend_named(getenv("SHAREDROOT_ATTACH"))) == -1 &&
+	    (i = backend_named(os_attach_default())) == -1)
+		i = BACKEND_LOOP;
+	return (enum attach_backend)i;
 }
 
 void
@@ -46,8 +57,8 @@ attach_init(struct attach *a, const char *path, bool rdonly)
 	a->path = path;
 	a->rdonly = rdonly;
 	a->backend = attach_backend();
-	a->fd = a->loopfd = a->rootfd = -1;
-	a->loopnr = -1;
+	a->ops = backends[a->backend];
+	a->fd = a->rootfd = -1;
 	a->mnt.lockfd = -1;
 }
 
@@ -107,8 +118,12 @@ make_mntdir(struct attach *a)
 		sr_prefixerr("mount point");
 		return -1;
 	}
-	if ((size_t)snprintf(a->mntdir, sizeof(a->mntdir), "%s/mnt",
-	    a->mnt.dir) >= sizeof(a->mntdir) || mkdir(a->mntdir, 0700) == -1) {
+	if (scratch_path(&a->mnt, "mnt", a->mntdir, sizeof(a->mntdir)) == -1) {
+		sr_prefixerr("mount point");
+		a->mntdir[0] = '\0';
+		return -1;
+	}
+	if (mkdir(a->mntdir, 0700) == -1) {
 		sr_seterrno("mount point %s", a->mntdir);
 		a->mntdir[0] = '\0';
 		return -1;
@@ -122,21 +137,55 @@ attach_in_use(const char *path)
 {
 	struct attach a;
 	struct stat st;
-	bool loop;
 
 	attach_init(&a, path, true);
-	loop = a.backend == BACKEND_LOOP;
 	if (stat(path, &st) == -1) {
 		sr_seterrno("stat");
 		return -1;
 	}
-	/* Only root may ask vndconfig; loop devices tell anyone. */
-	if (!loop && geteuid() != 0)
-		return 0;
 	a.dev = st.st_dev;
 	a.ino = st.st_ino;
-	if ((loop ? loop_check_unused(&a) : vnd_check_unused(&a)) == -1) {
+	if (a.ops->check_unused(&a) == -1) {
 		sr_prefixerr("rebuild");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give the image its disk: the back end's device, the transform (cgd)
+ * on it for a key file, and a new file system if asked.
+ */
+static int
+attach_disk(struct attach *a)
+{
+	if (a->ops->attach(a) == -1)
+		return -1;
+	if (a->keyfile != NULL) {
+		if (cgd_xform.attach(a) == -1)
+			return -1;
+		if (a->format && !a->sparse && cgd_xform.fill(a) == -1)
+			return -1;
+	}
+	if (a->format && a->ops->format != NULL && a->ops->format(a) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Where the back end mounts with mount(2), a mount that silently did
+ * not happen would leave us looking at our own empty directory: check
+ * that the root is on another file system.
+ */
+static int
+check_mounted(const struct attach *a)
+{
+	struct stat st, pst;
+
+	if (fstat(a->rootfd, &st) == -1 ||
+	    fstatat(a->rootfd, "..", &pst, 0) == -1 ||
+	    st.st_dev == pst.st_dev) {
+		sr_seterr("mount: %s is not a mounted file system", a->mntdir);
 		return -1;
 	}
 	return 0;
@@ -145,7 +194,7 @@ attach_in_use(const char *path)
 int
 attach_open(struct attach *a)
 {
-	bool loop = a->backend == BACKEND_LOOP;
+	const struct attach_ops *ops = a->ops;
 
 	if (open_target(a) == -1)
 		return -1;
@@ -159,43 +208,24 @@ attach_open(struct attach *a)
 		a->fd = -1;
 		return 0;
 	}
-	if (a->keyfile != NULL && loop) {
+	if (a->keyfile != NULL && !ops->transforms) {
 		sr_seterr("attach: cgd volumes need a NetBSD host for now");
 		return -1;
 	}
-	if ((loop ? loop_check_unused(a) : vnd_check_unused(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (ops->check_unused(a) == -1 || sr_checkpoint() == -1)
 		return -1;
-	if ((loop ? loop_attach(a) : vnd_attach(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (attach_disk(a) == -1 || sr_checkpoint() == -1)
 		return -1;
 	if (make_mntdir(a) == -1)
 		return -1;
-	if ((loop ? loop_mount(a) : vnd_mount(a)) == -1 ||
-	    sr_checkpoint() == -1)
+	if (ops->mount(a) == -1 || sr_checkpoint() == -1)
 		return -1;
-	/*
-	 * Open the root through the mount; if the mount had silently not
-	 * happened we would be looking at our own empty directory, so
-	 * check that it is a different file system.
-	 */
 	if ((a->rootfd = open(a->mntdir, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		sr_seterrno("mount: open %s", a->mntdir);
 		return -1;
 	}
-	if (loop) {
-		struct stat st, pst;
-
-		if (fstat(a->rootfd, &st) == -1 ||
-		    fstatat(a->rootfd, "..", &pst, 0) == -1 ||
-		    st.st_dev == pst.st_dev) {
-			sr_seterr("mount: %s is not a mounted file system",
-			    a->mntdir);
-			return -1;
-		}
-	}
-	return 0;
+	return ops->check_mount ? check_mounted(a) : 0;
 }
 
 int
@@ -203,8 +233,7 @@ attach_remount_rw(struct attach *a)
 {
 	if (a->isdir || !a->ro_first)
 		return 0;
-	if ((a->backend == BACKEND_LOOP ? loop_remount_rw(a) :
-	    vnd_remount_rw(a)) == -1)
+	if (a->ops->remount_rw(a) == -1)
 		return -1;
 	a->ro_first = false;
 	return 0;
@@ -213,7 +242,6 @@ attach_remount_rw(struct attach *a)
 int
 attach_teardown(struct attach *a)
 {
-	bool loop = a->backend == BACKEND_LOOP;
 	int rv = 0;
 
 	if (a->rootfd != -1) {
@@ -224,10 +252,12 @@ attach_teardown(struct attach *a)
 		close(a->rootfd);
 		a->rootfd = -1;
 	}
-	if (a->mounted && (loop ? loop_unmount(a) : vnd_unmount(a)) == -1)
+	if (a->mounted && a->ops->unmount(a) == -1)
 		rv = -1;
-	if ((a->loopfd != -1 || a->vnd_attached) &&
-	    (loop ? loop_detach(a) : vnd_detach(a)) == -1)
+	/* The device stays while a transform on it does. */
+	if (a->xf.attached && cgd_xform.detach(a) == -1)
+		rv = -1;
+	else if (a->attached && a->ops->detach(a) == -1)
 		rv = -1;
 	if (a->mntdir_made && !a->mounted) {
 		if (rmdir(a->mntdir) == -1 && errno != ENOENT && rv == 0) {
@@ -256,6 +286,7 @@ int
 image_create(const char *path, off_t size, enum attach_backend be,
     char *tmp, size_t tmpsz)
 {
+	const struct attach_ops *ops = backends[be];
 	int fd;
 
 	if ((fd = image_temp(path, tmp, tmpsz)) == -1)
@@ -266,170 +297,10 @@ image_create(const char *path, off_t size, enum attach_backend be,
 		close(fd);
 		return -1;
 	}
-	if (be == BACKEND_LOOP) {
-		char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
-		    "root_owner=0:0", tmp, NULL };
-
-		if (run_cmd(argv, NULL) == -1) {
-			sr_prefixerr("create");
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
-
-int
-keyfile_check(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1) {
-		sr_seterrno("key file %s", path);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		sr_seterr("key file %s: not a regular file", path);
+	if (ops->format_file != NULL && ops->format_file(tmp) == -1) {
+		sr_prefixerr("create");
 		close(fd);
 		return -1;
 	}
-	close(fd);
-	if (st.st_mode & 0044) {
-		sr_seterr("key file %s: readable by group or others (mode "
-		    "%04o); chmod go-rwx it", path,
-		    (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Where a helper program is: PATH first, then the sbin directories an
- * ordinary user's PATH often lacks (makefs, mke2fs and losetup live in
- * /usr/sbin and /sbin on Debian).
- */
-static int
-find_helper(const char *name, char *buf, size_t bufsz)
-{
-	static const char *const sbins[] = { "/usr/local/sbin", "/usr/sbin",
-	    "/sbin", "/usr/pkg/sbin", NULL };
-	const char *path = getenv("PATH"), *p, *end;
-	size_t i;
-
-	if (strchr(name, '/') != NULL) {
-		strlcpy(buf, name, bufsz);
-		return 0;
-	}
-	for (p = path ? path : ""; *p != '\0'; p = *end ? end + 1 : end) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (end > p && (size_t)snprintf(buf, bufsz, "%.*s/%s",
-		    (int)(end - p), p, name) < bufsz && access(buf, X_OK) == 0)
-			return 0;
-	}
-	for (i = 0; sbins[i] != NULL; i++)
-		if ((size_t)snprintf(buf, bufsz, "%s/%s", sbins[i], name) <
-		    bufsz && access(buf, X_OK) == 0)
-			return 0;
-	sr_seterr("%s: not found in PATH nor in /usr/sbin, /sbin (is it "
-	    "installed?)", name);
-	return -1;
-}
-
-int
-run_cmd(char *const argv[], struct sbuf *out)
-{
-	return run_cmd_err(argv, out, NULL);
-}
-
-int
-run_cmd_err(char *const argv[], struct sbuf *out, struct sbuf *err)
-{
-	char prog[PATH_MAX];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t def;
-	struct pollfd pfds[2];
-	struct sbuf *bufs[2] = { out, err };
-	int pfd[2][2] = { { -1, -1 }, { -1, -1 } }, status, rv = -1, i;
-	pid_t pid;
-
-	if (find_helper(argv[0], prog, sizeof(prog)) == -1)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	for (i = 0; i < 2; i++) {
-		if (bufs[i] == NULL)
-			continue;
-		if (pipe2(pfd[i], O_CLOEXEC) == -1) {
-			sr_seterrno("%s: pipe", argv[0]);
-			goto done;
-		}
-		posix_spawn_file_actions_adddup2(&fa, pfd[i][1], i + 1);
-	}
-	if ((errno = posix_spawn(&pid, prog, &fa, &attr, argv,
-	    environ)) != 0) {
-		sr_seterrno("%s", argv[0]);
-		goto done;
-	}
-	/* Both outputs read as they come: neither pipe fills and blocks. */
-	for (i = 0; i < 2; i++) {
-		if (pfd[i][1] != -1) {
-			close(pfd[i][1]);
-			pfd[i][1] = -1;
-		}
-		pfds[i].fd = pfd[i][0];
-		pfds[i].events = POLLIN;
-	}
-	while (pfds[0].fd != -1 || pfds[1].fd != -1) {
-		if (poll(pfds, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			char buf[4096];
-			ssize_t n;
-
-			if (pfds[i].fd == -1 || pfds[i].revents == 0)
-				continue;
-			n = read(pfds[i].fd, buf, sizeof(buf));
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0 || sbuf_add(bufs[i], buf, (size_t)n) == -1)
-				pfds[i].fd = -1;
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			sr_seterrno("%s: wait", argv[0]);
-			goto done;
-		}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rv = 0;
-	else if (WIFEXITED(status))
-		sr_seterr("%s: exited with status %d", argv[0],
-		    WEXITSTATUS(status));
-	else
-		sr_seterr("%s: killed by signal %d", argv[0],
-		    WTERMSIG(status));
-done:
-	for (i = 0; i < 2; i++) {
-		if (pfd[i][0] != -1)
-			close(pfd[i][0]);
-		if (pfd[i][1] != -1)
-			close(pfd[i][1]);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return rv;
+	return fd;
 }

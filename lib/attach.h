@@ -14,27 +14,43 @@
 
 #include "scratch.h"
 
+/* The back ends (attach_impl.h); SHAREDROOT_ATTACH names one. */
 enum attach_backend { BACKEND_LOOP, BACKEND_VND };
+
+struct attach_ops;
 
 struct attach {
 	const char *path;		/* as the user named it */
 	bool	 rdonly;
 	bool	 isdir;
 	enum attach_backend backend;
+	const struct attach_ops *ops;	/* the back end's steps */
 	int	 fd;			/* the image or directory */
 	dev_t	 dev;
 	ino_t	 ino;
 	char	 fstype[32];
-	/* loop */
-	int	 loopfd;
-	int	 loopnr;
-	/* vnd */
-	char	 vnd[16];
-	bool	 vnd_attached;
-	/* cgd on the vnd (-c keyfile) */
+	/* the back end's device, and its state */
+	bool	 attached;
+	union {
+		struct {
+			int	 fd;
+			int	 nr;		/* /dev/loopNR */
+		}	 loop;
+		struct {
+			char	 unit[16];	/* "vnd0" */
+		}	 vnd;
+	}	 be;
+	/*
+	 * A block transform between that device and the file system: a
+	 * kernel cgd on the vnd for a key file (-c), attach_cgd.c.
+	 */
 	const char *keyfile;
-	char	 cgd[16];
-	bool	 cgd_attached;
+	struct {
+		char	 unit[16];	/* "cgd0" */
+		bool	 attached;
+	}	 xf;
+	/* The disk the file system is on: the back end's, or the cgd. */
+	char	 disk[16];
 	/* a new cgd volume's sectors left unwritten: not filled first */
 	bool	 sparse;
 	/* make a new file system on it first (a new image) */
@@ -69,20 +85,6 @@ int	attach_in_use(const char *);
 /* The back end in use: $SHAREDROOT_ATTACH or the host's own. */
 enum attach_backend attach_backend(void);
 
-/* Back ends (attach_loop.c, attach_vnd.c). */
-int	loop_check_unused(struct attach *);
-int	loop_attach(struct attach *);
-int	loop_mount(struct attach *);
-int	loop_remount_rw(struct attach *);
-int	loop_unmount(struct attach *);
-int	loop_detach(struct attach *);
-int	vnd_check_unused(struct attach *);
-int	vnd_attach(struct attach *);
-int	vnd_mount(struct attach *);
-int	vnd_remount_rw(struct attach *);
-int	vnd_unmount(struct attach *);
-int	vnd_detach(struct attach *);
-
 /*
  * Make an empty file (mode 0600) under a temporary name beside path,
  * stored in tmp; returns its descriptor, which holds it as this run's
@@ -91,19 +93,10 @@ int	vnd_detach(struct attach *);
 int	image_temp(const char *, char *, size_t);
 /*
  * Make a sparse image file of the given size under a temporary name
- * beside path (stored in tmp); for the loop back end also format it.
+ * beside path (stored in tmp); a back end that formats the file itself
+ * (loop: mke2fs) formats it, the others do when attached (format).
  * Returns its descriptor, as image_temp().
  */
 int	image_create(const char *, off_t, enum attach_backend, char *, size_t);
-/* The file-system type in an image, as libblkid names it ("ufs"). */
-int	image_fstype(const char *, char *, size_t);
-/* Check a cgd key file: a regular file no group or other can read. */
-int	keyfile_check(const char *);
-
-/* Run a command found in PATH; with out, collect its standard output. */
-struct sbuf;
-int	run_cmd(char *const [], struct sbuf *);
-/* The same, with err collecting its standard error too. */
-int	run_cmd_err(char *const [], struct sbuf *, struct sbuf *);
 
 #endif /* ATTACH_H */

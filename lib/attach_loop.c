@@ -1,12 +1,10 @@
 /*
  * The Linux back end: loop devices through /dev/loop-control and
- * LOOP_CONFIGURE, the file-system type from libblkid, and mount(2) in a
- * mount namespace of our own, so that nobody else sees the mount and a
- * killed run cannot leave it behind.
+ * LOOP_CONFIGURE, the file-system type from libblkid (os_fstype), and
+ * mount(2) in a mount namespace of our own, so that nobody else sees the
+ * mount and a killed run cannot leave it behind.  Built on Linux only;
+ * elsewhere attach_noloop.c says there is none.
  */
-#include "compat.h"
-#if SR_LINUX
-
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -14,7 +12,6 @@
 
 #include <linux/loop.h>
 
-#include <blkid/blkid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +23,10 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "attach_impl.h"
+#include "os.h"
+#include "run.h"
 #include "sr.h"
-
-static int probe_fstype(struct attach *);
 
 /*
  * Whether loop device name is backed by a's file, as sysfs tells anyone
@@ -56,7 +54,7 @@ backing_is(const char *name, const struct attach *a)
 }
 
 /* Refuse an image some loop device already holds (mounted or not). */
-int
+static int
 loop_check_unused(struct attach *a)
 {
 	struct loop_info64 info;
@@ -91,64 +89,14 @@ loop_check_unused(struct attach *a)
 	return 0;
 }
 
-int
-image_fstype(const char *path, char *buf, size_t bufsz)
-{
-	struct attach a;
-	int rv;
-
-	memset(&a, 0, sizeof(a));
-	if ((a.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return -1;
-	rv = probe_fstype(&a);
-	close(a.fd);
-	if (rv == 0)
-		strlcpy(buf, a.fstype, bufsz);
-	return rv;
-}
-
 static int
-probe_fstype(struct attach *a)
-{
-	blkid_probe pr;
-	const char *type = NULL;
-	int rv = -1;
-
-	if ((pr = blkid_new_probe()) == NULL) {
-		sr_seterr("probe: cannot start libblkid");
-		return -1;
-	}
-	if (blkid_probe_set_device(pr, a->fd, 0, 0) != 0) {
-		sr_seterr("probe: cannot read the image");
-		goto done;
-	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
-	if (blkid_do_safeprobe(pr) != 0 ||
-	    blkid_probe_lookup_value(pr, "TYPE", &type, NULL) != 0 ||
-	    type == NULL) {
-		sr_seterr("probe: holds no file system this host recognizes");
-		goto done;
-	}
-	if (strcmp(type, "swap") == 0 || strlen(type) >= sizeof(a->fstype)) {
-		sr_seterr("probe: holds %s, not a file system", type);
-		goto done;
-	}
-	strlcpy(a->fstype, type, sizeof(a->fstype));
-	rv = 0;
-done:
-	blkid_free_probe(pr);
-	return rv;
-}
-
-int
 loop_attach(struct attach *a)
 {
 	struct loop_config cfg;
 	char dev[32];
 	int ctl, nr, fd, tries;
 
-	if (probe_fstype(a) == -1)
+	if (os_fstype(a->fd, a->fstype, sizeof(a->fstype)) == -1)
 		return -1;
 	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) == -1) {
 		sr_seterrno("attach: /dev/loop-control");
@@ -173,8 +121,10 @@ loop_attach(struct attach *a)
 		    sizeof(cfg.info.lo_file_name));
 		if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
 			close(ctl);
-			a->loopfd = fd;
-			a->loopnr = nr;
+			a->be.loop.fd = fd;
+			a->be.loop.nr = nr;
+			a->attached = true;
+			snprintf(a->disk, sizeof(a->disk), "loop%d", nr);
 			return 0;
 		}
 		close(fd);
@@ -190,7 +140,7 @@ loop_attach(struct attach *a)
 	return -1;
 }
 
-int
+static int
 loop_mount(struct attach *a)
 {
 	static bool unshared;
@@ -207,7 +157,7 @@ loop_mount(struct attach *a)
 	}
 	if (a->rdonly || a->ro_first)
 		flags |= MS_RDONLY;
-	snprintf(dev, sizeof(dev), "/dev/loop%d", a->loopnr);
+	snprintf(dev, sizeof(dev), "/dev/%s", a->disk);
 	if (mount(dev, a->mntdir, a->fstype, flags, NULL) == -1) {
 		if (errno == ENODEV)
 			sr_seterr("mount: this kernel cannot mount %s",
@@ -220,7 +170,7 @@ loop_mount(struct attach *a)
 	return 0;
 }
 
-int
+static int
 loop_remount_rw(struct attach *a)
 {
 	if (mount(NULL, a->mntdir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV |
@@ -231,7 +181,7 @@ loop_remount_rw(struct attach *a)
 	return 0;
 }
 
-int
+static int
 loop_unmount(struct attach *a)
 {
 	if (umount2(a->mntdir, 0) == -1 &&
@@ -243,53 +193,54 @@ loop_unmount(struct attach *a)
 	return 0;
 }
 
-int
+/* Once closed, it is not ours to detach again, whatever happens next. */
+static int
 loop_detach(struct attach *a)
 {
 	char path[64];
 	struct stat st;
 	int i;
 
-	(void)ioctl(a->loopfd, LOOP_CLR_FD, 0);
-	close(a->loopfd);
-	a->loopfd = -1;
+	(void)ioctl(a->be.loop.fd, LOOP_CLR_FD, 0);
+	close(a->be.loop.fd);
+	a->be.loop.fd = -1;
+	a->attached = false;
 	/* Autoclear finishes after the last close; wait for it briefly. */
-	snprintf(path, sizeof(path), "/sys/block/loop%d/loop", a->loopnr);
+	snprintf(path, sizeof(path), "/sys/block/loop%d/loop", a->be.loop.nr);
 	for (i = 0; i < 200 && stat(path, &st) == 0; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 	}
 	if (stat(path, &st) == 0) {
-		sr_seterr("detach: /dev/loop%d is still attached", a->loopnr);
+		sr_seterr("detach: /dev/loop%d is still attached",
+		    a->be.loop.nr);
 		return -1;
 	}
-	a->loopnr = -1;
+	a->be.loop.nr = -1;
 	return 0;
 }
 
-#else /* !__linux__ */
-
-#include "attach.h"
-#include "sr.h"
-
+/* A new image's file system, made in the file: ext2, owned by root. */
 static int
-noloop(void)
+loop_format_file(const char *path)
 {
-	sr_seterr("attach: loop devices exist only on Linux");
-	return -1;
+	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext2", "-E",
+	    "root_owner=0:0", (char *)path, NULL };
+
+	return run_cmd(argv, NULL);
 }
 
-int loop_check_unused(struct attach *a) { (void)a; return noloop(); }
-int image_fstype(const char *p, char *b, size_t n)
-{
-	(void)p; (void)b; (void)n;
-	return noloop();
-}
-int loop_attach(struct attach *a) { (void)a; return noloop(); }
-int loop_mount(struct attach *a) { (void)a; return noloop(); }
-int loop_remount_rw(struct attach *a) { (void)a; return noloop(); }
-int loop_unmount(struct attach *a) { (void)a; return noloop(); }
-int loop_detach(struct attach *a) { (void)a; return noloop(); }
-
-#endif
+const struct attach_ops loop_ops = {
+	.name = "loop",
+	.check_unused = loop_check_unused,
+	.attach = loop_attach,
+	.format = NULL,
+	.mount = loop_mount,
+	.remount_rw = loop_remount_rw,
+	.unmount = loop_unmount,
+	.detach = loop_detach,
+	.format_file = loop_format_file,
+	.transforms = false,
+	.check_mount = true,
+};

@@ -1,7 +1,8 @@
 /*
- * The NetBSD back end: the system's own vndconfig(8), mount(8) and
- * umount(8), run as commands.  It is built everywhere so that its exact
- * command lines can be tested on any host with stubs in PATH.
+ * The NetBSD back end: the system's own vndconfig(8), newfs(8), mount(8)
+ * and umount(8), run as commands.  It is built everywhere so that its
+ * exact command lines can be tested on any host with stubs in PATH.  A
+ * key file's cgd goes between the vnd and the mount (attach_cgd.c).
  */
 #include <sys/stat.h>
 
@@ -14,17 +15,11 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "compat.h"
+#include "attach_impl.h"
+#include "run.h"
 #include "sr.h"
 
-#if SR_NETBSD && !defined(SR_FORCE_NETBSD)
-#include <sys/sysctl.h>
-#endif
-
 #define NVND	64
-
-static int cgd_attach(struct attach *);
-static int cgd_fill(struct attach *);
 
 /*
  * "vndconfig -l" prints a line a unit: "vnd0: /path (/dev/wd0a) inode
@@ -75,15 +70,18 @@ done:
 	return rv;
 }
 
-int
+/* Only root may ask vndconfig: for anyone else, nothing to refuse. */
+static int
 vnd_check_unused(struct attach *a)
 {
 	int unit;
 
+	if (geteuid() != 0)
+		return 0;
 	return vnd_scan(a, &unit);
 }
 
-int
+static int
 vnd_attach(struct attach *a)
 {
 	char *argv[5];
@@ -95,149 +93,44 @@ vnd_attach(struct attach *a)
 		sr_seterr("attach: no free vnd device");
 		return -1;
 	}
-	snprintf(a->vnd, sizeof(a->vnd), "vnd%d", unit);
+	snprintf(a->be.vnd.unit, sizeof(a->be.vnd.unit), "vnd%d", unit);
 	argv[i++] = "vndconfig";
 	if (a->rdonly)
 		argv[i++] = "-r";
-	argv[i++] = a->vnd;
+	argv[i++] = a->be.vnd.unit;
 	argv[i++] = (char *)a->path;
 	argv[i] = NULL;
 	if (run_cmd(argv, NULL) == -1) {
 		sr_prefixerr("attach");
 		return -1;
 	}
-	a->vnd_attached = true;
-	if (a->keyfile != NULL && cgd_attach(a) == -1)
-		return -1;
-	if (a->format && a->keyfile != NULL && !a->sparse &&
-	    cgd_fill(a) == -1)
-		return -1;
-	if (a->format) {
-		char rdev[32];
-		char *nargv[] = { "newfs", rdev, NULL };
-
-		snprintf(rdev, sizeof(rdev), "/dev/r%sa",
-		    a->keyfile ? a->cgd : a->vnd);
-		if (run_cmd(nargv, NULL) == -1) {
-			sr_prefixerr("create");
-			return -1;
-		}
-	}
+	a->attached = true;
+	strlcpy(a->disk, a->be.vnd.unit, sizeof(a->disk));
 	return 0;
 }
 
-/* "cgdconfig -l": "cgd0: /dev/vnd0a" in use, "cgd1: not in use" free. */
+/* A new image's file system, made through the disk (the cgd's, if any). */
 static int
-cgd_attach(struct attach *a)
+vnd_format(struct attach *a)
 {
-	char *largv[] = { "cgdconfig", "-l", NULL };
-	char dev[32], *argv[6];
-	struct sbuf out = { 0 };
-	char *line, *save = NULL;
-	int unit = -1;
+	char rdev[32];
+	char *argv[] = { "newfs", rdev, NULL };
 
-	if (run_cmd(largv, &out) == -1) {
-		sbuf_free(&out);
-		return -1;
-	}
-	for (line = strtok_r(out.s ? out.s : (char *)"", "\n", &save);
-	    line != NULL && unit == -1; line = strtok_r(NULL, "\n", &save)) {
-		int nr;
-
-		if (sscanf(line, "cgd%d:", &nr) == 1 && nr >= 0 && nr < NVND &&
-		    strstr(line, "not in use") != NULL)
-			unit = nr;
-	}
-	sbuf_free(&out);
-	if (unit == -1) {
-		sr_seterr("attach: no free cgd device");
-		return -1;
-	}
-	snprintf(a->cgd, sizeof(a->cgd), "cgd%d", unit);
-	snprintf(dev, sizeof(dev), "/dev/%sa", a->vnd);
-	argv[0] = "cgdconfig";
-	argv[1] = a->cgd;
-	argv[2] = dev;
-	argv[3] = (char *)a->keyfile;
-	argv[4] = NULL;
+	snprintf(rdev, sizeof(rdev), "/dev/r%sa", a->disk);
 	if (run_cmd(argv, NULL) == -1) {
-		sr_prefixerr("attach cgd");
+		sr_prefixerr("create");
 		return -1;
 	}
-	a->cgd_attached = true;
 	return 0;
 }
 
-/* The raw partition's letter: the whole disk ('d' on amd64 and i386). */
-static char
-raw_partition(void)
-{
-#if SR_NETBSD
-	int rp;
-	size_t len = sizeof(rp);
-
-	if (sysctlbyname("kern.rawpartition", &rp, &len, NULL, 0) == 0 &&
-	    rp >= 0 && rp < 26)
-		return (char)('a' + rp);
-#endif
-	return 'd';
-}
-
-/*
- * A new cgd volume, before newfs: every sector written (as the
- * scrubbing example of cgdconfig(8) does), so that the image has no
- * holes to show which blocks the file system will use (zeros through
- * the cipher cannot be told from noise).  Through the raw partition,
- * to the end of the volume, where a write of a raw disk comes back
- * short, then empty.
- */
 static int
-cgd_fill(struct attach *a)
-{
-	static const char zero[64 * 1024];
-	char dev[32];
-	uintmax_t done = 0;
-	int fd;
-
-	snprintf(dev, sizeof(dev), "/dev/r%s%c", a->cgd, raw_partition());
-	if ((fd = open(dev, O_WRONLY | O_CLOEXEC)) == -1) {
-		sr_seterrno("fill %s", dev);
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = write(fd, zero, sizeof(zero));
-
-		if (n > 0) {
-			done += (uintmax_t)n;
-			if (sr_checkpoint() == -1)
-				goto fail;
-			continue;
-		}
-		if (n == 0 || (done > 0 && errno == ENOSPC))
-			break;
-		if (errno != EINTR) {
-			sr_seterrno("fill %s at byte %ju", dev, done);
-			goto fail;
-		}
-	}
-	if (fsync(fd) == -1) {
-		sr_seterrno("fill %s", dev);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
-int
 vnd_mount(struct attach *a)
 {
 	char dev[32], *argv[8];
 	int i = 0;
 
-	snprintf(dev, sizeof(dev), "/dev/%sa", a->keyfile ? a->cgd : a->vnd);
+	snprintf(dev, sizeof(dev), "/dev/%sa", a->disk);
 	argv[i++] = "mount";
 	if (a->rdonly || a->ro_first)
 		argv[i++] = "-r";
@@ -258,7 +151,7 @@ vnd_mount(struct attach *a)
 	return 0;
 }
 
-int
+static int
 vnd_remount_rw(struct attach *a)
 {
 	char *argv[] = { "mount", "-u", "-w", a->mntdir, NULL };
@@ -270,7 +163,7 @@ vnd_remount_rw(struct attach *a)
 	return 0;
 }
 
-int
+static int
 vnd_unmount(struct attach *a)
 {
 	char *argv[] = { "umount", a->mntdir, NULL };
@@ -284,24 +177,29 @@ vnd_unmount(struct attach *a)
 	return 0;
 }
 
-int
+static int
 vnd_detach(struct attach *a)
 {
-	char *argv[] = { "vndconfig", "-u", a->vnd, NULL };
-	char *cargv[] = { "cgdconfig", "-u", a->cgd, NULL };
-
-	if (a->cgd_attached) {
-		if (run_cmd(cargv, NULL) == -1) {
-			sr_prefixerr("detach %s", a->cgd);
-			return -1;
-		}
-		a->cgd_attached = false;
-	}
+	char *argv[] = { "vndconfig", "-u", a->be.vnd.unit, NULL };
 
 	if (run_cmd(argv, NULL) == -1) {
-		sr_prefixerr("detach %s", a->vnd);
+		sr_prefixerr("detach %s", a->be.vnd.unit);
 		return -1;
 	}
-	a->vnd_attached = false;
+	a->attached = false;
 	return 0;
 }
+
+const struct attach_ops vnd_ops = {
+	.name = "vnd",
+	.check_unused = vnd_check_unused,
+	.attach = vnd_attach,
+	.format = vnd_format,
+	.mount = vnd_mount,
+	.remount_rw = vnd_remount_rw,
+	.unmount = vnd_unmount,
+	.detach = vnd_detach,
+	.format_file = NULL,
+	.transforms = true,
+	.check_mount = false,
+};

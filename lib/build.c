@@ -18,6 +18,8 @@
 #include "build.h"
 #include "compat.h"
 #include "dir.h"
+#include "os.h"
+#include "run.h"
 
 /* The change the plan makes at path, if any. */
 static const struct change *
@@ -338,13 +340,14 @@ zeros(const char *b, size_t n)
 static int
 make_sparse(const char *path)
 {
-#if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	enum { BLK = 1 << 16, BUF = 1 << 20 };
 	static char buf[BUF];
 	off_t off = 0, run = -1;
 	ssize_t n;
 	int fd;
 
+	if (!os_can_punch())
+		return 0;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
@@ -358,24 +361,19 @@ make_sparse(const char *path)
 			if (z && run == -1)
 				run = off + i;
 			else if (!z && run != -1) {
-				(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE |
-				    FALLOC_FL_KEEP_SIZE, run, off + i - run);
+				(void)os_punch_hole(fd, run, off + i - run);
 				run = -1;
 			}
 		}
 		off += n;
 	}
 	if (run != -1)
-		(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		    run, off - run);
+		(void)os_punch_hole(fd, run, off - run);
 	if (n == -1 || fsync(fd) == -1) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
-#else
-	(void)path;
-#endif
 	return 0;
 }
 
@@ -415,9 +413,9 @@ stage_open(struct stage *st)
 		sr_prefixerr("stage");
 		return -1;
 	}
-	if ((size_t)snprintf(st->tree, sizeof(st->tree), "%s/tree",
-	    st->work.dir) >= sizeof(st->tree)) {
-		sr_seterr("stage: TMPDIR too long");
+	if (scratch_path(&st->work, "tree", st->tree, sizeof(st->tree)) ==
+	    -1) {
+		sr_prefixerr("stage");
 		return -1;
 	}
 	if (mkdir(st->tree, 0700) == -1 || (st->fd = open(st->tree, O_RDONLY |

@@ -42,19 +42,10 @@ legacy_loaded(void)
 	return deflt != NULL ? 0 : -1;
 }
 
-int
-cgd_open(const char *alg, const char *ivmethod, const uint8_t *key,
-    size_t keybits, struct cgd **out)
+/* The iv-method: encblkno8 (or its old name encblkno), or encblkno1. */
+static int
+choose_ivmethod(struct cgd *c, const char *ivmethod)
 {
-	struct cgd *c;
-	size_t keylen = keybits / 8;
-	int i;
-
-	*out = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sr_seterrno("cgd");
-		return -1;
-	}
 	c->ivrounds = 1;
 	if (ivmethod != NULL && (strcmp(ivmethod, "encblkno8") == 0 ||
 	    strcmp(ivmethod, "encblkno") == 0))
@@ -62,8 +53,15 @@ cgd_open(const char *alg, const char *ivmethod, const uint8_t *key,
 	else if (ivmethod != NULL && strcmp(ivmethod, "encblkno1") != 0) {
 		sr_seterr("iv-method %s: unknown (encblkno1, encblkno8)",
 		    ivmethod);
-		goto fail;
+		return -1;
 	}
+	return 0;
+}
+
+/* The cipher for alg with a key of keybits; c->mode NULL if it is wrong. */
+static int
+choose_cipher(struct cgd *c, const char *alg, size_t keybits)
+{
 	if (strcmp(alg, "aes-xts") == 0) {
 		c->mode = keybits == 256 ? EVP_aes_128_xts() :
 		    keybits == 512 ? EVP_aes_256_xts() : NULL;
@@ -84,7 +82,7 @@ cgd_open(const char *alg, const char *ivmethod, const uint8_t *key,
 		if (legacy_loaded() == -1) {
 			sr_seterr("blowfish-cbc: OpenSSL's legacy provider, "
 			    "which has Blowfish, cannot be loaded");
-			goto fail;
+			return -1;
 		}
 		c->mode = keybits >= 40 && keybits <= 448 && keybits % 8 == 0 ?
 		    EVP_bf_cbc() : NULL;
@@ -93,31 +91,59 @@ cgd_open(const char *alg, const char *ivmethod, const uint8_t *key,
 	} else if (strcmp(alg, "adiantum") == 0) {
 		sr_seterr("adiantum: no library on this host implements it; "
 		    "use a NetBSD host (cgdconfig) for this disk");
-		goto fail;
+		return -1;
 	} else {
 		sr_seterr("algorithm %s: unknown (aes-xts, aes-cbc, "
 		    "blowfish-cbc, 3des-cbc)", alg);
-		goto fail;
+		return -1;
 	}
+	return 0;
+}
+
+/* A context for the cipher with the key: encrypting (enc) or not. */
+static EVP_CIPHER_CTX *
+new_ctx(const EVP_CIPHER *cipher, const uint8_t *key, size_t keylen, int enc)
+{
+	EVP_CIPHER_CTX *ctx;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_set_key_length(ctx, (int)keylen) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+cgd_open(const char *alg, const char *ivmethod, const uint8_t *key,
+    size_t keybits, struct cgd **out)
+{
+	struct cgd *c;
+	size_t keylen = keybits / 8;
+	int i;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		sr_seterrno("cgd");
+		return -1;
+	}
+	if (choose_ivmethod(c, ivmethod) == -1 ||
+	    choose_cipher(c, alg, keybits) == -1)
+		goto fail;
 	if (c->mode == NULL) {
 		sr_seterr("%s: a %zu-bit key is not one it takes", alg,
 		    keybits);
 		goto fail;
 	}
 	for (i = 0; i < 2; i++)
-		if ((c->ctx[i] = EVP_CIPHER_CTX_new()) == NULL ||
-		    EVP_CipherInit_ex(c->ctx[i], c->mode, NULL, NULL, NULL, i) !=
-		    1 || EVP_CIPHER_CTX_set_key_length(c->ctx[i], (int)keylen) !=
-		    1 || EVP_CipherInit_ex(c->ctx[i], NULL, NULL, key, NULL, i) !=
-		    1 || EVP_CIPHER_CTX_set_padding(c->ctx[i], 0) != 1)
+		if ((c->ctx[i] = new_ctx(c->mode, key, keylen, i)) == NULL)
 			goto crypto;
-	if (c->ecb != NULL && (c->ivctx = EVP_CIPHER_CTX_new()) == NULL)
-		goto crypto;
-	if (c->ecb != NULL && (EVP_CipherInit_ex(c->ivctx, c->ecb, NULL,
-	    NULL, NULL, 1) != 1 ||
-	    EVP_CIPHER_CTX_set_key_length(c->ivctx, (int)keylen) != 1 ||
-	    EVP_CipherInit_ex(c->ivctx, NULL, NULL, key, NULL, 1) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(c->ivctx, 0) != 1))
+	if (c->ecb != NULL &&
+	    (c->ivctx = new_ctx(c->ecb, key, keylen, 1)) == NULL)
 		goto crypto;
 	*out = c;
 	return 0;

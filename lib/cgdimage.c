@@ -10,13 +10,64 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach.h"
 #include "cgdimage.h"
 #include "ffsimg.h"
 #include "ffsread.h"
+#include "scratch.h"
 
 #define CHUNK	(1 << 20)	/* a whole number of sectors */
 #define HEAD	(72 * 1024)	/* what verify_method looks at */
+
+/*
+ * Write all len bytes at off.  A short write is not an error with an
+ * errno; the rest is written again, and a real failure says why.
+ */
+static int
+pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (off_t)n;
+	}
+	return 0;
+}
+
+int
+keyfile_check(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		sr_seterrno("key file %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		sr_seterr("key file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_mode & 0044) {
+		sr_seterr("key file %s: readable by group or others (mode "
+		    "%04o); chmod go-rwx it", path,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
 
 void
 cgdimg_init(struct cgdimg *g)
@@ -39,9 +90,10 @@ make_keyfile(const char *path)
 
 	if (cgdparams_generate(&b) == -1)
 		return -1;
-	if ((fd = image_temp(path, tmp, sizeof(tmp))) == -1)
+	if ((fd = scratch_file(path, tmp, sizeof(tmp))) == -1)
 		goto done;
-	if (write(fd, b.s, b.len) != (ssize_t)b.len || fsync(fd) == -1)
+	if (pwrite_all(fd, (const uint8_t *)b.s, b.len, 0) == -1 ||
+	    fsync(fd) == -1)
 		sr_seterrno("key file %s: write", path);
 	else if (link(tmp, path) == 0)
 		rv = 0;
@@ -122,12 +174,7 @@ cgdimg_private(struct cgdimg *g, const char *base)
 {
 	if (scratch_make(&g->priv, base, SCRATCH_PLAIN) == -1)
 		return -1;
-	if ((size_t)snprintf(g->plain, sizeof(g->plain), "%s/plain.img",
-	    g->priv.dir) >= sizeof(g->plain)) {
-		sr_seterr("TMPDIR too long");
-		return -1;
-	}
-	return 0;
+	return scratch_path(&g->priv, "plain.img", g->plain, sizeof(g->plain));
 }
 
 /* Which sectors a transform may leave as holes. */
@@ -148,6 +195,69 @@ may_skip(const struct holes *h, off_t off)
 	return frag < h->n && (h->map[frag / 8] & (1u << (frag % 8)));
 }
 
+/* Encrypt (enc) or decrypt len bytes of buf and write them at off. */
+static int
+put_sectors(struct cgdimg *g, int out, uint8_t *buf, size_t len, off_t off,
+    int enc)
+{
+	if (cgd_crypt(g->c, buf, len, (uint64_t)off / CGD_SECSIZE, enc) == -1)
+		return -1;
+	if (pwrite_all(out, buf, len, off) == -1) {
+		sr_seterrno("write at %jd", (intmax_t)off);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the sector at p, at off, may stay a hole. */
+static bool
+skippable(const uint8_t *p, const struct holes *h, off_t off)
+{
+	static const uint8_t zero[CGD_SECSIZE];
+
+	return memcmp(p, zero, CGD_SECSIZE) == 0 && may_skip(h, off);
+}
+
+/*
+ * Encrypt len bytes of buf, at off, into out: runs of sectors written,
+ * zero sectors of free fragments left holes.
+ */
+static int
+encrypt_chunk(struct cgdimg *g, int out, uint8_t *buf, size_t len, off_t off,
+    const struct holes *h)
+{
+	size_t s, a;
+
+	for (s = 0; s < len;) {
+		for (a = s; s < len && !skippable(buf + s, h, off + (off_t)s);)
+			s += CGD_SECSIZE;
+		if (s > a && put_sectors(g, out, buf + a, s - a,
+		    off + (off_t)a, 1) == -1)
+			return -1;
+		while (s < len && skippable(buf + s, h, off + (off_t)s))
+			s += CGD_SECSIZE;
+	}
+	return 0;
+}
+
+/*
+ * Where in is data at or after off, and where that data ends: the
+ * ciphertext's holes stay holes.  The whole file where the host cannot
+ * tell.
+ */
+static void
+data_extent(int in, off_t off, off_t len, off_t *data, off_t *hole)
+{
+	*data = off;
+	*hole = len;
+#ifdef SEEK_DATA
+	if ((*data = lseek(in, off, SEEK_DATA)) == -1)
+		*data = len;
+	if ((*hole = lseek(in, *data, SEEK_HOLE)) == -1)
+		*hole = len;
+#endif
+}
+
 /*
  * Run len bytes from in through the cipher into out, from sector 0.
  * Decrypting, holes of the ciphertext stay holes (never written, never
@@ -158,68 +268,36 @@ transform(struct cgdimg *g, int in, int out, off_t len, int enc,
     const struct holes *h)
 {
 	static uint8_t buf[CHUNK];
-	static const uint8_t zero[CGD_SECSIZE];
 	off_t off = 0, data = 0, hole = 0;
 	int rv = -1;
 
 	while (off < len) {
 		size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
 		ssize_t n;
-		size_t s;
 
-#ifdef SEEK_DATA
-		if (!enc && off >= hole) {
-			if ((data = lseek(in, off, SEEK_DATA)) == -1)
-				data = len;
-			if ((hole = lseek(in, data, SEEK_HOLE)) == -1)
-				hole = len;
-		}
-		if (!enc && off < data) {
+		if (!enc && off >= hole)
+			data_extent(in, off, len, &data, &hole);
+		/* Whole sectors of a hole skipped: never an endless loop. */
+		if (!enc && off + CGD_SECSIZE <= data) {
 			off = data - data % CGD_SECSIZE;
 			continue;
 		}
 		if (!enc && (off_t)want > hole - off)
 			want = (size_t)(hole - off + CGD_SECSIZE - 1) /
 			    CGD_SECSIZE * CGD_SECSIZE;
-#endif
 		if ((n = pread(in, buf, want, off)) != (ssize_t)want) {
-			sr_seterrno("read at %jd", (intmax_t)off);
+			if (n == -1)
+				sr_seterrno("read at %jd", (intmax_t)off);
+			else
+				sr_seterr("read at %jd: the file ended early",
+				    (intmax_t)off);
 			goto done;
 		}
-		if (enc) {
-			/*
-			 * Runs of sectors to write: zero sectors of free
-			 * fragments stay holes.
-			 */
-			for (s = 0; s < want;) {
-				size_t a = s;
-
-				while (s < want && !(memcmp(buf + s, zero,
-				    CGD_SECSIZE) == 0 && may_skip(h, off +
-				    (off_t)s)))
-					s += CGD_SECSIZE;
-				if (s > a && (cgd_crypt(g->c, buf + a, s - a,
-				    (uint64_t)(off + (off_t)a) / CGD_SECSIZE,
-				    1) == -1 || pwrite(out, buf + a, s - a,
-				    off + (off_t)a) != (ssize_t)(s - a))) {
-					sr_seterrno("write at %jd",
-					    (intmax_t)(off + (off_t)a));
-					goto done;
-				}
-				while (s < want && memcmp(buf + s, zero,
-				    CGD_SECSIZE) == 0 && may_skip(h, off +
-				    (off_t)s))
-					s += CGD_SECSIZE;
-			}
-		} else if (cgd_crypt(g->c, buf, want, (uint64_t)off /
-		    CGD_SECSIZE, 0) == -1 || pwrite(out, buf, want, off) !=
-		    (ssize_t)want) {
-			sr_seterrno("write at %jd", (intmax_t)off);
+		if ((enc ? encrypt_chunk(g, out, buf, want, off, h) :
+		    put_sectors(g, out, buf, want, off, 0)) == -1 ||
+		    sr_checkpoint() == -1)
 			goto done;
-		}
 		off += (off_t)want;
-		if (sr_checkpoint() == -1)
-			goto done;
 	}
 	if (ftruncate(out, len) == -1 || fsync(out) == -1) {
 		sr_seterrno("write");
@@ -298,7 +376,7 @@ cgdimg_encrypt(struct cgdimg *g, const char *image, const struct stat *like)
 		sr_seterr("the file system is not a whole number of sectors");
 		goto done;
 	}
-	if ((out = image_temp(image, tmp, sizeof(tmp))) == -1)
+	if ((out = scratch_file(image, tmp, sizeof(tmp))) == -1)
 		goto done;
 	/*
 	 * Sparse: the plaintext's free fragments may stay holes (its file

@@ -26,6 +26,8 @@ struct cgdimg {
 	bool	 sparse;		/* free sectors left as holes */
 };
 
+/* Check a cgd key file: a regular file no group or other can read. */
+int	keyfile_check(const char *);
 /* Sentinels: safe to close at once. */
 void	cgdimg_init(struct cgdimg *);
 /*

@@ -26,10 +26,7 @@
 #include <openssl/rand.h>
 
 #include "cgdparams.h"
-#include "compat.h"
-#if SR_LINUX
-#include <sys/prctl.h>
-#endif
+#include "os.h"
 
 enum tok { T_EOF, T_EOL, T_LBRACE, T_RBRACE, T_INT, T_WORD, T_KW, T_ERR };
 
@@ -679,9 +676,7 @@ argon2_child(const struct cgd_keygen *kg, const char *pass, uint8_t *out,
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-#if SR_LINUX
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
+		(void)sr_die_with_parent(ppid, -1);
 		if (getppid() != ppid)
 			_exit(1);
 		r = argon2_hash((uint32_t)kg->iterations,

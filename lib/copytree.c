@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "compat.h"
+#include "os.h"
 #include "copytree.h"
 #include "dir.h"
 
@@ -358,8 +358,7 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 		 * What reads attributes by path (a directory's default ACL
 		 * on Linux) reads them through the descriptor.
 		 */
-		snprintf(buf, sizeof(buf), SR_LINUX ? "/proc/self/fd/%d" :
-		    "/dev/fd/%d", fd);
+		os_fd_path(fd, buf, sizeof(buf));
 		archive_entry_copy_sourcepath(e, buf);
 		r = archive_read_disk_entry_from_file(c->attrs, e, fd, &st);
 		archive_entry_copy_sourcepath(e, NULL);

@@ -14,14 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat.h"
-#if SR_LINUX
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <sys/xattr.h>
-#endif
-
 #include "dir.h"
+#include "os.h"
+#include "tmpname.h"
 
 
 int
@@ -131,21 +126,14 @@ walk_open(int rootfd, const char *rel, int flags)
 	return fd;
 }
 
+/* In one call where the host can (os_open_beneath), else the walk. */
 static int
 contained_open(int rootfd, const char *rel, int flags)
 {
-#ifdef SYS_openat2
-	struct open_how how;
-	int fd;
+	int fd = os_open_beneath(rootfd, rel, flags);
 
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 	if (fd != -1 || (errno != ENOSYS && errno != EPERM))
 		return fd;
-#endif
 	return walk_open(rootfd, rel, flags);
 }
 
@@ -276,56 +264,14 @@ make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
 	int fd, i;
 
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, tmpsz, ".%.200s.sr%08x", name,
-		    arc4random()) >= tmpsz) {
-			errno = ENAMETOOLONG;
+		if (tmpname(tmp, tmpsz, ".%.200s.sr", name) == -1)
 			return -1;
-		}
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 	}
 	return -1;
-}
-
-/*
- * An edited file is a new inode: give it the extended attributes (and
- * so the ACLs) of the one it replaces.  A file system without them has
- * none to give.
- */
-static int
-copy_xattrs(int from, int to)
-{
-#if SR_LINUX
-	char names[65536], *name;
-	ssize_t len;
-	char *val = NULL;
-
-	if ((len = flistxattr(from, names, sizeof(names))) == -1)
-		return errno == ENOTSUP ? 0 : -1;
-	for (name = names; name < names + len; name += strlen(name) + 1) {
-		ssize_t vlen = fgetxattr(from, name, NULL, 0);
-		char *nv;
-
-		if (vlen == -1 || (nv = realloc(val, (size_t)vlen + 1)) ==
-		    NULL)
-			goto fail;
-		val = nv;
-		if ((vlen = fgetxattr(from, name, val, (size_t)vlen)) == -1 ||
-		    fsetxattr(to, name, val, (size_t)vlen, 0) == -1)
-			goto fail;
-	}
-	free(val);
-	return 0;
-fail:
-	free(val);
-	return -1;
-#else
-	(void)from;
-	(void)to;
-	return 0;
-#endif
 }
 
 typedef int fillfn(int, const void *, size_t, int);
@@ -481,11 +427,12 @@ write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
 		sr_seterrno("%s: write: set owner and mode", rel);
 		goto unlink;
 	}
+	/* A new inode: it gets the old one's extended attributes (ACLs). */
 	if (S_ISREG(st.st_mode)) {
 		int ofd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_CLOEXEC);
 
-		if (ofd == -1 || copy_xattrs(ofd, fd) == -1) {
+		if (ofd == -1 || os_copy_xattrs(ofd, fd) == -1) {
 			sr_seterrno("%s: write: keep extended attributes", rel);
 			if (ofd != -1)
 				close(ofd);
@@ -546,8 +493,7 @@ dir_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
 	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
 		return -1;
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", name,
-		    arc4random()) >= sizeof(tmp)) {
+		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", name) == -1) {
 			sr_seterr("%s: symlink: name too long", rel);
 			goto done;
 		}
@@ -623,10 +569,8 @@ dir_link(int rootfd, const char *from, const char *to)
 		return -1;
 	}
 	for (i = 0; i < 100; i++) {
-		if ((size_t)snprintf(tmp, sizeof(tmp), ".%.200s.sr%08x", tname,
-		    arc4random()) >= sizeof(tmp)) {
+		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", tname) == -1) {
 			sr_seterr("%s: link to %s: name too long", to, from);
-			errno = ENAMETOOLONG;
 			goto done;
 		}
 		if (linkat(ffd, fname, tfd, tmp, 0) == 0)
@@ -1023,13 +967,7 @@ dir_freelist(char **v)
 int
 dir_syncfs(int fd)
 {
-#if SR_LINUX
-	return syncfs(fd);
-#else
-	(void)fd;
-	sync();
-	return 0;
-#endif
+	return os_syncfs(fd);
 }
 
 int

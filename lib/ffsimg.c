@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "compat.h"
 #include "ffsimg.h"
+#include "os.h"
 
 #define BBSIZE		8192	/* boot blocks and label: not the file system's */
 #define SBSIZE		1380
@@ -678,11 +679,9 @@ static int
 zero_range(int fd, off_t off, off_t len)
 {
 	static const char zeros[1 << 16];
-#if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
-	    len) == 0)
+
+	if (os_punch_hole(fd, off, len) == 0)
 		return 0;
-#endif
 	while (len > 0) {
 		size_t n = len < (off_t)sizeof(zeros) ? (size_t)len :
 		    sizeof(zeros);

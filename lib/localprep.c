@@ -18,11 +18,7 @@
 #include <unistd.h>
 
 #include "dir.h"
-#include "compat.h"
-#if SR_LINUX
-#include <linux/fs.h>
-#include <sys/syscall.h>
-#endif
+#include "os.h"
 
 #include "attach.h"
 #include "edit.h"
@@ -810,15 +806,12 @@ swap_into_place(int stagefd, int localfd, const char *name)
 		}
 		return 0;
 	}
-#if SR_LINUX && defined(SYS_renameat2)
-	if (syscall(SYS_renameat2, stagefd, name, localfd, name,
-	    RENAME_EXCHANGE) == 0)
+	if (os_exchange(stagefd, name, localfd, name) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS) {
 		sr_seterrno("%s: swap into place", name);
 		return -1;
 	}
-#endif
 	{
 		char old[NAME_MAX + 1];
 

@@ -6,8 +6,6 @@
  * opened once per process and kept in a table; a second lock of the same
  * file is the first one.
  */
-#include "compat.h"
-
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -20,6 +18,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "os.h"
 #include "scratch.h"
 #include "sr.h"
 
@@ -99,20 +98,7 @@ say_holder(int fd, short type)
 		sr_seterr("in use by another run");
 		return;
 	}
-#if SR_LINUX
-	{
-		char path[64];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%ld/comm", (long)fl.l_pid);
-		if ((f = fopen(path, "re")) != NULL) {
-			if (fgets(comm, sizeof(comm), f) == NULL)
-				comm[0] = '\0';
-			comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
-	}
-#endif
+	os_pid_name(fl.l_pid, comm, sizeof(comm));
 	sr_seterr("in use: %s%spid %ld%s is %s it", comm, *comm ? " (" : "",
 	    (long)fl.l_pid, *comm ? ")" : "", fl.l_type == F_WRLCK ?
 	    "changing" : "reading");

@@ -1,16 +1,10 @@
 /*
  * A run's temporaries and where plaintext may go (see scratch.h).
  */
-#include "compat.h"
-
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#if SR_LINUX
-#include <sys/vfs.h>
-#include <linux/magic.h>
-#endif
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,45 +15,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scratch.h"
 #include "dir.h"
+#include "os.h"
+#include "scratch.h"
+#include "tmpname.h"
 
 #define MIB(n)	(((n) + (1 << 20) - 1) >> 20)
+
+/* TMPDIR if the admin set it to an absolute path, else NULL. */
+static const char *
+tmpdir_set(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp == '/' ? tmp : NULL;
+}
 
 const char *
 scratch_base(void)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = tmpdir_set();
 
-	return tmp != NULL && *tmp == '/' ? tmp : "/tmp";
-}
-
-/*
- * The owner's pid in a temporary's name, prefix.PID.XXXXXX (six letters
- * or digits, as mkdtemp and scratch_file make them); -1 if not one.
- */
-static long
-owner_pid(const char *name, const char *prefix)
-{
-	size_t n = strlen(prefix), i;
-	const char *p, *dot;
-	long pid = 0;
-
-	if (strncmp(name, prefix, n) != 0 || name[n] != '.')
-		return -1;
-	p = name + n + 1;
-	if ((dot = strchr(p, '.')) == NULL || dot == p || dot - p > 9)
-		return -1;
-	for (; p < dot; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		pid = pid * 10 + (*p - '0');
-	}
-	for (i = 1; i <= 6; i++)
-		if (!((dot[i] >= 'a' && dot[i] <= 'z') || (dot[i] >= 'A' &&
-		    dot[i] <= 'Z') || (dot[i] >= '0' && dot[i] <= '9')))
-			return -1;
-	return dot[7] == '\0' && pid > 0 ? pid : -1;
+	return tmp != NULL ? tmp : "/tmp";
 }
 
 /*
@@ -72,25 +49,8 @@ pid_gone(long pid)
 {
 	if (kill((pid_t)pid, 0) == -1)
 		return errno == ESRCH;
-#if SR_LINUX
-	{
-		/* A zombie (an orphan init has not reaped yet) is gone too. */
-		char path[64], buf[256], *rp;
-		FILE *f;
-		bool z = false;
-
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		if ((f = fopen(path, "re")) != NULL) {
-			if (fgets(buf, sizeof(buf), f) != NULL &&
-			    (rp = strrchr(buf, ')')) != NULL)
-				z = rp[1] == ' ' && rp[2] == 'Z';
-			fclose(f);
-		}
-		return z;
-	}
-#else
-	return false;
-#endif
+	/* A zombie (an orphan init has not reaped yet) is gone too. */
+	return os_pid_zombie(pid);
 }
 
 /*
@@ -113,19 +73,23 @@ lock_free(int lfd, long pid)
 int
 scratch_make(struct scratch *sc, const char *base, const char *prefix)
 {
-	int dfd = -1;
+	int dfd = -1, i;
 
 	sc->lockfd = -1;
-	if ((size_t)snprintf(sc->dir, sizeof(sc->dir), "%s/%s.%ld.XXXXXX",
-	    base, prefix, (long)getpid()) >= sizeof(sc->dir)) {
-		sr_seterr("a directory in %s: path too long", base);
-		sc->dir[0] = '\0';
-		return -1;
-	}
-	if (mkdtemp(sc->dir) == NULL) {
-		sr_seterrno("make a directory in %s", base);
-		sc->dir[0] = '\0';
-		return -1;
+	for (i = 0; i < 100; i++) {
+		if (tmpname(sc->dir, sizeof(sc->dir), "%s/%s", base,
+		    prefix) == -1) {
+			sr_seterr("a directory in %s: path too long", base);
+			sc->dir[0] = '\0';
+			return -1;
+		}
+		if (mkdir(sc->dir, 0700) == 0)
+			break;
+		if (errno != EEXIST || i == 99) {
+			sr_seterrno("make a directory in %s", base);
+			sc->dir[0] = '\0';
+			return -1;
+		}
 	}
 	/* Mode 0 until locked: a later run tells the instant between. */
 	if ((dfd = open(sc->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -140,6 +104,17 @@ scratch_make(struct scratch *sc, const char *base, const char *prefix)
 		return -1;
 	}
 	close(dfd);
+	return 0;
+}
+
+int
+scratch_path(const struct scratch *sc, const char *name, char *buf,
+    size_t bufsz)
+{
+	if ((size_t)snprintf(buf, bufsz, "%s/%s", sc->dir, name) >= bufsz) {
+		sr_seterr("TMPDIR too long");
+		return -1;
+	}
 	return 0;
 }
 
@@ -275,7 +250,7 @@ purge_base(const char *base, const char *prefix)
 		char **nv;
 
 		while ((de = readdir(d)) != NULL) {
-			if (owner_pid(de->d_name, prefix) == -1)
+			if (tmpname_pid(de->d_name, prefix) == -1)
 				continue;
 			if (n + 2 > cap) {
 				cap = cap ? cap * 2 : 8;
@@ -291,7 +266,7 @@ purge_base(const char *base, const char *prefix)
 	}
 	closedir(d);
 	for (i = 0; names != NULL && names[i] != NULL; i++)
-		if (dir_stale(fd, names[i], owner_pid(names[i], prefix),
+		if (dir_stale(fd, names[i], tmpname_pid(names[i], prefix),
 		    &lfd)) {
 			(void)remove_dir(fd, names[i]);
 			close(lfd);
@@ -366,7 +341,7 @@ scratch_purge_beside(const char *path)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		long pid = owner_pid(de->d_name, prefix);
+		long pid = tmpname_pid(de->d_name, prefix);
 		struct stat st, nst;
 		int lfd;
 
@@ -391,11 +366,9 @@ scratch_purge_beside(const char *path)
 int
 scratch_file(const char *path, char *tmp, size_t tmpsz)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	char dir[PATH_MAX], sfx[7];
+	char dir[PATH_MAX];
 	const char *base;
-	int fd = -1, i, k;
+	int fd = -1, i;
 
 	tmp[0] = '\0';
 	if (split_path(path, dir, sizeof(dir), &base) == -1) {
@@ -409,12 +382,8 @@ scratch_file(const char *path, char *tmp, size_t tmpsz)
 	}
 	scratch_purge_beside(path);
 	for (i = 0; i < 100 && fd == -1; i++) {
-		for (k = 0; k < 6; k++)
-			sfx[k] = chars[arc4random_uniform(sizeof(chars) - 1)];
-		sfx[6] = '\0';
-		if ((size_t)snprintf(tmp, tmpsz, "%.*s.%s.%ld.%s",
-		    (int)(base - path), path, base, (long)getpid(), sfx) >=
-		    tmpsz) {
+		if (tmpname(tmp, tmpsz, "%.*s.%s", (int)(base - path), path,
+		    base) == -1) {
 			sr_seterr("create: path too long");
 			tmp[0] = '\0';
 			return -1;
@@ -441,26 +410,6 @@ scratch_file(const char *path, char *tmp, size_t tmpsz)
 	return fd;
 }
 
-int
-scratch_in_memory(const char *path)
-{
-#if SR_LINUX
-	struct statfs sf;
-
-	if (statfs(path, &sf) == -1)
-		return -1;
-	return sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC;
-#else
-	struct statvfs sv;
-
-	/* memcmp: the compat-check stubs give glibc's spare ints the name. */
-	if (statvfs(path, &sv) == -1)
-		return -1;
-	return memcmp(sv.f_fstypename, "tmpfs", sizeof("tmpfs")) == 0 ||
-	    memcmp(sv.f_fstypename, "mfs", sizeof("mfs")) == 0;
-#endif
-}
-
 /* Bytes free in path's file system; UINT64_MAX for one without a limit. */
 static uint64_t
 free_bytes(const char *path)
@@ -478,12 +427,12 @@ free_bytes(const char *path)
 int
 scratch_memory(uint64_t need, const char *what, char *buf, size_t bufsz)
 {
-	const char *tmp = getenv("TMPDIR"), *cands[4], *best = NULL;
+	const char *tmp = tmpdir_set(), *cands[4], *best = NULL;
 	char run[64];
 	uint64_t bestfree = 0;
 	size_t i;
 
-	if (tmp != NULL && *tmp == '/' && scratch_in_memory(tmp) == 1) {
+	if (tmp != NULL && os_in_memory(tmp) == 1) {
 		/* The admin's choice: kept, and refused if without room. */
 		if (free_bytes(tmp) < need) {
 			sr_seterr("TMPDIR %s: no room in memory for %s: %ju "
@@ -506,7 +455,7 @@ scratch_memory(uint64_t need, const char *what, char *buf, size_t bufsz)
 
 		if (stat(cands[i], &st) == -1 || !S_ISDIR(st.st_mode) ||
 		    faccessat(AT_FDCWD, cands[i], W_OK | X_OK,
-		    AT_EACCESS) == -1 || scratch_in_memory(cands[i]) != 1)
+		    AT_EACCESS) == -1 || os_in_memory(cands[i]) != 1)
 			continue;
 		if ((f = free_bytes(cands[i])) >= need) {
 			strlcpy(buf, cands[i], bufsz);

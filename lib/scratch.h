@@ -31,6 +31,11 @@ struct scratch {
 const char *scratch_base(void);
 /* Make base/prefix.PID.XXXXXX, mode 0700, and lock it as ours. */
 int	scratch_make(struct scratch *, const char *, const char *);
+/*
+ * The path of name in the directory, in buf; "TMPDIR too long" if it
+ * does not fit.
+ */
+int	scratch_path(const struct scratch *, const char *, char *, size_t);
 /* Remove the directory and all in it; safe to call twice. */
 int	scratch_remove(struct scratch *);
 /*
@@ -48,8 +53,6 @@ int	scratch_file(const char *, char *, size_t);
 /* Remove the files dead runs left beside path. */
 void	scratch_purge_beside(const char *);
 
-/* Whether the file system holding path is in memory (tmpfs, ramfs, mfs). */
-int	scratch_in_memory(const char *);
 /*
  * A directory on a memory file system with need bytes free, for what
  * must not reach a disk: TMPDIR only if it is one (and then it must have

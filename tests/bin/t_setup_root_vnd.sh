@@ -176,8 +176,114 @@ vndconfig -u vnd1
 	check_no_leftovers
 }
 
+# nb_disk_stubs: vndconfig(8), cgdconfig(8), newfs(8), mount(8) and
+# umount(8) as NetBSD's manuals describe them, keeping their state in
+# disks.state: "vndN IMAGE" configured, "cgdN /dev/vndNa" configured on a
+# vnd, "fs DEV" a file system made on it, "mnt DIR DEV" mounted.  A vnd
+# with a cgd on it, or either mounted, is busy (EBUSY); a vnd under a
+# cgd holds ciphertext, so neither newfs nor mount may use it directly.
+# What a mounted image holds is trees/IMAGE, copied in and out.
+nb_disk_stubs()
+{
+	here=$(pwd)
+	mkdir -p stubs trees
+	st=$here/disks.state
+	: > "$st"
+	cat > stubs/nbdisk <<STUB
+#!/bin/sh
+# The state's lookups: which vnd or cgd a device is, and what is on it.
+st=$st
+busy() { echo "\$1: Device busy" >&2; exit 1; }
+unit() { u=\${1#/dev/}; u=\${u#r}; echo \${u%a}; }
+has() { grep -q "^\$*\$" \$st; }
+under() { awk -v d=/dev/\$1a '\$2 == d { print \$1 }' \$st; }
+image() { awk -v u=\$1 '\$1 == u { print \$2 }' \$st; }
+cmd=\${0##*/}
+echo "\$cmd \$*" >> $here/log
+case \$cmd in
+vndconfig)
+	case \$1 in
+	-l)	for n in 0 1 2; do i=\$(image vnd\$n)
+		[ -n "\$i" ] && echo "vnd\$n: \$i (/dev/wd0a) inode 1" ||
+		    echo "vnd\$n: not in use"; done ;;
+	-u)	[ -z "\$(under \$2)" ] || busy \$2
+		grep -q " /dev/\$2a\$" \$st && busy \$2
+		grep -v "^\$2 " \$st > \$st.t; mv \$st.t \$st ;;
+	-r)	echo "\$2 \$3" >> \$st ;;
+	*)	echo "\$1 \$2" >> \$st ;;
+	esac ;;
+cgdconfig)
+	case \$1 in
+	-l)	for n in 0 1; do d=\$(image cgd\$n)
+		[ -n "\$d" ] && echo "cgd\$n: \$d" ||
+		    echo "cgd\$n: not in use"; done ;;
+	-u)	grep -q " /dev/\$2a\$" \$st && busy \$2
+		grep -v "^\$2 " \$st > \$st.t; mv \$st.t \$st ;;
+	*)	[ -n "\$(image \$(unit \$2))" ] ||
+		    { echo "cgdconfig: \$2: not configured" >&2; exit 1; }
+		[ -f "\$3" ] || { echo "cgdconfig: \$3: no params" >&2; exit 1; }
+		echo "\$1 \$2" >> \$st ;;
+	esac ;;
+newfs)	u=\$(unit \$1)
+	[ -n "\$(image \$u)" ] || { echo "newfs: \$1: not configured" >&2;
+	    exit 1; }
+	[ -z "\$(under \$u)" ] || { echo "newfs: \$1: under a cgd" >&2;
+	    exit 1; }
+	echo "fs \$u" >> \$st ;;
+mount)	[ "\$1" != -u ] || exit 0
+	for last; do :; done
+	for a; do case \$a in /dev/*) dev=\$a ;; esac; done
+	u=\$(unit \$dev)
+	[ -z "\$(under \$u)" ] || { echo "mount: \$dev: ciphertext" >&2;
+	    exit 1; }
+	v=\$u
+	case \$u in cgd*) v=\$(unit \$(image \$u)) ;; esac
+	img=\$(image \$v); img=\${img##*/}
+	[ -d $here/trees/\$img ] || has "fs \$u" ||
+	    { echo "mount: \$dev: no file system" >&2; exit 1; }
+	mkdir -p $here/trees/\$img
+	cp -a $here/trees/\$img/. "\$last"/
+	echo "mnt \$last \$u \$img" >> \$st ;;
+umount)	img=\$(awk -v m="\$1" '\$1 == "mnt" && \$2 == m { print \$4 }' \$st)
+	rm -rf $here/trees/\$img && mkdir $here/trees/\$img &&
+	    cp -a "\$1"/. $here/trees/\$img/ && find "\$1" -mindepth 1 -delete
+	grep -v "^mnt \$1 " \$st > \$st.t; mv \$st.t \$st ;;
+esac
+STUB
+	chmod +x stubs/nbdisk
+	for c in vndconfig cgdconfig newfs mount umount; do
+		ln -s nbdisk stubs/$c
+	done
+	export PATH=$here/stubs:$PATH SHAREDROOT_ATTACH=vnd
+}
+
+atf_test_case vnd_create_cgd
+vnd_create_cgd_head()
+{
+	atf_set descr "setup-local -c -s: a new image's file system is made" \
+	    "on the cgd over its vnd, mounted from it, all undone in reverse"
+	atf_set require.user root
+}
+vnd_create_cgd_body()
+{
+	nb_disk_stubs
+	make_root nb10 root
+	atf_check -o ignore setup-root root
+	printf 'params\n' > key
+	chmod 0600 key
+	atf_check -o match:provisioned setup-local -z -c key -s 8m root \
+	    new.img
+	# Made: the image in place, its tree provisioned through the cgd.
+	atf_check test -f new.img
+	atf_check -o match:'^/dev/xbd2a' cat trees/.new.img.*/etc/fstab
+	atf_check -o inline:"fs cgd0\n" cat disks.state
+	atf_check -o match:'^newfs /dev/rcgd0a$' cat log
+	check_no_leftovers
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case vnd_create_cgd
 	atf_add_test_case vnd_setup_local_cgd
 	atf_add_test_case vnd_command_lines
 	atf_add_test_case vnd_dry_run_read_only

@@ -4,12 +4,21 @@
  * and cgd's own for aes-cbc with encblkno1 and encblkno8, 3des-cbc and
  * blowfish-cbc), byte for byte; then round trips at odd sectors.
  */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h_util.h"
 #include "cgd.h"
+#include "cgdimage.h"
 
 /* IEEE 1619/D16 vector 5, the first 64 bytes: cgd's shared plaintext. */
 static const uint8_t vec5_ptxt[64] = {
@@ -501,6 +510,47 @@ ATF_TC_BODY(cgd_refusals, tc)
 	ATF_CHECK_EQ(cgd_open("aes-cbc", "encblkno9", key, 128, &c), -1);
 }
 
+/*
+ * An image that cannot be written whole (here: past the file-size
+ * limit, where write(2) first comes back short) says why, and leaves
+ * nothing beside it.
+ */
+ATF_TC_WITHOUT_HEAD(cgdimg_short_write_says_why);
+ATF_TC_BODY(cgdimg_short_write_says_why, tc)
+{
+	static uint8_t buf[64 * 1024];
+	char cwd[PATH_MAX];
+	struct cgdimg g;
+	struct rlimit lim;
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0;
+
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	cgdimg_init(&g);
+	ATF_REQUIRE(cgdimg_open(&g, "key", NULL, true) == 0);
+	ATF_REQUIRE(cgdimg_private(&g, cwd) == 0);
+	memset(buf, 0x5a, sizeof(buf));
+	ATF_REQUIRE((fd = open(g.plain, O_CREAT | O_WRONLY, 0600)) != -1);
+	ATF_REQUIRE(write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
+	close(fd);
+	signal(SIGXFSZ, SIG_IGN);
+	ATF_REQUIRE(getrlimit(RLIMIT_FSIZE, &lim) == 0);
+	lim.rlim_cur = 32 * 1024 + 100;
+	ATF_REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	ATF_CHECK_EQ(cgdimg_encrypt(&g, "disk.img", NULL), -1);
+	ATF_CHECK_MSG(strstr(sr_errmsg(), "encrypt: write at ") != NULL &&
+	    strstr(sr_errmsg(), ": File too large") != NULL, "%s",
+	    sr_errmsg());
+	ATF_CHECK_EQ(cgdimg_close(&g), 0);
+	ATF_REQUIRE((d = opendir(".")) != NULL);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, "disk.img") != NULL)
+			n++;
+	closedir(d);
+	ATF_CHECK_EQ(n, 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, cgd_known_answers);
@@ -508,5 +558,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cgd_cbc_whole_sectors);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
+	ATF_TP_ADD_TC(tp, cgdimg_short_write_says_why);
 	return atf_no_error();
 }

@@ -4,6 +4,7 @@
  */
 #include "h_util.h"
 #include "merge.h"
+#include "udiff.h"
 
 static struct text
 T(const char *s)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,9 @@
 
 #include "h_util.h"
 #include "lock.h"
+#include "os.h"
 #include "scratch.h"
+#include "tmpname.h"
 
 /* The absolute path of a name in the test's directory. */
 static const char *
@@ -192,14 +195,66 @@ ATF_TC_BODY(scratch_file_beside, tc)
 	close(fd);
 }
 
+ATF_TC_WITHOUT_HEAD(tmpname_shape);
+ATF_TC_BODY(tmpname_shape, tc)
+{
+	char a[64], b[64], want[64], tiny[16];
+	const char *x;
+
+	ATF_REQUIRE(tmpname(a, sizeof(a), "%s/.%s", "d", "root.img") == 0);
+	ATF_REQUIRE(tmpname(b, sizeof(b), "%s/.%s", "d", "root.img") == 0);
+	snprintf(want, sizeof(want), "d/.root.img.%ld.", (long)getpid());
+	ATF_CHECK_EQ(strncmp(a, want, strlen(want)), 0);
+	ATF_CHECK_EQ(strlen(a), strlen(want) + 6);
+	ATF_CHECK_MSG(strcmp(a, b) != 0, "two names alike: %s", a);
+	for (x = a + strlen(want); *x != '\0'; x++)
+		ATF_CHECK_MSG(isalnum((unsigned char)*x), "%s", a);
+	ATF_CHECK_EQ(tmpname_pid(a + 2, ".root.img"), (long)getpid());
+	/* Not ours: another prefix, no pid, a short or long tail. */
+	ATF_CHECK_EQ(tmpname_pid(a + 2, ".root"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.x1.abcdef", ".root.img"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.12.abcde", ".root.img"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.12.abcdefg", ".root.img"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.12.abc-ef", ".root.img"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.0.abcdef", ".root.img"), -1);
+	ATF_CHECK_EQ(tmpname_pid(".root.img.12.abcdef", ".root.img"), 12);
+	/* Too long: refused, not cut. */
+	errno = 0;
+	ATF_CHECK_EQ(tmpname(tiny, sizeof(tiny), "%s", "sharedroot"), -1);
+	ATF_CHECK_EQ(errno, ENAMETOOLONG);
+}
+
+/*
+ * A file being replaced in a guest tree (.NAME.sr.PID.XXXXXX) is never
+ * taken for an image's temporary beside NAME, which a purge removes
+ * when its lock is free: it is not locked.
+ */
+ATF_TC_WITHOUT_HEAD(scratch_purge_spares_tree_temps);
+ATF_TC_BODY(scratch_purge_spares_tree_temps, tc)
+{
+	char tmp[PATH_MAX], img[PATH_MAX];
+	int fd;
+
+	ATF_REQUIRE(tmpname(tmp, sizeof(tmp), ".%s.sr", "local.img") == 0);
+	ATF_REQUIRE((fd = open(tmp, O_CREAT | O_WRONLY, 0600)) != -1);
+	close(fd);
+	ATF_REQUIRE(tmpname(img, sizeof(img), ".%s", "local.img") == 0);
+	ATF_REQUIRE((fd = open(img, O_CREAT | O_WRONLY, 0600)) != -1);
+	close(fd);
+	scratch_purge_beside(here("local.img"));
+	ATF_CHECK_MSG(access(tmp, F_OK) == 0, "a tree's temporary: kept");
+	ATF_CHECK_MSG(access(img, F_OK) == -1, "an image's, unlocked: "
+	    "removed");
+}
+
 ATF_TC_WITHOUT_HEAD(scratch_memory_choice);
 ATF_TC_BODY(scratch_memory_choice, tc)
 {
 	char base[PATH_MAX];
 
-	if (scratch_in_memory("/dev/shm") != 1)
+	if (os_in_memory("/dev/shm") != 1)
 		atf_tc_skip("/dev/shm is not a memory file system here");
-	ATF_CHECK_EQ(scratch_in_memory("."), 0);
+	ATF_CHECK_EQ(os_in_memory("."), 0);
 	/* A TMPDIR on a disk is not used; /dev/shm is. */
 	setenv("TMPDIR", here(""), 1);
 	ATF_REQUIRE(scratch_memory(1 << 20, "it", base, sizeof(base)) == 0);
@@ -331,6 +386,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, scratch_dir_named_and_locked);
 	ATF_TP_ADD_TC(tp, scratch_purge_dead_only);
 	ATF_TP_ADD_TC(tp, scratch_file_beside);
+	ATF_TP_ADD_TC(tp, tmpname_shape);
+	ATF_TP_ADD_TC(tp, scratch_purge_spares_tree_temps);
 	ATF_TP_ADD_TC(tp, scratch_memory_choice);
 	ATF_TP_ADD_TC(tp, lock_beside_target);
 	ATF_TP_ADD_TC(tp, lock_readers_share);

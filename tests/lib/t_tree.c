@@ -3,6 +3,10 @@
  * atomic replacement; and the guest-tree interface over them
  * (tree_dir(), tree.h): every operation with its owners, modes and
  * messages, a read-only tree, the one walk, tree_has and tree_exists.
+ *
+ * Built twice: t_tree uses the host's one-call contained open (openat2
+ * on Linux), t_tree_portable (-DSR_NO_OPENAT2, with the portability
+ * layer built so too) the walk one component at a time that NetBSD uses.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,6 +20,7 @@
 #include "h_util.h"
 #include "dir.h"
 #include "tree.h"
+#include "os.h"
 
 /* A guest "g" and, beside it, a host directory "host" with a secret. */
 static int
@@ -823,6 +828,36 @@ ATF_TC_BODY(tree_exists_present_missing_link, tc)
 	tree_close(t);
 }
 
+/*
+ * Which contained open this build uses: the portable one refuses the
+ * one-call open, the other follows no link in one call (openat2).
+ */
+ATF_TC_WITHOUT_HEAD(tree_open_beneath);
+ATF_TC_BODY(tree_open_beneath, tc)
+{
+	int root = setup(), fd;
+
+	h_put("g/etc/rc", "rc\n");
+	ATF_REQUIRE(symlink("../../host/secret", "g/etc/link") == 0);
+	errno = 0;
+	fd = os_open_beneath(root, "etc/rc", O_RDONLY);
+#ifdef SR_NO_OPENAT2
+	ATF_CHECK_EQ(fd, -1);
+	ATF_CHECK_EQ(errno, ENOSYS);
+#else
+	if (fd == -1 && (errno == ENOSYS || errno == EPERM))
+		atf_tc_skip("no openat2 on this host: t_tree_portable is all");
+	ATF_CHECK(fd != -1);
+	errno = 0;
+	ATF_CHECK_EQ(os_open_beneath(root, "etc/link", O_RDONLY), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+#endif
+	if (fd != -1)
+		close(fd);
+	/* Either way, the link is not followed. */
+	ATF_CHECK_EQ(dir_openfile(root, "etc/link"), -1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, tree_symlinked_dir_refused);
@@ -844,5 +879,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_walk_seen_directory);
 	ATF_TP_ADD_TC(tp, tree_has_across_pieces);
 	ATF_TP_ADD_TC(tp, tree_exists_present_missing_link);
+	ATF_TP_ADD_TC(tp, tree_open_beneath);
 	return atf_no_error();
 }
