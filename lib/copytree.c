@@ -625,6 +625,38 @@ set_member_name(const char *name, char *out, size_t outsz)
 	return n > 0 ? 1 : 0;
 }
 
+/*
+ * Give a set's member its name in the root, and a hard link its
+ * target's: the spec and the stage know each path by one name.
+ * 0: a member naming the root itself, skipped.
+ */
+static int
+member_names(struct archive_entry *e)
+{
+	const char *raw = archive_entry_pathname(e);
+	char name[PATH_MAX], link[PATH_MAX];
+	int r;
+
+	if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
+		sr_seterr("%s: %s (refused)", raw != NULL ? raw : "(no name)",
+		    r == -1 ? "a name outside the root" : "a name too long");
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	archive_entry_set_pathname(e, name);
+	if (archive_entry_hardlink(e) != NULL) {
+		if (set_member_name(archive_entry_hardlink(e), link,
+		    sizeof(link)) != 1) {
+			sr_seterr("%s: a link outside the root (refused)",
+			    name);
+			return -1;
+		}
+		archive_entry_set_hardlink(e, link);
+	}
+	return 1;
+}
+
 int
 sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 {
@@ -657,33 +689,14 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
-		const char *raw;
-		char name[PATH_MAX], link[PATH_MAX];
-
 		if (r < ARCHIVE_WARN) {
 			sr_seterr("read: %s", archive_error_string(in));
 			goto done;
 		}
-		raw = archive_entry_pathname(e);
-		if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
-			sr_seterr("%s: %s (refused)", raw != NULL ? raw :
-			    "(no name)", r == -1 ? "a name outside the root" :
-			    "a name too long");
+		if ((r = member_names(e)) == -1)
 			goto done;
-		}
 		if (r == 0)
 			continue;
-		/* The spec and the stage know each path by one name. */
-		archive_entry_set_pathname(e, name);
-		if (archive_entry_hardlink(e) != NULL) {
-			if (set_member_name(archive_entry_hardlink(e), link,
-			    sizeof(link)) != 1) {
-				sr_seterr("%s: a link outside the root "
-				    "(refused)", name);
-				goto done;
-			}
-			archive_entry_set_hardlink(e, link);
-		}
 		st->entries++;
 		if ((r = record(o, e)) == -1)
 			goto done;
