@@ -462,6 +462,21 @@ check_disklabel(int fd)
 	return 0;
 }
 
+/* More than one partition holds FFS: name them, for the user to pick. */
+static void
+many_parts(const struct ffsimg *found, size_t n)
+{
+	char list[512] = "";
+	size_t k, len = 0;
+
+	for (k = 0; k < n && len < sizeof(list); k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s%d (offset %jd, %jd MiB)", k ? ", " : "", found[k].part,
+		    (intmax_t)found[k].off, (intmax_t)(found[k].len >> 20));
+	sr_seterr("%zu partitions hold FFS: %s; pick one", n, list);
+	sr_sethint(SR_HINT_PICKPART);
+}
+
 /* Partitions holding FFS, through libtsk's volume-system layer. */
 static int
 probe_parts(struct ffsimg *fi, int fd, int want)
@@ -527,18 +542,8 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	} else if (n == 0)
 		sr_seterr("a %s partition table with no FFS partition",
 		    tsk_vs_type_toname(vs->vstype));
-	else {
-		char list[512] = "";
-		size_t k, len = 0;
-
-		for (k = 0; k < n && len < sizeof(list); k++)
-			len += (size_t)snprintf(list + len, sizeof(list) - len,
-			    "%s%d (offset %jd, %jd MiB)", k ? ", " : "",
-			    found[k].part, (intmax_t)found[k].off,
-			    (intmax_t)(found[k].len >> 20));
-		sr_seterr("%zu partitions hold FFS: %s; pick one", n, list);
-		sr_sethint(SR_HINT_PICKPART);
-	}
+	else
+		many_parts(found, n);
 done:
 	tsk_vs_close(vs);
 	tsk_img_close(img);
