@@ -637,6 +637,74 @@ done:
 	return rv;
 }
 
+/* Half the host's memory at most: never the OOM killer. */
+static int
+argon2_fits(const struct cgd_keygen *kg)
+{
+	long phys = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
+
+	if (phys > 0 && pg > 0 && kg->memory / 1024 >
+	    (long)((uint64_t)phys * (uint64_t)pg / 2 >> 20)) {
+		sr_seterr("keygen argon2id: memory %ld MiB: more than half "
+		    "of this host's %ld MiB (refused)", kg->memory / 1024,
+		    (long)((uint64_t)phys * (uint64_t)pg >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The child: hash, write the key to wfd, and exit 0; or exit with
+ * Argon2's error (a small negative number, negated) or 0x80.
+ */
+static void __attribute__((noreturn))
+argon2_run(const struct cgd_keygen *kg, const char *pass, uint8_t *out,
+    size_t outlen, int wfd, pid_t ppid)
+{
+	size_t got = 0;
+	ssize_t n;
+	int r;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	(void)sr_die_with_parent(ppid, -1);
+	if (getppid() != ppid)
+		_exit(1);
+	r = argon2_hash((uint32_t)kg->iterations, (uint32_t)kg->memory,
+	    (uint32_t)kg->parallelism, pass, strlen(pass), kg->salt,
+	    (kg->saltbits + 7) / 8, out, outlen, NULL, 0, Argon2_id,
+	    kg->version ? (uint32_t)kg->version : ARGON2_VERSION_NUMBER);
+	if (r == ARGON2_OK) {
+		for (got = 0; got < outlen; got += (size_t)n)
+			if ((n = write(wfd, out + got, outlen - got)) <= 0)
+				break;
+	}
+	explicit_bzero(out, outlen);
+	_exit(r != ARGON2_OK ? (-r & 0x7f) : got == outlen ? 0 : 0x80);
+}
+
+/* The key from the child's pipe, until a signal the tools catch. */
+static size_t
+argon2_read(int rfd, uint8_t *out, size_t outlen)
+{
+	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < outlen && sr_interrupted() == 0) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(rfd, out + got, outlen - got)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	return got;
+}
+
 /*
  * Argon2id in a child process: libargon2 cannot be stopped midway, so
  * a signal the tools catch kills the child instead, within a tenth of a
@@ -646,21 +714,12 @@ static int
 argon2_child(const struct cgd_keygen *kg, const char *pass, uint8_t *out,
     size_t outlen)
 {
-	struct pollfd pfd;
-	size_t got = 0;
-	ssize_t n;
+	size_t got;
 	pid_t pid, ppid = getpid();
-	int fds[2], status, r;
-	long phys = sysconf(_SC_PHYS_PAGES), pg = sysconf(_SC_PAGESIZE);
+	int fds[2], status;
 
-	/* Half the host's memory at most: never the OOM killer. */
-	if (phys > 0 && pg > 0 && kg->memory / 1024 >
-	    (long)((uint64_t)phys * (uint64_t)pg / 2 >> 20)) {
-		sr_seterr("keygen argon2id: memory %ld MiB: more than half "
-		    "of this host's %ld MiB (refused)", kg->memory / 1024,
-		    (long)((uint64_t)phys * (uint64_t)pg >> 20));
+	if (argon2_fits(kg) == -1)
 		return -1;
-	}
 	if (pipe(fds) == -1) {
 		sr_seterrno("keygen argon2id: pipe");
 		return -1;
@@ -673,40 +732,10 @@ argon2_child(const struct cgd_keygen *kg, const char *pass, uint8_t *out,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		(void)sr_die_with_parent(ppid, -1);
-		if (getppid() != ppid)
-			_exit(1);
-		r = argon2_hash((uint32_t)kg->iterations,
-		    (uint32_t)kg->memory, (uint32_t)kg->parallelism, pass,
-		    strlen(pass), kg->salt, (kg->saltbits + 7) / 8, out,
-		    outlen, NULL, 0, Argon2_id, kg->version ?
-		    (uint32_t)kg->version : ARGON2_VERSION_NUMBER);
-		if (r == ARGON2_OK) {
-			for (got = 0; got < outlen; got += (size_t)n)
-				if ((n = write(fds[1], out + got,
-				    outlen - got)) <= 0)
-					break;
-		}
-		explicit_bzero(out, outlen);
-		/* Argon2's errors are small negative numbers. */
-		_exit(r != ARGON2_OK ? (-r & 0x7f) : got == outlen ? 0 : 0x80);
+		argon2_run(kg, pass, out, outlen, fds[1], ppid);
 	}
 	close(fds[1]);
-	pfd.fd = fds[0];
-	pfd.events = POLLIN;
-	while (got < outlen && sr_interrupted() == 0) {
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		if ((n = read(fds[0], out + got, outlen - got)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
+	got = argon2_read(fds[0], out, outlen);
 	close(fds[0]);
 	if (got < outlen)
 		(void)kill(pid, SIGKILL);

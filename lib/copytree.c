@@ -285,6 +285,131 @@ done:
 	return rv;
 }
 
+/* What a copy of the entry takes, counted while sizing. */
+static void
+size_entry(struct copier *c, const struct stat *st)
+{
+	/* Whole blocks, holes staying holes. */
+	uint64_t take = S_ISDIR(st->st_mode) ? 1 : S_ISREG(st->st_mode) ?
+	    (uint64_t)st->st_size : 0;
+
+	if (S_ISREG(st->st_mode) && (uint64_t)st->st_blocks * 512 < take)
+		take = (uint64_t)st->st_blocks * 512;
+	/* A file with more names is copied once. */
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1 &&
+	    dir_seen_add(&c->linked, st) != 0)
+		take = 0;
+	c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
+}
+
+/*
+ * Open a directory or a regular file with O_NOFOLLOW relative to dirfd,
+ * and check it is what was listed (*st, then made what fstat says).
+ */
+static int
+open_listed(int dirfd, const char *name, const char *rel, struct stat *st)
+{
+	struct stat fst;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    (S_ISDIR(st->st_mode) ? O_DIRECTORY : O_NONBLOCK));
+	if (fd == -1 || fstat(fd, &fst) == -1 || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino ||
+	    (fst.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		if (fd == -1 && errno != ELOOP && errno != ENOTDIR &&
+		    errno != ENOENT)
+			sr_seterrno("%s: copy: open", sr_shortpath(rel));
+		else
+			sr_seterr("%s: copy: changed while it was read "
+			    "(refused)", sr_shortpath(rel));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	*st = fst;
+	return fd;
+}
+
+/* Describe what fd holds: its attributes too, read through it. */
+static int
+describe_fd(struct copier *c, struct archive_entry *e, int fd,
+    const struct stat *st, const char *rel)
+{
+	char path[64];
+	int r;
+
+	/*
+	 * What reads attributes by path (a directory's default ACL on
+	 * Linux) reads them through the descriptor.
+	 */
+	os_fd_path(fd, path, sizeof(path));
+	archive_entry_copy_sourcepath(e, path);
+	r = archive_read_disk_entry_from_file(c->attrs, e, fd, st);
+	archive_entry_copy_sourcepath(e, NULL);
+	if (r < ARCHIVE_WARN) {
+		sr_seterr("%s: copy: %s", sr_shortpath(rel),
+		    archive_error_string(c->attrs));
+		return -1;
+	}
+	if (r == ARCHIVE_WARN) {
+		c->o->log(c->o->logctx, SR_WARN, "%s: %s", rel,
+		    archive_error_string(c->attrs));
+		c->st->warnings++;
+	}
+	return 0;
+}
+
+/* Describe links, fifos, devices and sockets: what lstat says. */
+static int
+describe_other(struct archive_entry *e, int dirfd, const char *name,
+    const struct stat *st, const char *rel)
+{
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	archive_entry_copy_stat(e, st);
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	if ((n = readlinkat(dirfd, name, buf, sizeof(buf) - 1)) == -1) {
+		sr_seterr("%s: copy: changed while it was read (refused)",
+		    sr_shortpath(rel));
+		return -1;
+	}
+	buf[n] = '\0';
+	archive_entry_copy_symlink(e, buf);
+	return 0;
+}
+
+/* Count the entry described, and record it or write it (data from fd). */
+static int
+put_entry(struct copier *c, struct archive_entry **e,
+    struct archive_entry **spare, int fd, const struct stat *st,
+    const char *rel)
+{
+	int r;
+
+	if (S_ISDIR(st->st_mode) && (r = dir_seen_add(&c->dirs, st)) != 0) {
+		if (r == -1)
+			sr_seterrno("%s: copy", sr_shortpath(rel));
+		else
+			sr_seterr("copy: a directory met twice (moved while it "
+			    "was read, or mounted twice; refused): %s",
+			    sr_shortpath(rel));
+		return -1;
+	}
+	c->st->entries++;
+	if (c->o->spec != NULL && (r = record(c->o, *e)) != 0)
+		/* 1: lives in the spec alone. */
+		return r == -1 ? -1 : 0;
+	if (c->o->dryrun)
+		return 0;
+	archive_entry_linkify(c->lr, e, spare);
+	if (*e != NULL && write_entry(c->o, NULL, fd, c->out, *e, c->st) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * The entry name of the directory dirfd, rel in the tree: opened (a
  * directory or a regular file) with O_NOFOLLOW relative to dirfd and
@@ -297,10 +422,8 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 {
 	const struct copy_opts *o = c->o;
 	struct archive_entry *e = NULL, *spare = NULL;
-	struct stat st, fst;
-	char buf[PATH_MAX];
-	ssize_t n;
-	int fd = -1, r, rv = -1;
+	struct stat st;
+	int fd = -1, rv = -1;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		sr_seterrno("%s: copy: stat", sr_shortpath(rel));
@@ -315,97 +438,26 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 		return 0;
 	}
 	if (c->sizing) {
-		/* What a copy takes: whole blocks, holes staying holes. */
-		uint64_t take = S_ISDIR(st.st_mode) ? 1 : S_ISREG(st.st_mode) ?
-		    (uint64_t)st.st_size : 0;
-
-		if (S_ISREG(st.st_mode) && (uint64_t)st.st_blocks * 512 < take)
-			take = (uint64_t)st.st_blocks * 512;
-		/* A file with more names is copied once. */
-		if (S_ISREG(st.st_mode) && st.st_nlink > 1 &&
-		    dir_seen_add(&c->linked, &st) != 0)
-			take = 0;
-		c->st->need += (take + c->bsize - 1) / c->bsize * c->bsize;
+		size_entry(c, &st);
 		if (!S_ISDIR(st.st_mode))
 			return 0;
 	}
-	if ((e = archive_entry_new()) == NULL) {
-		sr_seterr("%s: copy: out of memory", sr_shortpath(rel));
+	if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+	    (fd = open_listed(dirfd, name, rel, &st)) == -1)
 		return -1;
-	}
-	archive_entry_set_pathname(e, rel);
-	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-		    (S_ISDIR(st.st_mode) ? O_DIRECTORY : O_NONBLOCK));
-		if (fd == -1 || fstat(fd, &fst) == -1 ||
-		    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
-		    (fst.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
-			if (fd == -1 && errno != ELOOP && errno != ENOTDIR &&
-			    errno != ENOENT)
-				sr_seterrno("%s: copy: open",
-				    sr_shortpath(rel));
-			else
-				sr_seterr("%s: copy: changed while it was read "
-				    "(refused)", sr_shortpath(rel));
-			goto done;
-		}
-		st = fst;
-		if (c->sizing) {
-			rv = copy_dir(c, fd, rel, depth + 1);
-			goto done;
-		}
-		/*
-		 * What reads attributes by path (a directory's default ACL
-		 * on Linux) reads them through the descriptor.
-		 */
-		os_fd_path(fd, buf, sizeof(buf));
-		archive_entry_copy_sourcepath(e, buf);
-		r = archive_read_disk_entry_from_file(c->attrs, e, fd, &st);
-		archive_entry_copy_sourcepath(e, NULL);
-		if (r < ARCHIVE_WARN) {
-			sr_seterr("%s: copy: %s", sr_shortpath(rel),
-			    archive_error_string(c->attrs));
-			goto done;
-		}
-		if (r == ARCHIVE_WARN) {
-			o->log(o->logctx, SR_WARN, "%s: %s", rel,
-			    archive_error_string(c->attrs));
-			c->st->warnings++;
-		}
-	} else {
-		/* Links, fifos, devices, sockets: what lstat says. */
-		archive_entry_copy_stat(e, &st);
-		if (S_ISLNK(st.st_mode)) {
-			if ((n = readlinkat(dirfd, name, buf, sizeof(buf) -
-			    1)) == -1) {
-				sr_seterr("%s: copy: changed while it was read "
-				    "(refused)", sr_shortpath(rel));
-				goto done;
-			}
-			buf[n] = '\0';
-			archive_entry_copy_symlink(e, buf);
-		}
-	}
-	if (S_ISDIR(st.st_mode) && (r = dir_seen_add(&c->dirs, &st)) != 0) {
-		if (r == -1)
-			sr_seterrno("%s: copy", sr_shortpath(rel));
-		else
-			sr_seterr("copy: a directory met twice (moved while it "
-			    "was read, or mounted twice; refused): %s",
-			    sr_shortpath(rel));
+	if (c->sizing) {
+		rv = copy_dir(c, fd, rel, depth + 1);
 		goto done;
 	}
-	c->st->entries++;
-	if (o->spec != NULL && (r = record(o, e)) != 0) {
-		if (r == -1)
-			goto done;
-		/* Lives in the spec alone. */
-	} else if (!o->dryrun) {
-		archive_entry_linkify(c->lr, &e, &spare);
-		if (e != NULL && write_entry(o, NULL, fd, c->out, e,
-		    c->st) == -1)
-			goto done;
+	if ((e = archive_entry_new()) == NULL) {
+		sr_seterr("%s: copy: out of memory", sr_shortpath(rel));
+		goto done;
 	}
+	archive_entry_set_pathname(e, rel);
+	if ((fd != -1 ? describe_fd(c, e, fd, &st, rel) :
+	    describe_other(e, dirfd, name, &st, rel)) == -1 ||
+	    put_entry(c, &e, &spare, fd, &st, rel) == -1)
+		goto done;
 	if (S_ISDIR(st.st_mode) && copy_dir(c, fd, rel, depth + 1) == -1)
 		goto done;
 	rv = 0;
@@ -415,6 +467,73 @@ done:
 	archive_entry_free(e);
 	archive_entry_free(spare);
 	return rv;
+}
+
+/* The writer, the attribute reader and the link resolver of a run. */
+static int
+copier_start(struct copier *c)
+{
+	const char *const *t;
+
+	if ((c->attrs = archive_read_disk_new()) == NULL ||
+	    (c->out = archive_write_disk_new()) == NULL ||
+	    (c->lr = archive_entry_linkresolver_new()) == NULL) {
+		sr_seterr("copy: out of memory");
+		return -1;
+	}
+	archive_write_disk_set_options(c->out, c->o->spec == NULL ?
+	    EXTRACT_FLAGS : STAGE_FLAGS);
+	archive_entry_linkresolver_set_strategy(c->lr,
+	    ARCHIVE_FORMAT_TAR_USTAR);
+	for (t = c->o->tops; *t != NULL; t++)
+		if (strchr(*t, '/') != NULL || strcmp(*t, "..") == 0 ||
+		    strcmp(*t, ".") == 0) {
+			sr_seterr("%s: copy: not a name in the source", *t);
+			return -1;
+		}
+	return 0;
+}
+
+static void
+copier_end(struct copier *c)
+{
+	if (c->lr != NULL)
+		archive_entry_linkresolver_free(c->lr);
+	if (c->out != NULL)
+		archive_write_free(c->out);
+	if (c->attrs != NULL)
+		archive_read_free(c->attrs);
+	dir_seen_free(&c->dirs);
+	dir_seen_free(&c->linked);
+}
+
+/* Room for it all in the destination, or refuse before writing anything. */
+static int
+check_room(struct copier *c, int src)
+{
+	const struct copy_opts *o = c->o;
+	const char *const *t;
+	struct statvfs sv;
+	char where[512], what[64];
+	uint64_t avail;
+
+	c->sizing = true;
+	c->bsize = fstatvfs(o->dstfd, &sv) == 0 && sv.f_frsize > 0 ?
+	    sv.f_frsize : 4096;
+	for (t = o->tops; *t != NULL; t++)
+		if (copy_entry(c, src, *t, *t, 0) == -1)
+			return -1;
+	c->sizing = false;
+	dir_seen_free(&c->dirs);
+	c->st->need += o->extra;
+	if (sr_fsroom(o->dstfd, where, sizeof(where), &avail) == 0 &&
+	    c->st->need > avail) {
+		snprintf(what, sizeof(what), "a copy of %s",
+		    sr_size(c->st->need));
+		sr_seterr_noroom(o->dstfd, what, c->st->need - avail, false);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -451,48 +570,9 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 		sr_seterrno("copy: enter the destination");
 		goto done;
 	}
-	if ((c.attrs = archive_read_disk_new()) == NULL ||
-	    (c.out = archive_write_disk_new()) == NULL ||
-	    (c.lr = archive_entry_linkresolver_new()) == NULL) {
-		sr_seterr("copy: out of memory");
+	if (copier_start(&c) == -1 || (!o->dryrun && check_room(&c, src) ==
+	    -1))
 		goto done;
-	}
-	archive_write_disk_set_options(c.out, o->spec == NULL ?
-	    EXTRACT_FLAGS : STAGE_FLAGS);
-	archive_entry_linkresolver_set_strategy(c.lr,
-	    ARCHIVE_FORMAT_TAR_USTAR);
-	for (t = o->tops; *t != NULL; t++)
-		if (strchr(*t, '/') != NULL || strcmp(*t, "..") == 0 ||
-		    strcmp(*t, ".") == 0) {
-			sr_seterr("%s: copy: not a name in the source", *t);
-			goto done;
-		}
-	/* Room for it all, or refuse before writing anything. */
-	if (!o->dryrun) {
-		struct statvfs sv;
-		char where[512];
-		uint64_t avail;
-
-		c.sizing = true;
-		c.bsize = fstatvfs(o->dstfd, &sv) == 0 && sv.f_frsize > 0 ?
-		    sv.f_frsize : 4096;
-		for (t = o->tops; *t != NULL; t++)
-			if (copy_entry(&c, src, *t, *t, 0) == -1)
-				goto done;
-		c.sizing = false;
-		dir_seen_free(&c.dirs);
-		st->need += o->extra;
-		if (sr_fsroom(o->dstfd, where, sizeof(where), &avail) == 0 &&
-		    st->need > avail) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "a copy of %s",
-			    sr_size(st->need));
-			sr_seterr_noroom(o->dstfd, what, st->need - avail,
-			    false);
-			goto done;
-		}
-	}
 	for (t = o->tops; *t != NULL; t++)
 		if (copy_entry(&c, src, *t, *t, 0) == -1)
 			goto done;
@@ -503,14 +583,7 @@ copy_trees(const struct copy_opts *o, struct copy_stats *st)
 	}
 	rv = 0;
 done:
-	if (c.lr != NULL)
-		archive_entry_linkresolver_free(c.lr);
-	if (c.out != NULL)
-		archive_write_free(c.out);
-	if (c.attrs != NULL)
-		archive_read_free(c.attrs);
-	dir_seen_free(&c.dirs);
-	dir_seen_free(&c.linked);
+	copier_end(&c);
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rv == 0) {
 			sr_seterrno("copy: return to the working directory");
@@ -551,6 +624,38 @@ set_member_name(const char *name, char *out, size_t outsz)
 	return n > 0 ? 1 : 0;
 }
 
+/*
+ * Give a set's member its name in the root, and a hard link its
+ * target's: the spec and the stage know each path by one name.
+ * 0: a member naming the root itself, skipped.
+ */
+static int
+member_names(struct archive_entry *e)
+{
+	const char *raw = archive_entry_pathname(e);
+	char name[PATH_MAX], link[PATH_MAX];
+	int r;
+
+	if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
+		sr_seterr("%s: %s (refused)", raw != NULL ? raw : "(no name)",
+		    r == -1 ? "a name outside the root" : "a name too long");
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	archive_entry_set_pathname(e, name);
+	if (archive_entry_hardlink(e) != NULL) {
+		if (set_member_name(archive_entry_hardlink(e), link,
+		    sizeof(link)) != 1) {
+			sr_seterr("%s: a link outside the root (refused)",
+			    name);
+			return -1;
+		}
+		archive_entry_set_hardlink(e, link);
+	}
+	return 1;
+}
+
 int
 sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 {
@@ -583,33 +688,14 @@ sets_extract(const struct copy_opts *o, const char *set, struct copy_stats *st)
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
-		const char *raw;
-		char name[PATH_MAX], link[PATH_MAX];
-
 		if (r < ARCHIVE_WARN) {
 			sr_seterr("read: %s", archive_error_string(in));
 			goto done;
 		}
-		raw = archive_entry_pathname(e);
-		if ((r = set_member_name(raw, name, sizeof(name))) < 0) {
-			sr_seterr("%s: %s (refused)", raw != NULL ? raw :
-			    "(no name)", r == -1 ? "a name outside the root" :
-			    "a name too long");
+		if ((r = member_names(e)) == -1)
 			goto done;
-		}
 		if (r == 0)
 			continue;
-		/* The spec and the stage know each path by one name. */
-		archive_entry_set_pathname(e, name);
-		if (archive_entry_hardlink(e) != NULL) {
-			if (set_member_name(archive_entry_hardlink(e), link,
-			    sizeof(link)) != 1) {
-				sr_seterr("%s: a link outside the root "
-				    "(refused)", name);
-				goto done;
-			}
-			archive_entry_set_hardlink(e, link);
-		}
 		st->entries++;
 		if ((r = record(o, e)) == -1)
 			goto done;

@@ -749,12 +749,130 @@ rm_open(int pfd, const char *name, const struct stat *st)
 	return d;
 }
 
+/* The stack of remove_at(): lv[0] is name in pfd, rel in messages. */
+struct rmstack {
+	struct rmlevel *lv;
+	size_t	 n, cap;
+	int	 pfd;
+	const char *name, *rel;
+};
+
+/* Down into the directory name of dfd (the top's, or pfd), as st says. */
+static int
+rm_enter(struct rmstack *s, int dfd, const char *name, const struct stat *st)
+{
+	struct rmlevel *lv;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		if ((lv = reallocarray(s->lv, cap, sizeof(*lv))) == NULL) {
+			sr_seterrno("%s: remove", sr_shortpath(s->rel));
+			return -1;
+		}
+		memset(lv + s->cap, 0, (cap - s->cap) * sizeof(*lv));
+		s->lv = lv;
+		s->cap = cap;
+	}
+	lv = &s->lv[s->n];
+	if ((s->n > 0 && (lv->name = strdup(name)) == NULL) ||
+	    (lv->d = rm_open(dfd, name, st)) == NULL) {
+		sr_seterrno("%s: remove: open", rm_path(s->rel, s->lv, s->n,
+		    s->n > 0 ? name : NULL));
+		free(lv->name);
+		lv->name = NULL;
+		return -1;
+	}
+	lv->dev = st->st_dev;
+	lv->ino = st->st_ino;
+	s->n++;
+	/* Deep trees: only the deepest levels keep a descriptor. */
+	if (s->n > OPENLEVELS && s->lv[s->n - 1 - OPENLEVELS].d != NULL) {
+		closedir(s->lv[s->n - 1 - OPENLEVELS].d);
+		s->lv[s->n - 1 - OPENLEVELS].d = NULL;
+	}
+	return 0;
+}
+
+/*
+ * The top directory, listed to the end: remove it from its parent, found
+ * again if closed, and go back up; or, if something was made in it
+ * while it was listed, list it again (twice at most).
+ */
+static int
+rm_leave(struct rmstack *s)
+{
+	struct rmlevel *cur = &s->lv[s->n - 1], *up;
+	int pdfd = s->pfd;
+
+	if (s->n > 1) {
+		up = cur - 1;
+		if (up->d == NULL && (up->d = rm_open(dirfd(cur->d), "..",
+		    &(struct stat){ .st_dev = up->dev, .st_ino = up->ino })) ==
+		    NULL) {
+			sr_seterrno("%s: remove: back up", rm_path(s->rel,
+			    s->lv, s->n, NULL));
+			return -1;
+		}
+		pdfd = dirfd(up->d);
+	}
+	if (unlinkat(pdfd, s->n == 1 ? s->name : cur->name, AT_REMOVEDIR) ==
+	    -1) {
+		if ((errno == ENOTEMPTY || errno == EEXIST) &&
+		    ++cur->passes < 3) {
+			rewinddir(cur->d);
+			return 0;
+		}
+		sr_seterrno("%s: remove directory", rm_path(s->rel, s->lv,
+		    s->n, NULL));
+		return -1;
+	}
+	closedir(cur->d);
+	free(cur->name);
+	memset(cur, 0, sizeof(*cur));
+	s->n--;
+	return 0;
+}
+
+/* One entry of the top directory: a file goes, a directory is entered. */
+static int
+rm_entry(struct rmstack *s, const char *name)
+{
+	int dfd = dirfd(s->lv[s->n - 1].d);
+	struct stat st;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		sr_seterrno("%s: remove: stat", rm_path(s->rel, s->lv, s->n,
+		    name));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
+			sr_seterrno("%s: remove", rm_path(s->rel, s->lv, s->n,
+			    name));
+			return -1;
+		}
+		return 0;
+	}
+	if (st.st_dev != s->lv[0].dev) {
+		sr_seterr("%s: remove: a file system is mounted there (not "
+		    "removed)", rm_path(s->rel, s->lv, s->n, name));
+		return -1;
+	}
+	return rm_enter(s, dfd, name, &st);
+}
+
 static int
 remove_at(int pfd, const char *name, const char *rel, bool purge)
 {
-	struct rmlevel *lv = NULL, *cur;
-	size_t n = 0, cap = 0, i;
+	struct rmstack s = { .pfd = pfd, .name = name, .rel = rel };
+	struct dirent *de;
 	struct stat st;
+	size_t i;
 	int rv = -1;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -770,128 +888,30 @@ remove_at(int pfd, const char *name, const char *rel, bool purge)
 		}
 		return 0;
 	}
-	if ((lv = calloc(cap = 16, sizeof(*lv))) == NULL) {
-		sr_seterrno("%s: remove", sr_shortpath(rel));
-		return -1;
-	}
-	if ((lv[0].d = rm_open(pfd, name, &st)) == NULL) {
-		sr_seterrno("%s: remove: open", sr_shortpath(rel));
+	if (rm_enter(&s, pfd, name, &st) == -1)
 		goto done;
-	}
-	lv[0].dev = st.st_dev;
-	lv[0].ino = st.st_ino;
-	n = 1;
-	while (n > 0) {
-		struct dirent *de;
-
-		cur = &lv[n - 1];
+	while (s.n > 0) {
 		if (!purge && sr_checkpoint() == -1)
 			goto done;
 		errno = 0;
-		if ((de = readdir(cur->d)) == NULL) {
-			int pdfd = n == 1 ? pfd : -1;
-
-			if (errno != 0) {
-				sr_seterrno("%s: remove: list",
-				    rm_path(rel, lv, n, NULL));
+		if ((de = readdir(s.lv[s.n - 1].d)) != NULL) {
+			if (rm_entry(&s, de->d_name) == -1)
 				goto done;
-			}
-			/* Listed to the end: now it can go from its parent. */
-			if (n > 1 && lv[n - 2].d == NULL) {
-				lv[n - 2].d = rm_open(dirfd(cur->d), "..",
-				    &(struct stat){ .st_dev = lv[n - 2].dev,
-				    .st_ino = lv[n - 2].ino });
-				if (lv[n - 2].d == NULL) {
-					sr_seterrno("%s: remove: back up",
-					    rm_path(rel, lv, n, NULL));
-					goto done;
-				}
-			}
-			if (n > 1)
-				pdfd = dirfd(lv[n - 2].d);
-			if (unlinkat(pdfd, n == 1 ? name : cur->name,
-			    AT_REMOVEDIR) == -1) {
-				/* Made while we listed it: list it again. */
-				if ((errno == ENOTEMPTY || errno == EEXIST) &&
-				    ++cur->passes < 3) {
-					rewinddir(cur->d);
-					continue;
-				}
-				sr_seterrno("%s: remove directory",
-				    rm_path(rel, lv, n, NULL));
-				goto done;
-			}
-			closedir(cur->d);
-			free(cur->name);
-			memset(cur, 0, sizeof(*cur));
-			n--;
-			continue;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (fstatat(dirfd(cur->d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1) {
-			if (errno == ENOENT)
-				continue;
-			sr_seterrno("%s: remove: stat",
-			    rm_path(rel, lv, n, de->d_name));
+		} else if (errno != 0) {
+			sr_seterrno("%s: remove: list", rm_path(rel, s.lv, s.n,
+			    NULL));
 			goto done;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			if (unlinkat(dirfd(cur->d), de->d_name, 0) == -1 &&
-			    errno != ENOENT) {
-				sr_seterrno("%s: remove",
-				    rm_path(rel, lv, n, de->d_name));
-				goto done;
-			}
-			continue;
-		}
-		if (st.st_dev != lv[0].dev) {
-			sr_seterr("%s: remove: a file system is mounted there "
-			    "(not removed)", rm_path(rel, lv, n, de->d_name));
+		} else if (rm_leave(&s) == -1)
 			goto done;
-		}
-		/* Down into it. */
-		if (n == cap) {
-			struct rmlevel *nv = reallocarray(lv, cap * 2,
-			    sizeof(*lv));
-
-			if (nv == NULL) {
-				sr_seterrno("%s: remove", sr_shortpath(rel));
-				goto done;
-			}
-			memset(nv + cap, 0, cap * sizeof(*nv));
-			lv = nv;
-			cap *= 2;
-			cur = &lv[n - 1];
-		}
-		if ((lv[n].name = strdup(de->d_name)) == NULL ||
-		    (lv[n].d = rm_open(dirfd(cur->d), de->d_name, &st)) ==
-		    NULL) {
-			sr_seterrno("%s: remove: open",
-			    rm_path(rel, lv, n, de->d_name));
-			free(lv[n].name);
-			lv[n].name = NULL;
-			goto done;
-		}
-		lv[n].dev = st.st_dev;
-		lv[n].ino = st.st_ino;
-		n++;
-		/* Deep trees: only the deepest levels keep a descriptor. */
-		if (n > OPENLEVELS && lv[n - 1 - OPENLEVELS].d != NULL) {
-			closedir(lv[n - 1 - OPENLEVELS].d);
-			lv[n - 1 - OPENLEVELS].d = NULL;
-		}
 	}
 	rv = 0;
 done:
-	for (i = 0; i < cap; i++) {
-		if (lv[i].d != NULL)
-			closedir(lv[i].d);
-		free(lv[i].name);
+	for (i = 0; i < s.cap; i++) {
+		if (s.lv[i].d != NULL)
+			closedir(s.lv[i].d);
+		free(s.lv[i].name);
 	}
-	free(lv);
+	free(s.lv);
 	return rv;
 }
 

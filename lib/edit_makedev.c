@@ -158,12 +158,17 @@ format_mk(struct sbuf *sb, const struct line *like, const char *const *w,
 	return 0;
 }
 
+/* Make the line at "<its indent>makedev" followed by words. */
 static int
-replace_with(struct lines *l, size_t at, struct sbuf *sb)
+replace_mk(struct lines *l, size_t at, const char *const *w, const size_t *wl,
+    size_t n)
 {
-	int rv = lines_replace(l, at, sb->s, sb->len);
+	struct sbuf sb = { 0 };
+	int rv = -1;
 
-	sbuf_free(sb);
+	if (format_mk(&sb, &l->v[at], w, wl, n) == 0)
+		rv = lines_replace(l, at, sb.s, sb.len);
+	sbuf_free(&sb);
 	return rv;
 }
 
@@ -222,7 +227,6 @@ add_xbd(struct lines *l, size_t b, size_t e, size_t xbd, bool *changed)
 {
 	const char *nw[MAXWORDS + 3];
 	size_t nwl[MAXWORDS + 3], n = 0, last = 0, k, x;
-	struct sbuf sb = { 0 };
 	struct mkline m;
 	bool add = false;
 
@@ -246,11 +250,8 @@ add_xbd(struct lines *l, size_t b, size_t e, size_t xbd, bool *changed)
 				nwl[n++] = 0;
 			}
 	}
-	if (format_mk(&sb, &l->v[xbd], nw, nwl, n) == -1 ||
-	    replace_with(l, xbd, &sb) == -1) {
-		sbuf_free(&sb);
+	if (replace_mk(l, xbd, nw, nwl, n) == -1)
 		return -1;
-	}
 	*changed = true;
 	return 0;
 }
@@ -290,7 +291,6 @@ add_pseudo(struct lines *l, size_t b, size_t *e, size_t xbd, bool *changed)
 static int
 drop_units(struct lines *l, size_t b, size_t *e, bool *changed)
 {
-	struct sbuf sb = { 0 };
 	struct mkline m;
 	size_t i;
 
@@ -324,11 +324,8 @@ drop_units(struct lines *l, size_t b, size_t *e, bool *changed)
 			(*e)--;
 			continue;
 		}
-		if (format_mk(&sb, &l->v[i], nw, nwl, n) == -1 ||
-		    replace_with(l, i, &sb) == -1) {
-			sbuf_free(&sb);
+		if (replace_mk(l, i, nw, nwl, n) == -1)
 			return -1;
-		}
 	}
 	return 0;
 }

@@ -115,25 +115,18 @@ sb32(const unsigned char *sb, int off)
 	return (int32_t)le32(sb + off);
 }
 
-/*
- * Check every field of the superblock at loc (version 1 or 2; at, from
- * the image's start, for messages) that
- * libtsk or we divide by, shift by or index with, as NetBSD's kernel
- * does before it mounts (ffs_superblock_validate() in ffs_vfsops.c),
- * and the cylinder-group layout newfs and makefs always write
- * (fsck_ffs's setup.c relies on it).  A zero fs_inopb, for one, is a
- * division by zero inside libtsk.
- */
-static int
-check_super(const unsigned char *sb, int version, off_t loc, off_t at,
-    struct sbv *v)
-{
-	int32_t sbsize = sb32(sb, FS_SBSIZE), x;
-	int64_t want, ino;
-
+/* A field out of bounds: say which, and refuse the superblock. */
 #define BAD(field, fmt, ...) do { sr_seterr("corrupt FFS superblock at " \
 	"offset %jd: " field " " fmt " (refused)", (intmax_t)at, \
 	__VA_ARGS__); return -1; } while (0)
+
+/* The block, fragment and inode sizes, and what is derived from them. */
+static int
+check_sizes(const unsigned char *sb, int version, off_t at, struct sbv *v)
+{
+	int32_t sbsize = sb32(sb, FS_SBSIZE), x;
+	int64_t want;
+
 	if (sbsize < FS_MAGIC + 4 || sbsize > SBLOCKSIZE)
 		BAD("fs_sbsize", "is %d, not %d to %d", sbsize, FS_MAGIC + 4,
 		    SBLOCKSIZE);
@@ -165,6 +158,17 @@ check_super(const unsigned char *sb, int version, off_t loc, off_t at,
 	if ((v->inopb = sb32(sb, FS_INOPB)) != want)
 		BAD("fs_inopb", "is %d, not %jd (fs_bsize / the inode size)",
 		    v->inopb, (intmax_t)want);
+	return 0;
+}
+
+/* The size, and the groups that cover it: counts libtsk can address. */
+static int
+check_counts(const unsigned char *sb, int version, off_t at,
+    struct sbv *v)
+{
+	int32_t x;
+	int64_t ino;
+
 	v->size = version == 1 ? sb32(sb, FS_OLD_SIZE) :
 	    (int64_t)le64(sb + FS_SIZE);
 	if (v->size <= 0 || v->size > INT64_MAX / 65536)
@@ -196,7 +200,19 @@ check_super(const unsigned char *sb, int version, off_t loc, off_t at,
 		BAD("fs_maxbpg", "is %d", x);
 	if ((x = sb32(sb, FS_CGSIZE)) < CG_HDRSIZE || x > v->bsize)
 		BAD("fs_cgsize", "is %d, not %d to fs_bsize", x, CG_HDRSIZE);
-	/* A group: superblock copy, header, inodes, then data. */
+	return 0;
+}
+
+/*
+ * A group's layout (superblock copy, header, inodes, then data), and
+ * where the superblock says it is.
+ */
+static int
+check_layout(const unsigned char *sb, int version, off_t loc, off_t at,
+    struct sbv *v)
+{
+	int32_t x;
+
 	v->cblkno = sb32(sb, FS_CBLKNO);
 	if ((x = sb32(sb, FS_SBLKNO)) < 0 || x >= v->cblkno)
 		BAD("fs_sblkno", "is %d, not from 0 to fs_cblkno", x);
@@ -223,7 +239,27 @@ check_super(const unsigned char *sb, int version, off_t loc, off_t at,
 		BAD("fs_sblockloc", "is %jd, not where it is (%jd): an "
 		    "alternate", (intmax_t)le64(sb + FS_SBLOCKLOC),
 		    (intmax_t)loc);
+	return 0;
+}
 #undef BAD
+
+/*
+ * Check every field of the superblock at loc (version 1 or 2; at, from
+ * the image's start, for messages) that libtsk or we divide by, shift
+ * by or index with, as NetBSD's kernel does before it mounts
+ * (ffs_superblock_validate() in ffs_vfsops.c), and the cylinder-group
+ * layout newfs and makefs always write (fsck_ffs's setup.c relies on
+ * it).  A zero fs_inopb, for one, is a division by zero inside libtsk.
+ * Each check relies on the ones before it.
+ */
+static int
+check_super(const unsigned char *sb, int version, off_t loc, off_t at,
+    struct sbv *v)
+{
+	if (check_sizes(sb, version, at, v) == -1 ||
+	    check_counts(sb, version, at, v) == -1 ||
+	    check_layout(sb, version, loc, at, v) == -1)
+		return -1;
 	return 0;
 }
 
@@ -427,6 +463,21 @@ check_disklabel(int fd)
 	return 0;
 }
 
+/* More than one partition holds FFS: name them, for the user to pick. */
+static void
+many_parts(const struct ffsimg *found, size_t n)
+{
+	char list[512] = "";
+	size_t k, len = 0;
+
+	for (k = 0; k < n && len < sizeof(list); k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s%d (offset %jd, %jd MiB)", k ? ", " : "", found[k].part,
+		    (intmax_t)found[k].off, (intmax_t)(found[k].len >> 20));
+	sr_seterr("%zu partitions hold FFS: %s; pick one", n, list);
+	sr_sethint(SR_HINT_PICKPART);
+}
+
 /* Partitions holding FFS, through libtsk's volume-system layer. */
 static int
 probe_parts(struct ffsimg *fi, int fd, int want)
@@ -492,18 +543,8 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	} else if (n == 0)
 		sr_seterr("a %s partition table with no FFS partition",
 		    tsk_vs_type_toname(vs->vstype));
-	else {
-		char list[512] = "";
-		size_t k, len = 0;
-
-		for (k = 0; k < n && len < sizeof(list); k++)
-			len += (size_t)snprintf(list + len, sizeof(list) - len,
-			    "%s%d (offset %jd, %jd MiB)", k ? ", " : "",
-			    found[k].part, (intmax_t)found[k].off,
-			    (intmax_t)(found[k].len >> 20));
-		sr_seterr("%zu partitions hold FFS: %s; pick one", n, list);
-		sr_sethint(SR_HINT_PICKPART);
-	}
+	else
+		many_parts(found, n);
 done:
 	tsk_vs_close(vs);
 	tsk_img_close(img);

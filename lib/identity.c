@@ -122,6 +122,91 @@ open_listed(int dirfd, const char *name, const char *rel,
 	return -1;
 }
 
+/* An entry into the set in memory, its data too if asked. */
+static int
+entry_to_set(struct walk *w, int dirfd, const char *name, const char *rel,
+    const struct stat *st, char *link)
+{
+	struct ent e = { .path = (char *)rel, .mode = st->st_mode,
+	    .uid = st->st_uid, .gid = st->st_gid,
+	    .link = S_ISLNK(st->st_mode) ? link : NULL };
+	struct sbuf b = { 0 };
+	int fd, rv;
+
+	if (S_ISREG(st->st_mode) && w->data) {
+		if ((fd = open_listed(dirfd, name, rel, st)) == -1)
+			return -1;
+		rv = read_all(fd, rel, &b);
+		close(fd);
+		if (rv == -1)
+			return -1;
+		e.data = b.s;
+		e.len = b.len;
+	}
+	rv = entset_add(w->set, &e);
+	sbuf_free(&b);
+	return rv;
+}
+
+/* An entry's tar header (its data follows, from content()). */
+static int
+entry_header(struct walk *w, const char *rel, const struct stat *st,
+    const char *link)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	if (e == NULL)
+		return -1;
+	archive_entry_set_pathname(e, rel);
+	archive_entry_set_mode(e, st->st_mode);
+	archive_entry_set_uid(e, st->st_uid);
+	archive_entry_set_gid(e, st->st_gid);
+	archive_entry_set_mtime(e, st->st_mtime, 0);
+	archive_entry_set_size(e, S_ISREG(st->st_mode) ? st->st_size : 0);
+	if (S_ISLNK(st->st_mode))
+		archive_entry_set_symlink(e, link);
+	if (archive_write_header(w->ar, e) != ARCHIVE_OK) {
+		sr_seterr("%s: archive: %s", rel, archive_error_string(w->ar));
+		archive_entry_free(e);
+		return -1;
+	}
+	archive_entry_free(e);
+	return 0;
+}
+
+/*
+ * A regular file's content, into the archive and, for a manifest,
+ * hashed: its digest in hex (hexsz bytes).
+ */
+static int
+entry_content(struct walk *w, int dirfd, const char *name, const char *rel,
+    const struct stat *st, char *hex, size_t hexsz)
+{
+	EVP_MD_CTX *md = w->out ? EVP_MD_CTX_new() : NULL;
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0, i;
+	int fd = -1, rv = -1;
+
+	if (w->out != NULL && md == NULL) {
+		sr_oom();
+		return -1;
+	}
+	if ((fd = open_listed(dirfd, name, rel, st)) == -1)
+		goto done;
+	if ((md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) ||
+	    content(w, fd, rel, md) == -1 ||
+	    (md != NULL && EVP_DigestFinal_ex(md, dig, &dlen) != 1))
+		goto done;
+	for (i = 0; i < dlen && 2 * i + 2 < hexsz; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	rv = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	EVP_MD_CTX_free(md);
+	return rv;
+}
+
 /* One entry, as it truly is: from the spec in a stage. */
 static int
 entry(struct walk *w, int dirfd, const char *name, const char *rel,
@@ -129,10 +214,7 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 {
 	const struct spec_ent *se = w->spec ? spec_get(w->spec, rel) : NULL;
 	char link[PATH_MAX], hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
-	unsigned char dig[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0, i;
 	ssize_t n;
-	int fd, rv = -1;
 
 	if (se != NULL) {
 		st->st_mode = se->mode;
@@ -152,67 +234,12 @@ entry(struct walk *w, int dirfd, const char *name, const char *rel,
 		}
 		link[n] = '\0';
 	}
-	if (w->set != NULL) {
-		struct ent e = { .path = (char *)rel, .mode = st->st_mode,
-		    .uid = st->st_uid, .gid = st->st_gid,
-		    .link = S_ISLNK(st->st_mode) ? link : NULL };
-		struct sbuf b = { 0 };
-
-		if (S_ISREG(st->st_mode) && w->data) {
-			if ((fd = open_listed(dirfd, name, rel, st)) == -1)
-				return -1;
-			rv = read_all(fd, rel, &b);
-			close(fd);
-			if (rv == -1)
-				return -1;
-			e.data = b.s;
-			e.len = b.len;
-		}
-		rv = entset_add(w->set, &e);
-		sbuf_free(&b);
-		return rv;
-	}
-	if (w->ar != NULL) {
-		struct archive_entry *e = archive_entry_new();
-
-		if (e == NULL)
-			return -1;
-		archive_entry_set_pathname(e, rel);
-		archive_entry_set_mode(e, st->st_mode);
-		archive_entry_set_uid(e, st->st_uid);
-		archive_entry_set_gid(e, st->st_gid);
-		archive_entry_set_mtime(e, st->st_mtime, 0);
-		archive_entry_set_size(e, S_ISREG(st->st_mode) ?
-		    st->st_size : 0);
-		if (S_ISLNK(st->st_mode))
-			archive_entry_set_symlink(e, link);
-		if (archive_write_header(w->ar, e) != ARCHIVE_OK) {
-			sr_seterr("%s: archive: %s", rel,
-			    archive_error_string(w->ar));
-			archive_entry_free(e);
-			return -1;
-		}
-		archive_entry_free(e);
-	}
-	if (S_ISREG(st->st_mode)) {
-		EVP_MD_CTX *md = w->out ? EVP_MD_CTX_new() : NULL;
-
-		if ((fd = open_listed(dirfd, name, rel, st)) == -1) {
-			EVP_MD_CTX_free(md);
-			return -1;
-		}
-		if ((md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) !=
-		    1) || content(w, fd, rel, md) == -1 ||
-		    (md != NULL && EVP_DigestFinal_ex(md, dig, &dlen) != 1)) {
-			close(fd);
-			EVP_MD_CTX_free(md);
-			return -1;
-		}
-		close(fd);
-		EVP_MD_CTX_free(md);
-		for (i = 0; i < dlen; i++)
-			snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-	}
+	if (w->set != NULL)
+		return entry_to_set(w, dirfd, name, rel, st, link);
+	if ((w->ar != NULL && entry_header(w, rel, st, link) == -1) ||
+	    (S_ISREG(st->st_mode) && entry_content(w, dirfd, name, rel, st,
+	    hex, sizeof(hex)) == -1))
+		return -1;
 	if (w->out == NULL)
 		return 0;
 	return manifest_line(w->out, rel, st->st_mode, st->st_uid, st->st_gid,
@@ -562,6 +589,61 @@ identity_load(int rootfd, struct spec *spec, const char *top, bool data,
  * name must be etc or below it, plain and relative: the archive is read
  * from a guest's image, and may be anything.
  */
+/*
+ * An archive member's name, which must be etc or below it, plainly
+ * (no "." or ".." component, no empty one); a directory's trailing
+ * slash is dropped into dir.  NULL if it is not.
+ */
+static const char *
+untar_name(const char *p, mode_t m, char *dir, size_t dirsz)
+{
+	size_t n;
+
+	/* tar writes a directory's name with a slash. */
+	if (p != NULL && S_ISDIR(m) && strlen(p) > 1 &&
+	    p[strlen(p) - 1] == '/' && strlen(p) < dirsz) {
+		strlcpy(dir, p, dirsz);
+		dir[strlen(dir) - 1] = '\0';
+		p = dir;
+	}
+	if (p == NULL || (strcmp(p, "etc") != 0 && strncmp(p, "etc/", 4) !=
+	    0) || strstr(p, "/../") || strstr(p, "/./") || strstr(p, "//"))
+		return NULL;
+	n = strlen(p);
+	if ((n >= 3 && strcmp(p + n - 3, "/..") == 0) ||
+	    (n >= 2 && strcmp(p + n - 2, "/.") == 0) || p[n - 1] == '/')
+		return NULL;
+	return p;
+}
+
+/* A regular file's data from the archive, of at most ENT_MAX bytes. */
+static int
+untar_data(struct archive *a, struct archive_entry *ae, const char *p,
+    struct sbuf *b)
+{
+	int64_t size = archive_entry_size(ae);
+	char chunk[65536];
+	la_ssize_t n;
+
+	if (size < 0 || size > ENT_MAX) {
+		sr_seterr("%s: larger than %d MiB", p, ENT_MAX >> 20);
+		return -1;
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+		if (b->len + (size_t)n > ENT_MAX ||
+		    sbuf_add(b, chunk, (size_t)n) == -1) {
+			sbuf_free(b);
+			sr_seterr("%s: too large", p);
+			return -1;
+		}
+	if (n < 0 || sbuf_add(b, "", 0) == -1) {
+		sr_seterr("%s: %s", p, archive_error_string(a));
+		sbuf_free(b);
+		return -1;
+	}
+	return 0;
+}
+
 int
 identity_untar(const void *buf, size_t len, struct entset *set)
 {
@@ -578,26 +660,15 @@ identity_untar(const void *buf, size_t len, struct entset *set)
 		goto done;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		const char *p = archive_entry_pathname(ae), *l;
-		struct ent e = { 0 };
-		struct sbuf b = { 0 };
 		mode_t m = archive_entry_mode(ae);
-		int64_t size = archive_entry_size(ae);
+		struct ent e = { .mode = m, .uid = (uid_t)archive_entry_uid(ae),
+		    .gid = (gid_t)archive_entry_gid(ae) };
+		struct sbuf b = { 0 };
 		char dir[PATH_MAX];
+		const char *p;
 
-		/* tar writes a directory's name with a slash. */
-		if (p != NULL && S_ISDIR(m) && strlen(p) > 1 &&
-		    p[strlen(p) - 1] == '/' && strlen(p) < sizeof(dir)) {
-			strlcpy(dir, p, sizeof(dir));
-			dir[strlen(dir) - 1] = '\0';
-			p = dir;
-		}
-		if (p == NULL || (strcmp(p, "etc") != 0 &&
-		    strncmp(p, "etc/", 4) != 0) || strstr(p, "/../") ||
-		    strstr(p, "/./") || strstr(p, "//") ||
-		    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0) ||
-		    (strlen(p) >= 2 && strcmp(p + strlen(p) - 2, "/.") == 0) ||
-		    p[strlen(p) - 1] == '/') {
+		if ((p = untar_name(archive_entry_pathname(ae), m, dir,
+		    sizeof(dir))) == NULL) {
 			sr_seterr("a name outside etc in the archive");
 			goto done;
 		}
@@ -606,38 +677,14 @@ identity_untar(const void *buf, size_t len, struct entset *set)
 			goto done;
 		}
 		e.path = (char *)p;
-		e.mode = m;
-		e.uid = (uid_t)archive_entry_uid(ae);
-		e.gid = (gid_t)archive_entry_gid(ae);
-		if (S_ISLNK(m)) {
-			if ((l = archive_entry_symlink(ae)) == NULL) {
-				sr_seterr("%s: a link without a target", p);
-				goto done;
-			}
-			e.link = (char *)l;
+		if (S_ISLNK(m) &&
+		    (e.link = (char *)archive_entry_symlink(ae)) == NULL) {
+			sr_seterr("%s: a link without a target", p);
+			goto done;
 		}
 		if (S_ISREG(m)) {
-			char chunk[65536];
-			la_ssize_t n;
-
-			if (size < 0 || size > ENT_MAX) {
-				sr_seterr("%s: larger than %d MiB", p,
-				    ENT_MAX >> 20);
+			if (untar_data(a, ae, p, &b) == -1)
 				goto done;
-			}
-			while ((n = archive_read_data(a, chunk,
-			    sizeof(chunk))) > 0)
-				if (b.len + (size_t)n > ENT_MAX ||
-				    sbuf_add(&b, chunk, (size_t)n) == -1) {
-					sbuf_free(&b);
-					sr_seterr("%s: too large", p);
-					goto done;
-				}
-			if (n < 0 || sbuf_add(&b, "", 0) == -1) {
-				sr_seterr("%s: %s", p, archive_error_string(a));
-				sbuf_free(&b);
-				goto done;
-			}
 			e.data = b.s;
 			e.len = b.len;
 		}
