@@ -790,6 +790,27 @@ before_random_file(struct entset *m, bool *before)
 }
 
 /*
+ * The provisioning plan of the base's etc, and the shape of that root.
+ * Staged on disk, since localprep_plan() reads a root at a descriptor;
+ * once it reads a struct tree, tree_mem(etc) with an empty var and tmp
+ * will do, and the stage goes.
+ */
+static int
+base_plan(struct entset *etc, const struct localprep *lp, int *shape,
+    struct plan *bp)
+{
+	struct stage st = { .fd = -1 };
+	int rv = -1;
+
+	if (stage_base(etc, &st) == 0 && (*shape = nb_shape(st.fd)) != -1 &&
+	    localprep_plan(st.fd, lp, bp) == 0)
+		rv = 0;
+	if (stage_close(&st) == -1)
+		rv = -1;
+	return rv;
+}
+
+/*
  * The base, provisioned as the new root is: what the guest started from
  * (m, the guest's etc, tells what setup-local made then).
  */
@@ -798,7 +819,6 @@ base_effective(const struct upgrade *up, struct record *rec,
     struct entset *m, int *shape)
 {
 	struct localprep blp = *up->lp;
-	struct stage st = { .fd = -1 };
 	struct plan bp = { 0 };
 	int rv = -1;
 
@@ -806,9 +826,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 	blp.rootspec = NULL;
 	if (before_random_file(m, &blp.before_random_file) == -1)
 		return -1;
-	if (stage_base(&rec->etc, &st) == -1 ||
-	    (*shape = nb_shape(st.fd)) == -1 ||
-	    localprep_plan(st.fd, &blp, &bp) == -1) {
+	if (base_plan(&rec->etc, &blp, shape, &bp) == -1) {
 		sr_prefixerr("the old root's etc, as recorded");
 		goto done;
 	}
@@ -817,8 +835,6 @@ base_effective(const struct upgrade *up, struct record *rec,
 	rv = 0;
 done:
 	plan_free(&bp);
-	if (stage_close(&st) == -1)
-		rv = -1;
 	return rv;
 }
 
