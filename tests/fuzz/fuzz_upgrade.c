@@ -16,6 +16,7 @@
  * motd's first line is a line that starts "NetBSD".
  */
 #include "merge.h"
+#include "udiff.h"
 #include "record.h"
 #include "fuzz.h"
 
