@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "build.h"
+#include "compat.h"
 #include "dir.h"
 
 /* The change the plan makes at path, if any. */
@@ -251,8 +252,13 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 		struct stat st;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-		    *rel ? "/" : "", names[i]) >= sizeof(path) ||
-		    fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
+			sr_seterr("size: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
+			goto done;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			sr_seterrno("%s: size", sr_shortpath(path));
 			goto done;
 		}
@@ -323,13 +329,6 @@ mfsize_need(const struct mfsize *m)
 	return (size + m->bsize - 1) / m->bsize * m->bsize;
 }
 
-/* Whether a block is all zeros. */
-static bool
-zeros(const char *b, size_t n)
-{
-	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
 /*
  * Make the zero runs of a finished image holes again (makefs writes
  * every byte): runs of whole 64 KiB blocks, each run punched at once.
@@ -337,23 +336,22 @@ zeros(const char *b, size_t n)
 static int
 make_sparse(const char *path)
 {
-#include "compat.h"
 #if SR_LINUX && defined(FALLOC_FL_PUNCH_HOLE)
 	enum { BLK = 1 << 16, BUF = 1 << 20 };
 	static char buf[BUF];
 	off_t off = 0, run = -1;
 	ssize_t n;
-	int fd;
+	int fd, rv = 0;
 
-	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		sr_seterrno("make sparse");
 		return -1;
+	}
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		ssize_t i;
 
 		for (i = 0; i < n; i += BLK) {
-			size_t len = (size_t)(n - i) < BLK ? (size_t)(n - i) :
-			    BLK;
-			bool z = len == BLK && zeros(buf + i, len);
+			bool z = n - i >= BLK && sr_zeros(buf + i, BLK);
 
 			if (z && run == -1)
 				run = off + i;
@@ -368,15 +366,17 @@ make_sparse(const char *path)
 	if (run != -1)
 		(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		    run, off - run);
+	/* Said before close(), which may change errno. */
 	if (n == -1 || fsync(fd) == -1) {
-		close(fd);
-		return -1;
+		sr_seterrno("make sparse");
+		rv = -1;
 	}
 	close(fd);
+	return rv;
 #else
 	(void)path;
-#endif
 	return 0;
+#endif
 }
 
 int
@@ -538,8 +538,12 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	if (spec_final(st->fd, &st->copied, p, &final) == -1)
 		goto done;
 	if ((size_t)snprintf(specf, sizeof(specf), "%s/spec", st->work.dir) >=
-	    sizeof(specf) || (specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600)) == -1) {
+	    sizeof(specf)) {
+		sr_seterr("stage: %s/spec: path too long", st->work.dir);
+		goto done;
+	}
+	if ((specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
 		sr_seterrno("stage: %s", specf);
 		goto done;
 	}
@@ -622,10 +626,8 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	}
 	if (sr_checkpoint() == -1)
 		goto done;
-	if (make_sparse(out) == -1) {
-		sr_seterrno("make sparse");
+	if (make_sparse(out) == -1)
 		goto done;
-	}
 	if (bo->like != NULL) {
 		imgmade = false;	/* ffsimg_install() consumes it */
 		if (ffsimg_install(bo->like, out) == -1)
