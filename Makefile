@@ -31,8 +31,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 LIBSRCS	= lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
-	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/plan.c lib/attach.c \
-	  lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
+	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/tree_rec.c \
+	  lib/plan.c lib/attach.c lib/attach_loop.c lib/attach_vnd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/compat.c lib/cgd.c lib/cgdparams.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
@@ -41,7 +41,7 @@ LIBOBJS	= $(LIBSRCS:%.c=$(B)/%.o)
 TOOLS	= setup-root setup-local
 # Run by other programs, not by hand: xen/block-cgd's key reader.
 HELPERS	= sharedroot-cgdkey
-TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree \
+TESTS_C	= t_edit_rc t_edit_makedev t_edit_conf t_udiff t_template t_tree t_tree_rec \
 	  t_ffsread t_cgd t_cgdparams t_identity t_scratch t_copytree t_ffsimg
 # Programs the tests run (tests/lib/h_*.c).
 TESTHELPERS = h_cgdcat h_holes h_lock h_ffspatch h_swapdir

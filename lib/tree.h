@@ -147,4 +147,15 @@ struct tree *tree_dir(int, const char *, int);
 /* The descriptor of a tree_dir() tree (or -1 for any other kind). */
 int	tree_dir_fd(const struct tree *);
 
+/*
+ * A recording tree over inner, which it takes (closed with it; NULL
+ * gives NULL): each change goes to inner as far as its user can make
+ * it, and what the path truly is (type, owner, group, mode, time, link
+ * target, device numbers) to spec as it is made.  Read, it answers with
+ * inner's contents and spec's owners and modes, and shows the device
+ * nodes spec alone holds.  See tree_rec.c.
+ */
+struct spec;
+struct tree *tree_recording(struct tree *, struct spec *);
+
 #endif /* TREE_H */
