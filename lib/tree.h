@@ -34,13 +34,6 @@ struct tree_wopts {
 	gid_t	 gid;
 	bool	 keep_orig;	/* link the old file to NAME.orig, once */
 	bool	 nosync;	/* the caller syncs the whole tree later */
-	/*
-	 * Owner and mode were taken from the file being replaced: where the
-	 * tree is a stage whose true attributes are in a spec, the spec's
-	 * count instead (see build.c).
-	 */
-	bool	 same_owner;
-	bool	 same_mode;
 };
 
 struct tree;

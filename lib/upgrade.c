@@ -195,13 +195,10 @@ apply_virtual(struct entset *s, const struct plan *p)
 			    (c->wo.mode & 07777), c->wo.uid,
 			    c->wo.gid)) == NULL)
 				return -1;
-			if (!c->wo.same_mode)
-				e->mode = S_IFREG | (c->wo.mode & 07777);
-			if (!c->wo.same_owner) {
-				e->uid = c->wo.uid;
-				e->gid = c->wo.gid;
-			}
-			e->mode = S_IFREG | (e->mode & 07777);
+			/* An edit's owner and mode are the original's. */
+			e->mode = S_IFREG | (c->wo.mode & 07777);
+			e->uid = c->wo.uid;
+			e->gid = c->wo.gid;
 			free(e->link);
 			e->link = NULL;
 			if (set_data(e, c->new ? c->new : "", c->newlen) == -1)
@@ -1222,7 +1219,10 @@ read_by_plan(const char *path)
 	return false;
 }
 
-/* Write the base's etc into a stage, so that it can be provisioned. */
+/*
+ * Write the base's etc into a stage, so that it can be provisioned; its
+ * spec says what each path truly is, for the plan to keep.
+ */
 static int
 stage_base(struct entset *s, struct stage *st)
 {
@@ -1235,6 +1235,8 @@ stage_base(struct entset *s, struct stage *st)
 	for (i = 0; i < s->n; i++) {
 		const struct ent *e = &s->v[i];
 		const struct tree_wopts wo = { .mode = 0600, .nosync = true };
+		const struct spec_ent se = { .path = e->path, .mode = e->mode,
+		    .uid = e->uid, .gid = e->gid, .link = e->link };
 		int r;
 
 		if (!S_ISDIR(e->mode) && !read_by_plan(e->path))
@@ -1246,7 +1248,7 @@ stage_base(struct entset *s, struct stage *st)
 		else
 			r = dir_writefile(st->fd, e->path, e->data ? e->data :
 			    "", e->len, &wo);
-		if (r == -1)
+		if (r == -1 || spec_add(&st->copied, &se) == -1)
 			return -1;
 	}
 	return 0;
@@ -1298,7 +1300,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 	int rv = -1;
 
 	blp.log = quiet;
-	blp.rootspec = NULL;
+	blp.rootspec = &st.copied;
 	if (before_random_file(m, &blp.before_random_file) == -1)
 		return -1;
 	if (stage_base(&rec->etc, &st) == -1 ||
