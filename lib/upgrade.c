@@ -195,7 +195,7 @@ apply_virtual(struct entset *s, const struct plan *p)
 			    (c->wo.mode & 07777), c->wo.uid,
 			    c->wo.gid)) == NULL)
 				return -1;
-			/* An edit's owner and mode are the original's. */
+			/* The plan's: an edit's are the original's, as read. */
 			e->mode = S_IFREG | (c->wo.mode & 07777);
 			e->uid = c->wo.uid;
 			e->gid = c->wo.gid;
