@@ -32,7 +32,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # What differs by host is in lib/os_*.c (os.h) and the attach back ends.
 COMMONSRCS = lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
-	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/tree_ffs.c lib/plan.c lib/attach.c \
+	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/tree_ffs.c lib/tree_rec.c lib/plan.c lib/attach.c \
 	  lib/attach_vnd.c lib/attach_cgd.c lib/rootprep.c \
 	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
 	  lib/ffsimg.c lib/cgd.c lib/cgdparams.c \

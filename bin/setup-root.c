@@ -89,15 +89,17 @@ show(const struct plan *plan, const char *image, const struct toolout *out)
 /*
  * Record the root's identity (lib/identity.c) in .sharedroot, unless it
  * is there already: a digest of what its guests copy, by which a guest's
- * local disk knows its root.  With spec, the root is a stage (and spec
+ * local disk knows its root.  The root is read at rootfd and written
+ * through t (unless dryrun).  With spec, the root is a stage (and spec
  * says what its files will be).  1: recorded (or would be), 0: it was,
  * -1: an error.
  */
 static int
-record_identity(int rootfd, struct spec *spec, struct toolout *out,
-    bool dryrun)
+record_identity(int rootfd, struct tree *t, struct spec *spec,
+    struct toolout *out, bool dryrun)
 {
-	const struct tree_wopts wo = { .mode = 0644, .nosync = spec != NULL };
+	const struct tree_wopts dwo = { .mode = 0755 },
+	    wo = { .mode = 0644, .nosync = spec != NULL };
 	struct sbuf man = { 0 }, old = { 0 };
 	char id[ID_HEXLEN + 1];
 	int rv = -1;
@@ -116,11 +118,9 @@ record_identity(int rootfd, struct spec *spec, struct toolout *out,
 		char line[ID_HEXLEN + 2];
 
 		snprintf(line, sizeof(line), "%s\n", id);
-		if (dir_mkdir(rootfd, ID_DIR, 0755) == -1 ||
-		    dir_writefile(rootfd, ID_MANIFEST, man.s, man.len,
-		    &wo) == -1 ||
-		    dir_writefile(rootfd, ID_ROOT, line, strlen(line),
-		    &wo) == -1)
+		if (tree_mkdir(t, ID_DIR, &dwo) == -1 ||
+		    tree_write(t, ID_MANIFEST, man.s, man.len, &wo) == -1 ||
+		    tree_write(t, ID_ROOT, line, strlen(line), &wo) == -1)
 			goto done;
 	}
 	rv = 1;
@@ -130,17 +130,22 @@ done:
 	return rv;
 }
 
-/* The identity of a staged root, once the plan is applied to it. */
+/*
+ * Apply the plan to the staged root, then record its identity there,
+ * both through a tree that notes what each path must be in the image.
+ * Returns as record_identity().
+ */
 static int
-record_staged_identity(const struct plan *plan, struct toolout *out)
+apply_staged(const struct plan *plan, struct toolout *out)
 {
-	struct spec final = { 0 };
-	int r;
+	struct tree *t;
+	int r = -1;
 
-	if (spec_final(stage.fd, &stage.copied, plan, &final) == -1)
+	if ((t = stage_tree(&stage)) == NULL)
 		return -1;
-	r = record_identity(stage.fd, &final, out, false);
-	spec_free(&final);
+	if (plan_apply(plan, t, tool_log, out) == 0)
+		r = record_identity(stage.fd, t, &stage.copied, out, false);
+	tree_close(t);
 	return r;
 }
 
@@ -229,13 +234,13 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 	/* init makes /dev in memory: the sources' device nodes go. */
 	if (spec_drop_devices(&stage.copied, "dev") > 0)
 		tool_log(out, SR_VERBOSE, "dev: device nodes left out");
+	rp->rootspec = &stage.copied;
 	if (rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(image);
 	if (dryrun)
 		show(&plan, image, out);
-	else if (plan_apply_dir(&plan, stage.fd, TREE_NOSYNC, tool_log, out) == -1 ||
-	    record_staged_identity(&plan, out) == -1 ||
-	    build_image(&stage, &plan, image, &bo, tool_log, out) == -1)
+	else if (apply_staged(&plan, out) == -1 ||
+	    build_image(&stage, image, &bo, tool_log, out) == -1)
 		build_fail(image);
 	if (stage_close(&stage) == -1)
 		build_fail(image);
@@ -273,18 +278,18 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 		sr_prefixerr("read");
 		build_fail(out->image);
 	}
+	rp->rootspec = &stage.copied;
 	if (stage_plan_nodevs(&stage, "dev", &plan) == -1 ||
 	    rootprep_plan(stage.fd, rp, &plan) == -1)
 		build_fail(out->image);
 	if (dryrun) {
 		show(&plan, out->image, out);
-		if (plan.n == 0 && (id = record_identity(stage.fd,
+		if (plan.n == 0 && (id = record_identity(stage.fd, NULL,
 		    &stage.copied, out, true)) == -1)
 			build_fail(out->image);
-	} else if (plan_apply_dir(&plan, stage.fd, TREE_NOSYNC, tool_log, out) == -1 ||
-	    (id = record_staged_identity(&plan, out)) == -1 ||
-	    ((plan.n > 0 || id > 0) && build_image(&stage, &plan, fi->path,
-	    &bo, tool_log, out) == -1))
+	} else if ((id = apply_staged(&plan, out)) == -1 ||
+	    ((plan.n > 0 || id > 0) && build_image(&stage, fi->path, &bo,
+	    tool_log, out) == -1))
 		build_fail(out->image);
 	if (stage_close(&stage) == -1)
 		build_fail(out->image);
@@ -293,6 +298,21 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 	    n && !dryrun ? "; rebuilt with makefs and replaced" : "");
 	plan_free(&plan);
 	return n;
+}
+
+/* The identity of a root mounted (or a directory), written in place. */
+static int
+record_identity_in_place(int rootfd, struct toolout *out, bool dryrun)
+{
+	struct tree *t;
+	int r;
+
+	if ((t = tree_dir(rootfd, out->image, dryrun ? TREE_RDONLY : 0)) ==
+	    NULL)
+		return -1;
+	r = record_identity(rootfd, t, NULL, out, dryrun);
+	tree_close(t);
+	return r;
 }
 
 /* A root mounted (or a directory): the plan applied in place. */
@@ -315,7 +335,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 		tool_fail(out->image, ats, 1);
 	/* With changes planned, -n cannot know the identity they make. */
 	if ((!dryrun || plan.n == 0) &&
-	    (id = record_identity(at.rootfd, NULL, out, dryrun)) == -1)
+	    (id = record_identity_in_place(at.rootfd, out, dryrun)) == -1)
 		tool_fail(out->image, ats, 1);
 	if (tool_finish(ats, 1) == -1)
 		tool_fail(out->image, ats, 1);

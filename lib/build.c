@@ -20,195 +20,120 @@
 #include "dir.h"
 #include "os.h"
 #include "run.h"
+#include "tree.h"
 
-/* The change the plan makes at path, if any. */
-static const struct change *
-planned(const struct plan *p, const char *path)
+struct tree *
+stage_tree(struct stage *st)
 {
-	size_t i;
-
-	for (i = p->n; i-- > 0;)
-		if (strcmp(p->v[i].path, path) == 0)
-			return &p->v[i];
-	return NULL;
+	return tree_recording(tree_dir(st->fd, "the stage", TREE_NOSYNC),
+	    &st->copied);
 }
 
-/*
- * What the image must hold at rel, staged as st: the plan's owner and
- * mode for what it wrote, the root's for what was copied, the
- * original's for a NAME.orig kept, else root's and the staged mode.
- */
-static int
-spec_entry(struct spec *copied, struct spec *out, const struct plan *p,
-    const char *rel, const struct stat *st, const char *link)
+int
+stage_apply(struct stage *st, const struct plan *p, sr_logfn *log, void *ctx)
 {
-	const struct change *c = planned(p, rel);
-	const struct spec_ent *ce = spec_get(copied, rel);
-	struct spec_ent e;
-	size_t len = strlen(rel);
+	struct tree *t;
+	int rv;
 
-	memset(&e, 0, sizeof(e));
-	e.path = (char *)rel;
-	e.mode = st->st_mode;
-	e.mtime = st->st_mtim;
-	e.link = (char *)link;
-	/* A link the plan made is what its target is. */
-	if (c != NULL && c->kind == CH_LINK) {
-		const struct change *tc = planned(p, c->target);
-
-		/* What the target truly had, as copied, counts for both. */
-		ce = spec_get(copied, c->target);
-		if (tc != NULL)
-			c = tc;
-		else if (ce != NULL)
-			c = NULL;
-	}
-	if (c != NULL && c->kind != CH_REMOVE && c->kind != CH_LINK) {
-		e.mode = (st->st_mode & S_IFMT) | (c->wo.mode & 07777);
-		e.uid = c->wo.uid;
-		e.gid = c->wo.gid;
-		/* An edit keeps what the original truly had, not the stage's. */
-		if (ce != NULL && c->wo.same_owner) {
-			e.uid = ce->uid;
-			e.gid = ce->gid;
-		}
-		if (ce != NULL && c->wo.same_mode)
-			e.mode = (st->st_mode & S_IFMT) | (ce->mode & 07777);
-	} else if (ce != NULL && (ce->mode & S_IFMT) == (st->st_mode &
-	    S_IFMT)) {
-		e = *ce;
-		e.path = (char *)rel;
-	} else if (len > 5 && strcmp(rel + len - 5, ".orig") == 0) {
-		char base[PATH_MAX];
-
-		snprintf(base, sizeof(base), "%.*s", (int)(len - 5), rel);
-		if ((ce = spec_get(copied, base)) != NULL) {
-			e = *ce;
-			e.path = (char *)rel;
-		}
-	}
-	return spec_add(out, &e);
-}
-
-/* Walk the stage, describing every path in it. */
-static int
-spec_walk(int dirfd, const char *rel, struct spec *copied, struct spec *out,
-    const struct plan *p, struct dir_seen *seen, int depth)
-{
-	char **names = NULL, path[PATH_MAX];
-	size_t i;
-	int rv = -1;
-
-	if (depth > SR_MAXDEPTH) {
-		sr_seterr("spec: nested more than %d deep (refused): %s",
-		    SR_MAXDEPTH, sr_shortpath(rel));
+	if ((t = stage_tree(st)) == NULL)
 		return -1;
-	}
-	if (dir_list(dirfd, "", &names) == -1)
-		return -1;
-	for (i = 0; names[i] != NULL; i++) {
-		struct stat st;
-		char link[PATH_MAX];
-		ssize_t n = 0;
-
-		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
-			sr_seterr("spec: a path longer than %d bytes "
-			    "(refused): %s/%s", PATH_MAX - 1,
-			    sr_shortpath(rel), names[i]);
-			goto done;
-		}
-		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			sr_seterrno("%s: spec", sr_shortpath(path));
-			goto done;
-		}
-		if (S_ISDIR(st.st_mode) && dir_seen_add(seen, &st) != 0) {
-			sr_seterr("spec: a directory met twice (moved while "
-			    "it was read, or mounted twice; refused): %s",
-			    sr_shortpath(path));
-			goto done;
-		}
-		if (S_ISLNK(st.st_mode) && (n = readlinkat(dirfd, names[i],
-		    link, sizeof(link) - 1)) == -1) {
-			sr_seterrno("%s: spec", path);
-			goto done;
-		}
-		link[n] = '\0';
-		if (spec_entry(copied, out, p, path, &st,
-		    S_ISLNK(st.st_mode) ? link : NULL) == -1)
-			goto done;
-		if (S_ISDIR(st.st_mode)) {
-			int fd = dir_opendir(dirfd, names[i]);
-
-			if (fd == -1 || spec_walk(fd, path, copied, out, p,
-			    seen, depth + 1) == -1) {
-				if (fd != -1)
-					close(fd);
-				goto done;
-			}
-			close(fd);
-		}
-	}
-	rv = 0;
-done:
-	dir_freelist(names);
+	rv = plan_apply(p, t, log, ctx);
+	tree_close(t);
 	return rv;
 }
 
-/* Whether the plan removes path, or a directory above it. */
-static bool
-removed(const struct plan *p, const char *path)
-{
-	size_t i, n;
+/* Which entries of the (sorted) spec the stage holds. */
+struct staged {
+	struct spec *spec;
+	bool	*held;
+};
 
-	for (i = 0; i < p->n; i++) {
-		if (p->v[i].kind != CH_REMOVE)
-			continue;
-		n = strlen(p->v[i].path);
-		if (strncmp(p->v[i].path, path, n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/'))
-			return true;
+static int
+check_staged(void *arg, const char *rel, const struct stat *st)
+{
+	struct staged *c = arg;
+	const struct spec_ent *e = spec_get(c->spec, rel);
+
+	if (e == NULL || (e->mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		/* makefs would give it its stager's owner: never. */
+		sr_seterr("%s: staged, but not as its spec says (refused)",
+		    sr_shortpath(rel));
+		errno = EINVAL;
+		return -1;
 	}
-	return false;
+	c->held[e - c->spec->v] = true;
+	return 0;
 }
 
-/* The final spec: the stage as it is, and the devices it cannot hold. */
-int
-spec_final(int stagefd, struct spec *copied, const struct plan *p,
-    struct spec *out)
+/* Walk the stage, noting in c which entries of the spec it holds. */
+static int
+stage_held(struct stage *st, struct staged *c)
 {
-	struct spec_ent root;
-	struct dir_seen seen = { 0 };
+	struct tree *t;
+	char **names = NULL;
 	size_t i;
-	int r;
+	int rv = -1;
 
-	memset(&root, 0, sizeof(root));
-	root.path = ".";
-	root.mode = S_IFDIR | 0755;
-	clock_gettime(CLOCK_REALTIME, &root.mtime);
-	if (spec_add(out, &root) == -1)
+	if ((t = tree_dir(st->fd, "the stage", TREE_RDONLY)) == NULL)
 		return -1;
-	r = spec_walk(stagefd, "", copied, out, p, &seen, 0);
-	dir_seen_free(&seen);
-	if (r == -1)
-		return -1;
-	/* Device nodes live in the spec alone: unless the plan removed them. */
-	for (i = 0; i < copied->n; i++) {
-		const struct spec_ent *e = &copied->v[i];
-		char parent[PATH_MAX], *slash;
+	/* Each top (a walk's top is a path: the stage itself is none). */
+	if (tree_list(t, "", &names) == 0)
+		for (i = 0, rv = 0; names[i] != NULL && rv == 0; i++)
+			rv = tree_walk(t, names[i], false, check_staged, c);
+	tree_freelist(names);
+	tree_close(t);
+	return rv;
+}
 
-		if ((!S_ISCHR(e->mode) && !S_ISBLK(e->mode)) || removed(p, e->path))
-			continue;
-		strlcpy(parent, e->path, sizeof(parent));
-		slash = strrchr(parent, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		if (slash != NULL && spec_get(out, parent) == NULL)
-			continue;
-		if (spec_add(out, e) == -1)
-			return -1;
+/*
+ * The spec makefs reads is the one recorded as the stage was filled
+ * (stage_tree()), checked against the stage and the image's root
+ * added.  Device nodes live in it alone, where their directory is; a
+ * socket copy_trees() noted goes (no image holds one), as does a node
+ * whose directory a source left out.
+ */
+static int
+spec_finish(struct stage *st)
+{
+	struct spec *s = &st->copied;
+	struct staged c = { s, NULL };
+	size_t first, end, i;
+	bool *keep = NULL;
+	int rv = -1;
+
+	spec_below(s, "", &first, &end);
+	if ((c.held = calloc(s->n + 1, sizeof(bool))) == NULL ||
+	    (keep = calloc(s->n + 1, sizeof(bool))) == NULL) {
+		sr_oom();
+		goto done;
 	}
-	return 0;
+	if (stage_held(st, &c) == -1)
+		goto done;
+	for (i = 0; i < s->n; i++) {
+		const struct spec_ent *e = &s->v[i], *pe;
+		const char *slash = strrchr(e->path, '/');
+		char parent[PATH_MAX];
+
+		keep[i] = c.held[i] || strcmp(e->path, ".") == 0;
+		if (keep[i] || !spec_only(e))
+			continue;
+		snprintf(parent, sizeof(parent), "%.*s", slash ?
+		    (int)(slash - e->path) : 0, e->path);
+		keep[i] = slash == NULL || ((pe = spec_get(s, parent)) !=
+		    NULL && c.held[pe - s->v]);
+	}
+	spec_keep(s, keep);
+	rv = 0;
+	if (spec_get(s, ".") == NULL) {
+		struct spec_ent root = { .path = ".", .mode = S_IFDIR | 0755 };
+
+		clock_gettime(CLOCK_REALTIME, &root.mtime);
+		rv = spec_add(s, &root);
+	}
+done:
+	free(c.held);
+	free(keep);
+	return rv;
 }
 
 /*
@@ -238,7 +163,7 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 {
 	char **names = NULL, path[PATH_MAX];
 	uint64_t cur = 0;
-	size_t i, n = strlen(rel);
+	size_t i, first, end, n = strlen(rel);
 	int rv = -1;
 
 	if (depth > SR_MAXDEPTH) {
@@ -254,8 +179,13 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 		struct stat st;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-		    *rel ? "/" : "", names[i]) >= sizeof(path) ||
-		    fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		    *rel ? "/" : "", names[i]) >= sizeof(path)) {
+			sr_seterr("size: a path longer than %d bytes "
+			    "(refused): %s/%s", PATH_MAX - 1,
+			    sr_shortpath(rel), names[i]);
+			goto done;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			sr_seterrno("%s: size", sr_shortpath(path));
 			goto done;
 		}
@@ -283,13 +213,14 @@ size_walk(int dirfd, const char *rel, struct spec *spec, struct mfsize *m,
 		}
 	}
 	/* Device nodes staged in the spec alone, in this directory. */
-	for (i = 0; spec != NULL && i < spec->n; i++) {
+	first = end = 0;
+	if (spec != NULL)
+		spec_below(spec, rel, &first, &end);
+	for (i = first; i < end; i++) {
 		const struct spec_ent *e = &spec->v[i];
 		const char *name = e->path + (n ? n + 1 : 0);
 
-		if ((S_ISCHR(e->mode) || S_ISBLK(e->mode)) &&
-		    (n == 0 || (strncmp(e->path, rel, n) == 0 &&
-		    e->path[n] == '/')) && strchr(name, '/') == NULL &&
+		if (spec_only(e) && strchr(name, '/') == NULL &&
 		    fstatat(dirfd, name, &(struct stat){ 0 },
 		    AT_SYMLINK_NOFOLLOW) == -1) {
 			dirent_add(&cur, strlen(name));
@@ -326,13 +257,6 @@ mfsize_need(const struct mfsize *m)
 	return (size + m->bsize - 1) / m->bsize * m->bsize;
 }
 
-/* Whether a block is all zeros. */
-static bool
-zeros(const char *b, size_t n)
-{
-	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
 /*
  * Make the zero runs of a finished image holes again (makefs writes
  * every byte): runs of whole 64 KiB blocks, each run punched at once.
@@ -344,19 +268,19 @@ make_sparse(const char *path)
 	static char buf[BUF];
 	off_t off = 0, run = -1;
 	ssize_t n;
-	int fd;
+	int fd, rv = 0;
 
 	if (!os_can_punch())
 		return 0;
-	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		sr_seterrno("make sparse");
 		return -1;
+	}
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		ssize_t i;
 
 		for (i = 0; i < n; i += BLK) {
-			size_t len = (size_t)(n - i) < BLK ? (size_t)(n - i) :
-			    BLK;
-			bool z = len == BLK && zeros(buf + i, len);
+			bool z = n - i >= BLK && sr_zeros(buf + i, BLK);
 
 			if (z && run == -1)
 				run = off + i;
@@ -369,12 +293,13 @@ make_sparse(const char *path)
 	}
 	if (run != -1)
 		(void)os_punch_hole(fd, run, off - run);
+	/* Said before close(), which may change errno. */
 	if (n == -1 || fsync(fd) == -1) {
-		close(fd);
-		return -1;
+		sr_seterrno("make sparse");
+		rv = -1;
 	}
 	close(fd);
-	return 0;
+	return rv;
 }
 
 int
@@ -523,26 +448,121 @@ makefs_failed(const char *why, const char *out, const char *tree,
 	}
 }
 
-int
-build_image(struct stage *st, const struct plan *p, const char *image,
-    const struct build_opts *bo, sr_logfn *log, void *ctx)
+/* The finished spec, written where makefs reads it (work/spec). */
+static int
+write_spec(struct stage *st, char *specf, size_t size)
 {
-	struct spec final = { 0 };
-	char specf[PATH_MAX], out[PATH_MAX], sizearg[32], likebuf[128],
-	    *argv[24];
-	int specfd = -1, outfd = -1, rv = -1, i = 0, r;
-	bool imgmade = false;
+	int fd, rv;
 
-	if (spec_final(st->fd, &st->copied, p, &final) == -1)
-		goto done;
-	if ((size_t)snprintf(specf, sizeof(specf), "%s/spec", st->work.dir) >=
-	    sizeof(specf) || (specfd = open(specf, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600)) == -1) {
-		sr_seterrno("stage: %s", specf);
-		goto done;
+	if (spec_finish(st) == -1)
+		return -1;
+	if ((size_t)snprintf(specf, size, "%s/spec", st->work.dir) >= size) {
+		sr_seterr("stage: %s/spec: path too long", st->work.dir);
+		return -1;
 	}
-	if (spec_write(&final, specfd) == -1)
-		goto done;
+	if ((fd = open(specf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		sr_seterrno("stage: %s", specf);
+		return -1;
+	}
+	rv = spec_write(&st->copied, fd);
+	if (close(fd) == -1 && rv == 0) {
+		sr_seterrno("stage: %s", specf);
+		rv = -1;
+	}
+	return rv;
+}
+
+/* Room for the new image, which makefs writes whole (at outfd). */
+static int
+check_room(int outfd, const struct build_opts *bo)
+{
+	uint64_t want = bo->like != NULL ? (uint64_t)bo->like->len : bo->size,
+	    avail;
+	char where[512], what[64];
+
+	if (want == 0 || sr_fsroom(outfd, where, sizeof(where), &avail) != 0 ||
+	    avail >= want)
+		return 0;
+	snprintf(what, sizeof(what), "the new image of %s", sr_size(want));
+	sr_seterr_noroom(outfd, what, want - avail, false);
+	return -1;
+}
+
+/* makefs's command line, and the strings it points into. */
+struct makefs_cmd {
+	char	*argv[24];
+	char	 size[32];
+	char	 like[128];
+};
+
+static int
+makefs_cmd(struct makefs_cmd *c, const char *specf, const char *out,
+    const char *tree, const struct build_opts *bo)
+{
+	int i = 0, r;
+
+	c->argv[i++] = "makefs";
+	c->argv[i++] = "-t";
+	c->argv[i++] = "ffs";
+	c->argv[i++] = "-F";
+	c->argv[i++] = (char *)specf;
+	if (bo->like != NULL) {
+		if (ffsimg_makefs_args(bo->like, c->argv + i, c->like,
+		    sizeof(c->like)) == -1)
+			return -1;
+		i += 6;
+	} else if (bo->size != 0) {
+		/* A disk to live on: an inode for every 8 KiB, as newfs. */
+		snprintf(c->size, sizeof(c->size), "%ju", (uintmax_t)bo->size);
+		c->argv[i++] = "-s";
+		c->argv[i++] = c->size;
+		c->argv[i++] = "-o";
+		c->argv[i++] = "density=8192";
+	} else
+		for (r = 0; bo->room[r] != NULL && i < 20; r++)
+			c->argv[i++] = (char *)bo->room[r];
+	c->argv[i++] = (char *)out;
+	c->argv[i++] = (char *)tree;
+	c->argv[i] = NULL;
+	return 0;
+}
+
+/*
+ * Run makefs, which reports its progress on stdout: kept quiet.  Failed,
+ * what it wrote is no one's, and room to be counted: unlinked and closed
+ * (an open file keeps its blocks) before what it said is said again in
+ * one line of our own.
+ */
+static int
+run_makefs(struct makefs_cmd *c, const char *out, int *outfd,
+    const char *tree, const char *image)
+{
+	struct sbuf chatter = { 0 }, why = { 0 };
+	int rv;
+
+	if ((rv = run_cmd_err(c->argv, &chatter, &why)) == -1) {
+		(void)unlink(out);
+		close(*outfd);
+		*outfd = -1;
+		makefs_failed(why.s, out, tree, image);
+	}
+	sbuf_free(&chatter);
+	sbuf_free(&why);
+	return rv;
+}
+
+int
+build_image(struct stage *st, const char *image, const struct build_opts *bo,
+    sr_logfn *log, void *ctx)
+{
+	struct makefs_cmd cmd;
+	char specf[PATH_MAX], out[PATH_MAX];
+	int outfd, rv = -1;
+	bool made = true;
+
+	if (write_spec(st, specf, sizeof(specf)) == -1)
+		return -1;
 	/*
 	 * The image is made beside its final name, renamed when whole; its
 	 * descriptor holds it as ours until then (scratch_file()).
@@ -550,97 +570,33 @@ build_image(struct stage *st, const struct plan *p, const char *image,
 	if ((outfd = image_temp(image, out, sizeof(out))) == -1) {
 		if (sr_noroom(errno))
 			sr_seterr_noroom(-1, "the new image", 0, false);
+		return -1;
+	}
+	if (check_room(outfd, bo) == -1 ||
+	    makefs_cmd(&cmd, specf, out, st->tree, bo) == -1)
 		goto done;
-	}
-	imgmade = true;
-	{
-		uint64_t want = bo->like != NULL ? (uint64_t)bo->like->len :
-		    bo->size, avail;
-		char where[512];
-
-		/* makefs writes every byte of it before it is made sparse. */
-		if (want > 0 && sr_fsroom(outfd, where, sizeof(where),
-		    &avail) == 0 && avail < want) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "the new image of %s",
-			    sr_size(want));
-			sr_seterr_noroom(outfd, what, want - avail, false);
-			goto done;
-		}
-	}
-	argv[i++] = "makefs";
-	argv[i++] = "-t";
-	argv[i++] = "ffs";
-	argv[i++] = "-F";
-	argv[i++] = specf;
-	if (bo->like != NULL) {
-		if (ffsimg_makefs_args(bo->like, argv + i, likebuf,
-		    sizeof(likebuf)) == -1)
-			goto done;
-		i += 6;
-	} else if (bo->size != 0) {
-		/* A disk to live on: an inode for every 8 KiB, as newfs. */
-		snprintf(sizearg, sizeof(sizearg), "%ju", (uintmax_t)bo->size);
-		argv[i++] = "-s";
-		argv[i++] = sizearg;
-		argv[i++] = "-o";
-		argv[i++] = "density=8192";
-	} else
-		for (r = 0; bo->room[r] != NULL && i < 20; r++)
-			argv[i++] = (char *)bo->room[r];
-	argv[i++] = out;
-	argv[i++] = st->tree;
-	argv[i] = NULL;
 	log(ctx, SR_VERBOSE, "makefs: %ju entries described",
-	    (uintmax_t)final.n);
-	{
-		/*
-		 * makefs reports its progress on stdout: keep it quiet.  What
-		 * it says on failure is said again in one line of our own.
-		 */
-		struct sbuf chatter = { 0 }, why = { 0 };
-		int cr = run_cmd_err(argv, &chatter, &why);
-
-		if (cr == -1) {
-			/*
-			 * What it wrote is no one's, and room to be counted:
-			 * unlinked and closed (an open file keeps its blocks).
-			 */
-			(void)unlink(out);
-			imgmade = false;
-			close(outfd);
-			outfd = -1;
-			makefs_failed(why.s, out, st->tree, image);
-		}
-		sbuf_free(&chatter);
-		sbuf_free(&why);
-		if (cr == -1)
-			goto done;
-	}
-	if (sr_checkpoint() == -1)
-		goto done;
-	if (make_sparse(out) == -1) {
-		sr_seterrno("make sparse");
+	    (uintmax_t)st->copied.n);
+	if (run_makefs(&cmd, out, &outfd, st->tree, image) == -1) {
+		made = false;
 		goto done;
 	}
+	if (sr_checkpoint() == -1 || make_sparse(out) == -1)
+		goto done;
 	if (bo->like != NULL) {
-		imgmade = false;	/* ffsimg_install() consumes it */
+		made = false;	/* ffsimg_install() consumes it */
 		if (ffsimg_install(bo->like, out) == -1)
 			goto done;
 	} else if (rename(out, image) == -1) {
 		sr_seterrno("rename into place");
 		goto done;
 	}
-	imgmade = false;
+	made = false;
 	rv = 0;
 done:
-	if (imgmade)
+	if (made)
 		(void)unlink(out);
 	if (outfd != -1)
 		close(outfd);
-	if (specfd != -1)
-		close(specfd);
-	spec_free(&final);
 	return rv;
 }

@@ -11,6 +11,7 @@
 #include "plan.h"
 #include "scratch.h"
 #include "spec.h"
+#include "tree.h"
 
 /*
  * A private temporary directory (under TMPDIR, see stage_memory()) in
@@ -32,11 +33,13 @@ int	stage_open(struct stage *);
  */
 void	stage_memory(const char *);
 /*
- * What each staged path will be in the image: the stage as it is, owners
- * and modes from what was copied (copied) and written (the plan), and
- * the device nodes only the spec holds.
+ * The stage as a tree that records what each path written to it must be
+ * in the image (tree_recording() over it, into st->copied); tree_close()
+ * it when done.
  */
-int	spec_final(int, struct spec *, const struct plan *, struct spec *);
+struct tree *stage_tree(struct stage *);
+/* Apply the plan to the stage through stage_tree(). */
+int	stage_apply(struct stage *, const struct plan *, sr_logfn *, void *);
 /* Plan the removal of the device nodes below dir that the spec holds. */
 int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
 /*
@@ -64,14 +67,14 @@ struct build_opts {
 };
 
 /*
- * Apply nothing more: describe the filled stage (the plan says what it
- * wrote, st->copied what it copied) in an mtree spec and write an FFS
- * image with makefs(8) under a temporary name beside image, made sparse
- * and renamed when whole.  With bo->like, the new file system is made
- * like that one (size, version, blocks, inodes) and put where it was
+ * Write the filled stage as an FFS image with makefs(8), its spec the
+ * one recorded as it was filled (st->copied: copied, and written through
+ * stage_tree()), under a temporary name beside image, made sparse and
+ * renamed when whole.  With bo->like, the new file system is made like
+ * that one (size, version, blocks, inodes) and put where it was
  * (ffsimg_install()).
  */
-int	build_image(struct stage *, const struct plan *, const char *,
-	    const struct build_opts *, sr_logfn *, void *);
+int	build_image(struct stage *, const char *, const struct build_opts *,
+	    sr_logfn *, void *);
 
 #endif /* BUILD_H */

@@ -79,6 +79,12 @@ record(const struct copy_opts *o, struct archive_entry *e)
 	const struct timespec mt = { archive_entry_mtime(e),
 	    archive_entry_mtime_nsec(e) };
 
+	/*
+	 * A set's hard link has no type of its own (tar stores none): it is
+	 * a second name of a regular file, its header the file's.
+	 */
+	if (archive_entry_hardlink(e) != NULL && (mode & AE_IFMT) == 0)
+		mode |= AE_IFREG;
 	memset(&se, 0, sizeof(se));
 	se.path = (char *)archive_entry_pathname(e);
 	se.mode = mode;

@@ -668,16 +668,15 @@ copy_range(int in, off_t ioff, int out, off_t ooff, off_t len)
 	while (len > 0) {
 		size_t want = len < (off_t)sizeof(buf) ? (size_t)len :
 		    sizeof(buf);
-		ssize_t n = pread(in, buf, want, ioff), i, w;
+		ssize_t n = pread(in, buf, want, ioff), w;
 
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
 			return -1;
 		}
-		for (i = 0; i < n && buf[i] == 0; i++)
-			;
-		if (i < n && (w = pwrite(out, buf, (size_t)n, ooff)) != n) {
+		if (!sr_zeros(buf, (size_t)n) &&
+		    (w = pwrite(out, buf, (size_t)n, ooff)) != n) {
 			/* A short write to a file: no room for the rest. */
 			if (w >= 0)
 				errno = ENOSPC;

@@ -191,13 +191,6 @@ ffs_rdev(const TSK_FS_FILE *f, unsigned long *maj, unsigned long *min)
 	return true;
 }
 
-/* Whether n bytes are all zeros. */
-static bool
-zeros(const char *b, size_t n)
-{
-	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
 /*
  * Copy [off, end) of the file's content into fd, zeros left as holes.
  * read is the attribute (or, with NULL, the file) it is read through.
@@ -223,7 +216,7 @@ copy_range(TSK_FS_FILE *f, const TSK_FS_ATTR *a, TSK_OFF_T off,
 			return -1;
 		}
 		/* Runs of zeros stay holes: sparse files stay sparse. */
-		if (!zeros(buf, (size_t)n) &&
+		if (!sr_zeros(buf, (size_t)n) &&
 		    (nw = pwrite(fd, buf, (size_t)n, off)) != n) {
 			/* A short write to a file: the file system is full. */
 			if (nw >= 0)

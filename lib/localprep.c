@@ -213,13 +213,19 @@ kernel_has(int rootfd, const char *rel, const void *needle, size_t nlen,
 	return n == -1 ? -1 : 0;
 }
 
-/* Read a text file from the root; missing is an error unless optional. */
+/*
+ * Read a text file from the root; missing is an error unless optional.
+ * Its owner and mode are what the root truly has: a staged root's spec
+ * says them.
+ */
 static int
-read_root(int rootfd, const char *rel, struct sbuf *b, struct stat *st,
-    bool optional, bool *found)
+read_root(int rootfd, const struct localprep *lp, const char *rel,
+    struct sbuf *b, struct stat *st, bool optional, bool *found)
 {
 	*found = false;
 	if (dir_readfile(rootfd, rel, SR_TEXT_MAX, b, st) == 0) {
+		if (lp->rootspec != NULL)
+			(void)spec_stat(lp->rootspec, rel, st);
 		*found = true;
 		return 0;
 	}
@@ -265,11 +271,8 @@ plan_text_orig(struct plan *p, const char *rel, const struct sbuf *old,
 	if (st != NULL) {
 		wo.uid = st->st_uid;
 		wo.gid = st->st_gid;
-		wo.same_owner = true;
-		if (mode == 0) {
+		if (mode == 0)
 			wo.mode = st->st_mode & 07777;
-			wo.same_mode = true;
-		}
 	}
 	if (old != NULL && old->len == new->len &&
 	    memcmp(old->s, new->s, new->len) == 0)
@@ -307,7 +310,7 @@ plan_template(int rootfd, const struct localprep *lp, struct plan *p,
 
 	if (tmpl_load(lp->tmpldir, tmpl, vars, &new) == -1)
 		return -1;
-	if (read_root(rootfd, rel, &old, &st, true, &found) == -1)
+	if (read_root(rootfd, lp, rel, &old, &st, true, &found) == -1)
 		goto done;
 	rv = plan_text(p, rel, found ? &old : NULL, &new, NULL, mode);
 	lp->log(lp->logctx, SR_VERBOSE, "%s: from template %s", rel, tmpl);
@@ -344,8 +347,8 @@ plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
 	bool found, haveorig;
 	int rv = -1;
 
-	if (read_root(rootfd, "etc/rc", &rc, &st, false, &found) == -1 ||
-	    read_root(rootfd, "etc/rc.orig", &orig, &ost, true,
+	if (read_root(rootfd, lp, "etc/rc", &rc, &st, false, &found) == -1 ||
+	    read_root(rootfd, lp, "etc/rc.orig", &orig, &ost, true,
 	    &haveorig) == -1)
 		goto done;
 	if (haveorig && rc_insert_hook(orig.s, orig.len, &new,
@@ -537,7 +540,7 @@ plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
 	bool found;
 	int rv = -1, r;
 
-	if (read_root(rootfd, rel, &old, &st, optional, &found) == -1)
+	if (read_root(rootfd, lp, rel, &old, &st, optional, &found) == -1)
 		goto done;
 	if (!found) {
 		lp->log(lp->logctx, SR_WARN, "%s: not in the root; no %s", rel,
@@ -751,7 +754,7 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 		bool found;
 		int rv;
 
-		if (read_root(rootfd, "etc/myname", &old, &mst, true,
+		if (read_root(rootfd, lp, "etc/myname", &old, &mst, true,
 		    &found) == -1 || sbuf_printf(&new, "%s\n",
 		    lp->hostname) == -1) {
 			sbuf_free(&old);
@@ -827,12 +830,12 @@ swap_into_place(int stagefd, int localfd, const char *name)
 }
 
 /*
- * Copy tops of srcpath (less exclude) into the stage and apply the plan
- * there, without syncing file by file: the caller makes the stage
- * durable.  With spec, staging for makefs (see copy_opts).
+ * Copy tops of srcpath (less exclude) into the stage, without syncing
+ * file by file: the caller makes the stage durable.  With spec, staging
+ * for makefs (see copy_opts).
  */
 static int
-stage_fill(const char *srcpath, const char *const *tops,
+stage_copy(const char *srcpath, const char *const *tops,
     const char *const *exclude, int stagefd, const struct localprep *lp,
     const struct plan *p, struct spec *spec, struct copy_stats *cs)
 {
@@ -852,9 +855,6 @@ stage_fill(const char *srcpath, const char *const *tops,
 		return -1;
 	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
 	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
-	if (plan_apply_dir(p, stagefd, TREE_NOSYNC, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1)
-		return -1;
 	return 0;
 }
 
@@ -876,8 +876,9 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	    dir_mkdir(localfd, STAGE, 0700) == -1 ||
 	    (stagefd = dir_opendir(localfd, STAGE)) == -1)
 		goto done;
-	if (stage_fill(srcpath, tops, exclude, stagefd, lp, p, NULL,
-	    cs) == -1)
+	if (stage_copy(srcpath, tops, exclude, stagefd, lp, p, NULL,
+	    cs) == -1 || plan_apply_dir(p, stagefd, TREE_NOSYNC, lp->log,
+	    lp->logctx) == -1 || sr_checkpoint() == -1)
 		goto done;
 	/*
 	 * Nothing in the stage is live until it is swapped in: one sync of
@@ -975,7 +976,7 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	m.fsize = like->fsize;
 	m.maxsymlink = like->version == 1 ? 60 : 120;
 	/* The stage is this run's private copy: it may take the plan. */
-	if (plan_apply_dir(p, st->fd, TREE_NOSYNC, no_log, NULL) == -1 ||
+	if (stage_apply(st, p, no_log, NULL) == -1 ||
 	    stage_size(st->fd, &st->copied, &m) == -1 ||
 	    ffs_size(like, replaced, &m) == -1)
 		return -1;
@@ -1002,11 +1003,10 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	    STAGE, NULL };
 	const struct build_opts bo = { size, room, like };
 
-	if (rootpath != NULL) {
-		if (stage_fill(rootpath, local_copy, local_secrets, st->fd,
-		    lp, p, &st->copied, cs) == -1)
-			return -1;
-	} else if (plan_apply_dir(p, st->fd, TREE_NOSYNC, lp->log, lp->logctx) == -1 ||
+	/* Without rootpath, the root was staged already (a staged root). */
+	if ((rootpath != NULL && stage_copy(rootpath, local_copy,
+	    local_secrets, st->fd, lp, p, &st->copied, cs) == -1) ||
+	    stage_apply(st, p, lp->log, lp->logctx) == -1 ||
 	    sr_checkpoint() == -1)
 		return -1;
 	if (like != NULL) {
@@ -1020,5 +1020,5 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 		lp->log(lp->logctx, SR_VERBOSE, "%ju other entries of the old "
 		    "image kept", ks.entries);
 	}
-	return build_image(st, p, image, &bo, lp->log, lp->logctx);
+	return build_image(st, image, &bo, lp->log, lp->logctx);
 }

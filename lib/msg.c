@@ -267,6 +267,14 @@ sbuf_free(struct sbuf *b)
 	b->len = b->cap = 0;
 }
 
+bool
+sr_zeros(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
 static void
 on_signal(int sig)
 {

@@ -213,6 +213,21 @@ report:
 	return 0;
 }
 
+/*
+ * Read a text to edit from the root, with what the root truly has for
+ * owner and mode (a staged root's spec says them): the edit keeps them.
+ */
+static int
+read_root(int rootfd, const struct rootprep *rp, const char *rel,
+    struct sbuf *b, struct stat *st)
+{
+	if (dir_readfile(rootfd, rel, SR_TEXT_MAX, b, st) == -1)
+		return -1;
+	if (rp->rootspec != NULL)
+		(void)spec_stat(rp->rootspec, rel, st);
+	return 0;
+}
+
 static bool
 keep_dev(const char *name)
 {
@@ -233,13 +248,12 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 	size_t newlen, i, nrm = 0;
 	int rv = -1;
 
-	if (dir_readfile(rootfd, "dev/MAKEDEV", SR_TEXT_MAX, &old, &st) == -1)
+	if (read_root(rootfd, rp, "dev/MAKEDEV", &old, &st) == -1)
 		return -1;
 	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
 		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true,
-		    .same_owner = true, .same_mode = true };
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: init) to make "
 		    "xbd2 to xbd4 and the pseudo-devices a domU needs");
@@ -373,13 +387,12 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 		hook.s = NULL;
 	}
 
-	if (dir_readfile(rootfd, "etc/rc", SR_TEXT_MAX, &rc, &st) == -1)
+	if (read_root(rootfd, rp, "etc/rc", &rc, &st) == -1)
 		goto done;
 	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
 	case EDIT_CHANGED: {
 		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true,
-		    .same_owner = true, .same_mode = true };
+		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
 
 		rp->log(rp->logctx, SR_VERBOSE, "etc/rc: to source "
 		    "rc.pre-hooks before rc.subr and rc.conf");

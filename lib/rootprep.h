@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "plan.h"
+#include "spec.h"
 
 struct rootprep {
 	const char *kernel;	/* host path, or NULL to leave netbsd */
@@ -18,6 +19,7 @@ struct rootprep {
 	char	 localrdev[64];	/* and its raw device */
 	const char *sharedir;	/* where rc/ and templates/ are */
 	bool	 force;		/* an unknown MAKEDEV is left as it is */
+	struct spec *rootspec;	/* a staged root's spec, or NULL */
 	sr_logfn *log;
 	void	*logctx;
 };

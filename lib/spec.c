@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,112 @@ spec_get(struct spec *s, const char *path)
 	    NULL;
 }
 
+/* The first entry of the sorted spec whose path is not before key. */
+static size_t
+lower_bound(const struct spec *s, const char *key)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(s->v[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+spec_below(struct spec *s, const char *dir, size_t *first, size_t *end)
+{
+	char key[PATH_MAX];
+	size_t n = strlen(dir);
+
+	sort(s);
+	*first = 0;
+	*end = s->n;
+	if (n == 0)
+		return;
+	if (n + 2 > sizeof(key)) {
+		*end = 0;		/* no path is that long */
+		return;
+	}
+	/* "dir/..." sorts from "dir/" up to "dir0", '/' + 1. */
+	memcpy(key, dir, n);
+	memcpy(key + n, "/", 2);
+	*first = lower_bound(s, key);
+	key[n] = '/' + 1;
+	*end = lower_bound(s, key);
+}
+
+bool
+spec_only(const struct spec_ent *e)
+{
+	return S_ISCHR(e->mode) || S_ISBLK(e->mode);
+}
+
+bool
+spec_stat(struct spec *s, const char *path, struct stat *st)
+{
+	const struct spec_ent *e = spec_get(s, path);
+
+	if (e == NULL || (e->mode & S_IFMT) != (st->st_mode & S_IFMT))
+		return false;
+	st->st_mode = e->mode;
+	st->st_uid = e->uid;
+	st->st_gid = e->gid;
+	return true;
+}
+
+/* Remove v[from, to) of a sorted spec, which stays sorted. */
+static void
+cut(struct spec *s, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		free(s->v[i].path);
+		free(s->v[i].link);
+	}
+	memmove(s->v + from, s->v + to, (s->n - to) * sizeof(s->v[0]));
+	s->n -= to - from;
+}
+
+size_t
+spec_drop(struct spec *s, const char *path)
+{
+	const struct spec_ent *e;
+	size_t first, end, n;
+
+	spec_below(s, path, &first, &end);
+	n = end - first;
+	/* The later range first: the path itself sorts before it. */
+	cut(s, first, end);
+	if ((e = spec_get(s, path)) != NULL) {
+		cut(s, (size_t)(e - s->v), (size_t)(e - s->v) + 1);
+		n++;
+	}
+	return n;
+}
+
+void
+spec_keep(struct spec *s, const bool *keep)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < s->n; i++) {
+		if (keep[i]) {
+			s->v[j++] = s->v[i];
+			continue;
+		}
+		free(s->v[i].path);
+		free(s->v[i].link);
+	}
+	s->n = j;
+}
+
 int
 spec_add(struct spec *s, const struct spec_ent *e)
 {
@@ -92,8 +199,7 @@ spec_add(struct spec *s, const struct spec_ent *e)
 nomem:
 	free(n.path);
 	free(n.link);
-	sr_seterrno("spec: out of memory");
-	return -1;
+	return sr_oom();
 }
 
 static const char *

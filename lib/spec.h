@@ -37,6 +37,24 @@ struct spec {
 int	spec_add(struct spec *, const struct spec_ent *);
 /* What is recorded for a path, or NULL. */
 const struct spec_ent *spec_get(struct spec *, const char *);
+/*
+ * The entries below dir ("": every one), sorted by path: v[*first] up
+ * to v[*end - 1].  Valid until the next spec_add().
+ */
+void	spec_below(struct spec *, const char *, size_t *, size_t *);
+/* Whether an entry lives in the spec alone (a device node: no stage
+ * made by an ordinary user can hold one). */
+bool	spec_only(const struct spec_ent *);
+/*
+ * Over st (what a stage holds at path): the owner, group and permissions
+ * the spec records for path, if it has path as the same type of file.
+ * Returns whether it has.
+ */
+bool	spec_stat(struct spec *, const char *, struct stat *);
+/* Drop path and all below it; returns how many entries went. */
+size_t	spec_drop(struct spec *, const char *);
+/* Keep the entries keep[i] says, i in spec_below()'s order; drop the rest. */
+void	spec_keep(struct spec *, const bool *);
 /* Drop the device nodes below dir; returns how many. */
 size_t	spec_drop_devices(struct spec *, const char *);
 /* Write the specification, every entry in full, sorted by path. */

@@ -103,6 +103,8 @@ int	sbuf_adds(struct sbuf *, const char *);
 int	sbuf_printf(struct sbuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	sbuf_free(struct sbuf *);
+/* Whether n bytes are all zeros (a run a sparse file keeps as a hole). */
+bool	sr_zeros(const void *, size_t);
 
 /* Signals -------------------------------------------------------------- */
 

@@ -34,13 +34,6 @@ struct tree_wopts {
 	gid_t	 gid;
 	bool	 keep_orig;	/* link the old file to NAME.orig, once */
 	bool	 nosync;	/* the caller syncs the whole tree later */
-	/*
-	 * Owner and mode were taken from the file being replaced: where the
-	 * tree is a stage whose true attributes are in a spec, the spec's
-	 * count instead (see build.c).
-	 */
-	bool	 same_owner;
-	bool	 same_mode;
 };
 
 struct tree;
@@ -162,5 +155,16 @@ struct tree *tree_ffs(const struct ffsimg *);
  */
 struct entset;
 struct tree *tree_mem(struct entset *);
+
+/*
+ * A recording tree over inner, which it takes (closed with it; NULL
+ * gives NULL): each change goes to inner as far as its user can make
+ * it, and what the path truly is (type, owner, group, mode, time, link
+ * target, device numbers) to spec as it is made.  Read, it answers with
+ * inner's contents and spec's owners and modes, and shows the device
+ * nodes spec alone holds.  See tree_rec.c.
+ */
+struct spec;
+struct tree *tree_recording(struct tree *, struct spec *);
 
 #endif /* TREE_H */

@@ -15,10 +15,6 @@
  * Where it differs, and why:
  *   - owners and modes are those the plan gives, whoever runs us: no
  *     file of the host holds them;
- *   - a write with wo->same_owner or wo->same_mode keeps the owner or
- *     the mode of the file it replaces: the plan read those from a copy
- *     of the tree (a stage, whose own are not true), the set has the
- *     true ones;
  *   - mkdir leaves a directory that is there as it is;
  *   - a hard link is a copy: setattr on one name leaves the other;
  *   - write_fd reads the descriptor from its start; nothing is synced;
@@ -443,15 +439,6 @@ tm_write(struct tree *t, const char *rel, const void *data, size_t len,
 		return -1;
 	if (e != NULL && wo->keep_orig && keep_orig(s, rel) == -1)
 		return -1;
-	/* Whatever was there (a link too) gives its owner and mode. */
-	if ((e = get(s, rel)) != NULL) {
-		if (wo->same_mode)
-			mode = e->mode & 07777;
-		if (wo->same_owner) {
-			uid = e->uid;
-			gid = e->gid;
-		}
-	}
 	if ((e = put(s, rel, S_IFREG | mode, uid, gid)) == NULL)
 		return -1;
 	e->rdev = 0;

@@ -735,7 +735,10 @@ read_by_plan(const char *path)
 	return false;
 }
 
-/* Write the base's etc into a stage, so that it can be provisioned. */
+/*
+ * Write the base's etc into a stage, so that it can be provisioned; its
+ * spec says what each path truly is, for the plan to keep.
+ */
 static int
 stage_base(struct entset *s, struct stage *st)
 {
@@ -748,6 +751,8 @@ stage_base(struct entset *s, struct stage *st)
 	for (i = 0; i < s->n; i++) {
 		const struct ent *e = &s->v[i];
 		const struct tree_wopts wo = { .mode = 0600, .nosync = true };
+		const struct spec_ent se = { .path = e->path, .mode = e->mode,
+		    .uid = e->uid, .gid = e->gid, .link = e->link };
 		int r;
 
 		if (!S_ISDIR(e->mode) && !read_by_plan(e->path))
@@ -759,7 +764,7 @@ stage_base(struct entset *s, struct stage *st)
 		else
 			r = dir_writefile(st->fd, e->path, e->data ? e->data :
 			    "", e->len, &wo);
-		if (r == -1)
+		if (r == -1 || spec_add(&st->copied, &se) == -1)
 			return -1;
 	}
 	return 0;
@@ -800,10 +805,12 @@ base_plan(struct entset *etc, const struct localprep *lp, int *shape,
     struct plan *bp)
 {
 	struct stage st = { .fd = -1 };
+	struct localprep slp = *lp;
 	int rv = -1;
 
+	slp.rootspec = &st.copied;
 	if (stage_base(etc, &st) == 0 && (*shape = nb_shape(st.fd)) != -1 &&
-	    localprep_plan(st.fd, lp, bp) == 0)
+	    localprep_plan(st.fd, &slp, bp) == 0)
 		rv = 0;
 	if (stage_close(&st) == -1)
 		rv = -1;
@@ -823,7 +830,6 @@ base_effective(const struct upgrade *up, struct record *rec,
 	int rv = -1;
 
 	blp.log = quiet;
-	blp.rootspec = NULL;
 	if (before_random_file(m, &blp.before_random_file) == -1)
 		return -1;
 	if (base_plan(&rec->etc, &blp, shape, &bp) == -1) {

@@ -331,36 +331,6 @@ ATF_TC_BODY(write_owner_mode_copied, tc)
 	entset_free(&s);
 }
 
-ATF_TC_WITHOUT_HEAD(write_same_owner_mode);
-ATF_TC_BODY(write_same_owner_mode, tc)
-{
-	struct entset s;
-	struct tree *t;
-	struct tree_wopts wo = { .mode = 0600, .uid = 99, .gid = 98,
-	    .same_owner = true, .same_mode = true };
-
-	fixture(&s);
-	ATF_REQUIRE((t = tree_mem(&s)) != NULL);
-	/* The replaced file's owner and mode, not wo's (a stage's). */
-	ATF_REQUIRE(tree_write(t, "etc/rc.conf", "a\n", 2, &wo) == 0);
-	check_stat(t, "etc/rc.conf", S_IFREG | 0640, 0, 5);
-	wo.same_mode = false;
-	ATF_REQUIRE(tree_write(t, "etc/rc.conf", "b\n", 2, &wo) == 0);
-	check_stat(t, "etc/rc.conf", S_IFREG | 0600, 0, 5);
-	wo.same_mode = true;
-	wo.same_owner = false;
-	wo.mode = 0444;
-	ATF_REQUIRE(tree_write(t, "etc/rc.conf", "c\n", 2, &wo) == 0);
-	check_stat(t, "etc/rc.conf", S_IFREG | 0600, 99, 98);
-	check_text(t, "etc/rc.conf", "c\n");
-	/* Nothing replaced: wo's. */
-	wo.same_owner = true;
-	ATF_REQUIRE(tree_write(t, "etc/fresh", "d\n", 2, &wo) == 0);
-	check_stat(t, "etc/fresh", S_IFREG | 0444, 99, 98);
-	tree_close(t);
-	entset_free(&s);
-}
-
 ATF_TC_WITHOUT_HEAD(keep_orig_once);
 ATF_TC_BODY(keep_orig_once, tc)
 {
@@ -724,13 +694,10 @@ apply_virtual(struct entset *s, const struct plan *p)
 			    (c->wo.mode & 07777), c->wo.uid,
 			    c->wo.gid)) == NULL)
 				return -1;
-			if (!c->wo.same_mode)
-				e->mode = S_IFREG | (c->wo.mode & 07777);
-			if (!c->wo.same_owner) {
-				e->uid = c->wo.uid;
-				e->gid = c->wo.gid;
-			}
-			e->mode = S_IFREG | (e->mode & 07777);
+			/* The plan's: an edit's are the original's, as read. */
+			e->mode = S_IFREG | (c->wo.mode & 07777);
+			e->uid = c->wo.uid;
+			e->gid = c->wo.gid;
 			free(e->link);
 			e->link = NULL;
 			if (ref_set_data(e, c->new ? c->new : "",
@@ -776,16 +743,16 @@ pwrite_text(struct plan *p, const char *path, const char *text,
 static void
 every_kind(struct plan *p, int fd)
 {
-	const struct tree_wopts stage = { .mode = 0600, .uid = 1000,
-	    .gid = 1000, .keep_orig = true, .same_owner = true,
-	    .same_mode = true };
+	/* An edit: the original's owner and mode, as the planner read them. */
+	const struct tree_wopts edit = { .mode = 0644, .uid = 0, .gid = 0,
+	    .keep_orig = true };
 	const struct tree_wopts own = { .mode = 0640, .uid = 0, .gid = 5,
-	    .keep_orig = true, .same_owner = true };
+	    .keep_orig = true };
 	const struct tree_wopts tmpl = { .mode = 0644, .keep_orig = true };
 	const struct tree_wopts d = { .mode = 0755, .uid = 2, .gid = 3 };
 
 	memset(p, 0, sizeof(*p));
-	pwrite_text(p, "etc/rc", "rc without the hook\n", &stage);
+	pwrite_text(p, "etc/rc", "rc without the hook\n", &edit);
 	pwrite_text(p, "etc/rc.conf", "rc_configured=YES\n", &own);
 	ATF_REQUIRE(plan_mkdir(p, "etc/rc.conf.d", 0755) == 0);
 	pwrite_text(p, "etc/rc.conf.d/root", "root\n", &tmpl);
@@ -924,7 +891,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, list_sorted_children);
 	ATF_TP_ADD_TC(tp, walk_parents_first);
 	ATF_TP_ADD_TC(tp, write_owner_mode_copied);
-	ATF_TP_ADD_TC(tp, write_same_owner_mode);
 	ATF_TP_ADD_TC(tp, keep_orig_once);
 	ATF_TP_ADD_TC(tp, write_where_a_directory_would_not);
 	ATF_TP_ADD_TC(tp, write_fd_from_its_start);
