@@ -38,7 +38,7 @@ COMMONSRCS = lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
 	  lib/ffsimg.c lib/cgd.c lib/cgdparams.c \
 	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
 	  lib/lock.c lib/run.c lib/tmpname.c \
-	  lib/tree_mem.c lib/merge.c lib/record.c
+	  lib/entset.c lib/tree_mem.c lib/merge.c lib/record.c
 LINUXSRCS = lib/os_linux.c lib/attach_loop.c
 BSDSRCS	= lib/os_bsd.c lib/attach_noloop.c
 ifeq ($(OS),Linux)

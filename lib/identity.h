@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "entset.h"
 #include "spec.h"
 #include "sr.h"
 
@@ -23,33 +24,6 @@
 #define ID_PREV		".sharedroot/prev"		/* in a local */
 #define ID_CONFLICTS	".sharedroot/conflicts"		/* in a local */
 #define ID_HEXLEN	64
-#define ENT_MAX		(64 << 20)	/* the largest file read whole */
-
-/* A path of a tree, held in memory (contents of regular files). */
-struct ent {
-	char	*path;
-	mode_t	 mode;		/* type and permissions */
-	uid_t	 uid;
-	gid_t	 gid;
-	char	*data;		/* NUL-ended beyond len */
-	size_t	 len;
-	char	*link;
-	dev_t	 rdev;		/* a device node's numbers */
-	ino_t	 ino;		/* the set's own number for it (entset_add) */
-	bool	 gone;		/* removed: as if not there */
-};
-
-struct entset {
-	struct ent *v;
-	size_t	 n;
-	size_t	 cap;
-	bool	 sorted;
-	ino_t	 lastino;
-};
-
-int	entset_add(struct entset *, const struct ent *);	/* copies */
-struct ent *entset_get(struct entset *, const char *);
-void	entset_free(struct entset *);
 
 /*
  * The manifest of the tree at rootfd and its digest (hex, NUL-ended).

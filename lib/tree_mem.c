@@ -38,7 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "identity.h"
+#include "entset.h"
 #include "tree.h"
 
 struct memtree {
