@@ -31,16 +31,16 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # What differs by host is in lib/os_*.c (os.h) and the attach back ends.
-COMMONSRCS = lib/msg.c lib/lines.c lib/edit_rc.c lib/edit_makedev.c \
-	  lib/udiff.c lib/template.c lib/dir.c lib/tree.c lib/tree_ffs.c lib/tree_rec.c lib/plan.c lib/attach.c \
-	  lib/attach_vnd.c lib/attach_cgd.c lib/rootprep.c \
-	  lib/edit_conf.c lib/copytree.c lib/localprep.c lib/spec.c lib/ffsread.c lib/build.c \
-	  lib/ffsimg.c lib/cgd.c lib/cgdparams.c \
-	  lib/cgdimage.c lib/identity.c lib/upgrade.c lib/scratch.c \
-	  lib/lock.c lib/run.c lib/tmpname.c \
-	  lib/entset.c lib/tree_mem.c lib/merge.c lib/record.c
-LINUXSRCS = lib/os_linux.c lib/attach_loop.c
-BSDSRCS	= lib/os_bsd.c lib/attach_noloop.c
+COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_makedev.c \
+	  lib/plan/udiff.c lib/plan/template.c lib/tree/dir.c lib/tree/tree.c lib/image/tree_ffs.c lib/tree/tree_rec.c lib/plan/plan.c lib/image/attach.c \
+	  lib/image/attach_vnd.c lib/image/attach_cgd.c lib/guest/rootprep.c \
+	  lib/plan/edit_conf.c lib/tree/copytree.c lib/guest/localprep.c lib/tree/spec.c lib/image/ffsread.c lib/image/build.c \
+	  lib/image/ffsimg.c lib/cgd/cgd.c lib/cgd/cgdparams.c \
+	  lib/cgd/cgdimage.c lib/guest/identity.c lib/guest/upgrade.c lib/tree/scratch.c \
+	  lib/tree/lock.c lib/base/run.c lib/base/tmpname.c \
+	  lib/tree/entset.c lib/tree/tree_mem.c lib/guest/merge.c lib/guest/record.c
+LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
+BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
 LIBSRCS	= $(COMMONSRCS) $(LINUXSRCS)
 else
@@ -65,7 +65,7 @@ STAGE	 = $(CHECKB)/stage
 
 all: $(TOOLS:%=$(B)/bin/%) $(HELPERS:%=$(B)/bin/%)
 
-$(B)/%.o: %.c lib/*.h bin/*.h Makefile
+$(B)/%.o: %.c lib/*/*.h bin/*.h Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DSHAREDIR='"$(SHAREDIR)"' -c -o $@ $<
 
@@ -103,7 +103,7 @@ install: all
 	    install -m 0644 templates/* $(DESTDIR)$(SHAREDIR)/templates/; fi
 
 # Tests: a staged install, the atf-c programs, the atf-sh scripts.
-check: deps
+check: deps layers
 	$(MAKE) B=$(CHECKB)/obj PREFIX=$(STAGE) install
 	$(MAKE) B=$(CHECKB)/obj PREFIX=$(STAGE) tests
 	sh mk/check.sh $(CHECKB)/tests
@@ -151,8 +151,8 @@ $(CHECKB)/tests/h_xlcfg: tests/lib/h_xlcfg.c
 # t_tree again with the portable contained open (the walk NetBSD uses):
 # the portability layer built with SR_NO_OPENAT2, linked before the
 # library so that it stands in for the library's own.
-OSSRC	= $(filter lib/os_%,$(LIBSRCS))
-$(CHECKB)/tests/t_tree_portable: tests/lib/t_tree.c $(OSSRC) lib/*.h \
+OSSRC	= $(filter lib/base/os_%,$(LIBSRCS))
+$(CHECKB)/tests/t_tree_portable: tests/lib/t_tree.c $(OSSRC) lib/*/*.h \
     $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -DSR_NO_OPENAT2 \
@@ -188,6 +188,11 @@ $(CHECKB)/tests/Kyuafile: Makefile
 
 deps:
 	@sh mk/deps.sh
+
+# lib/ is in folders by layer; an include that goes up a layer fails
+# (docs/ARCHITECTURE.md).
+layers:
+	@sh mk/layers.sh
 
 # The NetBSD code paths, compiled here against stubs of what glibc lacks
 # (mk/netbsd-stubs): not linked or run, but kept compiling.

@@ -17,17 +17,17 @@
 #define LIBBSD_OPENBSD_VIS
 #include <vis.h>
 
-#include "attach.h"
-#include "cgdimage.h"
-#include "compat.h"
-#include "ffsread.h"
-#include "identity.h"
-#include "localprep.h"
-#include "lock.h"
-#include "scratch.h"
+#include "image/attach.h"
+#include "cgd/cgdimage.h"
+#include "base/compat.h"
+#include "image/ffsread.h"
+#include "guest/identity.h"
+#include "guest/localprep.h"
+#include "tree/lock.h"
+#include "tree/scratch.h"
 #include "tool.h"
-#include "dir.h"
-#include "upgrade.h"
+#include "tree/dir.h"
+#include "guest/upgrade.h"
 
 #ifndef SHAREDIR
 #define SHAREDIR "/usr/local/share/sharedroot"

@@ -12,16 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dir.h"
-#include "attach.h"
-#include "compat.h"
-#include "build.h"
-#include "copytree.h"
-#include "ffsread.h"
-#include "identity.h"
-#include "lock.h"
-#include "rootprep.h"
-#include "scratch.h"
+#include "tree/dir.h"
+#include "image/attach.h"
+#include "base/compat.h"
+#include "image/build.h"
+#include "tree/copytree.h"
+#include "image/ffsread.h"
+#include "guest/identity.h"
+#include "tree/lock.h"
+#include "guest/rootprep.h"
+#include "tree/scratch.h"
 #include "tool.h"
 
 #ifndef SHAREDIR

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgdparams.h"
+#include "cgd/cgdparams.h"
 #include "tool.h"
 
 #define PARAMS_MAX	(64 * 1024)	/* cgdconfig's files are < 1 KiB */

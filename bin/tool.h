@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "attach.h"
-#include "sr.h"
+#include "image/attach.h"
+#include "base/sr.h"
 
 struct toolout {
 	const char *image;	/* named in every message */

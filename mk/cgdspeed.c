@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cgd.h"
-#include "sr.h"
+#include "cgd/cgd.h"
+#include "base/sr.h"
 
 static double
 now(void)

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sr.h"
+#include "base/sr.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 const char *__lsan_default_suppressions(void);

@@ -3,7 +3,7 @@
  * head, and where the work is small, turned into a key (the file is
  * untrusted: a key file beside a guest's image).
  */
-#include "cgdparams.h"
+#include "cgd/cgdparams.h"
 #include "fuzz.h"
 
 /* Work small enough to derive on every input: microseconds. */

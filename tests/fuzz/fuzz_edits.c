@@ -4,7 +4,7 @@
  * no read outside the text, an edit made once is "already done" the
  * second time, and the hook taken out gives back the text it went in.
  */
-#include "edit.h"
+#include "plan/edit.h"
 #include "fuzz.h"
 
 /* Apply an edit twice: the second time it has nothing to do. */

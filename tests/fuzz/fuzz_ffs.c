@@ -5,8 +5,8 @@
  * and searched, the free-fragment map.  The input is an image, or its
  * sparse form (fuzz.h).
  */
-#include "ffsimg.h"
-#include "ffsread.h"
+#include "image/ffsimg.h"
+#include "image/ffsread.h"
 #include "fuzz.h"
 
 int

@@ -4,7 +4,7 @@
  * and setup-local look for a guest's file system.  The input is an
  * image, or its sparse form (fuzz.h).
  */
-#include "ffsimg.h"
+#include "image/ffsimg.h"
 #include "fuzz.h"
 
 int

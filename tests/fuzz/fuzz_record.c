@@ -7,7 +7,7 @@
  * that the archive is read and compared too (a guest can write a
  * matching id; it only guards against accidents).
  */
-#include "identity.h"
+#include "guest/identity.h"
 #include "fuzz.h"
 
 /* A part of the input: n bytes at *p, as many as there are. */

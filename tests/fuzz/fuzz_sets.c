@@ -4,8 +4,8 @@
  * scratch directory.  Nothing may appear beside the stage, and no
  * name outside the root may pass.
  */
-#include "copytree.h"
-#include "spec.h"
+#include "tree/copytree.h"
+#include "tree/spec.h"
 #include "fuzz.h"
 
 /*

@@ -3,7 +3,7 @@
  * naming its line) on any text.
  */
 #include "fuzz.h"
-#include "template.h"
+#include "plan/template.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -15,9 +15,9 @@
  * as a set), cleanly; a path of a manifest is a plain one below var;
  * motd's first line is a line that starts "NetBSD".
  */
-#include "merge.h"
-#include "udiff.h"
-#include "record.h"
+#include "guest/merge.h"
+#include "plan/udiff.h"
+#include "guest/record.h"
 #include "fuzz.h"
 
 /* A part of the input: n bytes at *p, as many as there are. */

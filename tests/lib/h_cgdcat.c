@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgdimage.h"
+#include "cgd/cgdimage.h"
 
 int
 main(int argc, char *argv[])

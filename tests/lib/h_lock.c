@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lock.h"
-#include "sr.h"
+#include "tree/lock.h"
+#include "base/sr.h"
 
 int
 main(int argc, char *argv[])

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sr.h"
+#include "base/sr.h"
 
 /*
  * Skip unless prog is installed, looking where Debian puts it too: an

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "cgd.h"
-#include "cgdimage.h"
+#include "cgd/cgd.h"
+#include "cgd/cgdimage.h"
 
 /* IEEE 1619/D16 vector 5, the first 64 bytes: cgd's shared plaintext. */
 static const uint8_t vec5_ptxt[64] = {

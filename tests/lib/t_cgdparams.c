@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 
 #include "h_util.h"
-#include "cgdparams.h"
+#include "cgd/cgdparams.h"
 
 static int
 parse(const char *text, struct cgd_params *p)

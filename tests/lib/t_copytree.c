@@ -5,7 +5,7 @@
 #include <limits.h>
 
 #include "h_util.h"
-#include "copytree.h"
+#include "tree/copytree.h"
 
 ATF_TC_WITHOUT_HEAD(set_member_names);
 ATF_TC_BODY(set_member_names, tc)

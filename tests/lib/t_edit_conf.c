@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include "edit.h"
+#include "plan/edit.h"
 #include "h_util.h"
 
 /*

@@ -1,7 +1,7 @@
 /*
  * makedev_patch() on both shapes of dev/MAKEDEV, and on unknown ones.
  */
-#include "edit.h"
+#include "plan/edit.h"
 #include "h_util.h"
 
 ATF_TC_WITHOUT_HEAD(makedev_4x_patched);

@@ -1,7 +1,7 @@
 /*
  * rc_insert_hook() and rc_remove_hook() on both shapes of etc/rc.
  */
-#include "edit.h"
+#include "plan/edit.h"
 #include "h_util.h"
 
 #define COMMENT "# sharedroot: mount this guest's local disk over /etc " \

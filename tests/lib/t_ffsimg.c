@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "ffsimg.h"
+#include "image/ffsimg.h"
 
 /* A NetBSD disklabel at sector 1, no MBR: a with FFS at sector 64. */
 static void

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "ffsread.h"
+#include "image/ffsread.h"
 
 /* A 32-bit field of the superblock read into sb. */
 #define SB32(o) ((int)(sb[o] | sb[o + 1] << 8 | sb[o + 2] << 16 | \

@@ -11,7 +11,7 @@
 #include <archive_entry.h>
 
 #include "h_util.h"
-#include "identity.h"
+#include "guest/identity.h"
 
 static void
 write_text(const char *path, const char *text, mode_t mode)

@@ -3,8 +3,8 @@
  * group files by record, etc/motd's first line.
  */
 #include "h_util.h"
-#include "merge.h"
-#include "udiff.h"
+#include "guest/merge.h"
+#include "plan/udiff.h"
 
 static struct text
 T(const char *s)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 /* A malloc'd copy: plan_write takes its new text. */
 static char *

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "record.h"
+#include "guest/record.h"
 
 static void
 put(const char *path, const char *text)

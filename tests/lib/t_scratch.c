@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "lock.h"
-#include "os.h"
-#include "scratch.h"
-#include "tmpname.h"
+#include "tree/lock.h"
+#include "base/os.h"
+#include "tree/scratch.h"
+#include "base/tmpname.h"
 
 /* The absolute path of a name in the test's directory. */
 static const char *

@@ -13,7 +13,7 @@
 #include <vis.h>
 
 #include "h_util.h"
-#include "spec.h"
+#include "tree/spec.h"
 
 /* Add an entry: path, type and mode, owner, time; a link or device. */
 static void

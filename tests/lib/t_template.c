@@ -2,7 +2,7 @@
  * tmpl_render(): @NAME@ substitution and its errors.
  */
 #include "h_util.h"
-#include "template.h"
+#include "plan/template.h"
 
 static const struct tmpl_var vars[] = {
 	{ "DEV", "/dev/xbd2a" },

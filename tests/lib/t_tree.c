@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "dir.h"
-#include "tree.h"
-#include "os.h"
+#include "tree/dir.h"
+#include "tree/tree.h"
+#include "base/os.h"
 
 /* A guest "g" and, beside it, a host directory "host" with a secret. */
 static int

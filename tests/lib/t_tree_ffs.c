@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "ffsimg.h"
-#include "tree.h"
+#include "image/ffsimg.h"
+#include "image/ffsread.h"
+#include "tree/tree.h"
 
 #define BIG	(2500 * 1024)		/* more than tree_has's 1 MiB piece */
 #define NEEDLE	"sharedroot-needle"

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "identity.h"
-#include "plan.h"
-#include "tree.h"
-#include "upgrade.h"
+#include "guest/identity.h"
+#include "plan/plan.h"
+#include "tree/tree.h"
+#include "guest/upgrade.h"
 
 /* An entry: data for a file, the target for a link. */
 static void

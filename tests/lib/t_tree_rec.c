@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "h_util.h"
-#include "plan.h"
-#include "spec.h"
-#include "tree.h"
+#include "plan/plan.h"
+#include "tree/spec.h"
+#include "tree/tree.h"
 
 /* Owners no test user has: only a spec can hold them. */
 #define UID	4321

@@ -2,7 +2,7 @@
  * udiff(): the unified diffs the dry run prints.
  */
 #include "h_util.h"
-#include "udiff.h"
+#include "plan/udiff.h"
 
 ATF_TC_WITHOUT_HEAD(udiff_one_insert);
 ATF_TC_BODY(udiff_one_insert, tc)

@@ -1,0 +1,101 @@
+/*
+ * setup-local's work: a guest's local tree (etc, tmp, var) seeded from
+ * the shared root and made the guest's own.
+ */
+#ifndef LOCALPREP_H
+#define LOCALPREP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image/build.h"
+#include "tree/copytree.h"
+#include "plan/plan.h"
+
+struct localprep {
+	const char *hostname;		/* -h, or NULL */
+	const char *cipher;		/* -S: a cipher, "none", or NULL */
+	const char *pkgdev;		/* -P: a device, or NULL for none */
+	const char *tmpldir;		/* -T, or the installed templates */
+	const char *root_fstype;	/* NetBSD names: ffs, ext2fs */
+	struct spec *rootspec;		/* a staged root's spec, or NULL */
+	const char *local_fstype;
+	bool	 force;
+	/*
+	 * rc.conf as setup-local made it before it set random_file: the
+	 * base of an upgrade of a local made then.
+	 */
+	bool	 before_random_file;
+	sr_logfn *log;
+	void	*logctx;
+};
+
+/* The trees a guest keeps, and what of them it must not share. */
+extern const char *const local_trees[];
+extern const char *const local_secrets[];
+extern const char *const local_copy[];
+
+/* Check -h and -P values, which end up in guest files. */
+int	hostname_ok(const char *);
+int	pkgdev_ok(const char *);
+/* Check -S: a cipher cgd knows, or none. */
+int	cipher_ok(const char *);
+/* The NetBSD name of a file-system type from libblkid ("ext2" -> "ext2fs"). */
+const char *netbsd_fstype(const char *);
+/* Refuse a local that holds an etc/ already, unless forced. */
+int	localprep_check(int, const struct localprep *);
+/* The same, told whether the local has an etc. */
+int	localprep_provisioned(bool, const struct localprep *);
+/* The shape of a NetBSD root's etc/rc: 4 (4.x), 10 (today), -1 (error). */
+int	nb_shape(int);
+/* Whether a root's file holds bytes: *found 0 yes, 1 no. */
+int	kernel_has(int, const char *, const void *, size_t, int *);
+/* Decide every edit from the root's own texts; read only the root. */
+int	localprep_plan(int, const struct localprep *, struct plan *);
+/* Whether a tree keeps pkgsrc's package database in var/db/pkg. */
+bool	pkgdb_in_var(int);
+/*
+ * The identity of the root a plan seeds from (ID_HEXLEN hex digits, then
+ * a newline), as plan_identity() computed it; NULL if it has none.
+ */
+const char *localprep_root_id(const struct plan *);
+/*
+ * Copy the trees from the root (at host path rootpath) into a staging
+ * directory in the local, apply the plan there, then swap each tree
+ * into place.
+ */
+int	localprep_apply(const char *, int, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
+
+/*
+ * Apply a plan to a copy of the local's own etc, var and record (an
+ * upgrade, a rollback), swapping each into place when whole.
+ */
+int	localprep_apply_copy(const char *, int, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
+
+/*
+ * Whether the stage, once the plan is applied to it (it is: a dry run
+ * throws its stage away), and what the old image like holds beside etc,
+ * tmp and var fit in a file system like like, as makefs counts: 0 yes,
+ * 1 no (the message says how much more is needed), -1 error.
+ */
+int	localprep_fits(struct stage *, const struct ffsimg *,
+	    const struct plan *);
+
+/*
+ * Build a local image without mounting anything: fill the stage from
+ * the root at rootpath (or, with NULL, take it as already filled, its
+ * spec too), apply the plan, describe owners, modes and devices in an
+ * mtree spec, and write an FFS image with makefs(8) under a temporary
+ * name, renamed when whole.  Needs no privileges.  size 0: sized to
+ * the content, with room.  With like (an existing FFS local image, read
+ * with libtsk), the new file system takes its place, like it, keeping
+ * what it held beside etc, tmp and var.
+ */
+int	localprep_build(const char *, struct stage *, const char *, uint64_t,
+	    const struct ffsimg *, const struct localprep *,
+	    const struct plan *, struct copy_stats *);
+
+#endif /* LOCALPREP_H */

@@ -1,0 +1,61 @@
+/*
+ * FFS images a host cannot mount (a Linux dom0): where the file system
+ * lies in the image (the whole of it, or one partition of an MBR, GPT
+ * or BSD-labelled disk), what it is like, and how a rebuilt one takes
+ * the old one's place.
+ */
+#ifndef FFSIMG_H
+#define FFSIMG_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/sr.h"
+
+struct ffsimg {
+	const char *path;
+	off_t	 off;		/* where the file system starts */
+	off_t	 len;		/* its length, from its superblock */
+	off_t	 filesize;	/* the image file's */
+	off_t	 sboff;		/* its superblock, from off */
+	int	 version;	/* FFSv1 or FFSv2 */
+	int	 bsize, fsize;
+	uint64_t inodes;	/* inodes in the file system */
+	int	 part;		/* partition number, or -1: the whole image */
+};
+
+/*
+ * Find the FFS file system in the image at path: at its start, or in
+ * the partition numbered part (-1: the only partition holding FFS).
+ * 0: found; 1: the image holds no FFS (nothing set); -1: an error, or
+ * a choice to make (more than one FFS partition: they are listed).
+ */
+int	ffsimg_probe(const char *, int, struct ffsimg *);
+/*
+ * Check again, before libtsk reads it, the superblock and cylinder
+ * groups ffsimg_probe() found and checked: the image is the guest's,
+ * and libtsk divides and indexes by what they say.
+ */
+int	ffsimg_verify(const struct ffsimg *);
+/*
+ * makefs(8) options that make a file system like fi: its size, FFS
+ * version, block and fragment sizes and inode density.  argv gets at
+ * most 6 entries; buf holds their text.
+ */
+int	ffsimg_makefs_args(const struct ffsimg *, char **, char *, size_t);
+/*
+ * Put the file system in newfs (a file made by makefs beside the image)
+ * where fi's was, in a new file that is renamed over the image when
+ * whole: the rest of the image (boot blocks, label, partitions) and the
+ * file's mode and owner are kept.  newfs is consumed (renamed or
+ * removed).
+ */
+int	ffsimg_install(const struct ffsimg *, const char *);
+/* Whether makefs can rebuild it like itself (FFSv1; see ffsimg.c). */
+int	ffsimg_rebuildable(const struct ffsimg *);
+/* Whether the image may be replaced: a writable file in a writable dir. */
+int	ffsimg_writable(const struct ffsimg *);
+
+#endif /* FFSIMG_H */

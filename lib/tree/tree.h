@@ -1,0 +1,163 @@
+/*
+ * A guest tree: what a plan reads and writes, whatever holds it.
+ *
+ * Paths are relative to the guest's root ("etc/rc"), never absolute and
+ * never with "." or ".." components; no implementation ever follows a
+ * symbolic link of the guest's.  Every byte a tree returns is the
+ * guest's: untrusted.  Functions return 0 (or a count) on success and
+ * -1 on failure with a message naming the path inside the guest
+ * (sr_errmsg()) and errno set; a path that is not there fails with
+ * ENOENT.  An operation a tree does not have fails with EROFS.
+ *
+ * Implementations:
+ *   tree_dir()        a host directory (dir.h: contained *at() calls)
+ *   tree_mem()        a tree in memory (an entset: a local's recorded etc)
+ *   tree_ffs()        an FFS image read with libtsk, read-only (an image
+ *                     layer's: image/ffsread.h)
+ *   tree_recording()  another tree, noting each written path's owner,
+ *                     mode and device numbers in an mtree spec, and
+ *                     answering lstat from it (a stage built by a user)
+ */
+#ifndef TREE_H
+#define TREE_H
+
+#include <sys/stat.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/sr.h"
+
+/* How a path is written: owner, mode (permission bits) and more. */
+struct tree_wopts {
+	mode_t	 mode;
+	uid_t	 uid;
+	gid_t	 gid;
+	bool	 keep_orig;	/* link the old file to NAME.orig, once */
+	bool	 nosync;	/* the caller syncs the whole tree later */
+};
+
+struct tree;
+
+struct tree_ops {
+	const char *kind;	/* "directory", "memory", "FFS image", ... */
+	/* Reading: every tree has these. */
+	int	(*lstat)(struct tree *, const char *, struct stat *);
+	/* A regular file of at most max bytes (more: EFBIG). */
+	int	(*read)(struct tree *, const char *, size_t, struct sbuf *);
+	/* Up to len bytes of a regular file from off; returns the count. */
+	ssize_t	(*pread)(struct tree *, const char *, uint64_t, void *,
+		    size_t);
+	/* Sorted names in a directory, NULL-ended (tree_freelist()). */
+	int	(*list)(struct tree *, const char *, char ***);
+	int	(*readlink)(struct tree *, const char *, struct sbuf *);
+	/* Writing: NULL in a read-only tree. */
+	int	(*write)(struct tree *, const char *, const void *, size_t,
+		    const struct tree_wopts *);
+	/* The same, the content read from a host file descriptor. */
+	int	(*write_fd)(struct tree *, const char *, int,
+		    const struct tree_wopts *);
+	/* Link an existing regular file to NAME.orig, unless that exists. */
+	int	(*keep_orig)(struct tree *, const char *);
+	/* A directory, with wo's owner and mode; fine if one is there. */
+	int	(*mkdir)(struct tree *, const char *, const struct tree_wopts *);
+	/* A symbolic link to target, replacing what is there (no dir). */
+	int	(*symlink)(struct tree *, const char *, const char *,
+		    const struct tree_wopts *);
+	/* A hard link at the second path to the first, replacing it. */
+	int	(*link)(struct tree *, const char *, const char *);
+	/* A device node or fifo (wo->mode holds the type). */
+	int	(*mknod)(struct tree *, const char *, dev_t,
+		    const struct tree_wopts *);
+	/* A path and, for a directory, all below it. */
+	int	(*remove)(struct tree *, const char *);
+	/* Owner and permissions of what is there (a link: owner only). */
+	int	(*setattr)(struct tree *, const char *,
+		    const struct tree_wopts *);
+	/* Make what was written durable (or nothing to do). */
+	int	(*sync)(struct tree *);
+	void	(*close)(struct tree *);
+};
+
+struct tree {
+	const struct tree_ops *ops;
+	const char *name;	/* for messages: the image or directory */
+};
+
+/* The operations, checked for being there (EROFS where they are not). */
+int	tree_lstat(struct tree *, const char *, struct stat *);
+int	tree_read(struct tree *, const char *, size_t, struct sbuf *);
+ssize_t	tree_pread(struct tree *, const char *, uint64_t, void *, size_t);
+int	tree_list(struct tree *, const char *, char ***);
+void	tree_freelist(char **);
+int	tree_readlink(struct tree *, const char *, struct sbuf *);
+int	tree_write(struct tree *, const char *, const void *, size_t,
+	    const struct tree_wopts *);
+int	tree_write_fd(struct tree *, const char *, int,
+	    const struct tree_wopts *);
+int	tree_keep_orig(struct tree *, const char *);
+int	tree_mkdir(struct tree *, const char *, const struct tree_wopts *);
+int	tree_symlink(struct tree *, const char *, const char *,
+	    const struct tree_wopts *);
+int	tree_link(struct tree *, const char *, const char *);
+int	tree_mknod(struct tree *, const char *, dev_t,
+	    const struct tree_wopts *);
+int	tree_remove(struct tree *, const char *);
+int	tree_setattr(struct tree *, const char *, const struct tree_wopts *);
+int	tree_sync(struct tree *);
+/* Close the tree and free it; NULL is fine. */
+void	tree_close(struct tree *);
+/* Whether the tree can be written. */
+bool	tree_writable(const struct tree *);
+
+/*
+ * Whether a regular file holds the bytes needle (read in pieces, so a
+ * kernel is never held whole): 0 yes, 1 no, -1 error (ENOENT: no file).
+ */
+int	tree_has(struct tree *, const char *, const void *, size_t);
+/* Whether a path exists: 0 yes, 1 no, -1 error. */
+int	tree_exists(struct tree *, const char *);
+
+/*
+ * One walk, for every implementation: top and all below it, parents
+ * before children, names sorted; never deeper than SR_MAXDEPTH
+ * components (an error naming the path), never through a symbolic link,
+ * never into a directory met before (by device and inode: a host tree
+ * may hold one twice).  fn returns 0 to go on, 1 not to go into this
+ * directory, -1 to stop with an error.  A top that is not there is an
+ * empty walk when missing_ok.
+ */
+typedef int tree_walkfn(void *, const char *, const struct stat *);
+int	tree_walk(struct tree *, const char *, bool, tree_walkfn *, void *);
+
+/*
+ * A host directory at fd (the tree keeps a duplicate of its own), named
+ * name in messages.  TREE_NOSYNC: files are not synced one by one (the
+ * caller calls tree_sync() when done); TREE_RDONLY: no write operation.
+ */
+#define TREE_NOSYNC	0x1
+#define TREE_RDONLY	0x2
+struct tree *tree_dir(int, const char *, int);
+/* The descriptor of a tree_dir() tree (or -1 for any other kind). */
+int	tree_dir_fd(const struct tree *);
+
+/*
+ * The entries of set (identity.h) as a tree, read and written in
+ * memory (tree_mem.c says how it is like a directory, and where not).
+ * The set stays the caller's: closing the tree frees the tree alone.
+ */
+struct entset;
+struct tree *tree_mem(struct entset *);
+
+/*
+ * A recording tree over inner, which it takes (closed with it; NULL
+ * gives NULL): each change goes to inner as far as its user can make
+ * it, and what the path truly is (type, owner, group, mode, time, link
+ * target, device numbers) to spec as it is made.  Read, it answers with
+ * inner's contents and spec's owners and modes, and shows the device
+ * nodes spec alone holds.  See tree_rec.c.
+ */
+struct spec;
+struct tree *tree_recording(struct tree *, struct spec *);
+
+#endif /* TREE_H */
