@@ -218,7 +218,7 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all install check tests test-files deps demo bench clean compat-check h_xlcfg FORCE
+.PHONY: all install check tests test-files deps layers demo bench clean compat-check h_xlcfg FORCE
 .SECONDARY:
 
 include mk/fuzz.mk
