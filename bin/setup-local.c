@@ -512,6 +512,20 @@ root_tree(const struct run *r)
 }
 
 /*
+ * Every edit, decided from the root's texts as this run holds them (a
+ * stage where libtsk read the image: lp.rootspec has its owners).
+ */
+static void
+plan_local(struct run *r)
+{
+	struct tree *t = tree_dir(ra.rootfd, r->rout.image, TREE_RDONLY);
+
+	if (t == NULL || localprep_plan(t, &r->lp, &r->plan) == -1)
+		fail(r->rout.image);
+	tree_close(t);
+}
+
+/*
  * Arguments the wrong way round: a guest's local disk given as the root.
  * It has the marks setup-local leaves (etc/rc.conf.d/root remounting
  * /local) and no system: no kernel, no bin.
@@ -591,8 +605,7 @@ check_kernel_cgd(struct run *r)
 	if (r->lp.cipher != NULL && strcmp(r->lp.cipher, "none") == 0)
 		return;
 	if ((t = root_tree(r)) != NULL &&
-	    (has_elf = tree_has(t, "netbsd", elf, 4)) == 0 &&
-	    nb_shape(ra.rootfd) == 4)
+	    (has_elf = tree_has(t, "netbsd", elf, 4)) == 0 && nb_shape(t) == 4)
 		has_cgd = tree_has(t, "netbsd", cgd, sizeof(cgd));
 	tree_close(t);
 	if (has_elf == 0 && has_cgd == 1)
@@ -808,6 +821,7 @@ upgrade_guest(struct run *r, int rowfd)
 	struct plan u = { 0 };
 	struct row row = { .result = ROW_FAILED };
 	struct spec *minespec;
+	struct tree *mine;
 	int minefd;
 
 	memset(&rep, 0, sizeof(rep));
@@ -829,10 +843,13 @@ upgrade_guest(struct run *r, int rowfd)
 			fail(r->lout.image);
 	}
 	/* A swapped pkg.img would leave a database in var stale. */
-	if (!rep.current && pkgdb_in_var(minefd))
+	if ((mine = tree_dir(minefd, r->lout.image, TREE_RDONLY)) == NULL)
+		fail(r->lout.image);
+	if (!rep.current && pkgdb_in_var(mine))
 		tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest keeps a "
 		    "package database in var: a shared pkg.img needs it on "
 		    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
+	tree_close(mine);
 	row.taken = rep.taken;
 	row.kept = rep.kept;
 	row.merged = rep.merged;
@@ -1044,8 +1061,7 @@ fleet(struct run *r, int n, char **locals)
 		check_not_local(r);
 		/* A guest's local disk is FFS (a directory is taken as it). */
 		r->lp.local_fstype = "ffs";
-		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
-			fail(r->rout.image);
+		plan_local(r);
 		check_root_id(r, &r->plan);
 		if (upgrade_root_load(ra.rootfd, r->lp.rootspec, &r->plan,
 		    &r->newroot) == -1)
@@ -1296,8 +1312,7 @@ main(int argc, char *argv[])
 	open_root(&r);
 	check_not_local(&r);
 	open_local(&r);
-	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
-		fail(r.rout.image);
+	plan_local(&r);
 	check_root_id(&r, &r.plan);
 	check_kernel_cgd(&r);
 	/* A staged root was only lent for planning. */

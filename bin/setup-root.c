@@ -99,10 +99,12 @@ record_identity(int rootfd, struct spec *spec, struct toolout *out,
 {
 	const struct tree_wopts wo = { .mode = 0644, .nosync = spec != NULL };
 	struct sbuf man = { 0 }, old = { 0 };
+	struct tree *t;
 	char id[ID_HEXLEN + 1];
 	int rv = -1;
 
-	if (identity_manifest(rootfd, spec, &man, id) == -1)
+	if ((t = tree_dir(rootfd, out->image, TREE_RDONLY)) == NULL ||
+	    identity_manifest(t, spec, &man, id) == -1)
 		goto done;
 	if (dir_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
 	    old.len == ID_HEXLEN + 1 && memcmp(old.s, id, ID_HEXLEN) == 0) {
@@ -125,8 +127,21 @@ record_identity(int rootfd, struct spec *spec, struct toolout *out,
 	}
 	rv = 1;
 done:
+	tree_close(t);
 	sbuf_free(&man);
 	sbuf_free(&old);
+	return rv;
+}
+
+/* The plan for the root, a directory at fd (named name), read-only. */
+static int
+plan_root(int fd, const char *name, const struct rootprep *rp,
+    struct plan *plan)
+{
+	struct tree *t = tree_dir(fd, name, TREE_RDONLY);
+	int rv = t == NULL ? -1 : rootprep_plan(t, rp, plan);
+
+	tree_close(t);
 	return rv;
 }
 
@@ -229,7 +244,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 	/* init makes /dev in memory: the sources' device nodes go. */
 	if (spec_drop_devices(&stage.copied, "dev") > 0)
 		tool_log(out, SR_VERBOSE, "dev: device nodes left out");
-	if (rootprep_plan(stage.fd, rp, &plan) == -1)
+	if (plan_root(stage.fd, image, rp, &plan) == -1)
 		build_fail(image);
 	if (dryrun)
 		show(&plan, image, out);
@@ -274,7 +289,7 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 		build_fail(out->image);
 	}
 	if (stage_plan_nodevs(&stage, "dev", &plan) == -1 ||
-	    rootprep_plan(stage.fd, rp, &plan) == -1)
+	    plan_root(stage.fd, out->image, rp, &plan) == -1)
 		build_fail(out->image);
 	if (dryrun) {
 		show(&plan, out->image, out);
@@ -307,7 +322,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 
 	attach_init(&at, target, dryrun);
 	if (attach_open(&at) == -1 ||
-	    rootprep_plan(at.rootfd, rp, &plan) == -1)
+	    plan_root(at.rootfd, out->image, rp, &plan) == -1)
 		tool_fail(out->image, ats, 1);
 	if (dryrun)
 		show(&plan, out->image, out);

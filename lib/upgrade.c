@@ -64,16 +64,27 @@ corrupt:
 	return -1;
 }
 
+/* The tree of a directory at fd, read-only, for identity.c's walks. */
+static struct tree *
+fd_tree(int fd)
+{
+	return tree_dir(fd, "the tree", TREE_RDONLY);
+}
+
 /* The record a local seeded from the root at fd would have. */
 static int
 record_make(int fd, struct spec *spec, struct record *r)
 {
-	if (identity_manifest(fd, spec, &r->man, r->id) == -1 ||
-	    sbuf_printf(&r->idline, "%s\n", r->id) == -1 ||
-	    identity_base(fd, spec, &r->base) == -1 ||
-	    identity_untar(r->base.s, r->base.len, &r->etc) == -1)
-		return -1;
-	return 0;
+	struct tree *t = fd_tree(fd);
+	int rv = -1;
+
+	if (t != NULL && identity_manifest(t, spec, &r->man, r->id) == 0 &&
+	    sbuf_printf(&r->idline, "%s\n", r->id) == 0 &&
+	    identity_base(t, spec, &r->base) == 0 &&
+	    identity_untar(r->base.s, r->base.len, &r->etc) == 0)
+		rv = 0;
+	tree_close(t);
+	return rv;
 }
 
 /* Entries ----------------------------------------------------------------- */
@@ -972,6 +983,7 @@ plan_prev(struct plan *u, int minefd, struct spec *minespec,
 	struct sbuf etc = { 0 };
 	struct sbuf age = { (char *)(newer ? "newer\n" : "older\n"), 6, 0 };
 	struct stat st;
+	struct tree *t;
 	int rv = -1;
 
 	/* A local made before records has no directory for them. */
@@ -983,10 +995,13 @@ plan_prev(struct plan *u, int minefd, struct spec *minespec,
 			return -1;
 	} else if (errno != ENOENT)
 		return -1;
-	if (identity_base(minefd, minespec, &etc) == -1) {
+	if ((t = fd_tree(minefd)) == NULL ||
+	    identity_base(t, minespec, &etc) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		return -1;
 	}
+	tree_close(t);
 	if (plan_mkdir(u, ID_PREV, 0755) == -1 ||
 	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
 	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||
@@ -1295,6 +1310,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 	struct localprep blp = *up->lp;
 	struct stage st = { .fd = -1 };
 	struct plan bp = { 0 };
+	struct tree *t = NULL;
 	int rv = -1;
 
 	blp.log = quiet;
@@ -1302,8 +1318,8 @@ base_effective(const struct upgrade *up, struct record *rec,
 	if (before_random_file(m, &blp.before_random_file) == -1)
 		return -1;
 	if (stage_base(&rec->etc, &st) == -1 ||
-	    (*shape = nb_shape(st.fd)) == -1 ||
-	    localprep_plan(st.fd, &blp, &bp) == -1) {
+	    (t = fd_tree(st.fd)) == NULL || (*shape = nb_shape(t)) == -1 ||
+	    localprep_plan(t, &blp, &bp) == -1) {
 		sr_prefixerr("the old root's etc, as recorded");
 		goto done;
 	}
@@ -1311,6 +1327,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 		goto done;
 	rv = 0;
 done:
+	tree_close(t);
 	plan_free(&bp);
 	if (stage_close(&st) == -1)
 		rv = -1;
@@ -1399,6 +1416,7 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
     struct upgrade_root *r)
 {
 	const char *id = localprep_root_id(plan);
+	struct tree *t;
 
 	r->plan = plan;
 	/* Its identity: the digest provisioning made of it, not made again. */
@@ -1408,13 +1426,15 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
 	}
 	memcpy(r->id, id, ID_HEXLEN);
 	r->id[ID_HEXLEN] = '\0';
-	if ((r->shape = nb_shape(fd)) == -1 ||
-	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
+	if ((t = fd_tree(fd)) == NULL || (r->shape = nb_shape(t)) == -1 ||
+	    identity_load(t, spec, "etc", true, &r->etc) == -1 ||
 	    apply_virtual(&r->etc, plan) == -1 ||
-	    identity_load(fd, spec, "var", false, &r->var) == -1) {
+	    identity_load(t, spec, "var", false, &r->var) == -1) {
+		tree_close(t);
 		sr_prefixerr("the new root");
 		return -1;
 	}
+	tree_close(t);
 	/* Sorted once, for every guest. */
 	(void)entset_get(&r->etc, "");
 	(void)entset_get(&r->var, "");
@@ -1435,6 +1455,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	struct record rec = { 0 }, prev = { 0 };
 	struct entset m = { 0 };
 	struct dec *v = NULL;
+	struct tree *t;
 	char **paths = NULL;
 	struct stat st;
 	size_t n = 0, i;
@@ -1486,10 +1507,13 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 			goto done;
 		}
 	}
-	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
+	if ((t = fd_tree(up->minefd)) == NULL ||
+	    identity_load(t, up->minespec, "etc", true, &m) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
+	tree_close(t);
 	if (base_effective(up, &rec, &m, &bshape) == -1)
 		goto done;
 	if (bshape != up->root->shape) {
@@ -1533,6 +1557,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	struct record cur = { 0 }, prev = { 0 };
 	struct entset p = { 0 }, m = { 0 };
 	struct sbuf tgz = { 0 };
+	struct tree *t;
 	struct dec *v = NULL;
 	char **paths = NULL;
 	struct stat st;
@@ -1557,10 +1582,13 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	}
 	strlcpy(rep->oldid, cur.id, sizeof(rep->oldid));
 	strlcpy(rep->newid, prev.id, sizeof(rep->newid));
-	if (identity_load(minefd, minespec, "etc", true, &m) == -1) {
+	if ((t = fd_tree(minefd)) == NULL ||
+	    identity_load(t, minespec, "etc", true, &m) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
+	tree_close(t);
 	if (decs_make(NULL, &p, &m, &paths, &v, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i++)
