@@ -159,9 +159,12 @@ $(CHECKB)/tests/t_tree_portable: tests/lib/t_tree.c $(OSSRC) lib/*/*.h \
 	    -o $@ $< $(OSSRC) \
 	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
 
+# The staged install's share directory (templates, rc) is compiled in, as
+# the staged prefix is for the atf-sh programs.
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib -o $@ $< \
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib \
+	    -DSR_SHARE='"$(STAGE)/share/sharedroot"' -o $@ $< \
 	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
 
 # An atf-sh program: the script after the staged install it tests and

@@ -501,6 +501,40 @@ open_root(struct run *r)
 }
 
 /*
+ * The root as a tree to read, for the checks on it: the image itself
+ * where it is read with libtsk (a stage holds only etc, tmp and var).
+ */
+static struct tree *
+root_tree(const struct run *r)
+{
+	return r->rffs ? tree_ffs(&r->rfi) : tree_dir(ra.rootfd,
+	    r->rout.image, TREE_RDONLY);
+}
+
+/*
+ * Every edit, decided from the root's texts as this run holds them (a
+ * stage where libtsk read the image: lp.rootspec has its owners).
+ */
+static void
+plan_local(struct run *r)
+{
+	struct tree *t;
+
+	/*
+	 * A stage's owners and modes are its spec's: read through the tree
+	 * that answers with them (only read: the plan is applied later).
+	 */
+	if (r->lp.rootspec != NULL)
+		t = tree_recording(tree_dir(ra.rootfd, r->rout.image, 0),
+		    r->lp.rootspec);
+	else
+		t = tree_dir(ra.rootfd, r->rout.image, TREE_RDONLY);
+	if (t == NULL || localprep_plan(t, &r->lp, &r->plan) == -1)
+		fail(r->rout.image);
+	tree_close(t);
+}
+
+/*
  * Arguments the wrong way round: a guest's local disk given as the root.
  * It has the marks setup-local leaves (etc/rc.conf.d/root remounting
  * /local) and no system: no kernel, no bin.
@@ -509,20 +543,17 @@ static void
 check_not_local(struct run *r)
 {
 	struct sbuf b = { 0 };
-	struct stat st;
+	struct tree *t;
 	bool marked, system;
 
-	marked = dir_readfile(ra.rootfd, "etc/rc.conf.d/root", 65536, &b,
-	    NULL) == 0 && b.s != NULL && strstr(b.s, "sharedroot_local_rw");
+	if ((t = root_tree(r)) == NULL)
+		fail(r->rout.image);
+	marked = tree_read(t, "etc/rc.conf.d/root", 65536, &b) == 0 &&
+	    b.s != NULL && strstr(b.s, "sharedroot_local_rw");
 	sbuf_free(&b);
-	if (!marked)
-		return;
-	if (r->rffs)
-		system = ffs_exists(&r->rfi, "netbsd") == 0 ||
-		    ffs_exists(&r->rfi, "bin") == 0;
-	else
-		system = dir_lstat(ra.rootfd, "netbsd", &st) == 0 ||
-		    dir_lstat(ra.rootfd, "bin", &st) == 0;
+	system = !marked || tree_exists(t, "netbsd") == 0 ||
+	    tree_exists(t, "bin") == 0;
+	tree_close(t);
 	if (system)
 		return;
 	sr_seterr("a guest's local disk (setup-local made it), not a shared "
@@ -536,8 +567,10 @@ static void
 open_local(struct run *r)
 {
 	if (r->mode == LP_REBUILD) {
-		int e = ffs_exists(&r->lfi, "etc");
+		struct tree *t = tree_ffs(&r->lfi);
+		int e = t == NULL ? -1 : tree_exists(t, "etc");
 
+		tree_close(t);
 		if (e == -1 || localprep_provisioned(e == 0, &r->lp) == -1)
 			fail(r->lout.image);
 	}
@@ -575,19 +608,15 @@ static void
 check_kernel_cgd(struct run *r)
 {
 	static const char elf[] = "\177ELF", cgd[] = "cgd";
-	int has_elf, has_cgd;
+	struct tree *t;
+	int has_elf = -1, has_cgd = -1;
 
 	if (r->lp.cipher != NULL && strcmp(r->lp.cipher, "none") == 0)
 		return;
-	if (r->rffs) {
-		if (nb_shape(ra.rootfd) != 4)
-			return;
-		has_elf = ffs_file_has(&r->rfi, "netbsd", elf, 4);
-		has_cgd = ffs_file_has(&r->rfi, "netbsd", cgd, sizeof(cgd));
-	} else if (kernel_has(ra.rootfd, "netbsd", elf, 4, &has_elf) == -1 ||
-	    nb_shape(ra.rootfd) != 4 ||
-	    kernel_has(ra.rootfd, "netbsd", cgd, sizeof(cgd), &has_cgd) == -1)
-		return;
+	if ((t = root_tree(r)) != NULL &&
+	    (has_elf = tree_has(t, "netbsd", elf, 4)) == 0 && nb_shape(t) == 4)
+		has_cgd = tree_has(t, "netbsd", cgd, sizeof(cgd));
+	tree_close(t);
 	if (has_elf == 0 && has_cgd == 1)
 		tool_log(&r->lout, SR_WARN, "%s: netbsd: the root's kernel has "
 		    "no cgd driver (as the stock 4.x XEN3_DOMU): the guest "
@@ -605,26 +634,24 @@ check_root_id(struct run *r, const struct plan *p)
 {
 	const char *id = localprep_root_id(p);
 	struct sbuf rec = { 0 };
-	int has;
+	struct tree *t;
+	int has, err;
 
 	if (id == NULL)
 		return;
-	if (r->rffs) {
-		if (ffs_exists(&r->rfi, ID_ROOT) != 0)
+	if ((t = root_tree(r)) == NULL)
+		fail(r->rout.image);
+	has = tree_read(t, ID_ROOT, 4096, &rec);
+	err = errno;
+	tree_close(t);
+	if (has == -1) {
+		if (err == ENOENT)
 			goto unprepared;
-		has = ffs_file_has(&r->rfi, ID_ROOT, id, ID_HEXLEN);
-		if (has == -1)
-			fail(r->rout.image);
-	} else {
-		if (dir_readfile(ra.rootfd, ID_ROOT, 4096, &rec, NULL) == -1) {
-			if (errno == ENOENT)
-				goto unprepared;
-			fail(r->rout.image);
-		}
-		has = rec.len == ID_HEXLEN + 1 &&
-		    memcmp(rec.s, id, ID_HEXLEN) == 0 ? 0 : 1;
-		sbuf_free(&rec);
+		fail(r->rout.image);
 	}
+	has = rec.len == ID_HEXLEN + 1 && memcmp(rec.s, id, ID_HEXLEN) == 0 ?
+	    0 : 1;
+	sbuf_free(&rec);
 	if (has == 0)
 		return;
 	sr_seterr("%s: the root changed after setup-root recorded it (now "
@@ -726,15 +753,22 @@ open_mine(struct run *r, int *fd, struct spec **spec)
 	size_t i, n = 0;
 
 	if (r->mode == LP_REBUILD) {
-		for (i = 0; tops[i] != NULL; i++) {
-			int e = ffs_exists(&r->lfi, tops[i]);
+		struct tree *t = tree_ffs(&r->lfi);
+
+		for (i = 0; t != NULL && tops[i] != NULL; i++) {
+			int e = tree_exists(t, tops[i]);
 
 			if (e == -1)
-				return -1;
+				break;
 			if (e == 0)
 				have[n++] = tops[i];
 		}
 		have[n] = NULL;
+		if (t == NULL || tops[i] != NULL) {
+			tree_close(t);
+			return -1;
+		}
+		tree_close(t);
 		if (stage_open(&stage) == -1 || ffs_extract(&r->lfi, have,
 		    NULL, stage.fd, &stage.copied, tool_log, &r->lout,
 		    &r->cs) == -1)
@@ -796,6 +830,7 @@ upgrade_guest(struct run *r, int rowfd)
 	struct plan u = { 0 };
 	struct row row = { .result = ROW_FAILED };
 	struct spec *minespec;
+	struct tree *mine;
 	int minefd;
 
 	memset(&rep, 0, sizeof(rep));
@@ -817,10 +852,13 @@ upgrade_guest(struct run *r, int rowfd)
 			fail(r->lout.image);
 	}
 	/* A swapped pkg.img would leave a database in var stale. */
-	if (!rep.current && pkgdb_in_var(minefd))
+	if ((mine = tree_dir(minefd, r->lout.image, TREE_RDONLY)) == NULL)
+		fail(r->lout.image);
+	if (!rep.current && pkgdb_in_var(mine))
 		tool_log(&r->lout, SR_WARN, "var/db/pkg: the guest keeps a "
 		    "package database in var: a shared pkg.img needs it on "
 		    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
+	tree_close(mine);
 	row.taken = rep.taken;
 	row.kept = rep.kept;
 	row.merged = rep.merged;
@@ -1032,8 +1070,7 @@ fleet(struct run *r, int n, char **locals)
 		check_not_local(r);
 		/* A guest's local disk is FFS (a directory is taken as it). */
 		r->lp.local_fstype = "ffs";
-		if (localprep_plan(ra.rootfd, &r->lp, &r->plan) == -1)
-			fail(r->rout.image);
+		plan_local(r);
 		check_root_id(r, &r->plan);
 		if (upgrade_root_load(ra.rootfd, r->lp.rootspec, &r->plan,
 		    &r->newroot) == -1)
@@ -1284,8 +1321,7 @@ main(int argc, char *argv[])
 	open_root(&r);
 	check_not_local(&r);
 	open_local(&r);
-	if (localprep_plan(ra.rootfd, &r.lp, &r.plan) == -1)
-		fail(r.rout.image);
+	plan_local(&r);
 	check_root_id(&r, &r.plan);
 	check_kernel_cgd(&r);
 	/* A staged root was only lent for planning. */

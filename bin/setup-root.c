@@ -101,10 +101,15 @@ record_identity(int rootfd, struct tree *t, struct spec *spec,
 	const struct tree_wopts dwo = { .mode = 0755 },
 	    wo = { .mode = 0644, .nosync = spec != NULL };
 	struct sbuf man = { 0 }, old = { 0 };
+	struct tree *own = NULL;
 	char id[ID_HEXLEN + 1];
 	int rv = -1;
 
-	if (identity_manifest(rootfd, spec, &man, id) == -1)
+	/* A dry run on a stage reads it through a tree of its own. */
+	if (t == NULL && (t = own = tree_dir(rootfd, out->image,
+	    TREE_RDONLY)) == NULL)
+		return -1;
+	if (identity_manifest(t, spec, &man, id) == -1)
 		goto done;
 	if (dir_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
 	    old.len == ID_HEXLEN + 1 && memcmp(old.s, id, ID_HEXLEN) == 0) {
@@ -125,8 +130,36 @@ record_identity(int rootfd, struct tree *t, struct spec *spec,
 	}
 	rv = 1;
 done:
+	tree_close(own);
 	sbuf_free(&man);
 	sbuf_free(&old);
+	return rv;
+}
+
+/* The plan for the root, a directory at fd (named name), read-only. */
+static int
+plan_root(int fd, const char *name, const struct rootprep *rp,
+    struct plan *plan)
+{
+	struct tree *t = tree_dir(fd, name, TREE_RDONLY);
+	int rv = t == NULL ? -1 : rootprep_plan(t, rp, plan);
+
+	tree_close(t);
+	return rv;
+}
+
+/*
+ * The plan for the staged root, read through the tree that records what
+ * each path truly is (its spec's owners and modes, and the device nodes
+ * only the spec holds).
+ */
+static int
+plan_staged(const struct rootprep *rp, struct plan *plan)
+{
+	struct tree *t = stage_tree(&stage);
+	int rv = t == NULL ? -1 : rootprep_plan(t, rp, plan);
+
+	tree_close(t);
 	return rv;
 }
 
@@ -234,8 +267,7 @@ build_root(const char *image, int nsrc, char *src[], uint64_t size, int part,
 	/* init makes /dev in memory: the sources' device nodes go. */
 	if (spec_drop_devices(&stage.copied, "dev") > 0)
 		tool_log(out, SR_VERBOSE, "dev: device nodes left out");
-	rp->rootspec = &stage.copied;
-	if (rootprep_plan(stage.fd, rp, &plan) == -1)
+	if (plan_staged(rp, &plan) == -1)
 		build_fail(image);
 	if (dryrun)
 		show(&plan, image, out);
@@ -278,9 +310,8 @@ rebuild_root(const struct ffsimg *fi, struct rootprep *rp,
 		sr_prefixerr("read");
 		build_fail(out->image);
 	}
-	rp->rootspec = &stage.copied;
-	if (stage_plan_nodevs(&stage, "dev", &plan) == -1 ||
-	    rootprep_plan(stage.fd, rp, &plan) == -1)
+	/* The device nodes its spec alone holds go with the rest of dev. */
+	if (plan_staged(rp, &plan) == -1)
 		build_fail(out->image);
 	if (dryrun) {
 		show(&plan, out->image, out);
@@ -327,7 +358,7 @@ update_root(const char *target, struct rootprep *rp, struct toolout *out,
 
 	attach_init(&at, target, dryrun);
 	if (attach_open(&at) == -1 ||
-	    rootprep_plan(at.rootfd, rp, &plan) == -1)
+	    plan_root(at.rootfd, out->image, rp, &plan) == -1)
 		tool_fail(out->image, ats, 1);
 	if (dryrun)
 		show(&plan, out->image, out);

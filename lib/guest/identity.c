@@ -33,7 +33,38 @@ struct walk {
 	struct dir_seen dirs;		/* walked, by device and inode */
 };
 
-static int read_all(int, const char *, struct sbuf *);
+/*
+ * Where an entry is: name in the directory d (a tree of its own, held
+ * while the walk is in it: tree_sub()), at path in the tree walked.
+ */
+struct at {
+	struct tree *d;
+	const char *name;
+	const char *path;
+};
+
+/*
+ * Reading at failed.  What a tree changed under the walk does (a name
+ * gone, a link or another kind of file in its place) is refused as
+ * such; any other failure is named by its path in the tree walked.
+ */
+static int
+failed(const struct at *at)
+{
+	char msg[512];
+
+	if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR ||
+	    errno == EINVAL)
+		sr_seterr("%s: changed while it was read (refused)",
+		    sr_shortpath(at->path));
+	else if (strncmp(sr_errmsg(), at->path, strlen(at->path)) != 0 &&
+	    at->path != at->name) {
+		strlcpy(msg, sr_errmsg(), sizeof(msg));
+		sr_seterr("%.*s%s", (int)(strlen(at->path) -
+		    strlen(at->name)), at->path, msg);
+	}
+	return -1;
+}
 
 static char
 type_char(mode_t m)
@@ -42,28 +73,48 @@ type_char(mode_t m)
 	    S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : S_ISFIFO(m) ? 'p' : '?';
 }
 
-/* A file's content, hashed, or added to the archive. */
+/*
+ * A regular file's content: hashed, added to the archive, or (into b,
+ * at most ENT_MAX bytes) kept.  Read through the tree, which never
+ * follows a link nor waits on a fifo put in the file's place, in pieces
+ * large enough that most files are read at one opening.
+ */
 static int
-content(struct walk *w, int fd, const char *rel, EVP_MD_CTX *md)
+content(struct walk *w, const struct at *at, EVP_MD_CTX *md, struct sbuf *b)
 {
-	char buf[65536];
+	enum { PIECE = 1 << 20 };
+	char *buf;
+	uint64_t off = 0;
 	ssize_t n;
+	int rv = -1;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	if ((buf = malloc(PIECE)) == NULL)
+		return sr_oom();
+	while ((n = tree_pread(at->d, at->name, off, buf, PIECE)) > 0) {
+		off += (uint64_t)n;
 		if (md != NULL && EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-			return -1;
+			goto done;
 		if (w->ar != NULL && archive_write_data(w->ar, buf,
 		    (size_t)n) != n) {
-			sr_seterr("%s: archive: %s", rel,
+			sr_seterr("%s: archive: %s", at->path,
 			    archive_error_string(w->ar));
-			return -1;
+			goto done;
 		}
+		if (b != NULL && b->len + (size_t)n > ENT_MAX) {
+			sr_seterr("%s: larger than %d MiB", at->path,
+			    ENT_MAX >> 20);
+			goto done;
+		}
+		if (b != NULL && sbuf_add(b, buf, (size_t)n) == -1)
+			goto done;
 	}
-	if (n == -1) {
-		sr_seterrno("%s: read", rel);
-		return -1;
-	}
-	return 0;
+	if (n == -1)
+		failed(at);
+	else
+		rv = b != NULL ? sbuf_add(b, "", 0) : 0;
+done:
+	free(buf);
+	return rv;
 }
 
 /*
@@ -95,51 +146,22 @@ done:
 	return rv;
 }
 
-/*
- * Open the regular file name in dirfd, which must be the one listed
- * (st): a tree changed while it is read is refused, and a file swapped
- * for a fifo does not block the walk.
- */
+/* The entry in memory, with its content if asked. */
 static int
-open_listed(int dirfd, const char *name, const char *rel,
-    const struct stat *st)
+entry_set(struct walk *w, const struct at *at, const struct stat *st,
+    const char *link)
 {
-	struct stat fst;
-	int fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd != -1 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) &&
-	    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino)
-		return fd;
-	if (fd == -1 && errno != ELOOP && errno != ENOENT)
-		sr_seterrno("%s: open", sr_shortpath(rel));
-	else
-		sr_seterr("%s: changed while it was read (refused)",
-		    sr_shortpath(rel));
-	if (fd != -1)
-		close(fd);
-	return -1;
-}
-
-/* An entry into the set in memory, its data too if asked. */
-static int
-entry_to_set(struct walk *w, int dirfd, const char *name, const char *rel,
-    const struct stat *st, char *link)
-{
-	struct ent e = { .path = (char *)rel, .mode = st->st_mode,
+	struct ent e = { .path = (char *)at->path, .mode = st->st_mode,
 	    .uid = st->st_uid, .gid = st->st_gid,
-	    .link = S_ISLNK(st->st_mode) ? link : NULL };
+	    .link = S_ISLNK(st->st_mode) ? (char *)link : NULL };
 	struct sbuf b = { 0 };
-	int fd, rv;
+	int rv;
 
 	if (S_ISREG(st->st_mode) && w->data) {
-		if ((fd = open_listed(dirfd, name, rel, st)) == -1)
+		if (content(w, at, NULL, &b) == -1) {
+			sbuf_free(&b);
 			return -1;
-		rv = read_all(fd, rel, &b);
-		close(fd);
-		if (rv == -1)
-			return -1;
+		}
 		e.data = b.s;
 		e.len = b.len;
 	}
@@ -148,15 +170,15 @@ entry_to_set(struct walk *w, int dirfd, const char *name, const char *rel,
 	return rv;
 }
 
-/* An entry's tar header (its data follows, from content()). */
+/* The entry's header in the archive. */
 static int
-entry_header(struct walk *w, const char *rel, const struct stat *st,
+entry_tar(struct walk *w, const char *rel, const struct stat *st,
     const char *link)
 {
 	struct archive_entry *e = archive_entry_new();
 
 	if (e == NULL)
-		return -1;
+		return sr_oom();
 	archive_entry_set_pathname(e, rel);
 	archive_entry_set_mode(e, st->st_mode);
 	archive_entry_set_uid(e, st->st_uid);
@@ -174,127 +196,89 @@ entry_header(struct walk *w, const char *rel, const struct stat *st,
 	return 0;
 }
 
-/*
- * A regular file's content, into the archive and, for a manifest,
- * hashed: its digest in hex (hexsz bytes).
- */
+/* A regular file's content, hashed (hex) where a manifest is made. */
 static int
-entry_content(struct walk *w, int dirfd, const char *name, const char *rel,
-    const struct stat *st, char *hex, size_t hexsz)
+entry_content(struct walk *w, const struct at *at, char *hex)
 {
-	EVP_MD_CTX *md = w->out ? EVP_MD_CTX_new() : NULL;
 	unsigned char dig[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0, i;
-	int fd = -1, rv = -1;
+	EVP_MD_CTX *md = w->out ? EVP_MD_CTX_new() : NULL;
+	int rv = -1;
 
-	if (w->out != NULL && md == NULL) {
-		sr_oom();
-		return -1;
-	}
-	if ((fd = open_listed(dirfd, name, rel, st)) == -1)
-		goto done;
-	if ((md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) ||
-	    content(w, fd, rel, md) == -1 ||
-	    (md != NULL && EVP_DigestFinal_ex(md, dig, &dlen) != 1))
-		goto done;
-	for (i = 0; i < dlen && 2 * i + 2 < hexsz; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
-	rv = 0;
-done:
-	if (fd != -1)
-		close(fd);
+	/* No digest context: out of memory, never a "-" digest. */
+	if (w->out != NULL && md == NULL)
+		return sr_oom();
+	if ((md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) &&
+	    content(w, at, md, NULL) == 0 &&
+	    (md == NULL || EVP_DigestFinal_ex(md, dig, &dlen) == 1))
+		rv = 0;
 	EVP_MD_CTX_free(md);
+	for (i = 0; rv == 0 && i < dlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
 	return rv;
 }
 
 /* One entry, as it truly is: from the spec in a stage. */
 static int
-entry(struct walk *w, int dirfd, const char *name, const char *rel,
-    struct stat *st)
+entry(struct walk *w, const struct at *at, struct stat *st)
 {
-	const struct spec_ent *se = w->spec ? spec_get(w->spec, rel) : NULL;
-	char link[PATH_MAX], hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
-	ssize_t n;
+	const struct spec_ent *se = w->spec ? spec_get(w->spec, at->path) :
+	    NULL;
+	char hex[EVP_MAX_MD_SIZE * 2 + 1] = "-";
+	struct sbuf link = { 0 };
+	int rv = -1;
 
 	if (se != NULL) {
 		st->st_mode = se->mode;
 		st->st_uid = se->uid;
 		st->st_gid = se->gid;
 	}
-	link[0] = '\0';
-	if (S_ISLNK(st->st_mode)) {
-		if ((n = readlinkat(dirfd, name, link, sizeof(link) - 1)) ==
-		    -1) {
-			if (errno == EINVAL || errno == ENOENT)
-				sr_seterr("%s: changed while it was read "
-				    "(refused)", sr_shortpath(rel));
-			else
-				sr_seterrno("%s: readlink", rel);
-			return -1;
-		}
-		link[n] = '\0';
+	if (S_ISLNK(st->st_mode) && tree_readlink(at->d, at->name,
+	    &link) == -1) {
+		failed(at);
+		goto done;
 	}
-	if (w->set != NULL)
-		return entry_to_set(w, dirfd, name, rel, st, link);
-	if ((w->ar != NULL && entry_header(w, rel, st, link) == -1) ||
-	    (S_ISREG(st->st_mode) && entry_content(w, dirfd, name, rel, st,
-	    hex, sizeof(hex)) == -1))
-		return -1;
-	if (w->out == NULL)
-		return 0;
-	return manifest_line(w->out, rel, st->st_mode, st->st_uid, st->st_gid,
-	    hex, link);
+	if (S_ISLNK(st->st_mode) && sbuf_add(&link, "", 0) == -1)
+		goto done;
+	if (w->set != NULL) {
+		rv = entry_set(w, at, st, link.s);
+		goto done;
+	}
+	if ((w->ar != NULL && entry_tar(w, at->path, st, link.s) == -1) ||
+	    (S_ISREG(st->st_mode) && entry_content(w, at, hex) == -1))
+		goto done;
+	rv = w->out == NULL ? 0 : manifest_line(w->out, at->path,
+	    st->st_mode, st->st_uid, st->st_gid, hex, link.s);
+done:
+	sbuf_free(&link);
+	return rv;
 }
 
-/* A whole file, of at most ENT_MAX bytes. */
+/* Device nodes a stage holds in its spec alone, below dir (at d). */
 static int
-read_all(int fd, const char *rel, struct sbuf *b)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (b->len + (size_t)n > ENT_MAX) {
-			sr_seterr("%s: larger than %d MiB", rel, ENT_MAX >> 20);
-			return -1;
-		}
-		if (sbuf_add(b, buf, (size_t)n) == -1)
-			return -1;
-	}
-	if (n == -1) {
-		sr_seterrno("%s: read", rel);
-		return -1;
-	}
-	return sbuf_add(b, "", 0);
-}
-
-/* Device nodes a stage holds in its spec alone, below dir. */
-static int
-spec_devices(struct walk *w, int dirfd, const char *dir)
+spec_devices(struct walk *w, struct tree *d, const char *dir)
 {
 	size_t i, n = strlen(dir);
 	struct stat st;
 
 	for (i = 0; w->spec != NULL && i < w->spec->n; i++) {
 		const struct spec_ent *e = &w->spec->v[i];
-		char *slash;
 
 		if ((!S_ISCHR(e->mode) && !S_ISBLK(e->mode)) ||
 		    strncmp(e->path, dir, n) != 0 || e->path[n] != '/')
 			continue;
 		/* Only the directory's own, not deeper ones. */
-		slash = strchr(e->path + n + 1, '/');
-		if (slash != NULL || path_excluded(local_secrets, e->path))
+		if (strchr(e->path + n + 1, '/') != NULL ||
+		    path_excluded(local_secrets, e->path))
 			continue;
 		/* Made for real (as root): the walk met it already. */
-		if (fstatat(dirfd, e->path + n + 1, &st, AT_SYMLINK_NOFOLLOW) ==
-		    0)
+		if (tree_lstat(d, e->path + n + 1, &st) == 0)
 			continue;
 		if (w->set != NULL) {
-			struct ent d = { .path = e->path, .mode = e->mode,
+			struct ent dev = { .path = e->path, .mode = e->mode,
 			    .uid = e->uid, .gid = e->gid };
 
-			if (entset_add(w->set, &d) == -1)
+			if (entset_add(w->set, &dev) == -1)
 				return -1;
 			continue;
 		}
@@ -305,103 +289,104 @@ spec_devices(struct walk *w, int dirfd, const char *dir)
 	return 0;
 }
 
+/* A directory met twice (a bind mount) is not walked twice. */
 static int
-walk_dir(struct walk *w, int dirfd, const char *rel, int depth)
+seen(struct walk *w, const char *rel, const struct stat *st)
+{
+	int r = dir_seen_add(&w->dirs, st);
+
+	if (r == -1)
+		return sr_oom();
+	if (r == 1) {
+		sr_seterr("read directory: a directory met twice (moved while "
+		    "it was read, or mounted twice; refused): %s",
+		    sr_shortpath(rel));
+		return -1;
+	}
+	return 0;
+}
+
+static int walk_dir(struct walk *, const struct at *, int);
+
+/* The entry at, and below it if it is a directory. */
+static int
+walk_entry(struct walk *w, const struct at *at, int depth)
+{
+	struct stat st;
+
+	if (tree_lstat(at->d, at->name, &st) == -1)
+		return failed(at);
+	if (S_ISDIR(st.st_mode) && seen(w, at->path, &st) == -1)
+		return -1;
+	if (entry(w, at, &st) == -1)
+		return -1;
+	return S_ISDIR(st.st_mode) ? walk_dir(w, at, depth + 1) : 0;
+}
+
+/* What the directory at holds, in a tree of its own. */
+static int
+walk_dir(struct walk *w, const struct at *at, int depth)
 {
 	char **names = NULL, path[PATH_MAX];
+	struct tree *d;
 	size_t i;
 	int rv = -1;
 
 	if (depth > SR_MAXDEPTH) {
 		sr_seterr("read directory: nested more than %d deep (refused): "
-		    "%s", SR_MAXDEPTH, sr_shortpath(rel));
+		    "%s", SR_MAXDEPTH, sr_shortpath(at->path));
 		return -1;
 	}
-	if (dir_list(dirfd, "", &names) == -1)
-		return -1;
+	if ((d = tree_sub(at->d, at->name)) == NULL)
+		return failed(at);
+	if (tree_list(d, "", &names) == -1) {
+		failed(at);
+		goto done;
+	}
 	for (i = 0; names[i] != NULL; i++) {
-		struct stat st;
-		int r;
+		struct at sub = { d, names[i], path };
 
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", rel,
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", at->path,
 		    names[i]) >= sizeof(path)) {
 			sr_seterr("read directory: a path longer than %d bytes "
 			    "(refused): %s/%s", PATH_MAX - 1,
-			    sr_shortpath(rel), names[i]);
+			    sr_shortpath(at->path), names[i]);
 			goto done;
 		}
-		if (path_excluded(local_secrets, path))
-			continue;
-		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
-			sr_seterrno("%s: stat", path);
+		if (!path_excluded(local_secrets, path) &&
+		    walk_entry(w, &sub, depth) == -1)
 			goto done;
-		}
-		/* A directory met twice (a bind mount) is not walked twice. */
-		if (S_ISDIR(st.st_mode) && (r = dir_seen_add(&w->dirs,
-		    &st)) != 0) {
-			if (r == -1)
-				sr_seterrno("%s", sr_shortpath(path));
-			else
-				sr_seterr("read directory: a directory met "
-				    "twice (moved while it was read, or "
-				    "mounted twice; refused): %s",
-				    sr_shortpath(path));
-			goto done;
-		}
-		if (entry(w, dirfd, names[i], path, &st) == -1)
-			goto done;
-		if (S_ISDIR(st.st_mode)) {
-			int fd = dir_opendir(dirfd, names[i]);
-
-			if (fd == -1 || walk_dir(w, fd, path, depth + 1) ==
-			    -1) {
-				if (fd != -1)
-					close(fd);
-				goto done;
-			}
-			close(fd);
-		}
 	}
-	rv = spec_devices(w, dirfd, rel);
+	rv = spec_devices(w, d, at->path);
 done:
-	dir_freelist(names);
+	tree_freelist(names);
+	tree_close(d);
 	return rv;
 }
 
-/* The trees tops of rootfd, each walked from its top directory. */
+/* The trees tops of t, each walked from its top directory. */
 static int
-walk_tops(struct walk *w, int rootfd, const char *const *tops)
+walk_tops(struct walk *w, struct tree *t, const char *const *tops)
 {
-	const char *const *t;
+	const char *const *top;
 	int rv = -1;
 
-	for (t = tops; *t != NULL; t++) {
+	for (top = tops; *top != NULL; top++) {
+		const struct at at = { t, *top, *top };
 		struct stat st;
-		int fd;
 
-		if (dir_lstat(rootfd, *t, &st) == -1) {
+		if (tree_lstat(t, *top, &st) == -1) {
 			if (errno == ENOENT)
 				continue;
 			goto done;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			sr_seterr("%s: not a directory", *t);
+			sr_seterr("%s: not a directory", *top);
 			goto done;
 		}
-		if (dir_seen_add(&w->dirs, &st) != 0) {
-			sr_seterr("read directory: a directory met twice "
-			    "(moved while it was read, or mounted twice; "
-			    "refused): %s", *t);
+		if (seen(w, *top, &st) == -1 || entry(w, &at, &st) == -1 ||
+		    walk_dir(w, &at, 1) == -1)
 			goto done;
-		}
-		if ((fd = dir_opendir(rootfd, *t)) == -1)
-			goto done;
-		if (entry(w, rootfd, *t, *t, &st) == -1 ||
-		    walk_dir(w, fd, *t, 1) == -1) {
-			close(fd);
-			goto done;
-		}
-		close(fd);
 	}
 	rv = 0;
 done:
@@ -450,12 +435,12 @@ done:
 }
 
 int
-identity_manifest(int rootfd, struct spec *spec, struct sbuf *out,
+identity_manifest(struct tree *t, struct spec *spec, struct sbuf *out,
     char id[ID_HEXLEN + 1])
 {
 	struct walk w = { .spec = spec, .out = out };
 
-	if (walk_tops(&w, rootfd, local_copy) == -1 || sort_lines(out) == -1)
+	if (walk_tops(&w, t, local_copy) == -1 || sort_lines(out) == -1)
 		return -1;
 	return identity_digest(out, id);
 }
@@ -468,7 +453,7 @@ to_sbuf(struct archive *a, void *ctx, const void *buf, size_t len)
 }
 
 int
-identity_base(int rootfd, struct spec *spec, struct sbuf *out)
+identity_base(struct tree *t, struct spec *spec, struct sbuf *out)
 {
 	static const char *const etc[] = { "etc", NULL };
 	struct walk w = { .spec = spec };
@@ -484,7 +469,7 @@ identity_base(int rootfd, struct spec *spec, struct sbuf *out)
 		    "out of memory");
 		goto done;
 	}
-	if (walk_tops(&w, rootfd, etc) == -1)
+	if (walk_tops(&w, t, etc) == -1)
 		goto done;
 	if (archive_write_close(w.ar) != ARCHIVE_OK) {
 		sr_seterr("base: %s", archive_error_string(w.ar));
@@ -498,13 +483,13 @@ done:
 }
 
 int
-identity_load(int rootfd, struct spec *spec, const char *top, bool data,
+identity_load(struct tree *t, struct spec *spec, const char *top, bool data,
     struct entset *set)
 {
 	const char *const tops[] = { top, NULL };
 	struct walk w = { .spec = spec, .set = set, .data = data };
 
-	return walk_tops(&w, rootfd, tops);
+	return walk_tops(&w, t, tops);
 }
 
 /*

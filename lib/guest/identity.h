@@ -14,6 +14,7 @@
 #include "tree/entset.h"
 #include "tree/spec.h"
 #include "base/sr.h"
+#include "tree/tree.h"
 
 #define ID_DIR		".sharedroot"
 #define ID_ROOT		".sharedroot/id"		/* in a root */
@@ -26,20 +27,21 @@
 #define ID_HEXLEN	64
 
 /*
- * The manifest of the tree at rootfd and its digest (hex, NUL-ended).
- * With spec, the tree is a stage: owners, modes and device nodes come
- * from the spec; else from the tree itself.
+ * The manifest of the tree and its digest (hex, NUL-ended).  With spec,
+ * the tree is a stage: owners, modes and device nodes come from the
+ * spec; else from the tree itself.
  */
-int	identity_manifest(int, struct spec *, struct sbuf *,
+int	identity_manifest(struct tree *, struct spec *, struct sbuf *,
 	    char [ID_HEXLEN + 1]);
 /* The tree's etc as a gzipped tar, owners and modes as above. */
-int	identity_base(int, struct spec *, struct sbuf *);
+int	identity_base(struct tree *, struct spec *, struct sbuf *);
 
 /*
- * The tree top of rootfd (less each guest's secrets), read into set; with
- * data, the contents of its files too.  Owners as above.
+ * The tree top of the tree (less each guest's secrets), read into set;
+ * with data, the contents of its files too.  Owners as above.
  */
-int	identity_load(int, struct spec *, const char *, bool, struct entset *);
+int	identity_load(struct tree *, struct spec *, const char *, bool,
+	    struct entset *);
 /* An etc archived by identity_base(), read back; any other name refused. */
 int	identity_untar(const void *, size_t, struct entset *);
 /* The manifest lines of the entries of set, sorted. */

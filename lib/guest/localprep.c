@@ -173,63 +173,16 @@ localprep_check(int localfd, const struct localprep *lp)
 }
 
 int
-nb_shape(int rootfd)
+nb_shape(struct tree *root)
 {
 	struct sbuf rc = { 0 };
 	int shape;
 
-	if (dir_readfile(rootfd, "etc/rc", SR_TEXT_MAX, &rc, NULL) == -1)
+	if (tree_read(root, "etc/rc", SR_TEXT_MAX, &rc) == -1)
 		return -1;
-	/* 4.x loads rc.subr at column 0; today, tab-indented in an if. */
-	shape = memmem(rc.s, rc.len, "\n. /etc/rc.subr\n", 16) != NULL ? 4 :
-	    10;
+	shape = rc_shape(rc.s, rc.len);
 	sbuf_free(&rc);
 	return shape;
-}
-
-int
-kernel_has(int rootfd, const char *rel, const void *needle, size_t nlen,
-    int *found)
-{
-	static char buf[1 << 16];
-	off_t off = 0;
-	ssize_t n;
-	int fd;
-
-	*found = 1;
-	if (nlen == 0 || nlen > 256 || (fd = dir_openfile(rootfd, rel)) == -1)
-		return -1;
-	/* Windows overlap by nlen - 1 bytes, so no match is cut in two. */
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-		if (memmem(buf, (size_t)n, needle, nlen) != NULL) {
-			*found = 0;
-			break;
-		}
-		if ((size_t)n < nlen || n < (ssize_t)sizeof(buf))
-			break;
-		off += n - (off_t)(nlen - 1);
-	}
-	close(fd);
-	return n == -1 ? -1 : 0;
-}
-
-/*
- * Read a text file from the root; missing is an error unless optional.
- * Its owner and mode are what the root truly has: a staged root's spec
- * says them.
- */
-static int
-read_root(int rootfd, const struct localprep *lp, const char *rel,
-    struct sbuf *b, struct stat *st, bool optional, bool *found)
-{
-	*found = false;
-	if (dir_readfile(rootfd, rel, SR_TEXT_MAX, b, st) == 0) {
-		if (lp->rootspec != NULL)
-			(void)spec_stat(lp->rootspec, rel, st);
-		*found = true;
-		return 0;
-	}
-	return optional && errno == ENOENT ? 0 : -1;
 }
 
 /* Chain an edit: on EDIT_CHANGED the new text replaces cur. */
@@ -256,63 +209,21 @@ chain(enum edit_result r, const char *rel, char *new, size_t newlen,
 	}
 }
 
-/*
- * Plan a write of text over the root's version (old may be NULL).  The
- * original is kept as NAME.orig beside it, or, where something reads
- * every file in that directory (cron's tabs), at origpath.
- */
+/* A file from a template, replacing the root's if any. */
 static int
-plan_text_orig(struct plan *p, const char *rel, const struct sbuf *old,
-    struct sbuf *new, const struct stat *st, mode_t mode,
-    const char *origpath)
-{
-	struct tree_wopts wo = { .mode = mode, .keep_orig = origpath == NULL };
-
-	if (st != NULL) {
-		wo.uid = st->st_uid;
-		wo.gid = st->st_gid;
-		if (mode == 0)
-			wo.mode = st->st_mode & 07777;
-	}
-	if (old != NULL && old->len == new->len &&
-	    memcmp(old->s, new->s, new->len) == 0)
-		return 0;
-	/* The original's inode, every attribute kept, under another name. */
-	if (origpath != NULL && old != NULL &&
-	    plan_link(p, origpath, rel, false) == -1)
-		return -1;
-	if (plan_write(p, rel, old, new->s, new->len, &wo) == -1) {
-		new->s = NULL;
-		return -1;
-	}
-	new->s = NULL;
-	new->len = new->cap = 0;
-	return 0;
-}
-
-static int
-plan_text(struct plan *p, const char *rel, const struct sbuf *old,
-    struct sbuf *new, const struct stat *st, mode_t mode)
-{
-	return plan_text_orig(p, rel, old, new, st, mode, NULL);
-}
-
-/* Plan a file from a template, replacing the root's if any. */
-static int
-plan_template(int rootfd, const struct localprep *lp, struct plan *p,
+lp_template(struct tree *root, const struct localprep *lp, struct plan *p,
     const char *tmpl, const char *rel, const struct tmpl_var *vars,
     mode_t mode)
 {
 	struct sbuf old = { 0 }, new = { 0 };
-	struct stat st;
 	bool found;
 	int rv = -1;
 
 	if (tmpl_load(lp->tmpldir, tmpl, vars, &new) == -1)
 		return -1;
-	if (read_root(rootfd, lp, rel, &old, &st, true, &found) == -1)
+	if (plan_read(root, rel, true, &old, NULL, &found) == -1)
 		goto done;
-	rv = plan_text(p, rel, found ? &old : NULL, &new, NULL, mode);
+	rv = plan_text(p, rel, found ? &old : NULL, &new, NULL, mode, NULL);
 	lp->log(lp->logctx, SR_VERBOSE, "%s: from template %s", rel, tmpl);
 done:
 	sbuf_free(&old);
@@ -321,11 +232,11 @@ done:
 }
 
 static int
-plan_dir(int rootfd, struct plan *p, const char *rel)
+lp_dir(struct tree *root, struct plan *p, const char *rel)
 {
 	struct stat st;
 
-	if (dir_lstat(rootfd, rel, &st) == 0) {
+	if (tree_lstat(root, rel, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return 0;
 		sr_seterr("%s: exists and is not a directory", rel);
@@ -336,48 +247,68 @@ plan_dir(int rootfd, struct plan *p, const char *rel)
 	return plan_mkdir(p, rel, 0755);
 }
 
-/* etc/rc: the vanilla rc, without the shared root's hook. */
+/*
+ * The text etc/rc should be (want): the vanilla rc, from rc.orig where
+ * that is one, else the root's without the shared root's hook.
+ */
 static int
-plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
+lp_rc_vanilla(struct tree *root, const struct localprep *lp,
+    const struct sbuf *rc, struct sbuf *want)
 {
-	struct sbuf rc = { 0 }, orig = { 0 }, want = { 0 };
-	struct stat st, ost;
+	struct sbuf orig = { 0 };
 	char *new;
 	size_t newlen;
-	bool found, haveorig;
+	bool haveorig;
+	enum edit_result r;
 	int rv = -1;
 
-	if (read_root(rootfd, lp, "etc/rc", &rc, &st, false, &found) == -1 ||
-	    read_root(rootfd, lp, "etc/rc.orig", &orig, &ost, true,
-	    &haveorig) == -1)
-		goto done;
+	if (plan_read(root, "etc/rc.orig", true, &orig, NULL, &haveorig) == -1)
+		return -1;
 	if (haveorig && rc_insert_hook(orig.s, orig.len, &new,
 	    &newlen) == EDIT_CHANGED) {
 		free(new);
-		if (sbuf_add(&want, orig.s, orig.len) == -1)
+		if (sbuf_add(want, orig.s, orig.len) == -1)
 			goto done;
 		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the vanilla rc, "
 		    "from rc.orig");
-	} else {
-		enum edit_result r = rc_remove_hook(rc.s, rc.len, &new,
-		    &newlen);
-
-		if (sbuf_add(&want, rc.s, rc.len) == -1 ||
-		    chain(r, "etc/rc", new, newlen, &want) == -1)
-			goto done;
-		if (r == EDIT_ALREADY)
-			lp->log(lp->logctx, SR_WARN, "etc/rc: the root does not "
-			    "call rc.pre-hooks, so its guests will not mount "
-			    "their local disks: run setup-root on it");
-		else
-			lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc "
-			    "without the pre-hook");
-	}
-	/* The 4.x shape loads rc.subr at column 0: an old guest. */
-	*old4x = memmem(want.s, want.len, "\n. /etc/rc.subr\n", 16) != NULL;
-	if (plan_text(p, "etc/rc", &rc, &want, &st, 0) == -1)
+		rv = 0;
 		goto done;
-	if (dir_lstat(rootfd, "etc/rc.pre-hooks", &st) == 0) {
+	}
+	r = rc_remove_hook(rc->s, rc->len, &new, &newlen);
+	if (sbuf_add(want, rc->s, rc->len) == -1 ||
+	    chain(r, "etc/rc", new, newlen, want) == -1)
+		goto done;
+	if (r == EDIT_ALREADY)
+		lp->log(lp->logctx, SR_WARN, "etc/rc: the root does not call "
+		    "rc.pre-hooks, so its guests will not mount their local "
+		    "disks: run setup-root on it");
+	else
+		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc without "
+		    "the pre-hook");
+	rv = 0;
+done:
+	sbuf_free(&orig);
+	return rv;
+}
+
+/* etc/rc: the vanilla rc, without the shared root's hook. */
+static int
+lp_rc(struct tree *root, const struct localprep *lp, struct plan *p,
+    bool *old4x)
+{
+	struct sbuf rc = { 0 }, want = { 0 };
+	struct stat st;
+	bool found;
+	int rv = -1;
+
+	if (plan_read(root, "etc/rc", false, &rc, &st, &found) == -1 ||
+	    lp_rc_vanilla(root, lp, &rc, &want) == -1)
+		goto done;
+	/* The 4.x shape loads rc.subr at column 0: an old guest. */
+	*old4x = rc_shape(want.s, want.len) == 4;
+	if (plan_text(p, "etc/rc", &rc, &want, &st, 0, NULL) == -1)
+		goto done;
+	if (tree_lstat(root, "etc/rc.pre-hooks", &st) == 0) {
 		if (plan_remove(p, "etc/rc.pre-hooks") == -1)
 			goto done;
 	} else if (errno != ENOENT)
@@ -385,14 +316,9 @@ plan_rc(int rootfd, const struct localprep *lp, struct plan *p, bool *old4x)
 	rv = 0;
 done:
 	sbuf_free(&rc);
-	sbuf_free(&orig);
 	sbuf_free(&want);
 	return rv;
 }
-
-/* An edit with what it needs to know. */
-typedef enum edit_result editfn(const void *, const char *, size_t, char **,
-    size_t *);
 
 /*
  * What a guest's rc.conf says, and which rc.d script reads each
@@ -450,7 +376,8 @@ rcvar_value(const struct rcconf_ctx *ctx, size_t i)
 
 /* Whether the root has the rc.d script that reads each variable. */
 static void
-rcvars_known(int rootfd, const struct localprep *lp, struct rcconf_ctx *ctx)
+rcvars_known(struct tree *root, const struct localprep *lp,
+    struct rcconf_ctx *ctx)
 {
 	struct stat st;
 	char path[PATH_MAX];
@@ -463,7 +390,7 @@ rcvars_known(int rootfd, const struct localprep *lp, struct rcconf_ctx *ctx)
 		if (ctx->known[i])
 			continue;
 		snprintf(path, sizeof(path), "etc/rc.d/%s", v->script);
-		ctx->known[i] = dir_lstat(rootfd, path, &st) == 0;
+		ctx->known[i] = tree_lstat(root, path, &st) == 0;
 		if (!ctx->known[i] && rcvar_value(ctx, i) != NULL)
 			lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: %s not "
 			    "set: the root has no rc.d/%s to read it",
@@ -529,41 +456,31 @@ crontab_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
 
 /* An edit of a file the root has, or a note that it has none. */
 static int
-plan_edit(int rootfd, const struct localprep *lp, struct plan *p,
-    const char *rel, editfn *edit, const void *ctx, mode_t mode,
-    bool optional, const char *what, const char *origpath)
+lp_edit(struct tree *root, const struct localprep *lp, struct plan *p,
+    const char *rel, plan_editfn *edit, const void *ctx,
+    struct plan_edit o)
 {
-	struct sbuf old = { 0 }, cur = { 0 };
-	struct stat st;
-	size_t newlen;
-	char *new;
-	bool found;
-	int rv = -1, r;
+	o.log = lp->log;
+	o.logctx = lp->logctx;
+	return plan_edit_file(p, root, rel, edit, ctx, &o);
+}
 
-	if (read_root(rootfd, lp, rel, &old, &st, optional, &found) == -1)
-		goto done;
-	if (!found) {
-		lp->log(lp->logctx, SR_WARN, "%s: not in the root; no %s", rel,
-		    what);
-		rv = 0;
-		goto done;
-	}
-	if (sbuf_add(&cur, old.s, old.len) == -1)
-		goto done;
-	r = edit(ctx, old.s, old.len, &new, &newlen);
-	if ((r = chain(r, rel, new, newlen, &cur)) == -1)
-		goto done;
-	lp->log(lp->logctx, SR_VERBOSE, "%s: %s%s", rel, what,
-	    r ? "" : " (already)");
-	rv = plan_text_orig(p, rel, &old, &cur, &st, mode, origpath);
-done:
-	sbuf_free(&old);
-	sbuf_free(&cur);
-	return rv;
+/* etc/rc.conf: every setting the guest needs (rcvars). */
+static int
+lp_rcconf(struct tree *root, const struct localprep *lp, struct plan *p,
+    bool swap)
+{
+	struct rcconf_ctx rc = { .lp = lp, .swap = swap };
+
+	rcvars_known(root, lp, &rc);
+	return lp_edit(root, lp, p, "etc/rc.conf", rcconf_edit, &rc,
+	    (struct plan_edit){ .what = "rc_configured, local file systems, "
+	    "the random seed on /local, powerd, savecore, no mailer, wscons, "
+	    "cgd with swap, the host name if given" });
 }
 
 static int
-plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
+lp_swap(struct tree *root, const struct localprep *lp, struct plan *p,
     bool old4x, bool *swap)
 {
 	const struct cipher *c;
@@ -600,16 +517,80 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
 		lp->log(lp->logctx, SR_VERBOSE, "swap: cgd0 on /dev/xbd1a, "
 		    "%s with a %s-bit key, new at every boot", c->name,
 		    c->keylen);
-		if (plan_dir(rootfd, p, "etc/cgd") == -1 ||
-		    plan_template(rootfd, lp, p, "cgd.conf",
+		if (lp_dir(root, p, "etc/cgd") == -1 ||
+		    lp_template(root, lp, p, "cgd.conf",
 		    "etc/cgd/cgd.conf", vars, 0644) == -1 ||
-		    plan_template(rootfd, lp, p, "cgd-params",
+		    lp_template(root, lp, p, "cgd-params",
 		    "etc/cgd/xbd1a", vars, 0600) == -1 ||
-		    plan_template(rootfd, lp, p, "rc.conf.d-cgd",
+		    lp_template(root, lp, p, "rc.conf.d-cgd",
 		    "etc/rc.conf.d/cgd", vars, 0644) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* etc/rc.conf.d/root: the guest's file systems, remounted at boot. */
+static int
+lp_rcconf_d_root(struct tree *root, const struct localprep *lp,
+    struct plan *p)
+{
+	const struct tmpl_var vars[] = {
+		{ "ROOT_FSTYPE", lp->root_fstype },
+		{ "LOCAL_FSTYPE", lp->local_fstype },
+		{ NULL, NULL }
+	};
+
+	return lp_template(root, lp, p, "rc.conf.d-root",
+	    "etc/rc.conf.d/root", vars, 0644);
+}
+
+/* etc/fstab: the shared root, the local disk, swap and /usr/pkg. */
+static int
+lp_fstab(struct tree *root, const struct localprep *lp, struct plan *p,
+    bool swap)
+{
+	char pkgline[128], swapline[64];
+	const struct tmpl_var vars[] = {
+		{ "ROOT_FSTYPE", lp->root_fstype },
+		{ "LOCAL_FSTYPE", lp->local_fstype },
+		{ "SWAP_LINE", swapline },
+		{ "PKG_LINE", pkgline },
+		{ NULL, NULL }
+	};
+
+	if (lp->pkgdev != NULL)
+		snprintf(pkgline, sizeof(pkgline), "%s\t/usr/pkg\tffs\tro\t\t"
+		    "0 0", lp->pkgdev);
+	else
+		snprintf(pkgline, sizeof(pkgline), "# no /usr/pkg disk "
+		    "(setup-local -P none)");
+	if (swap)
+		snprintf(swapline, sizeof(swapline), "/dev/cgd0b\tnone\t\tswap"
+		    "\tsw\t\t0 0");
+	else
+		snprintf(swapline, sizeof(swapline), "# no swap (setup-local "
+		    "-S none)");
+	return lp_template(root, lp, p, "fstab", "etc/fstab", vars, 0644);
+}
+
+/* etc/myname, where a host name is given. */
+static int
+lp_myname(struct tree *root, const struct localprep *lp, struct plan *p)
+{
+	struct sbuf old = { 0 }, new = { 0 };
+	struct stat st;
+	bool found;
+	int rv = -1;
+
+	if (lp->hostname == NULL)
+		return 0;
+	if (plan_read(root, "etc/myname", true, &old, &st, &found) == 0 &&
+	    sbuf_printf(&new, "%s\n", lp->hostname) == 0)
+		rv = plan_text(p, "etc/myname", found ? &old : NULL, &new,
+		    found ? &st : NULL, 0644, NULL);
+	sbuf_free(&old);
+	sbuf_free(&new);
+	return rv;
 }
 
 /*
@@ -617,15 +598,15 @@ plan_swap(int rootfd, const struct localprep *lp, struct plan *p,
  * the base of a later upgrade (setup-local -u).  Nothing the guest reads.
  */
 static int
-plan_identity(int rootfd, const struct localprep *lp, struct plan *p)
+lp_identity(struct tree *root, const struct localprep *lp, struct plan *p)
 {
 	const struct tree_wopts wo = { .mode = 0644 };
 	struct sbuf man = { 0 }, base = { 0 }, line = { 0 };
 	char id[ID_HEXLEN + 1];
 	int rv = -1;
 
-	if (identity_manifest(rootfd, lp->rootspec, &man, id) == -1 ||
-	    identity_base(rootfd, lp->rootspec, &base) == -1 ||
+	if (identity_manifest(root, lp->rootspec, &man, id) == -1 ||
+	    identity_base(root, lp->rootspec, &base) == -1 ||
 	    sbuf_printf(&line, "%s\n", id) == -1) {
 		sr_prefixerr("identity");
 		goto done;
@@ -658,13 +639,13 @@ done:
 }
 
 bool
-pkgdb_in_var(int fd)
+pkgdb_in_var(struct tree *t)
 {
 	char **names = NULL;
 	bool has;
 
-	has = dir_list(fd, "var/db/pkg", &names) == 0 && names[0] != NULL;
-	dir_freelist(names);
+	has = tree_list(t, "var/db/pkg", &names) == 0 && names[0] != NULL;
+	tree_freelist(names);
 	return has;
 }
 
@@ -681,7 +662,7 @@ localprep_root_id(const struct plan *p)
 }
 
 int
-localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
+localprep_plan(struct tree *root, const struct localprep *lp, struct plan *p)
 {
 	const char *const *t;
 	struct stat st;
@@ -689,7 +670,7 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 
 	/* The trees must be real directories: a link could point anywhere. */
 	for (t = local_trees; *t != NULL; t++) {
-		if (dir_lstat(rootfd, *t, &st) == -1)
+		if (tree_lstat(root, *t, &st) == -1)
 			return -1;
 		if (!S_ISDIR(st.st_mode)) {
 			sr_seterr("%s: not a directory in the root (refused)",
@@ -697,84 +678,21 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 			return -1;
 		}
 	}
-	if (plan_rc(rootfd, lp, p, &old4x) == -1 ||
-	    plan_dir(rootfd, p, "etc/rc.conf.d") == -1 ||
-	    plan_swap(rootfd, lp, p, old4x, &swap) == -1)
-		return -1;
-	{
-		const struct tmpl_var vars[] = {
-			{ "ROOT_FSTYPE", lp->root_fstype },
-			{ "LOCAL_FSTYPE", lp->local_fstype },
-			{ NULL, NULL }
-		};
-
-		if (plan_template(rootfd, lp, p, "rc.conf.d-root",
-		    "etc/rc.conf.d/root", vars, 0644) == -1)
-			return -1;
-	}
-	{
-		char pkgline[128], swapline[64];
-		const struct tmpl_var vars[] = {
-			{ "ROOT_FSTYPE", lp->root_fstype },
-			{ "LOCAL_FSTYPE", lp->local_fstype },
-			{ "SWAP_LINE", swapline },
-			{ "PKG_LINE", pkgline },
-			{ NULL, NULL }
-		};
-
-		if (lp->pkgdev != NULL)
-			snprintf(pkgline, sizeof(pkgline), "%s\t/usr/pkg\tffs\t"
-			    "ro\t\t0 0", lp->pkgdev);
-		else
-			snprintf(pkgline, sizeof(pkgline), "# no /usr/pkg "
-			    "disk (setup-local -P none)");
-		if (swap)
-			snprintf(swapline, sizeof(swapline), "/dev/cgd0b\tnone"
-			    "\t\tswap\tsw\t\t0 0");
-		else
-			snprintf(swapline, sizeof(swapline), "# no swap "
-			    "(setup-local -S none)");
-		if (plan_template(rootfd, lp, p, "fstab", "etc/fstab", vars,
-		    0644) == -1)
-			return -1;
-	}
-	{
-		struct rcconf_ctx rc = { .lp = lp, .swap = swap };
-
-		rcvars_known(rootfd, lp, &rc);
-		if (plan_edit(rootfd, lp, p, "etc/rc.conf", rcconf_edit, &rc, 0,
-		    false, "rc_configured, local file systems, the random "
-		    "seed on /local, powerd, savecore, no mailer, wscons, "
-		    "cgd with swap, the host name if given", NULL) == -1)
-			return -1;
-	}
-	if (lp->hostname != NULL) {
-		struct sbuf old = { 0 }, new = { 0 };
-		struct stat mst;
-		bool found;
-		int rv;
-
-		if (read_root(rootfd, lp, "etc/myname", &old, &mst, true,
-		    &found) == -1 || sbuf_printf(&new, "%s\n",
-		    lp->hostname) == -1) {
-			sbuf_free(&old);
-			return -1;
-		}
-		rv = plan_text(p, "etc/myname", found ? &old : NULL, &new,
-		    found ? &mst : NULL, 0644);
-		sbuf_free(&old);
-		sbuf_free(&new);
-		if (rv == -1)
-			return -1;
-	}
-	if (plan_identity(rootfd, lp, p) == -1)
+	if (lp_rc(root, lp, p, &old4x) == -1 ||
+	    lp_dir(root, p, "etc/rc.conf.d") == -1 ||
+	    lp_swap(root, lp, p, old4x, &swap) == -1 ||
+	    lp_rcconf_d_root(root, lp, p) == -1 ||
+	    lp_fstab(root, lp, p, swap) == -1 ||
+	    lp_rcconf(root, lp, p, swap) == -1 ||
+	    lp_myname(root, lp, p) == -1 ||
+	    lp_identity(root, lp, p) == -1)
 		return -1;
 	/*
 	 * pkg.img is swapped for every guest at once only if pkgsrc's
 	 * database lives on it (PKG_DBDIR under /usr/pkg): one in var is
 	 * each guest's own, and goes stale at the first swap.
 	 */
-	if (pkgdb_in_var(rootfd))
+	if (pkgdb_in_var(root))
 		lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root keeps a "
 		    "package database in var, which each guest would copy: "
 		    "with a shared pkg.img, keep it on pkg.img "
@@ -783,13 +701,13 @@ localprep_plan(int rootfd, const struct localprep *lp, struct plan *p)
 	 * cron takes every file in var/cron/tabs for a user's crontab: the
 	 * original goes beside the directory, where nothing reads it.
 	 */
-	if (plan_edit(rootfd, lp, p, "etc/ttys", ttys_edit, NULL, 0, false,
-	    "every terminal but the console off", NULL) == -1 ||
-	    plan_edit(rootfd, lp, p, "var/cron/tabs/root", crontab_edit, NULL,
-	    0600, true, "daily and weekly runs commented out",
-	    "var/cron/root.orig") == -1)
-		return -1;
-	return 0;
+	return lp_edit(root, lp, p, "etc/ttys", ttys_edit, NULL,
+	    (struct plan_edit){ .what = "every terminal but the console "
+	    "off" }) == -1 ||
+	    lp_edit(root, lp, p, "var/cron/tabs/root", crontab_edit, NULL,
+	    (struct plan_edit){ .what = "daily and weekly runs commented "
+	    "out", .mode = 0600, .optional = true,
+	    .origpath = "var/cron/root.orig" }) == -1 ? -1 : 0;
 }
 
 /* Swap two names atomically where the system can; else rename. */

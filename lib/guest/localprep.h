@@ -47,14 +47,19 @@ const char *netbsd_fstype(const char *);
 int	localprep_check(int, const struct localprep *);
 /* The same, told whether the local has an etc. */
 int	localprep_provisioned(bool, const struct localprep *);
-/* The shape of a NetBSD root's etc/rc: 4 (4.x), 10 (today), -1 (error). */
-int	nb_shape(int);
-/* Whether a root's file holds bytes: *found 0 yes, 1 no. */
-int	kernel_has(int, const char *, const void *, size_t, int *);
-/* Decide every edit from the root's own texts; read only the root. */
-int	localprep_plan(int, const struct localprep *, struct plan *);
+/*
+ * Which NetBSD a root is, by the shape of its etc/rc (rc_shape()): 4
+ * (4.x), 10 (today), -1 (error).  The one place that is decided.
+ */
+int	nb_shape(struct tree *);
+/*
+ * Decide every edit from the root's own texts; read only the root, a
+ * tree of any kind.  With lp->rootspec, the tree is a stage whose true
+ * owners are in that spec.
+ */
+int	localprep_plan(struct tree *, const struct localprep *, struct plan *);
 /* Whether a tree keeps pkgsrc's package database in var/db/pkg. */
-bool	pkgdb_in_var(int);
+bool	pkgdb_in_var(struct tree *);
 /*
  * The identity of the root a plan seeds from (ID_HEXLEN hex digits, then
  * a newline), as plan_identity() computed it; NULL if it has none.

@@ -53,12 +53,16 @@ corrupt:
 int
 record_make(int fd, struct spec *spec, struct record *r)
 {
-	if (identity_manifest(fd, spec, &r->man, r->id) == -1 ||
-	    sbuf_printf(&r->idline, "%s\n", r->id) == -1 ||
-	    identity_base(fd, spec, &r->base) == -1 ||
-	    identity_untar(r->base.s, r->base.len, &r->etc) == -1)
-		return -1;
-	return 0;
+	struct tree *t = tree_dir(fd, "the tree", TREE_RDONLY);
+	int rv = -1;
+
+	if (t != NULL && identity_manifest(t, spec, &r->man, r->id) == 0 &&
+	    sbuf_printf(&r->idline, "%s\n", r->id) == 0 &&
+	    identity_base(t, spec, &r->base) == 0 &&
+	    identity_untar(r->base.s, r->base.len, &r->etc) == 0)
+		rv = 0;
+	tree_close(t);
+	return rv;
 }
 
 int
@@ -104,6 +108,7 @@ record_plan_prev(struct plan *u, int minefd, struct spec *minespec,
 	struct sbuf etc = { 0 };
 	struct sbuf age = { (char *)(newer ? "newer\n" : "older\n"), 6, 0 };
 	struct stat st;
+	struct tree *t;
 	int rv = -1;
 
 	/* A local made before records has no directory for them. */
@@ -115,10 +120,13 @@ record_plan_prev(struct plan *u, int minefd, struct spec *minespec,
 			return -1;
 	} else if (errno != ENOENT)
 		return -1;
-	if (identity_base(minefd, minespec, &etc) == -1) {
+	if ((t = tree_dir(minefd, "the local", TREE_RDONLY)) == NULL ||
+	    identity_base(t, minespec, &etc) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		return -1;
 	}
+	tree_close(t);
 	if (plan_mkdir(u, ID_PREV, 0755) == -1 ||
 	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
 	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||

@@ -159,30 +159,53 @@ kernel_base(const struct rootprep *rp)
 	return rp->kname;
 }
 
-/* Whether the guest file rel holds exactly the host kernel. */
+/* Whether the tree's regular file rel holds what the host file kfd does. */
 static int
-kernel_installed(int rootfd, const char *rel, int kfd, bool *same,
-    struct stat *st)
+same_content(struct tree *root, const char *rel, const struct stat *st,
+    int kfd, bool *same)
 {
-	int fd;
+	char a[1 << 16], b[1 << 16];
+	struct stat kst;
+	uint64_t off = 0;
+	ssize_t na, nb;
 
 	*same = false;
-	if (dir_lstat(rootfd, rel, st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISREG(st->st_mode))
-		return 0;
-	if ((fd = dir_openfile(rootfd, rel)) == -1)
-		return -1;
-	if (dir_same_content(fd, kfd, same) == -1) {
-		close(fd);
+	if (fstat(kfd, &kst) == -1) {
+		sr_seterrno("compare: stat");
 		return -1;
 	}
-	close(fd);
+	if (st->st_size != kst.st_size)
+		return 0;
+	do {
+		if ((na = tree_pread(root, rel, off, a, sizeof(a))) == -1)
+			return -1;
+		if ((nb = pread(kfd, b, sizeof(b), (off_t)off)) == -1) {
+			sr_seterrno("compare: read");
+			return -1;
+		}
+		if (na != nb || memcmp(a, b, (size_t)na) != 0)
+			return 0;
+		off += (uint64_t)na;
+	} while (na > 0);
+	*same = true;
 	return 0;
 }
 
+/* Whether the guest file rel holds exactly the host kernel. */
 static int
-plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
+kernel_installed(struct tree *root, const char *rel, int kfd, bool *same,
+    struct stat *st)
+{
+	*same = false;
+	if (tree_lstat(root, rel, st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	return same_content(root, rel, st, kfd, same);
+}
+
+static int
+rp_kernel(struct tree *root, const struct rootprep *rp, struct plan *p)
 {
 	const struct tree_wopts wo = { .mode = 0755, .keep_orig = true };
 	const char *base;
@@ -195,14 +218,14 @@ plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
 		return 0;
 	}
 	base = kernel_base(rp);
-	if (kernel_installed(rootfd, base, rp->kernelfd, &same, &kst) == -1)
+	if (kernel_installed(root, base, rp->kernelfd, &same, &kst) == -1)
 		return -1;
 	if (!same && plan_write_fd(p, base, rp->kernelfd, rp->kernel,
 	    &wo) == -1)
 		return -1;
 	if (strcmp(base, "netbsd") == 0)
 		goto report;
-	if (same && dir_lstat(rootfd, "netbsd", &nst) == 0 &&
+	if (same && tree_lstat(root, "netbsd", &nst) == 0 &&
 	    nst.st_dev == kst.st_dev && nst.st_ino == kst.st_ino)
 		goto report;
 	if (plan_link(p, "netbsd", base, true) == -1)
@@ -210,21 +233,6 @@ plan_kernel(int rootfd, const struct rootprep *rp, struct plan *p)
 report:
 	rp->log(rp->logctx, SR_VERBOSE, "netbsd: kernel %s %s", base,
 	    p->n ? "to be installed" : "already installed");
-	return 0;
-}
-
-/*
- * Read a text to edit from the root, with what the root truly has for
- * owner and mode (a staged root's spec says them): the edit keeps them.
- */
-static int
-read_root(int rootfd, const struct rootprep *rp, const char *rel,
-    struct sbuf *b, struct stat *st)
-{
-	if (dir_readfile(rootfd, rel, SR_TEXT_MAX, b, st) == -1)
-		return -1;
-	if (rp->rootspec != NULL)
-		(void)spec_stat(rp->rootspec, rel, st);
 	return 0;
 }
 
@@ -239,51 +247,51 @@ keep_dev(const char *name)
 	return false;
 }
 
-static int
-plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
+static enum edit_result
+makedev_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
 {
-	struct sbuf old = { 0 };
-	struct stat st;
-	char **names = NULL, *new = NULL, path[PATH_MAX];
-	size_t newlen, i, nrm = 0;
+	(void)ctx;
+	return makedev_patch(t, l, o, ol);
+}
+
+/* dev/MAKEDEV: its init) case made to make what a domU needs. */
+static int
+rp_makedev(struct tree *root, const struct rootprep *rp, struct plan *p)
+{
+	const struct plan_edit o = {
+		.what = "init) to make xbd2 to xbd4 and the pseudo-devices a "
+		    "domU needs",
+		.already = "already patched",
+		.notneeded = "init) makes all devices, xbd0 to xbd3 included; "
+		    "left as it is",
+		.cannot_ok = true, .log = rp->log, .logctx = rp->logctx
+	};
+	char msg[512];
+	int r;
+
+	if ((r = plan_edit_file(p, root, "dev/MAKEDEV", makedev_edit, NULL,
+	    &o)) != 1)
+		return r;
+	strlcpy(msg, sr_errmsg(), sizeof(msg));
+	if (!rp->force) {
+		sr_seterr("dev/MAKEDEV: %s", msg);
+		sr_sethint(SR_HINT_FORCE);
+		return -1;
+	}
+	rp->log(rp->logctx, SR_WARN, "dev/MAKEDEV: %s; left as it is (forced)",
+	    msg);
+	return 0;
+}
+
+static int
+rp_dev(struct tree *root, const struct rootprep *rp, struct plan *p)
+{
+	char **names = NULL, path[PATH_MAX];
+	size_t i, nrm = 0;
 	int rv = -1;
 
-	if (read_root(rootfd, rp, "dev/MAKEDEV", &old, &st) == -1)
-		return -1;
-	switch (makedev_patch(old.s, old.len, &new, &newlen)) {
-	case EDIT_CHANGED: {
-		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
-
-		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: init) to make "
-		    "xbd2 to xbd4 and the pseudo-devices a domU needs");
-		if (plan_write(p, "dev/MAKEDEV", &old, new, newlen, &wo) == -1)
-			goto done;
-		break;
-	}
-	case EDIT_ALREADY:
-		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: already patched");
-		break;
-	case EDIT_NOTNEEDED:
-		rp->log(rp->logctx, SR_VERBOSE, "dev/MAKEDEV: init) makes all "
-		    "devices, xbd0 to xbd3 included; left as it is");
-		break;
-	case EDIT_CANNOT:
-		if (!rp->force) {
-			char msg[512];
-
-			strlcpy(msg, sr_errmsg(), sizeof(msg));
-			sr_seterr("dev/MAKEDEV: %s", msg);
-			sr_sethint(SR_HINT_FORCE);
-			goto done;
-		}
-		rp->log(rp->logctx, SR_WARN, "dev/MAKEDEV: %s; left as it is "
-		    "(forced)", sr_errmsg());
-		break;
-	case EDIT_ERROR:
-		goto done;
-	}
-	if (dir_list(rootfd, "dev", &names) == -1)
+	if (rp_makedev(root, rp, p) == -1 ||
+	    tree_list(root, "dev", &names) == -1)
 		goto done;
 	for (i = 0; names[i] != NULL; i++) {
 		if (keep_dev(names[i]))
@@ -305,13 +313,12 @@ plan_dev(int rootfd, const struct rootprep *rp, struct plan *p)
 		    "MAKEDEV");
 	rv = 0;
 done:
-	dir_freelist(names);
-	sbuf_free(&old);
+	tree_freelist(names);
 	return rv;
 }
 
 static int
-plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
+rp_mountpoints(struct tree *root, const struct rootprep *rp, struct plan *p)
 {
 	struct stat st;
 	size_t i, made = 0;
@@ -319,7 +326,7 @@ plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
 	for (i = 0; mountpoints[i] != NULL; i++) {
 		const char *mp = mountpoints[i];
 
-		if (dir_lstat(rootfd, mp, &st) == 0) {
+		if (tree_lstat(root, mp, &st) == 0) {
 			if (!S_ISDIR(st.st_mode)) {
 				sr_seterr("%s: mount point exists and is not "
 				    "a directory", mp);
@@ -331,7 +338,7 @@ plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
 			return -1;
 		/* usr/pkg on a root without usr: make usr first. */
 		if (strchr(mp, '/') != NULL &&
-		    dir_lstat(rootfd, "usr", &st) == -1) {
+		    tree_lstat(root, "usr", &st) == -1) {
 			if (errno != ENOENT || plan_mkdir(p, "usr", 0755) == -1)
 				return -1;
 		}
@@ -344,19 +351,29 @@ plan_mountpoints(int rootfd, const struct rootprep *rp, struct plan *p)
 	return 0;
 }
 
+static enum edit_result
+rc_hook_edit(const void *ctx, const char *t, size_t l, char **o, size_t *ol)
+{
+	(void)ctx;
+	return rc_insert_hook(t, l, o, ol);
+}
+
+/* etc/rc.pre-hooks, from the template, and etc/rc made to source it. */
 static int
-plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
+rp_hook(struct tree *root, const struct rootprep *rp, struct plan *p)
 {
 	const struct tmpl_var vars[] = {
 		{ "LOCAL_DEV", rp->localdev },
 		{ "LOCAL_RDEV", rp->localrdev },
 		{ NULL, NULL }
 	};
-	const struct tree_wopts hwo = { .mode = 0644, .keep_orig = true };
-	struct sbuf hook = { 0 }, cur = { 0 }, rc = { 0 };
-	struct stat st;
-	char dir[PATH_MAX], *new = NULL;
-	size_t newlen;
+	const struct plan_edit o = {
+		.what = "to source rc.pre-hooks before rc.subr and rc.conf",
+		.already = "already sources rc.pre-hooks",
+		.log = rp->log, .logctx = rp->logctx
+	};
+	struct sbuf hook = { 0 }, cur = { 0 };
+	char dir[PATH_MAX];
 	bool have;
 	int rv = -1;
 
@@ -367,56 +384,24 @@ plan_hook(int rootfd, const struct rootprep *rp, struct plan *p)
 	}
 	if (tmpl_load(dir, "rc.pre-hooks", vars, &hook) == -1)
 		return -1;
-	have = dir_readfile(rootfd, "etc/rc.pre-hooks", SR_TEXT_MAX, &cur,
-	    NULL) == 0;
-	if (!have && errno != ENOENT)
+	if (plan_read(root, "etc/rc.pre-hooks", true, &cur, NULL, &have) == -1)
 		goto done;
 	if (have && cur.len == hook.len && memcmp(cur.s, hook.s,
-	    hook.len) == 0) {
+	    hook.len) == 0)
 		rp->log(rp->logctx, SR_VERBOSE, "etc/rc.pre-hooks: already "
 		    "installed");
-	} else {
+	else {
 		rp->log(rp->logctx, SR_VERBOSE, "etc/rc.pre-hooks: to be %s "
 		    "(local disk %s)", have ? "updated" : "installed",
 		    rp->localdev);
-		if (plan_write(p, "etc/rc.pre-hooks", have ? &cur : NULL,
-		    hook.s, hook.len, &hwo) == -1) {
-			hook.s = NULL;
+		if (plan_text(p, "etc/rc.pre-hooks", have ? &cur : NULL, &hook,
+		    NULL, 0644, NULL) == -1)
 			goto done;
-		}
-		hook.s = NULL;
 	}
-
-	if (read_root(rootfd, rp, "etc/rc", &rc, &st) == -1)
-		goto done;
-	switch (rc_insert_hook(rc.s, rc.len, &new, &newlen)) {
-	case EDIT_CHANGED: {
-		const struct tree_wopts wo = { .mode = st.st_mode & 07777,
-		    .uid = st.st_uid, .gid = st.st_gid, .keep_orig = true };
-
-		rp->log(rp->logctx, SR_VERBOSE, "etc/rc: to source "
-		    "rc.pre-hooks before rc.subr and rc.conf");
-		if (plan_write(p, "etc/rc", &rc, new, newlen, &wo) == -1)
-			goto done;
-		break;
-	}
-	case EDIT_ALREADY:
-	case EDIT_NOTNEEDED:
-		rp->log(rp->logctx, SR_VERBOSE, "etc/rc: already sources "
-		    "rc.pre-hooks");
-		break;
-	case EDIT_CANNOT: {
-		sr_prefixerr("etc/rc");
-		goto done;
-	}
-	case EDIT_ERROR:
-		goto done;
-	}
-	rv = 0;
+	rv = plan_edit_file(p, root, "etc/rc", rc_hook_edit, NULL, &o);
 done:
 	sbuf_free(&hook);
 	sbuf_free(&cur);
-	sbuf_free(&rc);
 	return rv;
 }
 
@@ -426,11 +411,11 @@ done:
  * guest's start_postcmd, and /local (so /etc and /var) stays read-only.
  */
 static int
-plan_fastboot(int rootfd, const struct rootprep *rp, struct plan *p)
+rp_fastboot(struct tree *root, const struct rootprep *rp, struct plan *p)
 {
 	struct stat st;
 
-	if (dir_lstat(rootfd, "fastboot", &st) == -1)
+	if (tree_lstat(root, "fastboot", &st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	rp->log(rp->logctx, SR_INFO, "fastboot: to be removed: rc.d/root "
 	    "cannot remove it from the read-only root, and would leave "
@@ -439,21 +424,21 @@ plan_fastboot(int rootfd, const struct rootprep *rp, struct plan *p)
 }
 
 int
-rootprep_plan(int rootfd, const struct rootprep *rp, struct plan *p)
+rootprep_plan(struct tree *root, const struct rootprep *rp, struct plan *p)
 {
 	struct stat st;
 
 	/* A tree without etc/rc is not a NetBSD root: say so first. */
-	if (dir_lstat(rootfd, "etc/rc", &st) == -1) {
+	if (tree_lstat(root, "etc/rc", &st) == -1) {
 		if (errno == ENOENT)
 			sr_seterr("etc/rc: not found; not a NetBSD root");
 		return -1;
 	}
-	if (plan_kernel(rootfd, rp, p) == -1 || sr_checkpoint() == -1 ||
-	    plan_dev(rootfd, rp, p) == -1 || sr_checkpoint() == -1 ||
-	    plan_mountpoints(rootfd, rp, p) == -1 ||
-	    plan_fastboot(rootfd, rp, p) == -1 ||
-	    plan_hook(rootfd, rp, p) == -1)
+	if (rp_kernel(root, rp, p) == -1 || sr_checkpoint() == -1 ||
+	    rp_dev(root, rp, p) == -1 || sr_checkpoint() == -1 ||
+	    rp_mountpoints(root, rp, p) == -1 ||
+	    rp_fastboot(root, rp, p) == -1 ||
+	    rp_hook(root, rp, p) == -1)
 		return -1;
 	return 0;
 }

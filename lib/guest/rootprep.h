@@ -28,7 +28,10 @@ struct rootprep {
 int	localdev_parse(struct rootprep *, const char *);
 /* Open the kernel file named with -k; a gzipped one is uncompressed. */
 int	kernel_open(struct rootprep *, const char *);
-/* Decide every change the root needs, checking all input first. */
-int	rootprep_plan(int, const struct rootprep *, struct plan *);
+/*
+ * Decide every change the root needs, checking all input first; the
+ * root is a tree of any kind, only read.
+ */
+int	rootprep_plan(struct tree *, const struct rootprep *, struct plan *);
 
 #endif /* ROOTPREP_H */

@@ -84,6 +84,13 @@ upgrade_etc_provision(struct entset *s, const struct plan *p)
 	return rv;
 }
 
+/* The tree of a directory at fd, read-only, for identity.c's walks. */
+static struct tree *
+fd_tree(int fd)
+{
+	return tree_dir(fd, "the tree", TREE_RDONLY);
+}
+
 /* What a run's decisions know besides the three trees. */
 struct decide_ctx {
 	/*
@@ -716,61 +723,6 @@ plan_var(const struct upgrade *up, const struct record *rec, struct plan *u,
 /* The base ----------------------------------------------------------------- */
 
 /*
- * What provisioning reads of a root's etc: the files at its top and in
- * rc.d, cgd and rc.conf.d (localprep_plan()).  Only those are staged.
- */
-static bool
-read_by_plan(const char *path)
-{
-	static const char *const dirs[] = { "etc/rc.d/", "etc/cgd/",
-	    "etc/rc.conf.d/", NULL };
-	const char *const *d;
-
-	if (strchr(path + 4, '/') == NULL)
-		return true;
-	for (d = dirs; *d != NULL; d++)
-		if (strncmp(path, *d, strlen(*d)) == 0 &&
-		    strchr(path + strlen(*d), '/') == NULL)
-			return true;
-	return false;
-}
-
-/*
- * Write the base's etc into a stage, so that it can be provisioned; its
- * spec says what each path truly is, for the plan to keep.
- */
-static int
-stage_base(struct entset *s, struct stage *st)
-{
-	size_t i;
-
-	if (stage_open(st) == -1 || dir_mkdir(st->fd, "var", 0700) == -1 ||
-	    dir_mkdir(st->fd, "tmp", 0700) == -1)
-		return -1;
-	(void)entset_get(s, "");
-	for (i = 0; i < s->n; i++) {
-		const struct ent *e = &s->v[i];
-		const struct tree_wopts wo = { .mode = 0600, .nosync = true };
-		const struct spec_ent se = { .path = e->path, .mode = e->mode,
-		    .uid = e->uid, .gid = e->gid, .link = e->link };
-		int r;
-
-		if (!S_ISDIR(e->mode) && !read_by_plan(e->path))
-			continue;
-		if (S_ISDIR(e->mode))
-			r = dir_mkdir(st->fd, e->path, 0700);
-		else if (S_ISLNK(e->mode))
-			r = dir_symlink(st->fd, e->path, e->link, 0, 0);
-		else
-			r = dir_writefile(st->fd, e->path, e->data ? e->data :
-			    "", e->len, &wo);
-		if (r == -1 || spec_add(&st->copied, &se) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/*
  * Whether the guest's etc (m) is as setup-local made it before it set
  * random_file: its rc.conf has no assignment of it.  Such a local's base
  * was provisioned without it, and the new root's side brings it (a
@@ -795,25 +747,33 @@ before_random_file(struct entset *m, bool *before)
 }
 
 /*
- * The provisioning plan of the base's etc, and the shape of that root.
- * Staged on disk, since localprep_plan() reads a root at a descriptor;
- * once it reads a struct tree, tree_mem(etc) with an empty var and tmp
- * will do, and the stage goes.
+ * The provisioning plan of the base's etc, and the shape of that root:
+ * the etc in memory as a root's tree, with the var and tmp a root has
+ * (empty; the set's for the while, gone after: no path of etc's).
  */
 static int
 base_plan(struct entset *etc, const struct localprep *lp, int *shape,
     struct plan *bp)
 {
-	struct stage st = { .fd = -1 };
-	struct localprep slp = *lp;
+	static const char *const tops[] = { "tmp", "var", NULL };
+	const char *const *d;
+	struct tree *t;
 	int rv = -1;
 
-	slp.rootspec = &st.copied;
-	if (stage_base(etc, &st) == 0 && (*shape = nb_shape(st.fd)) != -1 &&
-	    localprep_plan(st.fd, &slp, bp) == 0)
+	for (d = tops; *d != NULL; d++) {
+		const struct ent e = { .path = (char *)*d,
+		    .mode = S_IFDIR | 0755 };
+
+		if (entset_get(etc, *d) == NULL && entset_add(etc, &e) == -1)
+			return -1;
+		entset_get(etc, *d)->gone = false;
+	}
+	if ((t = tree_mem(etc)) != NULL && (*shape = nb_shape(t)) != -1 &&
+	    localprep_plan(t, lp, bp) == 0)
 		rv = 0;
-	if (stage_close(&st) == -1)
-		rv = -1;
+	tree_close(t);
+	for (d = tops; *d != NULL; d++)
+		entset_get(etc, *d)->gone = true;
 	return rv;
 }
 
@@ -827,6 +787,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 {
 	struct localprep blp = *up->lp;
 	struct plan bp = { 0 };
+	struct tree *t = NULL;
 	int rv = -1;
 
 	blp.log = quiet;
@@ -840,6 +801,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 		goto done;
 	rv = 0;
 done:
+	tree_close(t);
 	plan_free(&bp);
 	return rv;
 }
@@ -926,6 +888,7 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
     struct upgrade_root *r)
 {
 	const char *id = localprep_root_id(plan);
+	struct tree *t;
 
 	r->plan = plan;
 	/* Its identity: the digest provisioning made of it, not made again. */
@@ -935,13 +898,15 @@ upgrade_root_load(int fd, struct spec *spec, const struct plan *plan,
 	}
 	memcpy(r->id, id, ID_HEXLEN);
 	r->id[ID_HEXLEN] = '\0';
-	if ((r->shape = nb_shape(fd)) == -1 ||
-	    identity_load(fd, spec, "etc", true, &r->etc) == -1 ||
+	if ((t = fd_tree(fd)) == NULL || (r->shape = nb_shape(t)) == -1 ||
+	    identity_load(t, spec, "etc", true, &r->etc) == -1 ||
 	    upgrade_etc_provision(&r->etc, plan) == -1 ||
-	    identity_load(fd, spec, "var", false, &r->var) == -1) {
+	    identity_load(t, spec, "var", false, &r->var) == -1) {
+		tree_close(t);
 		sr_prefixerr("the new root");
 		return -1;
 	}
+	tree_close(t);
 	/* Sorted once, for every guest. */
 	(void)entset_get(&r->etc, "");
 	(void)entset_get(&r->var, "");
@@ -1063,6 +1028,7 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 		.owners = geteuid() == 0 || up->minespec != NULL
 	};
 	struct record rec = { 0 };
+	struct tree *t;
 	struct entset m = { 0 };
 	int bshape, rv = -1;
 
@@ -1077,10 +1043,13 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	}
 	if (refuse_back(up, rec.id, rep->newid) == -1)
 		goto done;
-	if (identity_load(up->minefd, up->minespec, "etc", true, &m) == -1) {
+	if ((t = fd_tree(up->minefd)) == NULL ||
+	    identity_load(t, up->minespec, "etc", true, &m) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
+	tree_close(t);
 	if (base_effective(up, &rec, &m, &bshape) == -1)
 		goto done;
 	if (bshape != up->root->shape) {
@@ -1110,6 +1079,7 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	struct record cur = { 0 }, prev = { 0 };
 	struct entset p = { 0 }, m = { 0 };
 	struct sbuf tgz = { 0 };
+	struct tree *t;
 	struct dec *v = NULL;
 	char **paths = NULL;
 	struct stat st;
@@ -1135,10 +1105,13 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 	}
 	strlcpy(rep->oldid, cur.id, sizeof(rep->oldid));
 	strlcpy(rep->newid, prev.id, sizeof(rep->newid));
-	if (identity_load(minefd, minespec, "etc", true, &m) == -1) {
+	if ((t = fd_tree(minefd)) == NULL ||
+	    identity_load(t, minespec, "etc", true, &m) == -1) {
+		tree_close(t);
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
+	tree_close(t);
 	if (decs_make(NULL, &p, &m, &paths, &v, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i++)

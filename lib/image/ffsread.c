@@ -756,67 +756,6 @@ ffs_lookup(TSK_FS_INFO *fs, const struct ffsimg *fi, const char *rel,
 }
 
 int
-ffs_exists(const struct ffsimg *fi, const char *path)
-{
-	TSK_IMG_INFO *img;
-	TSK_FS_INFO *fs;
-	TSK_FS_FILE *f;
-
-	if (ffs_fs_open(fi, &img, &fs) == -1)
-		return -1;
-	f = ffs_lookup(fs, fi, path, "look up");
-	if (f != NULL)
-		tsk_fs_file_close(f);
-	ffs_fs_close(img, fs);
-	return f != NULL ? 0 : 1;
-}
-
-int
-ffs_file_has(const struct ffsimg *fi, const char *path, const void *needle,
-    size_t nlen)
-{
-	static char buf[1 << 16];
-	TSK_IMG_INFO *img;
-	TSK_FS_INFO *fs;
-	TSK_FS_FILE *f;
-	TSK_OFF_T off = 0;
-	int rv = 1;
-
-	if (nlen == 0 || nlen > 256 || ffs_fs_open(fi, &img, &fs) == -1)
-		return -1;
-	if ((f = ffs_lookup(fs, fi, path, "look up")) == NULL || f->meta == NULL ||
-	    f->meta->type != TSK_FS_META_TYPE_REG ||
-	    f->meta->size > ffs_maxsize(fi)) {
-		errno = ENOENT;
-		rv = -1;
-		goto done;
-	}
-	/* Windows overlap by nlen - 1 bytes, so no match is cut in two. */
-	while (off < f->meta->size) {
-		ssize_t n = tsk_fs_file_read(f, off, buf, sizeof(buf),
-		    TSK_FS_FILE_READ_FLAG_NONE);
-
-		if (n <= 0) {
-			errno = EIO;
-			rv = -1;
-			break;
-		}
-		if (memmem(buf, (size_t)n, needle, nlen) != NULL) {
-			rv = 0;
-			break;
-		}
-		if ((size_t)n < nlen || off + n >= f->meta->size)
-			break;
-		off += n - (TSK_OFF_T)(nlen - 1);
-	}
-done:
-	if (f != NULL)
-		tsk_fs_file_close(f);
-	ffs_fs_close(img, fs);
-	return rv;
-}
-
-int
 ffs_extract(const struct ffsimg *fi, const char *const *tops,
     const char *const *exclude, int dstfd, struct spec *spec, sr_logfn *log,
     void *ctx, struct copy_stats *cs)

@@ -32,13 +32,6 @@ int	ffs_extract(const struct ffsimg *, const char *const *,
 struct mfsize;
 int	ffs_size(const struct ffsimg *, const char *const *,
 	    struct mfsize *);
-/* Whether path exists in the file system fi: 0 yes, 1 no, -1 error. */
-int	ffs_exists(const struct ffsimg *, const char *);
-/*
- * Whether the regular file at path in fi holds the bytes needle:
- * 0 yes, 1 no, -1 error (and errno ENOENT where there is no such file).
- */
-int	ffs_file_has(const struct ffsimg *, const char *, const void *, size_t);
 
 /*
  * The file system's free fragments: *map has a bit set for each of the

@@ -27,6 +27,11 @@ enum edit_result {
 #define RC_HOOK_LINE	". /etc/rc.pre-hooks"
 enum edit_result rc_insert_hook(const char *, size_t, char **, size_t *);
 enum edit_result rc_remove_hook(const char *, size_t, char **, size_t *);
+/*
+ * The shape of an etc/rc: 4 (4.x: rc.subr loaded at column 0), or 10
+ * (today: in an if block).  nb_shape() reads a root's.
+ */
+int	rc_shape(const char *, size_t);
 enum edit_result makedev_patch(const char *, size_t, char **, size_t *);
 /* Whether rc.conf has an active assignment of name: 1, 0, -1 (memory). */
 int	rcconf_assigns(const char *, size_t, const char *);

@@ -89,6 +89,12 @@ find_hook_place(const struct lines *l)
 	return find_rcsubr_block(l);
 }
 
+int
+rc_shape(const char *text, size_t len)
+{
+	return memmem(text, len, "\n. /etc/rc.subr\n", 16) != NULL ? 4 : 10;
+}
+
 enum edit_result
 rc_insert_hook(const char *text, size_t len, char **out, size_t *outlen)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plan/edit.h"
 #include "plan/plan.h"
 #include "plan/udiff.h"
 
@@ -158,6 +159,123 @@ int
 plan_attr(struct plan *p, const char *path, const struct tree_wopts *wo)
 {
 	return plan_add_wo(p, CH_ATTR, path, wo);
+}
+
+/* Deciding from a tree ----------------------------------------------------- */
+
+int
+plan_read(struct tree *t, const char *rel, bool optional, struct sbuf *b,
+    struct stat *st, bool *found)
+{
+	*found = false;
+	/* Read first: a file that is not there is named as a read fails. */
+	if (tree_read(t, rel, SR_TEXT_MAX, b) == -1)
+		return optional && errno == ENOENT ? 0 : -1;
+	if (st != NULL && tree_lstat(t, rel, st) == -1)
+		return -1;
+	*found = true;
+	return 0;
+}
+
+int
+plan_text(struct plan *p, const char *rel, const struct sbuf *old,
+    struct sbuf *new, const struct stat *st, mode_t mode,
+    const char *origpath)
+{
+	struct tree_wopts wo = { .mode = mode, .keep_orig = origpath == NULL };
+	int rv;
+
+	if (st != NULL) {
+		wo.uid = st->st_uid;
+		wo.gid = st->st_gid;
+		if (mode == 0)
+			wo.mode = st->st_mode & 07777;
+	}
+	if (old != NULL && old->len == new->len &&
+	    memcmp(old->s, new->s, new->len) == 0)
+		return 0;
+	/* The original's inode, every attribute kept, under another name. */
+	if (origpath != NULL && old != NULL &&
+	    plan_link(p, origpath, rel, false) == -1)
+		return -1;
+	rv = plan_write(p, rel, old, new->s, new->len, &wo);
+	new->s = NULL;
+	new->len = new->cap = 0;
+	return rv;
+}
+
+/*
+ * What an edit's result means: 1 a new text, 0 none, 2 none and the
+ * caller says why (cannot_ok), -1 an error.
+ */
+static int
+edit_outcome(enum edit_result r, const char *rel, const struct plan_edit *o,
+    const char **said)
+{
+	switch (r) {
+	case EDIT_CHANGED:
+		*said = o->what;
+		return 1;
+	case EDIT_ALREADY:
+	case EDIT_NOTNEEDED:
+		*said = r == EDIT_NOTNEEDED && o->notneeded != NULL ?
+		    o->notneeded : o->already;
+		return 0;
+	case EDIT_CANNOT:
+		if (o->cannot_ok)
+			return 2;
+		sr_prefixerr("%s", rel);
+		return -1;
+	case EDIT_ERROR:
+	default:
+		return -1;
+	}
+}
+
+int
+plan_edit_file(struct plan *p, struct tree *t, const char *rel,
+    plan_editfn *edit, const void *ctx, const struct plan_edit *o)
+{
+	struct sbuf old = { 0 }, cur = { 0 };
+	struct stat st;
+	const char *said = NULL;
+	size_t newlen;
+	char *new = NULL;
+	bool found;
+	int rv = -1, r;
+
+	if (plan_read(t, rel, o->optional, &old, &st, &found) == -1)
+		goto done;
+	if (!found) {
+		o->log(o->logctx, SR_WARN, "%s: not in the root; no %s", rel,
+		    o->what);
+		rv = 0;
+		goto done;
+	}
+	if ((r = edit_outcome(edit(ctx, old.s, old.len, &new, &newlen), rel,
+	    o, &said)) == -1 || r == 2) {
+		rv = r == 2 ? 1 : -1;
+		goto done;
+	}
+	if (said != NULL)
+		o->log(o->logctx, SR_VERBOSE, "%s: %s", rel, said);
+	else
+		o->log(o->logctx, SR_VERBOSE, "%s: %s (already)", rel,
+		    o->what);
+	if (r == 0 && sbuf_add(&cur, old.s, old.len) == -1)
+		goto done;
+	if (r == 1) {
+		cur.s = new;
+		cur.len = newlen;
+		cur.cap = newlen + 1;
+		new = NULL;
+	}
+	rv = plan_text(p, rel, &old, &cur, &st, o->mode, o->origpath);
+done:
+	free(new);
+	sbuf_free(&old);
+	sbuf_free(&cur);
+	return rv;
 }
 
 static uint64_t plan_bytes_from(const struct plan *, size_t, uint64_t);

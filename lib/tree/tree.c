@@ -188,6 +188,114 @@ tree_has(struct tree *t, const char *rel, const void *needle, size_t nlen)
 	return rv;
 }
 
+/* A tree below another ------------------------------------------------------ */
+
+struct subtree {
+	struct tree t;
+	struct tree *up;
+	char	*prefix;
+	char	*path;		/* the last path made */
+};
+
+#define ST(t)	((struct subtree *)(void *)(t))
+
+/* rel below the prefix, in a buffer of the subtree's own. */
+static const char *
+sub_path(struct tree *t, const char *rel)
+{
+	struct subtree *s = ST(t);
+
+	free(s->path);
+	if (asprintf(&s->path, "%s%s%s", s->prefix, *rel ? "/" : "",
+	    rel) == -1) {
+		s->path = NULL;
+		sr_oom();
+	}
+	return s->path;
+}
+
+static int
+sub_lstat(struct tree *t, const char *rel, struct stat *st)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_lstat(ST(t)->up, p, st);
+}
+
+static int
+sub_read(struct tree *t, const char *rel, size_t max, struct sbuf *out)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_read(ST(t)->up, p, max, out);
+}
+
+static ssize_t
+sub_pread(struct tree *t, const char *rel, uint64_t off, void *buf,
+    size_t len)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_pread(ST(t)->up, p, off, buf, len);
+}
+
+static int
+sub_list(struct tree *t, const char *rel, char ***out)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_list(ST(t)->up, p, out);
+}
+
+static int
+sub_readlink(struct tree *t, const char *rel, struct sbuf *out)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_readlink(ST(t)->up, p, out);
+}
+
+static void
+sub_close(struct tree *t)
+{
+	free(ST(t)->prefix);
+	free(ST(t)->path);
+	free(t);
+}
+
+static const struct tree_ops sub_ops = {
+	.kind = "directory of a tree",
+	.lstat = sub_lstat, .read = sub_read, .pread = sub_pread,
+	.list = sub_list, .readlink = sub_readlink, .close = sub_close,
+};
+
+struct tree *
+tree_sub(struct tree *t, const char *rel)
+{
+	struct subtree *s;
+	struct tree *sub;
+	int fd;
+
+	/* A host directory: its own descriptor, held. */
+	if (tree_dir_fd(t) != -1) {
+		if ((fd = dir_opendir(tree_dir_fd(t), rel)) == -1)
+			return NULL;
+		sub = tree_dir(fd, t->name, TREE_RDONLY);
+		close(fd);
+		return sub;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->prefix = strdup(rel)) == NULL) {
+		free(s);
+		sr_oom();
+		return NULL;
+	}
+	s->t.ops = &sub_ops;
+	s->t.name = t->name;
+	s->up = t;
+	return &s->t;
+}
+
 /* The walk ------------------------------------------------------------------ */
 
 struct walk {

@@ -119,6 +119,15 @@ int	tree_has(struct tree *, const char *, const void *, size_t);
 int	tree_exists(struct tree *, const char *);
 
 /*
+ * The directory rel of t as a tree of its own, for reading (NULL on an
+ * error): its paths are below rel.  A host directory's is opened once,
+ * so that a walk below it is not led elsewhere when a name above it
+ * changes (a directory swapped for a link, say); another tree's prefixes
+ * rel to each path.  Closed with tree_close(), before t.
+ */
+struct tree *tree_sub(struct tree *, const char *);
+
+/*
  * One walk, for every implementation: top and all below it, parents
  * before children, names sorted; never deeper than SR_MAXDEPTH
  * components (an error naming the path), never through a symbolic link,

@@ -1,13 +1,31 @@
 /*
  * FFS images through the read path: the superblock (ffsimg_probe),
  * then libtsk's inodes and directories as setup-root and setup-local
- * read them: a whole tree extracted into a stage, a file looked up
- * and searched, the free-fragment map.  The input is an image, or its
- * sparse form (fuzz.h).
+ * read them: a whole tree extracted into a stage, walked and read as a
+ * tree (tree_ffs), a file looked up and searched, the free-fragment
+ * map.  The input is an image, or its sparse form (fuzz.h).
  */
 #include "image/ffsimg.h"
 #include "image/ffsread.h"
 #include "fuzz.h"
+#include "tree/tree.h"
+
+/* Each path the walk meets, read as a plan would read it. */
+static int
+visit(void *arg, const char *rel, const struct stat *st)
+{
+	struct tree *t = arg;
+	struct sbuf b = { 0 };
+	char buf[4096];
+
+	if (S_ISREG(st->st_mode)) {
+		(void)tree_pread(t, rel, 0, buf, sizeof(buf));
+		(void)tree_read(t, rel, 65536, &b);
+	} else if (S_ISLNK(st->st_mode))
+		(void)tree_readlink(t, rel, &b);
+	sbuf_free(&b);
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -18,6 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spec spec = { 0 };
 	struct copy_stats cs;
 	struct ffsimg fi;
+	struct tree *t;
 	uint8_t *map;
 	size_t n, fsize;
 	int fd;
@@ -29,8 +48,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    fi.filesize);
 	FUZZ_ASSERT(ffsimg_makefs_args(&fi, argv, buf, sizeof(buf)) == 0);
 	(void)ffsimg_rebuildable(&fi);
-	(void)ffs_exists(&fi, "etc/rc");
-	(void)ffs_file_has(&fi, "etc/rc", "rc.subr", 7);
+	if ((t = tree_ffs(&fi)) != NULL) {
+		(void)tree_exists(t, "etc/rc");
+		(void)tree_has(t, "etc/rc", "rc.subr", 7);
+		(void)tree_walk(t, "", false, visit, t);
+		tree_close(t);
+	}
 	if (ffs_free_map(&fi, &map, &n, &fsize) == 0)
 		free(map);
 	fuzz_path("stage", stage, sizeof(stage));

@@ -5,11 +5,13 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "h_util.h"
 #include "image/ffsread.h"
+#include "tree/tree.h"
 
 /* A 32-bit field of the superblock read into sb. */
 #define SB32(o) ((int)(sb[o] | sb[o + 1] << 8 | sb[o + 2] << 16 | \
@@ -293,7 +295,7 @@ ATF_TC_BODY(ffs_cylinder_groups_checked, tc)
 	/* Checked again when read: an image changed after its probe. */
 	ATF_REQUIRE(ffsimg_probe("good.img", -1, &fi) == 0);
 	h_put32("good.img", 8192 + 120, 0);
-	ATF_CHECK_EQ(ffs_exists(&fi, "etc"), -1);
+	ATF_CHECK(tree_ffs(&fi) == NULL);
 	ATF_CHECK(strstr(sr_errmsg(), "fs_inopb is 0") != NULL);
 }
 
@@ -557,6 +559,8 @@ ATF_TC_BODY(ffs_huge_directory_refused, tc)
 {
 	struct copy_stats cs;
 	struct ffsimg fi;
+	struct tree *t;
+	char **names;
 
 	tc_now = tc;
 	h_require_prog("makefs");
@@ -564,10 +568,21 @@ ATF_TC_BODY(ffs_huge_directory_refused, tc)
 	    "&& echo y > src/etc/passwd && makefs -t ffs -s 4m -o "
 	    "bsize=8192,fsize=1024 d.img src >/dev/null") == 0);
 	ATF_REQUIRE(ffsimg_probe("d.img", -1, &fi) == 0);
-	ATF_REQUIRE_EQ(ffs_exists(&fi, "etc/passwd"), 0);
+	ATF_REQUIRE((t = tree_ffs(&fi)) != NULL);
+	ATF_REQUIRE_EQ(tree_exists(t, "etc/passwd"), 0);
+	tree_close(t);
 	claim_size("d.img", "etc", (uint64_t)1 << 40);
-	ATF_CHECK_EQ(ffs_exists(&fi, "etc/passwd"), 1);
-	ATF_CHECK_EQ(ffs_exists(&fi, "var/big"), 0);
+	ATF_REQUIRE((t = tree_ffs(&fi)) != NULL);
+	ATF_CHECK_EQ(tree_exists(t, "etc/passwd"), -1);
+	ATF_CHECK_EQ(errno, EIO);
+	ATF_CHECK_STREQ(sr_errmsg(), "etc/passwd: stat: a directory in the "
+	    "path is unreadable or of an impossible size (corrupt; refused)");
+	ATF_CHECK_EQ(tree_list(t, "etc", &names), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "etc: list: a directory of an "
+	    "impossible size (corrupt; refused)");
+	ATF_CHECK_EQ(tree_exists(t, "etc"), 0);
+	ATF_CHECK_EQ(tree_exists(t, "var/big"), 0);
+	tree_close(t);
 	ATF_CHECK_EQ(extract("d.img", "s", &cs), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "read directory: a directory of 1.0 TiB, "
 	    "more than libtsk can read (corrupt; refused): etc");

@@ -858,6 +858,47 @@ ATF_TC_BODY(tree_open_beneath, tc)
 	ATF_CHECK_EQ(dir_openfile(root, "etc/link"), -1);
 }
 
+/*
+ * tree_sub() of a host directory holds the directory: a walk below it
+ * stays there when its name is swapped for a link to the host.
+ */
+ATF_TC_WITHOUT_HEAD(tree_sub_holds_directory);
+ATF_TC_BODY(tree_sub_holds_directory, tc)
+{
+	struct tree *t, *sub, *sub2;
+	struct sbuf b = { 0 };
+	struct stat st;
+	char **names;
+	int root = setup();
+
+	ATF_REQUIRE(mkdir("g/etc/rc.d", 0755) == 0);
+	h_put("g/etc/rc.d/npf", "npf\n");
+	ATF_REQUIRE((t = tree_dir(root, "g", TREE_RDONLY)) != NULL);
+	ATF_REQUIRE((sub = tree_sub(t, "etc")) != NULL);
+	ATF_CHECK(!tree_writable(sub));
+	ATF_REQUIRE((sub2 = tree_sub(sub, "rc.d")) != NULL);
+	ATF_REQUIRE(rename("g/etc", "g/etc.moved") == 0);
+	ATF_REQUIRE(symlink("../host", "g/etc") == 0);
+	ATF_REQUIRE(tree_list(sub, "", &names) == 0);
+	ATF_CHECK_STREQ(names[0], "rc.d");
+	ATF_CHECK(names[1] == NULL);
+	tree_freelist(names);
+	ATF_REQUIRE(tree_read(sub2, "npf", 100, &b) == 0);
+	ATF_CHECK_STREQ(b.s, "npf\n");
+	sbuf_free(&b);
+	ATF_CHECK_EQ(tree_lstat(sub, "secret", &st), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	/* From the top, the link is refused as ever. */
+	ATF_CHECK_EQ(tree_read(t, "etc/secret", 100, &b), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_CHECK(tree_sub(t, "etc") == NULL);
+	ATF_CHECK_EQ(errno, ELOOP);
+	tree_close(sub2);
+	tree_close(sub);
+	tree_close(t);
+	close(root);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, tree_symlinked_dir_refused);
@@ -880,5 +921,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_has_across_pieces);
 	ATF_TP_ADD_TC(tp, tree_exists_present_missing_link);
 	ATF_TP_ADD_TC(tp, tree_open_beneath);
+	ATF_TP_ADD_TC(tp, tree_sub_holds_directory);
 	return atf_no_error();
 }

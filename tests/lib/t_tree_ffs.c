@@ -15,6 +15,8 @@
 #include "h_util.h"
 #include "image/ffsimg.h"
 #include "image/ffsread.h"
+#include "guest/localprep.h"
+#include "guest/rootprep.h"
 #include "tree/tree.h"
 
 #define BIG	(2500 * 1024)		/* more than tree_has's 1 MiB piece */
@@ -287,6 +289,43 @@ ATF_TC_BODY(tree_ffs_walk, tc)
 	tree_close(t);
 }
 
+/* A directory of the image as a tree of its own: paths below it. */
+ATF_TC_WITHOUT_HEAD(tree_ffs_sub);
+ATF_TC_BODY(tree_ffs_sub, tc)
+{
+	struct ffsimg fi;
+	struct tree *t = make_tree(&fi), *sub;
+	struct sbuf b = { 0 };
+	struct stat st;
+	char **names;
+
+	ATF_REQUIRE((sub = tree_sub(t, "etc")) != NULL);
+	ATF_CHECK(!tree_writable(sub));
+	ATF_REQUIRE(tree_list(sub, "", &names) == 0);
+	ATF_CHECK_STREQ(names[0], "C");
+	tree_freelist(names);
+	ATF_REQUIRE(tree_lstat(sub, "passwd", &st) == 0);
+	ATF_CHECK_EQ(st.st_nlink, 2);
+	ATF_REQUIRE(tree_read(sub, "a.b", 100, &b) == 0);
+	ATF_CHECK_STREQ(b.s, "a.b\n");
+	sbuf_free(&b);
+	ATF_REQUIRE(tree_readlink(sub, "localtime", &b) == 0);
+	sbuf_free(&b);
+	/* Messages name the path in the image. */
+	ATF_CHECK_EQ(tree_lstat(sub, "nothing", &st), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "etc/nothing: stat: No such file or "
+	    "directory");
+	tree_close(sub);
+	/* Below a link: refused, as every path through one. */
+	ATF_REQUIRE((sub = tree_sub(t, "link")) != NULL);
+	ATF_CHECK_EQ(tree_list(sub, "", &names), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_CHECK_EQ(tree_lstat(sub, "passwd", &st), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	tree_close(sub);
+	tree_close(t);
+}
+
 ATF_TC_WITHOUT_HEAD(tree_ffs_exists_has);
 ATF_TC_BODY(tree_ffs_exists_has, tc)
 {
@@ -395,6 +434,101 @@ ATF_TC_BODY(tree_ffs_superblock_checked, tc)
 	    sr_errmsg());
 }
 
+static void
+quiet(void *ctx, enum sr_level l, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)l;
+	(void)fmt;
+}
+
+/* What a plan does, owners and modes too: -n's text and each wo. */
+static char *
+plan_text_of(const struct plan *p)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+
+	ATF_REQUIRE(plan_describe(p, &b) == 0);
+	for (i = 0; i < p->n; i++)
+		ATF_REQUIRE(sbuf_printf(&b, "%s %u:%u %o%s%s%s\n",
+		    p->v[i].path, (unsigned)p->v[i].wo.uid,
+		    (unsigned)p->v[i].wo.gid, (unsigned)p->v[i].wo.mode,
+		    p->v[i].wo.keep_orig ? " orig" : "", "", "") == 0);
+	return b.s;
+}
+
+/* Both planners, on a tree: what they decide, as text. */
+static void
+plans(struct tree *t, char **local, char **root)
+{
+	const struct localprep lp = { .hostname = "guest1",
+	    .tmpldir = SR_SHARE "/templates", .root_fstype = "ffs",
+	    .local_fstype = "ffs", .log = quiet };
+	struct rootprep rp = { .kernelfd = -1, .sharedir = SR_SHARE,
+	    .localdev = "/dev/xbd1a", .localrdev = "/dev/rxbd1a",
+	    .log = quiet };
+	struct plan p = { 0 };
+
+	ATF_REQUIRE_MSG(localprep_plan(t, &lp, &p) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(localprep_root_id(&p) != NULL);
+	*local = plan_text_of(&p);
+	plan_free(&p);
+	ATF_REQUIRE_MSG(rootprep_plan(t, &rp, &p) == 0, "%s", sr_errmsg());
+	*root = plan_text_of(&p);
+	plan_free(&p);
+}
+
+/*
+ * A plan decided from an FFS image is the one decided from the tree it
+ * was made from: the same edits, owners, modes and identity.
+ */
+ATF_TC(tree_ffs_plans_as_the_directory);
+ATF_TC_HEAD(tree_ffs_plans_as_the_directory, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "localprep_plan and rootprep_plan "
+	    "decide the same from a directory and from an FFS image of it");
+}
+ATF_TC_BODY(tree_ffs_plans_as_the_directory, tc)
+{
+	const char *const shapes[] = { "nb10", "nb4", NULL };
+	char *dl, *dr, *fl, *fr, cmd[512];
+	struct ffsimg fi;
+	struct tree *dt, *ft;
+	size_t i;
+	int fd;
+
+	h_require_prog("makefs");
+	for (i = 0; shapes[i] != NULL; i++) {
+		snprintf(cmd, sizeof(cmd), "rm -rf r r.img && sh %s/"
+		    "sample-root.sh %s r && makefs -t ffs r.img r >/dev/null",
+		    atf_tc_get_config_var(tc, "srcdir"), shapes[i]);
+		ATF_REQUIRE(system(cmd) == 0);
+		ATF_REQUIRE((fd = open("r", O_RDONLY | O_DIRECTORY)) >= 0);
+		ATF_REQUIRE((dt = tree_dir(fd, "r", TREE_RDONLY)) != NULL);
+		close(fd);
+		ATF_REQUIRE(ffsimg_probe("r.img", -1, &fi) == 0);
+		ATF_REQUIRE_MSG((ft = tree_ffs(&fi)) != NULL, "%s",
+		    sr_errmsg());
+		ATF_CHECK_EQ(nb_shape(dt), i == 0 ? 10 : 4);
+		ATF_CHECK_EQ(nb_shape(ft), i == 0 ? 10 : 4);
+		ATF_CHECK_EQ(pkgdb_in_var(ft), false);
+		plans(dt, &dl, &dr);
+		plans(ft, &fl, &fr);
+		ATF_CHECK_STREQ(fl, dl);
+		ATF_CHECK_STREQ(fr, dr);
+		/* Not empty: each decides something to compare. */
+		ATF_CHECK(strstr(dl, "etc/rc.conf") != NULL);
+		ATF_CHECK(strstr(dr, "etc/rc.pre-hooks") != NULL);
+		free(dl);
+		free(dr);
+		free(fl);
+		free(fr);
+		tree_close(dt);
+		tree_close(ft);
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, tree_ffs_lstat_from_inodes);
@@ -402,8 +536,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_ffs_list_and_readlink);
 	ATF_TP_ADD_TC(tp, tree_ffs_walk);
 	ATF_TP_ADD_TC(tp, tree_ffs_exists_has);
+	ATF_TP_ADD_TC(tp, tree_ffs_sub);
 	ATF_TP_ADD_TC(tp, tree_ffs_read_only);
 	ATF_TP_ADD_TC(tp, tree_ffs_paths_contained);
 	ATF_TP_ADD_TC(tp, tree_ffs_superblock_checked);
+	ATF_TP_ADD_TC(tp, tree_ffs_plans_as_the_directory);
 	return atf_no_error();
 }
