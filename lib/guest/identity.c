@@ -31,7 +31,11 @@ struct walk {
 	struct entset *set;		/* or: entries in memory */
 	bool	 data;			/* with the files' contents */
 	struct dir_seen dirs;		/* walked, by device and inode */
+	char	*buf;			/* content(): PIECE bytes */
 };
+
+/* What content() reads at once: most files at one opening. */
+#define PIECE	(1 << 20)
 
 /*
  * Where an entry is: name in the directory d (a tree of its own, held
@@ -77,44 +81,38 @@ type_char(mode_t m)
  * A regular file's content: hashed, added to the archive, or (into b,
  * at most ENT_MAX bytes) kept.  Read through the tree, which never
  * follows a link nor waits on a fifo put in the file's place, in pieces
- * large enough that most files are read at one opening.
+ * large enough that most files are read at one opening: a short piece
+ * is the last.
  */
 static int
 content(struct walk *w, const struct at *at, EVP_MD_CTX *md, struct sbuf *b)
 {
-	enum { PIECE = 1 << 20 };
-	char *buf;
 	uint64_t off = 0;
 	ssize_t n;
-	int rv = -1;
 
-	if ((buf = malloc(PIECE)) == NULL)
+	if (w->buf == NULL && (w->buf = malloc(PIECE)) == NULL)
 		return sr_oom();
-	while ((n = tree_pread(at->d, at->name, off, buf, PIECE)) > 0) {
+	do {
+		if ((n = tree_pread(at->d, at->name, off, w->buf, PIECE)) == -1)
+			return failed(at);
 		off += (uint64_t)n;
-		if (md != NULL && EVP_DigestUpdate(md, buf, (size_t)n) != 1)
-			goto done;
-		if (w->ar != NULL && archive_write_data(w->ar, buf,
+		if (md != NULL && EVP_DigestUpdate(md, w->buf, (size_t)n) != 1)
+			return -1;
+		if (w->ar != NULL && archive_write_data(w->ar, w->buf,
 		    (size_t)n) != n) {
 			sr_seterr("%s: archive: %s", at->path,
 			    archive_error_string(w->ar));
-			goto done;
+			return -1;
 		}
 		if (b != NULL && b->len + (size_t)n > ENT_MAX) {
 			sr_seterr("%s: larger than %d MiB", at->path,
 			    ENT_MAX >> 20);
-			goto done;
+			return -1;
 		}
-		if (b != NULL && sbuf_add(b, buf, (size_t)n) == -1)
-			goto done;
-	}
-	if (n == -1)
-		failed(at);
-	else
-		rv = b != NULL ? sbuf_add(b, "", 0) : 0;
-done:
-	free(buf);
-	return rv;
+		if (b != NULL && sbuf_add(b, w->buf, (size_t)n) == -1)
+			return -1;
+	} while (n == PIECE);
+	return b != NULL ? sbuf_add(b, "", 0) : 0;
 }
 
 /*
@@ -391,6 +389,8 @@ walk_tops(struct walk *w, struct tree *t, const char *const *tops)
 	rv = 0;
 done:
 	dir_seen_free(&w->dirs);
+	free(w->buf);
+	w->buf = NULL;
 	return rv;
 }
 

@@ -299,6 +299,129 @@ ffs_mode(const TSK_FS_FILE *f)
 
 static int walk_dir(struct walk *, TSK_INUM_T, const char *, int, int);
 
+/*
+ * A directory met: one libtsk can read, met by no other name (a second
+ * name: a loop, or 2^n paths), its bytes counted against the budget.
+ */
+static int
+dir_once(struct walk *w, const TSK_FS_META *m, const char *rel)
+{
+	const char *first = inoset_get(&w->dirs, m->addr);
+
+	if (m->size > w->maxsize) {
+		sr_seterr("read directory: a directory of %s, more than libtsk "
+		    "can read (corrupt; refused): %s",
+		    sr_size((uint64_t)m->size), sr_shortpath(rel));
+		return -1;
+	}
+	if (first != NULL) {
+		sr_seterr("read directory: a directory with two parents "
+		    "(corrupt; refused): %s, also %s", sr_shortpath(rel),
+		    sr_shortpath(first));
+		return -1;
+	}
+	if (inoset_add(&w->dirs, m->addr, rel) == -1) {
+		sr_seterrno("%s: out of memory", sr_shortpath(rel));
+		return -1;
+	}
+	return spend(w, rel, (uint64_t)(m->size > 0 ? m->size : 0));
+}
+
+/* A directory: made in the stage, described, and walked. */
+static int
+entry_dir(struct walk *w, const TSK_FS_META *m, const struct spec_ent *e,
+    const char *name, int dirfd, int depth)
+{
+	int sub, rv;
+
+	if (dir_once(w, m, e->path) == -1)
+		return -1;
+	if (mkdirat(dirfd, name, 0700) == -1 ||
+	    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		stage_failed(w, e->path, 0);
+		return -1;
+	}
+	rv = spec_add(w->spec, e) == -1 ||
+	    walk_dir(w, m->addr, e->path, sub, depth + 1) == -1 ? -1 : 0;
+	close(sub);
+	return rv;
+}
+
+/*
+ * A regular file: one copy of its content, hard links to it, by inode
+ * whatever its link count says (a hostile image may say 1).
+ */
+static int
+entry_file(struct walk *w, TSK_FS_FILE *f, const struct spec_ent *e,
+    const char *name, int dirfd)
+{
+	const TSK_FS_META *m = f->meta;
+	const char *rel = e->path, *first = inoset_get(&w->files, m->addr);
+	int fd, rv;
+
+	if (m->size > w->maxsize) {
+		sr_seterr("%s: a file of %s, more than libtsk can read (%s at "
+		    "most; refused)", sr_shortpath(rel),
+		    sr_size((uint64_t)m->size), sr_size((uint64_t)w->maxsize));
+		return -1;
+	}
+	if (first != NULL) {
+		if (linkat(w->stagefd, first, dirfd, name, 0) == -1) {
+			sr_seterrno("%s: stage: link to %s", sr_shortpath(rel),
+			    sr_shortpath(first));
+			return -1;
+		}
+		return spec_add(w->spec, e);
+	}
+	if (inoset_add(&w->files, m->addr, rel) == -1) {
+		sr_seterrno("%s: out of memory", sr_shortpath(rel));
+		return -1;
+	}
+	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		stage_failed(w, rel, 0);
+		return -1;
+	}
+	rv = write_content(f, fd, rel, w);
+	close(fd);
+	return rv == -1 ? -1 : spec_add(w->spec, e);
+}
+
+/*
+ * A device (in the spec alone), a symbolic link or a fifo.  What cannot
+ * be read of it is said, and it is left out.
+ */
+static int
+entry_special(struct walk *w, TSK_FS_FILE *f, struct spec_ent *e,
+    const char *name, int dirfd)
+{
+	const TSK_FS_META *m = f->meta;
+	const char *rel = e->path;
+
+	if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
+		if (!ffs_rdev(f, &e->rmajor, &e->rminor)) {
+			w->log(w->ctx, SR_WARN, "%s: device numbers unreadable;"
+			    " left out", rel);
+			return 0;
+		}
+		return spec_add(w->spec, e);
+	}
+	if (S_ISLNK(e->mode) && m->link == NULL) {
+		w->log(w->ctx, SR_WARN, "%s: link target unreadable; left out",
+		    rel);
+		return 0;
+	}
+	if (S_ISLNK(e->mode))
+		e->link = m->link;
+	if (S_ISLNK(e->mode) ? symlinkat(m->link, dirfd, name) == -1 :
+	    mkfifoat(dirfd, name, 0600) == -1) {
+		stage_failed(w, rel, 0);
+		return -1;
+	}
+	return spec_add(w->spec, e);
+}
+
 /* One entry of a directory: stage it and describe it. */
 static int
 entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
@@ -306,8 +429,6 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 {
 	const TSK_FS_META *m = f->meta;
 	struct spec_ent e;
-	mode_t type;
-	int fd;
 
 	memset(&e, 0, sizeof(e));
 	e.path = (char *)rel;
@@ -321,112 +442,12 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 		    "cannot hold; left out", rel);
 		return 0;
 	}
-	type = e.mode & S_IFMT;
 	w->cs->entries++;
-
-	if (type == S_IFCHR || type == S_IFBLK) {
-		if (!ffs_rdev(f, &e.rmajor, &e.rminor)) {
-			w->log(w->ctx, SR_WARN, "%s: device numbers unreadable;"
-			    " left out", rel);
-			return 0;
-		}
-		return spec_add(w->spec, &e);
-	}
-	if (type == S_IFLNK) {
-		if (m->link == NULL) {
-			w->log(w->ctx, SR_WARN, "%s: link target unreadable; "
-			    "left out", rel);
-			return 0;
-		}
-		e.link = m->link;
-		if (symlinkat(m->link, dirfd, name) == -1) {
-			stage_failed(w, rel, 0);
-			return -1;
-		}
-		return spec_add(w->spec, &e);
-	}
-	if (type == S_IFIFO) {
-		if (mkfifoat(dirfd, name, 0600) == -1) {
-			stage_failed(w, rel, 0);
-			return -1;
-		}
-		return spec_add(w->spec, &e);
-	}
-	if (type == S_IFDIR) {
-		const char *first = inoset_get(&w->dirs, m->addr);
-		int sub;
-
-		if (m->size > w->maxsize) {
-			sr_seterr("read directory: a directory of %s, more "
-			    "than libtsk can read (corrupt; refused): %s",
-			    sr_size((uint64_t)m->size), sr_shortpath(rel));
-			return -1;
-		}
-
-		/* A second name for a directory: a loop, or 2^n paths. */
-		if (first != NULL) {
-			sr_seterr("read directory: a directory with two "
-			    "parents (corrupt; refused): %s, also %s",
-			    sr_shortpath(rel), sr_shortpath(first));
-			return -1;
-		}
-		if (inoset_add(&w->dirs, m->addr, rel) == -1) {
-			sr_seterrno("%s: out of memory", sr_shortpath(rel));
-			return -1;
-		}
-		if (spend(w, rel, (uint64_t)(m->size > 0 ? m->size : 0)) == -1)
-			return -1;
-		if (mkdirat(dirfd, name, 0700) == -1 ||
-		    (sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			stage_failed(w, rel, 0);
-			return -1;
-		}
-		if (spec_add(w->spec, &e) == -1 ||
-		    walk_dir(w, m->addr, rel, sub, depth + 1) == -1) {
-			close(sub);
-			return -1;
-		}
-		close(sub);
-		return 0;
-	}
-	if (m->size > w->maxsize) {
-		sr_seterr("%s: a file of %s, more than libtsk can read (%s at "
-		    "most; refused)", sr_shortpath(rel),
-		    sr_size((uint64_t)m->size), sr_size((uint64_t)w->maxsize));
-		return -1;
-	}
-	/*
-	 * A regular file: one copy of its content, hard links to it, by
-	 * inode whatever its link count says (a hostile image may say 1).
-	 */
-	{
-		const char *first = inoset_get(&w->files, m->addr);
-
-		if (first != NULL) {
-			if (linkat(w->stagefd, first, dirfd, name, 0) == -1) {
-				sr_seterrno("%s: stage: link to %s",
-				    sr_shortpath(rel), sr_shortpath(first));
-				return -1;
-			}
-			return spec_add(w->spec, &e);
-		}
-		if (inoset_add(&w->files, m->addr, rel) == -1) {
-			sr_seterrno("%s: out of memory", sr_shortpath(rel));
-			return -1;
-		}
-	}
-	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
-		stage_failed(w, rel, 0);
-		return -1;
-	}
-	if (write_content(f, fd, rel, w) == -1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return spec_add(w->spec, &e);
+	if (S_ISDIR(e.mode))
+		return entry_dir(w, m, &e, name, dirfd, depth);
+	if (S_ISREG(e.mode))
+		return entry_file(w, f, &e, name, dirfd);
+	return entry_special(w, f, &e, name, dirfd);
 }
 
 int
@@ -571,27 +592,7 @@ size_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int depth,
 			cur = (cur + 511) / 512 * 512;
 		cur += this;
 		if (mt->type == TSK_FS_META_TYPE_DIR) {
-			const char *first = inoset_get(&w->dirs, mt->addr);
-
-			if (first != NULL) {
-				sr_seterr("read directory: a directory with "
-				    "two parents (corrupt; refused): %s, also "
-				    "%s", sr_shortpath(path),
-				    sr_shortpath(first));
-				tsk_fs_file_close(f);
-				goto done;
-			}
-			if (mt->size > w->maxsize) {
-				sr_seterr("read directory: a directory of %s, "
-				    "more than libtsk can read (corrupt; "
-				    "refused): %s", sr_size((uint64_t)mt->size),
-				    sr_shortpath(path));
-				tsk_fs_file_close(f);
-				goto done;
-			}
-			if (inoset_add(&w->dirs, mt->addr, path) == -1 ||
-			    spend(w, path, (uint64_t)(mt->size > 0 ? mt->size :
-			    0)) == -1 ||
+			if (dir_once(w, mt, path) == -1 ||
 			    size_dir(w, mt->addr, path, depth + 1, m) == -1) {
 				tsk_fs_file_close(f);
 				goto done;

@@ -181,19 +181,39 @@ dir_openparent(int rootfd, const char *rel, const char **name)
 	return fd;
 }
 
+/*
+ * The directory to call on rel's last component (*name) in: rootfd
+ * itself for a name in the root (*owned false: not to be closed), which
+ * saves a walk's opening of "." for each name in a directory it holds;
+ * else dir_openparent()'s.
+ */
+static int
+parent_at(int rootfd, const char *rel, const char **name, bool *owned)
+{
+	*owned = *rel == '\0' || strchr(rel, '/') != NULL;
+	if (*owned)
+		return dir_openparent(rootfd, rel, name);
+	if (dir_check_rel(rel) == -1)
+		return -1;
+	*name = rel;
+	return rootfd;
+}
+
 int
 dir_lstat(int rootfd, const char *rel, struct stat *st)
 {
 	const char *name;
+	bool owned;
 	int pfd, rv, saved;
 
-	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
+	if ((pfd = parent_at(rootfd, rel, &name, &owned)) == -1)
 		return -1;
 	rv = fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW);
 	saved = errno;
 	if (rv == -1)
 		sr_seterrno("%s: stat", rel);
-	close(pfd);
+	if (owned)
+		close(pfd);
 	errno = saved;
 	return rv;
 }
@@ -359,13 +379,15 @@ dir_openfile(int rootfd, const char *rel)
 {
 	struct stat st;
 	const char *name;
+	bool owned;
 	int pfd, fd, saved;
 
-	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
+	if ((pfd = parent_at(rootfd, rel, &name, &owned)) == -1)
 		return -1;
 	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	saved = errno;
-	close(pfd);
+	if (owned)
+		close(pfd);
 	if (fd == -1) {
 		errno = saved;
 		if (errno == ELOOP)
@@ -988,47 +1010,6 @@ int
 dir_syncfs(int fd)
 {
 	return os_syncfs(fd);
-}
-
-int
-dir_same_content(int afd, int bfd, bool *same)
-{
-	char a[1 << 16], b[1 << 16];
-	ssize_t na, nb;
-	struct stat sa, sb;
-
-	if (fstat(afd, &sa) == -1 || fstat(bfd, &sb) == -1) {
-		sr_seterrno("compare: stat");
-		return -1;
-	}
-	*same = false;
-	if (sa.st_size != sb.st_size)
-		return 0;
-	if (lseek(afd, 0, SEEK_SET) == -1 || lseek(bfd, 0, SEEK_SET) == -1) {
-		sr_seterrno("compare: seek");
-		return -1;
-	}
-	for (;;) {
-		size_t got = 0;
-
-		na = read(afd, a, sizeof(a));
-		if (na <= 0)
-			break;
-		while (got < (size_t)na) {
-			nb = read(bfd, b + got, (size_t)na - got);
-			if (nb <= 0)
-				return 0;
-			got += (size_t)nb;
-		}
-		if (memcmp(a, b, (size_t)na) != 0)
-			return 0;
-	}
-	if (na == -1) {
-		sr_seterrno("compare: read");
-		return -1;
-	}
-	*same = true;
-	return 0;
 }
 
 /* Directories met, by device and inode (open addressing). */

@@ -61,8 +61,6 @@ int	dir_list(int, const char *, char ***);
 void	dir_freelist(char **);
 /* Flush the file system holding fd (all of them, where it cannot tell). */
 int	dir_syncfs(int);
-/* Whether two regular files in the guest, or guest and host, match. */
-int	dir_same_content(int, int, bool *);
 
 /*
  * Directories a walk has met, by device and inode: a host tree can hold
