@@ -4,7 +4,7 @@
 # folder and of the folders before it, never of one after it, and never
 # bin/'s.  bin/ and tests/ may include any of lib/.  Prints each include
 # that goes up a layer and fails if there is one.
-layers="base tree plan image cgd guest"
+layers="base tree plan pkg image cgd guest"
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top/lib" || exit 1
 bad=0
