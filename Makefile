@@ -42,6 +42,7 @@ COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_ma
 COMMONSRCS += lib/pkg/plist.c
 COMMONSRCS += lib/pkg/pkgmatch.c
 COMMONSRCS += lib/pkg/pkginstall.c
+COMMONSRCS += lib/pkg/pkgset.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
