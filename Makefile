@@ -43,6 +43,7 @@ COMMONSRCS += lib/pkg/plist.c
 COMMONSRCS += lib/pkg/pkgmatch.c
 COMMONSRCS += lib/pkg/pkginstall.c
 COMMONSRCS += lib/pkg/pkgset.c
+COMMONSRCS += lib/pkg/pkgfile.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
