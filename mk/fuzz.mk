@@ -13,7 +13,7 @@
 # main (tests/fuzz/replay.c): no clang needed.  Where $(CC) can build
 # and run AddressSanitizer programs, the replay is built with it.
 
-FUZZ_TARGETS	?= cgdparams edits template record sets ffs parts upgrade
+FUZZ_TARGETS	?= cgdparams edits template record sets ffs parts upgrade plist
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZB		 = $(CURDIR)/build/fuzz

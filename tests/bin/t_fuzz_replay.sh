@@ -17,7 +17,7 @@ replay()
 	    "$FUZZ/replay_$1" -x "$FUZZ/known-crashes" $_d
 }
 
-for _t in cgdparams edits template record sets ffs parts upgrade; do
+for _t in cgdparams edits template record sets ffs parts upgrade plist; do
 	eval "atf_test_case $_t
 ${_t}_head() { atf_set descr 'fuzz target $_t: corpus and past crashes'; }
 ${_t}_body() { replay $_t; }"
