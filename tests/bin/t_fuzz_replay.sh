@@ -47,7 +47,7 @@ known_crashes_body()
 
 atf_init_test_cases()
 {
-	for _t in cgdparams edits template record sets ffs parts upgrade; do
+	for _t in cgdparams edits template record sets ffs parts upgrade plist; do
 		atf_add_test_case $_t
 	done
 	atf_add_test_case known_crashes
