@@ -124,8 +124,10 @@ read_buildinfo(struct pkgfile *pf)
 	char *p, *nl, *eq, *next;
 	size_t i;
 
-	if (pf->meta[PKGM_BUILD_INFO] == NULL)
-		return 0;
+	if (pf->meta[PKGM_BUILD_INFO] == NULL) {
+		sr_seterr("%s: no +BUILD_INFO", pf->label);
+		return -1;
+	}
 	if (memchr(pf->meta[PKGM_BUILD_INFO], '\0',
 	    pf->metalen[PKGM_BUILD_INFO]) != NULL) {
 		sr_seterr("%s: +BUILD_INFO: a NUL byte", pf->label);
@@ -154,6 +156,13 @@ read_buildinfo(struct pkgfile *pf)
 	    !pkg_abspath_ok(pf->bi.pkg_sysconfbase))) {
 		sr_seterr("%s: +BUILD_INFO: LOCALBASE or PKG_SYSCONFDIR not a "
 		    "plain absolute path", pf->label);
+		return -1;
+	}
+	/* pkg_add refuses a package without these (read_buildinfo). */
+	if (pf->bi.opsys == NULL || pf->bi.os_version == NULL ||
+	    pf->bi.machine_arch == NULL) {
+		sr_seterr("%s: +BUILD_INFO: no OPSYS, OS_VERSION or "
+		    "MACHINE_ARCH", pf->label);
 		return -1;
 	}
 	return 0;

@@ -324,7 +324,7 @@ ATF_TC_BODY(hostile_meta, tc)
 	    { "+COMMENT", "c\n", 'f', 0, NULL },
 	    { "+DESC", "d\n", 'f', 0, NULL },
 	    { "+INSTALL", "# USER: a:b:c:d:e:f:g\n", 'f', 0, NULL },
-	    { NULL } };
+	    { "+BUILD_INFO", BUILD_INFO, 'f', 0, NULL }, { NULL } };
 	static const struct ment m3[] = {
 	    { "+CONTENTS", "@name x-1\n@cwd /usr/pkg\n", 'f', 0, NULL },
 	    { "+COMMENT", "c\n", 'f', 0, NULL },
@@ -338,7 +338,45 @@ ATF_TC_BODY(hostile_meta, tc)
 	CHECK_FAIL(m, "+CONTENTS line 3");
 	CHECK_FAIL(m2, "+INSTALL line 1");
 	CHECK_FAIL(m3, "LOCALBASE");
+	static const struct ment m5[] = {
+	    { "+CONTENTS", "@name x-1\n@cwd /usr/pkg\n", 'f', 0, NULL },
+	    { "+COMMENT", "c\n", 'f', 0, NULL },
+	    { "+DESC", "d\n", 'f', 0, NULL },
+	    { "+BUILD_INFO", "OPSYS=NetBSD\nMACHINE_ARCH=x86_64\n", 'f', 0,
+	      NULL }, { NULL } };
+	static const struct ment m6[] = {
+	    { "+CONTENTS", "@name x-1\n@cwd /usr/pkg\n", 'f', 0, NULL },
+	    { "+COMMENT", "c\n", 'f', 0, NULL },
+	    { "+DESC", "d\n", 'f', 0, NULL }, { NULL } };
+
 	CHECK_FAIL(m4, "+COMMENT: not a file");
+	CHECK_FAIL(m5, "+BUILD_INFO: no OPSYS, OS_VERSION or MACHINE_ARCH");
+	CHECK_FAIL(m6, "no +BUILD_INFO");
+}
+
+/*
+ * The +-files listed after @ignore (as older pkg_create wrote them) are
+ * the leading entries, not expected again in the payload.
+ */
+ATF_TC_WITHOUT_HEAD(ignored_meta_listed);
+ATF_TC_BODY(ignored_meta_listed, tc)
+{
+	static const struct ment m[] = {
+	    META(CONTENTS "@ignore\n+COMMENT\n@ignore\n+DESC\n"), PAYLOAD,
+	    { NULL } };
+	struct pkgfile pf;
+	struct pkgentry e;
+	int n = 0, r;
+
+	mkpkg("old.tgz", m, true);
+	ATF_REQUIRE_MSG(pkgfile_open(&pf, "old.tgz", "old.tgz") == 0, "%s",
+	    sr_errmsg());
+	ATF_CHECK_EQ(pf.plist.nfile, 8);
+	while ((r = pkgfile_next(&pf, &e)) == 1)
+		n++;
+	ATF_CHECK_EQ_MSG(r, 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(n, 6);
+	pkgfile_close(&pf);
 }
 
 ATF_TC_WITHOUT_HEAD(not_an_archive);
@@ -365,5 +403,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bad_types_and_links);
 	ATF_TP_ADD_TC(tp, hostile_meta);
 	ATF_TP_ADD_TC(tp, not_an_archive);
+	ATF_TP_ADD_TC(tp, ignored_meta_listed);
 	return atf_no_error();
 }
