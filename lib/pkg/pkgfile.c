@@ -6,9 +6,9 @@
  * each at most once; the first other entry starts the payload, whose
  * entries must be exactly the packing list's files (those not after an
  * @ignore) in the packing list's order.  The mode an entry is given is
- * the archive's, with the packing list's @mode over it and then the
- * +INSTALL PERMS lines (the +PERMS script pkgsrc runs after
- * installing); its owner and group are @owner and @group, else the
+ * the archive's, with the packing list's @mode over it and then, for a
+ * file, the +INSTALL PERMS lines (the +PERMS script pkgsrc runs after
+ * installing, which changes files only); its owner and group are @owner and @group, else the
  * archive's names, else root and wheel.
  */
 #include <sys/stat.h>
@@ -401,7 +401,9 @@ pkgfile_next(struct pkgfile *pf, struct pkgentry *e)
 	pf->nextf++;
 	if (entry_type(pf, ae, f, e) < 0 || entry_owner(pf, ae, f, e) < 0)
 		return -1;
-	apply_perms(pf, e);
+	/* +PERMS skips what is not a file ("test -f"; chmod would follow). */
+	if (e->type == S_IFREG && e->hardlink == NULL)
+		apply_perms(pf, e);
 	pf->cur = f;
 	pf->reading = e->type == S_IFREG;
 	if (pf->reading && e->hardlink == NULL && f->md5 != NULL) {

@@ -83,6 +83,8 @@ mkpkg(const char *path, const struct ment *m, bool gz)
 
 #define INSTALL \
 	"#!/bin/sh\n# PERMS: sbin/foo-suid 4511 root foo\n" \
+	"# PERMS: /usr/pkg/lib/libfoo.so 0700 root foo\n" \
+	"# PERMS: /usr/pkg/share/foo/README 0640 root foo\n" \
 	"# USER: foo:foo::Foo:/var/foo:/sbin/nologin\n"
 
 #define META(c) \
@@ -151,7 +153,9 @@ check_good(const char *path)
 	ATF_REQUIRE_EQ(pkgfile_next(&pf, &e), 1);
 	ATF_CHECK(e.type == S_IFLNK);
 	ATF_CHECK_STREQ(e.symlink, "libfoo.so.1");
+	/* PERMS change files only: +PERMS tests -f. */
 	ATF_CHECK_STREQ(e.group, "wheel");
+	ATF_CHECK_EQ(e.mode, 0777);
 	ATF_REQUIRE_EQ(pkgfile_next(&pf, &e), 1);
 	ATF_CHECK(e.mode == 0444);
 	ATF_REQUIRE_EQ(pkgfile_next(&pf, &e), 1);
@@ -160,7 +164,9 @@ check_good(const char *path)
 	ATF_REQUIRE_EQ(pkgfile_next(&pf, &e), 1);
 	ATF_CHECK_STREQ(e.name, "foo/README");
 	ATF_CHECK_STREQ(e.prefix, "/usr/pkg/share");
-	ATF_CHECK_EQ(e.mode, 0600);
+	/* An absolute PERMS path: the file under its own @cwd. */
+	ATF_CHECK_EQ(e.mode, 0640);
+	ATF_CHECK_STREQ(e.group, "foo");
 	ATF_CHECK_STREQ(slurp(&pf), "readme\n");
 	ATF_CHECK_EQ(pkgfile_next(&pf, &e), 0);
 	pkgfile_close(&pf);
