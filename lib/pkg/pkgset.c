@@ -1,11 +1,13 @@
 /*
  * A set of packages checked together (pkgset.h): what pkg_add checks
  * of each package against those installed before it (check_other_
- * installed, check_explicit_conflict, check_dependencies) done for the
+ * installed, check_explicit_conflict, check_implicit_conflict,
+ * check_dependencies) done for the
  * whole set at once, then the order and the +REQUIRED_BY files that
  * installing them one by one would leave (pkg_register_depends appends
  * a dependent's name as it is installed).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,6 +159,67 @@ conflicts_of(struct ctx *c, size_t i)
 	return 0;
 }
 
+struct owned {
+	char	*path;
+	size_t	 pkg;
+};
+
+static int
+cmp_owned(const void *a, const void *b)
+{
+	const struct owned *oa = a, *ob = b;
+	int c = strcmp(oa->path, ob->path);
+
+	return c != 0 ? c : (oa->pkg > ob->pkg) - (oa->pkg < ob->pkg);
+}
+
+/*
+ * Two packages installing one file: pkg_add refuses the second
+ * (check_implicit_conflict, "Conflicting PLIST").  Paths are compared
+ * whole, prefix and name.
+ */
+static int
+check_files(struct ctx *c)
+{
+	struct owned *v = NULL, *nv;
+	size_t i, k, n = 0;
+	int rv = 0;
+
+	for (i = 0; i < c->n && rv == 0; i++)
+		for (k = 0; k < c->in[i].pl->nfile && rv == 0; k++) {
+			const struct plist_file *f = &c->in[i].pl->file[k];
+
+			if (f->ignored)
+				continue;
+			if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
+				rv = sr_oom();
+				break;
+			}
+			v = nv;
+			v[n].pkg = i;
+			if (asprintf(&v[n].path, "%s/%s", strcmp(f->prefix,
+			    "/") == 0 ? "" : f->prefix, f->name) < 0) {
+				rv = sr_oom();
+				break;
+			}
+			n++;
+		}
+	if (rv == 0 && n > 1)
+		qsort(v, n, sizeof(*v), cmp_owned);
+	for (i = 1; i < n && rv == 0; i++)
+		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+			sr_seterr("%s (%s) and %s (%s) both install %s",
+			    c->in[v[i - 1].pkg].pl->name,
+			    c->in[v[i - 1].pkg].label, c->in[v[i].pkg].pl->name,
+			    c->in[v[i].pkg].label, sr_shortpath(v[i].path));
+			rv = -1;
+		}
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	return rv;
+}
+
 /* Place i after its dependencies (depth first, in the order given). */
 static int
 place(struct ctx *c, size_t i)
@@ -225,7 +288,7 @@ pkgset_resolve(const struct pkgset_in *in, size_t n, struct pkgset *set)
 		sr_oom();
 		goto fail;
 	}
-	if (check_names(&c) < 0)
+	if (check_names(&c) < 0 || check_files(&c) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (conflicts_of(&c, i) < 0 || deps_of(&c, i) < 0)

@@ -1,8 +1,8 @@
 /*
  * A set of packages to install together, checked as pkg_add would
  * check them one by one (add/perform.c): no package twice, no two
- * versions of one, every @pkgdep met by a package of the set, no
- * @pkgcfl met; then the order to install them in (dependencies first)
+ * versions of one, no file installed by two, every @pkgdep met by a
+ * package of the set, no @pkgcfl met; then the order to install them in (dependencies first)
  * and what each one's +REQUIRED_BY says once all are in.
  */
 #ifndef PKG_PKGSET_H

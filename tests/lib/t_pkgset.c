@@ -177,6 +177,19 @@ ATF_TC_BODY(bad_pattern, tc)
 	refused(texts, "a-1 (p0.tgz): +CONTENTS line 2", "unbalanced");
 }
 
+/* Two packages listing one file (under any @cwd): pkg_add's PLIST conflict. */
+ATF_TC_WITHOUT_HEAD(file_conflict);
+ATF_TC_BODY(file_conflict, tc)
+{
+	static const char *const texts[] = {
+		"@name a-1\n@cwd /usr/pkg/share\ndoc/x\n",
+		"@name b-1\n@cwd /usr/pkg\nshare/doc/x\n", NULL
+	};
+
+	refused(texts, "a-1 (p0.tgz) and b-1 (p1.tgz) both install",
+	    "/usr/pkg/share/doc/x");
+}
+
 /* A package does not meet its own dependency. */
 ATF_TC_WITHOUT_HEAD(self_dependency);
 ATF_TC_BODY(self_dependency, tc)
@@ -197,5 +210,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cycle);
 	ATF_TP_ADD_TC(tp, bad_pattern);
 	ATF_TP_ADD_TC(tp, self_dependency);
+	ATF_TP_ADD_TC(tp, file_conflict);
 	return atf_no_error();
 }
