@@ -393,7 +393,8 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(b.len == 2 && memcmp(b.s, "rc", 2) == 0);
 	sbuf_free(&b);
 	ATF_CHECK_EQ(tree_symlink(t, "var", "etc", &fwo), -1);
-	ATF_CHECK(strncmp(sr_errmsg(), "var: symlink: into place: ", 26) == 0);
+	ATF_CHECK(strncmp(sr_errmsg(), "var: symlink: rename into place: ",
+	    33) == 0);
 	ATF_REQUIRE(lstat("g/var/db", &st) == 0 && S_ISDIR(st.st_mode));
 	ATF_CHECK_STREQ(names(t, ""), "etc var ");
 	ATF_CHECK_EQ(tree_readlink(t, "etc/rc", &b), -1);
@@ -407,6 +408,14 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(a.st_ino == st.st_ino);
 	ATF_CHECK_EQ(st.st_nlink, 2);
 	ATF_CHECK_STREQ(names(t, "etc"), "old rc rc.link ");
+	/* Not over a directory: its temporary name goes with it. */
+	ATF_CHECK_EQ(tree_link(t, "etc/rc", "var"), -1);
+	ATF_CHECK(strncmp(sr_errmsg(), "var: link to etc/rc: rename into "
+	    "place: ", 40) == 0);
+	ATF_CHECK_STREQ(names(t, ""), "etc var ");
+	ATF_CHECK_STREQ(names(t, "var"), "db ");
+	ATF_REQUIRE(lstat("g/etc/rc", &a) == 0);
+	ATF_CHECK_EQ(a.st_nlink, 2);
 	ATF_CHECK_EQ(tree_link(t, "etc/none", "etc/new"), -1);
 	ATF_CHECK_EQ(errno, ENOENT);
 	ATF_CHECK(lstat("g/etc/new", &st) == -1);
