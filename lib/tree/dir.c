@@ -976,6 +976,12 @@ remove_path(int rootfd, const char *rel, bool purge)
 	const char *name;
 	int pfd, rv;
 
+	/* Its parent's "" would be "not there": removed already, wrongly. */
+	if (*rel == '\0') {
+		sr_seterr("the top of the tree: remove: refused");
+		errno = EINVAL;
+		return -1;
+	}
 	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
 		return -1;
 	rv = remove_at(pfd, name, rel, purge);

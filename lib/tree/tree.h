@@ -7,7 +7,8 @@
  * guest's: untrusted.  Functions return 0 (or a count) on success and
  * -1 on failure with a message naming the path inside the guest
  * (sr_errmsg()) and errno set; a path that is not there fails with
- * ENOENT.  An operation a tree does not have fails with EROFS.
+ * ENOENT (but see remove).  An operation a tree does not have fails
+ * with EROFS.
  *
  * Implementations:
  *   tree_dir()        a host directory (dir.h: contained *at() calls)
@@ -69,7 +70,13 @@ struct tree_ops {
 	/* A device node or fifo (wo->mode holds the type). */
 	int	(*mknod)(struct tree *, const char *, dev_t,
 		    const struct tree_wopts *);
-	/* A path and, for a directory, all below it. */
+	/*
+	 * A path and, for a directory, all below it.  A path that is not
+	 * there is removed already (0), so that a plan's remove holds
+	 * whatever ran before it; its parents must be there, as for any
+	 * write (ENOENT, ENOTDIR: a plan made for another tree), and the
+	 * top ("") is refused (EINVAL).
+	 */
 	int	(*remove)(struct tree *, const char *);
 	/* Owner and permissions of what is there (a link: owner only). */
 	int	(*setattr)(struct tree *, const char *,

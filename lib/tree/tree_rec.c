@@ -369,7 +369,10 @@ rt_remove(struct tree *t, const char *rel)
 {
 	struct rectree *r = RT(t);
 
-	/* A node the spec alone holds: nothing to remove in the tree. */
+	/*
+	 * Not there is removed already (tree.h): the inner tree says so.
+	 * A node the spec alone holds: nothing to remove in the tree.
+	 */
 	if (tree_remove(r->in, rel) == -1 && spec_node(r, rel) == NULL)
 		return -1;
 	(void)spec_drop(r->spec, rel);

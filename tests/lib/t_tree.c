@@ -432,6 +432,44 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	tree_close(t);
 }
 
+/*
+ * Removing what is not there is done already (tree.h); its parents
+ * must be there, and the top is never removed.
+ */
+ATF_TC_WITHOUT_HEAD(tree_dir_remove_not_there);
+ATF_TC_BODY(tree_dir_remove_not_there, tc)
+{
+	struct tree *t = guest_tree(0);
+	struct stat st;
+
+	h_put("g/etc/rc", "x");
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	ATF_CHECK_STREQ(names(t, ""), "etc ");
+	ATF_CHECK_STREQ(names(t, "etc"), "rc ");
+	/* Twice: the second finds it gone. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK(lstat("g/etc/rc", &st) == -1 && errno == ENOENT);
+	h_put("g/etc/rc", "x");
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_STREQ(sr_errmsg(), "usr/never: open parent directory: "
+	    "No such file or directory");
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_REQUIRE(symlink("etc", "g/link") == 0);
+	ATF_CHECK_EQ(tree_remove(t, "link/rc"), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_REQUIRE(unlink("g/link") == 0);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	ATF_CHECK_STREQ(sr_errmsg(), "the top of the tree: remove: refused");
+	ATF_CHECK_STREQ(names(t, ""), "etc ");
+	ATF_CHECK_STREQ(h_text("g/etc/rc"), "x");
+	tree_close(t);
+}
+
 /* Owners and modes as asked: root's to give. */
 ATF_TC(tree_dir_owners);
 ATF_TC_HEAD(tree_dir_owners, tc)
@@ -924,6 +962,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_dir_owners);
 	ATF_TP_ADD_TC(tp, tree_dir_user_owns);
 	ATF_TP_ADD_TC(tp, tree_dir_read_only);
+	ATF_TP_ADD_TC(tp, tree_dir_remove_not_there);
 	ATF_TP_ADD_TC(tp, tree_walk_order);
 	ATF_TP_ADD_TC(tp, tree_walk_depth_limit);
 	ATF_TP_ADD_TC(tp, tree_walk_seen_directory);

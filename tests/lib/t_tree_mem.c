@@ -556,6 +556,46 @@ ATF_TC_BODY(remove_subtree, tc)
 	entset_free(&s);
 }
 
+/*
+ * Removing what is not there is done already, as for every tree; its
+ * parents must be there, and the top is never removed.
+ */
+ATF_TC_WITHOUT_HEAD(remove_not_there);
+ATF_TC_BODY(remove_not_there, tc)
+{
+	struct entset s;
+	struct tree *t;
+	char *before, *after;
+
+	fixture(&s);
+	ATF_REQUIRE((t = tree_mem(&s)) != NULL);
+	before = dump(&s);
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	/* Removed before (in the set, marked gone): not there. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/old"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_STREQ(sr_errmsg(), "usr/never: remove: No such file or "
+	    "directory");
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_CHECK_EQ(tree_remove(t, "etc/localtime/never"), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	after = dump(&s);
+	ATF_CHECK_STREQ(after, before);
+	free(after);
+	/* Twice: the second finds it gone. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	check_lstat_fails(t, "etc/rc", ENOENT);
+	free(before);
+	tree_close(t);
+	entset_free(&s);
+}
+
 ATF_TC_WITHOUT_HEAD(writable_never_erofs);
 ATF_TC_BODY(writable_never_erofs, tc)
 {
@@ -897,6 +937,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, mkdir_symlink_link_mknod);
 	ATF_TP_ADD_TC(tp, setattr_owner_mode);
 	ATF_TP_ADD_TC(tp, remove_subtree);
+	ATF_TP_ADD_TC(tp, remove_not_there);
 	ATF_TP_ADD_TC(tp, writable_never_erofs);
 	ATF_TP_ADD_TC(tp, provision_etc_as_apply_virtual);
 	ATF_TP_ADD_TC(tp, plan_apply_every_kind);

@@ -11,6 +11,7 @@
 
 #include "h_util.h"
 #include "plan/plan.h"
+#include "tree/entset.h"
 #include "tree/spec.h"
 #include "tree/tree.h"
 
@@ -267,6 +268,61 @@ ATF_TC_BODY(rec_remove_drops_subtree, tc)
 	spec_free(&s);
 }
 
+/* What remove answers through t: not there is done already (tree.h). */
+static void
+check_remove_not_there(struct tree *t, struct spec *s)
+{
+	size_t n = s->n;
+
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	ATF_CHECK_EQ(s->n, n);
+	ATF_CHECK(spec_get(s, "etc/rc") != NULL);
+	/* Twice: the second finds it gone, in the tree and the spec. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK(spec_get(s, "etc/rc") == NULL);
+	ATF_CHECK(tree_exists(t, "etc/rc") == 1);
+}
+
+/* The same answer over a host directory and over a tree in memory. */
+ATF_TC_WITHOUT_HEAD(rec_remove_not_there);
+ATF_TC_BODY(rec_remove_not_there, tc)
+{
+	const struct tree_wopts cwo = { .mode = S_IFCHR | 0600 };
+	const struct tree_wopts dwo = { .mode = 0755 }, fwo = { .mode = 0644 };
+	struct spec s = { 0 }, ms = { 0 };
+	struct entset set = { 0 };
+	struct tree *t = stage(&s);
+	struct stat st;
+
+	check_remove_not_there(t, &s);
+	ATF_CHECK(lstat("s/etc/rc", &st) == -1 && errno == ENOENT);
+	ATF_CHECK(lstat("s/etc", &st) == 0);
+	/* A device node the spec alone holds: then not there. */
+	ATF_REQUIRE(tree_mknod(t, "dev/null", makedev(2, 2), &cwo) == 0);
+	ATF_CHECK_EQ(tree_remove(t, "dev/null"), 0);
+	ATF_CHECK(spec_get(&s, "dev/null") == NULL);
+	ATF_CHECK_EQ(tree_remove(t, "dev/null"), 0);
+	tree_close(t);
+	spec_free(&s);
+
+	ATF_REQUIRE((t = tree_recording(tree_mem(&set), &ms)) != NULL);
+	ATF_REQUIRE(tree_mkdir(t, "etc", &dwo) == 0);
+	ATF_REQUIRE(tree_write(t, "etc/rc", "rc\n", 3, &fwo) == 0);
+	check_remove_not_there(t, &ms);
+	ATF_CHECK(entset_get(&set, "etc/rc")->gone);
+	tree_close(t);
+	spec_free(&ms);
+	entset_free(&set);
+}
+
 ATF_TC_WITHOUT_HEAD(rec_link_and_orig_take_the_original);
 ATF_TC_BODY(rec_link_and_orig_take_the_original, tc)
 {
@@ -484,6 +540,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, rec_writes_noted);
 	ATF_TP_ADD_TC(tp, rec_device_nodes_in_spec_alone);
 	ATF_TP_ADD_TC(tp, rec_remove_drops_subtree);
+	ATF_TP_ADD_TC(tp, rec_remove_not_there);
 	ATF_TP_ADD_TC(tp, rec_link_and_orig_take_the_original);
 	ATF_TP_ADD_TC(tp, rec_setattr_noted);
 	ATF_TP_ADD_TC(tp, rec_walk_sees_the_image);
