@@ -3,7 +3,11 @@
  *
  * Paths are relative to the guest's root ("etc/rc"), never absolute and
  * never with "." or ".." components; no implementation ever follows a
- * symbolic link of the guest's.  Every byte a tree returns is the
+ * symbolic link of the guest's.  "" is the root itself: every tree's
+ * lstat and list answer for it as for a directory (a host directory's
+ * own; tree_mem's 0755 and root's; tree_recording's inner root with the
+ * owner and mode its spec gives "."; an FFS image's root inode), so
+ * that a walk of "" is the whole tree.  Every byte a tree returns is the
  * guest's: untrusted.  Functions return 0 (or a count) on success and
  * -1 on failure with a message naming the path inside the guest
  * (sr_errmsg()) and errno set; a path that is not there fails with
@@ -141,7 +145,8 @@ struct tree *tree_sub(struct tree *, const char *);
  * never into a directory met before (by device and inode: a host tree
  * may hold one twice).  fn returns 0 to go on, 1 not to go into this
  * directory, -1 to stop with an error.  A top that is not there is an
- * empty walk when missing_ok.
+ * empty walk when missing_ok.  A top of "" is the root: fn meets ""
+ * first, then every path of the tree.
  */
 typedef int tree_walkfn(void *, const char *, const struct stat *);
 int	tree_walk(struct tree *, const char *, bool, tree_walkfn *, void *);

@@ -52,7 +52,8 @@ rt_lstat(struct tree *t, const char *rel, struct stat *st)
 	const struct spec_ent *e;
 
 	if (tree_lstat(r->in, rel, st) == 0) {
-		(void)spec_stat(r->spec, rel, st);
+		/* The top is the image's root: "." in a spec (spec_write()). */
+		(void)spec_stat(r->spec, *rel != '\0' ? rel : ".", st);
 		return 0;
 	}
 	if (errno != ENOENT || (e = spec_node(r, rel)) == NULL)

@@ -642,7 +642,13 @@ ATF_TC_BODY(tree_walk_order, tc)
 {
 	struct tree *t = guest_tree(TREE_RDONLY);
 	struct visits v = { .out = { .s = NULL } };
+	struct stat st, host;
 
+	/* "" is the directory itself (tree.h). */
+	ATF_REQUIRE_MSG(tree_lstat(t, "", &st) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(stat("g", &host) == 0);
+	ATF_CHECK(st.st_dev == host.st_dev && st.st_ino == host.st_ino);
+	ATF_CHECK_EQ(st.st_mode, host.st_mode);
 	ATF_REQUIRE(mkdir("g/etc/rc.d", 0755) == 0);
 	h_put("g/etc/rc.d/sshd", "x");
 	h_put("g/etc/rc.conf", "x");

@@ -419,6 +419,39 @@ ATF_TC_BODY(rec_walk_sees_the_image, tc)
 	spec_free(&s);
 }
 
+/*
+ * "" is the root, as a host directory's: the stage's, with the owner
+ * and mode the spec gives the image's root (".").
+ */
+ATF_TC_WITHOUT_HEAD(rec_walk_root);
+ATF_TC_BODY(rec_walk_root, tc)
+{
+	const struct tree_wopts cwo = { .mode = S_IFBLK | 0640, .gid = 5 };
+	struct spec s = { 0 };
+	struct tree *t = stage(&s);
+	struct sbuf b = { 0 };
+	struct stat st, host;
+	char want[512];
+
+	/* Without "." in the spec: what the stage is. */
+	ATF_REQUIRE(stat("s", &host) == 0);
+	ATF_REQUIRE_MSG(tree_lstat(t, "", &st) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(st.st_mode, host.st_mode);
+	ATF_CHECK_EQ(st.st_uid, host.st_uid);
+	ATF_CHECK_EQ(st.st_ino, host.st_ino);
+	copied(&s, ".", S_IFDIR | 0755, 0, 0, 50);
+	ATF_REQUIRE(tree_mknod(t, "wd0a", makedev(3, 0), &cwo) == 0);
+	ATF_REQUIRE_MSG(tree_walk(t, "", false, walked, &b) == 0, "%s",
+	    sr_errmsg());
+	snprintf(want, sizeof(want), " 40755 0\ndev 40755 0\n"
+	    "dev/MAKEDEV 100555 0\netc 40755 0\netc/rc 100644 %u\n"
+	    "wd0a 60640 0\n", UID);
+	ATF_CHECK_STREQ(b.s, want);
+	sbuf_free(&b);
+	tree_close(t);
+	spec_free(&s);
+}
+
 ATF_TC_WITHOUT_HEAD(rec_plan_apply_records_the_plan);
 ATF_TC_BODY(rec_plan_apply_records_the_plan, tc)
 {
@@ -544,6 +577,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, rec_link_and_orig_take_the_original);
 	ATF_TP_ADD_TC(tp, rec_setattr_noted);
 	ATF_TP_ADD_TC(tp, rec_walk_sees_the_image);
+	ATF_TP_ADD_TC(tp, rec_walk_root);
 	ATF_TP_ADD_TC(tp, rec_plan_apply_records_the_plan);
 	ATF_TP_ADD_TC(tp, rec_read_only_inner_refused);
 	ATF_TP_ADD_TC(tp, spec_below_and_drop);
