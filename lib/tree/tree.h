@@ -42,6 +42,13 @@ struct tree_wopts {
 	bool	 nosync;	/* the caller syncs the whole tree later */
 };
 
+/* The room left on what holds a tree (tree_room()). */
+struct tree_room {
+	uint64_t avail;		/* bytes free, for us */
+	bool	 noinodes;	/* and no inode left for a new file */
+	char	 where[512];	/* where it is mounted, for messages */
+};
+
 struct tree;
 
 struct tree_ops {
@@ -87,6 +94,8 @@ struct tree_ops {
 		    const struct tree_wopts *);
 	/* Make what was written durable (or nothing to do). */
 	int	(*sync)(struct tree *);
+	/* The room left on what holds it (NULL: a tree not on a disk). */
+	int	(*room)(struct tree *, struct tree_room *);
 	void	(*close)(struct tree *);
 };
 
@@ -116,6 +125,13 @@ int	tree_mknod(struct tree *, const char *, dev_t,
 int	tree_remove(struct tree *, const char *);
 int	tree_setattr(struct tree *, const char *, const struct tree_wopts *);
 int	tree_sync(struct tree *);
+/*
+ * The room left on what holds the tree, for a message about a full one
+ * (a plan's: what the rest of it needs); -1 where it cannot tell (a tree
+ * in memory, an image read with libtsk: ENOTSUP), errno set and no
+ * message recorded, so that the failure being told keeps its own.
+ */
+int	tree_room(struct tree *, struct tree_room *);
 /* Close the tree and free it; NULL is fine. */
 void	tree_close(struct tree *);
 /* Whether the tree can be written. */
@@ -153,8 +169,9 @@ int	tree_walk(struct tree *, const char *, bool, tree_walkfn *, void *);
 
 /*
  * A host directory at fd (the tree keeps a duplicate of its own), named
- * name in messages.  TREE_NOSYNC: files are not synced one by one (the
- * caller calls tree_sync() when done); TREE_RDONLY: no write operation.
+ * name in messages; its room is its file system's (fstatvfs).
+ * TREE_NOSYNC: files are not synced one by one (the caller calls
+ * tree_sync() when done); TREE_RDONLY: no write operation.
  */
 #define TREE_NOSYNC	0x1
 #define TREE_RDONLY	0x2
@@ -176,7 +193,7 @@ struct tree *tree_mem(struct entset *);
  * it, and what the path truly is (type, owner, group, mode, time, link
  * target, device numbers) to spec as it is made.  Read, it answers with
  * inner's contents and spec's owners and modes, and shows the device
- * nodes spec alone holds.  See tree_rec.c.
+ * nodes spec alone holds; its room is inner's.  See tree_rec.c.
  */
 struct spec;
 struct tree *tree_recording(struct tree *, struct spec *);

@@ -409,6 +409,12 @@ rt_sync(struct tree *t)
 	return tree_sync(RT(t)->in);
 }
 
+static int
+rt_room(struct tree *t, struct tree_room *r)
+{
+	return tree_room(RT(t)->in, r);
+}
+
 static void
 rt_close(struct tree *t)
 {
@@ -423,7 +429,7 @@ static const struct tree_ops rec_ops = {
 	.write = rt_write, .write_fd = rt_write_fd, .keep_orig = rt_keep_orig,
 	.mkdir = rt_mkdir, .symlink = rt_symlink, .link = rt_link,
 	.mknod = rt_mknod, .remove = rt_remove, .setattr = rt_setattr,
-	.sync = rt_sync, .close = rt_close,
+	.sync = rt_sync, .room = rt_room, .close = rt_close,
 };
 
 struct tree *

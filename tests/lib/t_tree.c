@@ -10,6 +10,7 @@
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include <errno.h>
@@ -297,6 +298,8 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	struct tree *t = guest_tree(0);
 	struct sbuf b = { .s = NULL };
 	struct stat st, old;
+	struct tree_room room;
+	struct statvfs sv;
 	char buf[8];
 	int fd;
 
@@ -348,6 +351,12 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "etc: write: is a directory");
 	ATF_REQUIRE(lstat("g/etc", &st) == 0 && S_ISDIR(st.st_mode));
 	ATF_CHECK(tree_dir_fd(t) >= 0);
+	/* Its room: its file system's. */
+	ATF_REQUIRE_MSG(tree_room(t, &room) == 0, "%s", strerror(errno));
+	ATF_REQUIRE(statvfs("g", &sv) == 0);
+	ATF_CHECK(room.where[0] != '\0');
+	ATF_CHECK(room.noinodes == (sv.f_files > 0 && sv.f_favail == 0));
+	ATF_CHECK(room.avail <= (uint64_t)sv.f_blocks * sv.f_frsize);
 	ATF_CHECK_EQ(tree_sync(t), 0);
 	tree_close(t);
 	tree_close(NULL);

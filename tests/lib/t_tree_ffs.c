@@ -379,6 +379,7 @@ ATF_TC_BODY(tree_ffs_read_only, tc)
 	const struct tree_wopts wo = { .mode = 0644 };
 	struct ffsimg fi;
 	struct tree *t = make_tree(&fi);
+	struct tree_room room;
 	struct stat st;
 
 	ATF_CHECK_EQ(tree_write(t, "etc/passwd", "x", 1, &wo), -1);
@@ -399,6 +400,11 @@ ATF_TC_BODY(tree_ffs_read_only, tc)
 	ATF_CHECK_EQ(tree_keep_orig(t, "etc/a"), -1);
 	ATF_CHECK_EQ(errno, EROFS);
 	ATF_CHECK_EQ(tree_sync(t), 0);
+	/* No room to tell: nothing is written to it. */
+	sr_seterr("kept");
+	ATF_CHECK_EQ(tree_room(t, &room), -1);
+	ATF_CHECK_EQ(errno, ENOTSUP);
+	ATF_CHECK_STREQ(sr_errmsg(), "kept");
 	/* Nothing changed: the image is as makefs wrote it. */
 	ATF_REQUIRE(tree_lstat(t, "etc/passwd", &st) == 0);
 	ATF_CHECK_EQ(st.st_size, 26);

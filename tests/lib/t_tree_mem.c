@@ -602,6 +602,7 @@ ATF_TC_BODY(writable_never_erofs, tc)
 	struct entset s;
 	struct tree *t;
 	struct tree_wopts wo = { .mode = 0644 };
+	struct tree_room room;
 
 	fixture(&s);
 	ATF_REQUIRE((t = tree_mem(&s)) != NULL);
@@ -620,6 +621,10 @@ ATF_TC_BODY(writable_never_erofs, tc)
 	    tree_setattr(t, "etc/h", &wo) == 0 &&
 	    tree_remove(t, "etc/d") == 0 && tree_sync(t) == 0);
 	ATF_CHECK(errno != EROFS);
+	/* No disk holds it: no room to tell, and no message for it. */
+	sr_seterr("kept");
+	ATF_CHECK(tree_room(t, &room) == -1 && errno == ENOTSUP);
+	ATF_CHECK_STREQ(sr_errmsg(), "kept");
 	/* Closing the tree leaves the set, which is the caller's. */
 	tree_close(t);
 	ATF_CHECK(entset_get(&s, "etc/w") != NULL &&
