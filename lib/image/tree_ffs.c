@@ -4,11 +4,12 @@
  * are left out, so tree.c refuses them (EROFS).
  *
  * Every path is checked as a directory tree's are (dir_check_rel()) and
- * looked up a component at a time, no link followed (ffs_lookup()).
- * lstat answers from the inode: the true owner, group, mode, times and
- * device numbers, whoever reads it; st_dev is 0 and st_ino the inode
- * number; st_blocks is not known (0).  The image is the guest's: every
- * size and name in it is checked before libtsk acts on it.
+ * looked up a component at a time, no link followed (ffs_lookup());
+ * "" is the root inode, as tree.h wants.  lstat answers from the inode:
+ * the true owner, group, mode, times and device numbers, whoever reads
+ * it; st_dev is 0 and st_ino the inode number; st_blocks is not known
+ * (0).  The image is the guest's: every size and name in it is checked
+ * before libtsk acts on it.
  */
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -2,6 +2,7 @@
  * Plans: the changes a run will make, decided up front (see plan.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -294,6 +295,35 @@ plan_apply_dir(const struct plan *p, int fd, int flags, sr_logfn *log,
 	return rv;
 }
 
+/*
+ * The i-th change found no room: and what the rest of the plan needs,
+ * worded as sr_seterr_noroom() words it, where the tree can tell its
+ * room (a host directory, a recording tree over one); else the tree's
+ * own message stays.  errno is kept.
+ */
+static void
+plan_noroom(const struct plan *p, size_t i, struct tree *t)
+{
+	uint64_t more = plan_bytes_from(p, i, 4096);
+	struct tree_room r;
+	char need[64] = "";
+	int saved = errno;
+
+	if (tree_room(t, &r) == 0) {
+		if (more > 0)
+			snprintf(need, sizeof(need), "; about %s more needed",
+			    sr_size(more));
+		if (r.noinodes)
+			sr_seterr("no room left on %s (%s free, but no inodes) "
+			    "to write %s", r.where, sr_size(r.avail),
+			    p->v[i].path);
+		else
+			sr_seterr("no room left on %s (%s free) to write %s%s",
+			    r.where, sr_size(r.avail), p->v[i].path, need);
+	}
+	errno = saved;
+}
+
 int
 plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
 {
@@ -346,10 +376,8 @@ plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
 			break;
 		}
 		if (rv == -1) {
-			/* A full disk: and what the rest of the plan needs. */
-			if (sr_noroom(errno) && tree_dir_fd(t) != -1)
-				sr_seterr_noroom(tree_dir_fd(t), c->path,
-				    plan_bytes_from(p, i, 4096), false);
+			if (sr_noroom(errno))
+				plan_noroom(p, i, t);
 			return -1;
 		}
 	}

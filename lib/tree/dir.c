@@ -277,20 +277,61 @@ write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
-/* A fresh hidden temporary beside name, opened for writing. */
+/*
+ * A step that found no room says where and how much is free; any other
+ * error is named as it is.  Returns -1.
+ */
 static int
-make_temp(int pfd, const char *name, char *tmp, size_t tmpsz)
+made_fail(int pfd, const char *rel, const char *step)
 {
-	int fd, i;
+	if (sr_noroom(errno))
+		sr_seterr_noroom(pfd, rel, 0, false);
+	else
+		sr_seterrno("%s: %s", rel, step);
+	return -1;
+}
 
-	for (i = 0; i < 100; i++) {
-		if (tmpname(tmp, tmpsz, ".%.200s.sr", name) == -1)
+/*
+ * What replace_by_temp() calls to make the new object under the name
+ * tmp in pfd, and ready it: 0 done, 1 tmp is taken (EEXIST, nothing
+ * made: another name is tried), -1 an error with its message.
+ */
+typedef int tmpmakefn(int pfd, const char *tmp, void *arg);
+
+/*
+ * Replace name in pfd (rel in messages, step the operation) atomically:
+ * make(arg) makes the new object under a fresh hidden name beside it,
+ * .NAME.sr.PID.XXXXXX (tmpname.h: a later run knows whose it was), and
+ * it is renamed over name.  On an error the temporary is removed; a
+ * make() that failed before making it leaves nothing to remove, and
+ * that name is ours alone.
+ */
+static int
+replace_by_temp(int pfd, const char *name, const char *rel, const char *step,
+    tmpmakefn *make, void *arg)
+{
+	char tmp[NAME_MAX + 1];
+	int i, r = 1, saved;
+
+	for (i = 0; i < 100 && r == 1; i++) {
+		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", name) == -1) {
+			sr_seterr("%s: %s: name too long", rel, step);
 			return -1;
-		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd != -1 || errno != EEXIST)
-			return fd;
+		}
+		r = make(pfd, tmp, arg);
 	}
+	if (r == 1) {
+		sr_seterr("%s: %s: no temporary name", rel, step);
+		errno = EEXIST;
+		return -1;
+	}
+	if (r == 0 && renameat(pfd, tmp, pfd, name) == 0)
+		return 0;
+	if (r == 0)
+		sr_seterrno("%s: %s: rename into place", rel, step);
+	saved = errno;
+	(void)unlinkat(pfd, tmp, 0);
+	errno = saved;
 	return -1;
 }
 
@@ -406,82 +447,85 @@ dir_openfile(int rootfd, const char *rel)
 	return fd;
 }
 
+/* A new file for write_atomic(): its content, owner, mode and more. */
+struct newfile {
+	fillfn	*fill;
+	const void *data;
+	size_t	 len;
+	int	 srcfd;
+	const struct tree_wopts *o;
+	const char *rel, *name;
+	mode_t	 oldmode;	/* of what is there, or 0 */
+	int	 fd;		/* the temporary, open for the caller */
+};
+
+/* Make the temporary of a write, filled, owned and synced (tmpmakefn). */
+static int
+make_file(int pfd, const char *tmp, void *arg)
+{
+	struct newfile *nf = arg;
+	const char *rel = nf->rel;
+
+	if ((nf->fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return errno == EEXIST ? 1 :
+		    made_fail(pfd, rel, "write: create temporary");
+	if (nf->fill(nf->fd, nf->data, nf->len, nf->srcfd) == -1)
+		/* A signal caught has said so already. */
+		return sr_checkpoint() == 0 ? made_fail(pfd, rel, "write") : -1;
+	if ((geteuid() == 0 && fchown(nf->fd, nf->o->uid, nf->o->gid) == -1) ||
+	    fchmod(nf->fd, nf->o->mode) == -1) {
+		sr_seterrno("%s: write: set owner and mode", rel);
+		return -1;
+	}
+	/* A new inode: it gets the old one's extended attributes (ACLs). */
+	if (S_ISREG(nf->oldmode)) {
+		int ofd = openat(pfd, nf->name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
+
+		if (ofd == -1 || os_copy_xattrs(ofd, nf->fd) == -1) {
+			sr_seterrno("%s: write: keep extended attributes", rel);
+			if (ofd != -1)
+				close(ofd);
+			return -1;
+		}
+		close(ofd);
+	}
+	if (!nf->o->nosync && fsync(nf->fd) == -1)
+		return made_fail(pfd, rel, "write: fsync");
+	return 0;
+}
+
 static int
 write_atomic(int rootfd, const char *rel, fillfn *fill, const void *data,
     size_t len, int srcfd, const struct tree_wopts *o)
 {
-	char tmp[NAME_MAX + 1];
+	struct newfile nf = { fill, data, len, srcfd, o, rel, NULL, 0, -1 };
 	struct stat st;
-	const char *name;
-	int pfd, fd = -1, rv = -1;
+	int pfd, rv = -1;
 
-	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
+	if ((pfd = dir_openparent(rootfd, rel, &nf.name)) == -1)
 		return -1;
-	st.st_mode = 0;
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(pfd, nf.name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			sr_seterr("%s: write: is a directory", rel);
 			goto done;
 		}
-		if (o->keep_orig && keep_orig_at(pfd, name, rel) == -1)
+		if (o->keep_orig && keep_orig_at(pfd, nf.name, rel) == -1)
 			goto done;
+		nf.oldmode = st.st_mode;
 	} else if (errno != ENOENT) {
 		sr_seterrno("%s: write: stat", rel);
 		goto done;
-	} else
-		st.st_mode = 0;
-	if ((fd = make_temp(pfd, name, tmp, sizeof(tmp))) == -1) {
-		if (sr_noroom(errno))
-			sr_seterr_noroom(pfd, rel, 0, false);
-		else
-			sr_seterrno("%s: write: create temporary", rel);
+	}
+	if (replace_by_temp(pfd, nf.name, rel, "write", make_file, &nf) == -1)
 		goto done;
-	}
-	if (fill(fd, data, len, srcfd) == -1) {
-		if (sr_checkpoint() == 0 && sr_noroom(errno))
-			sr_seterr_noroom(pfd, rel, 0, false);
-		else if (sr_checkpoint() == 0)
-			sr_seterrno("%s: write", rel);
-		goto unlink;
-	}
-	if ((geteuid() == 0 && fchown(fd, o->uid, o->gid) == -1) ||
-	    fchmod(fd, o->mode) == -1) {
-		sr_seterrno("%s: write: set owner and mode", rel);
-		goto unlink;
-	}
-	/* A new inode: it gets the old one's extended attributes (ACLs). */
-	if (S_ISREG(st.st_mode)) {
-		int ofd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
-
-		if (ofd == -1 || os_copy_xattrs(ofd, fd) == -1) {
-			sr_seterrno("%s: write: keep extended attributes", rel);
-			if (ofd != -1)
-				close(ofd);
-			goto unlink;
-		}
-		close(ofd);
-	}
-	if (!o->nosync && fsync(fd) == -1) {
-		if (sr_noroom(errno))
-			sr_seterr_noroom(pfd, rel, 0, false);
-		else
-			sr_seterrno("%s: write: fsync", rel);
-		goto unlink;
-	}
-	if (renameat(pfd, tmp, pfd, name) == -1) {
-		sr_seterrno("%s: write: rename into place", rel);
-		goto unlink;
-	}
 	if (!o->nosync)
 		(void)fsync(pfd);
 	rv = 0;
-	goto done;
-unlink:
-	(void)unlinkat(pfd, tmp, 0);
 done:
-	if (fd != -1)
-		close(fd);
+	if (nf.fd != -1)
+		close(nf.fd);
 	close(pfd);
 	return rv;
 }
@@ -500,6 +544,28 @@ dir_writefile_fd(int rootfd, const char *rel, int srcfd,
 	return write_atomic(rootfd, rel, fill_fd, NULL, 0, srcfd, o);
 }
 
+/* A symbolic link for dir_symlink(), owned as told (tmpmakefn). */
+struct newlink {
+	const char *target, *rel;
+	uid_t	 uid;
+	gid_t	 gid;
+};
+
+static int
+make_symlink(int pfd, const char *tmp, void *arg)
+{
+	const struct newlink *nl = arg;
+
+	if (symlinkat(nl->target, pfd, tmp) == -1)
+		return errno == EEXIST ? 1 : made_fail(pfd, nl->rel, "symlink");
+	if (geteuid() == 0 && fchownat(pfd, tmp, nl->uid, nl->gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		sr_seterrno("%s: symlink: set owner", nl->rel);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Make a symbolic link at rel pointing at target (never followed),
  * atomically replacing a link or file there, owned as told (as root).
@@ -508,40 +574,13 @@ int
 dir_symlink(int rootfd, const char *rel, const char *target, uid_t uid,
     gid_t gid)
 {
-	char tmp[NAME_MAX + 1];
+	struct newlink nl = { target, rel, uid, gid };
 	const char *name;
-	int pfd, i, rv = -1;
+	int pfd, rv;
 
 	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
 		return -1;
-	for (i = 0; i < 100; i++) {
-		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", name) == -1) {
-			sr_seterr("%s: symlink: name too long", rel);
-			goto done;
-		}
-		if (symlinkat(target, pfd, tmp) == 0)
-			break;
-		if (errno != EEXIST) {
-			if (sr_noroom(errno))
-				sr_seterr_noroom(pfd, rel, 0, false);
-			else
-				sr_seterrno("%s: symlink", rel);
-			goto done;
-		}
-	}
-	if (i == 100) {
-		sr_seterr("%s: symlink: no temporary name", rel);
-		goto done;
-	}
-	if ((geteuid() == 0 && fchownat(pfd, tmp, uid, gid,
-	    AT_SYMLINK_NOFOLLOW) == -1) ||
-	    renameat(pfd, tmp, pfd, name) == -1) {
-		sr_seterrno("%s: symlink: into place", rel);
-		(void)unlinkat(pfd, tmp, 0);
-		goto done;
-	}
-	rv = 0;
-done:
+	rv = replace_by_temp(pfd, name, rel, "symlink", make_symlink, &nl);
 	close(pfd);
 	return rv;
 }
@@ -577,48 +616,42 @@ done:
 	return rv;
 }
 
+/* A second name for an existing file, for dir_link() (tmpmakefn). */
+struct newname {
+	int	 ffd;
+	const char *fname, *to, *step;
+};
+
+static int
+make_hardlink(int tfd, const char *tmp, void *arg)
+{
+	const struct newname *nn = arg;
+
+	if (linkat(nn->ffd, nn->fname, tfd, tmp, 0) == -1)
+		return errno == EEXIST ? 1 : made_fail(tfd, nn->to, nn->step);
+	return 0;
+}
+
 int
 dir_link(int rootfd, const char *from, const char *to)
 {
-	char tmp[NAME_MAX + 1];
-	const char *fname, *tname;
-	int ffd, tfd, i, rv = -1;
+	char step[PATH_MAX + 16];
+	struct newname nn = { -1, NULL, to, step };
+	const char *tname;
+	int tfd, rv = -1;
 
-	if ((ffd = dir_openparent(rootfd, from, &fname)) == -1)
+	snprintf(step, sizeof(step), "link to %s", from);
+	if ((nn.ffd = dir_openparent(rootfd, from, &nn.fname)) == -1)
 		return -1;
 	if ((tfd = dir_openparent(rootfd, to, &tname)) == -1) {
-		close(ffd);
+		close(nn.ffd);
 		return -1;
 	}
-	for (i = 0; i < 100; i++) {
-		if (tmpname(tmp, sizeof(tmp), ".%.200s.sr", tname) == -1) {
-			sr_seterr("%s: link to %s: name too long", to, from);
-			goto done;
-		}
-		if (linkat(ffd, fname, tfd, tmp, 0) == 0)
-			break;
-		if (errno != EEXIST) {
-			if (sr_noroom(errno))
-				sr_seterr_noroom(tfd, to, 0, false);
-			else
-				sr_seterrno("%s: link to %s", to, from);
-			goto done;
-		}
+	if (replace_by_temp(tfd, tname, to, step, make_hardlink, &nn) == 0) {
+		(void)fsync(tfd);
+		rv = 0;
 	}
-	if (i == 100) {
-		sr_seterr("%s: link to %s: no temporary name", to, from);
-		errno = EEXIST;
-		goto done;
-	}
-	if (renameat(tfd, tmp, tfd, tname) == -1) {
-		sr_seterrno("%s: link to %s: rename into place", to, from);
-		(void)unlinkat(tfd, tmp, 0);
-		goto done;
-	}
-	(void)fsync(tfd);
-	rv = 0;
-done:
-	close(ffd);
+	close(nn.ffd);
 	close(tfd);
 	return rv;
 }
@@ -943,6 +976,12 @@ remove_path(int rootfd, const char *rel, bool purge)
 	const char *name;
 	int pfd, rv;
 
+	/* Its parent's "" would be "not there": removed already, wrongly. */
+	if (*rel == '\0') {
+		sr_seterr("the top of the tree: remove: refused");
+		errno = EINVAL;
+		return -1;
+	}
 	if ((pfd = dir_openparent(rootfd, rel, &name)) == -1)
 		return -1;
 	rv = remove_at(pfd, name, rel, purge);

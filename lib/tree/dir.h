@@ -50,7 +50,10 @@ int	dir_symlink(int, const char *, const char *, uid_t, gid_t);
 int	dir_setattr(int, const char *, uid_t, gid_t, mode_t);
 /* Make a directory (owned by root when we are root); fine if present. */
 int	dir_mkdir(int, const char *, mode_t);
-/* Remove a path and, for a directory, all below it. */
+/*
+ * Remove a path and, for a directory, all below it; one not there is
+ * removed already (tree.h), the root ("") is refused.
+ */
 int	dir_remove(int, const char *);
 /* The same, for cleaning up: a signal caught does not stop it. */
 int	dir_purge(int, const char *);

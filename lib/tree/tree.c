@@ -3,6 +3,7 @@
  * implementation shares, the one walk, and the host directory.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -128,6 +129,17 @@ int
 tree_sync(struct tree *t)
 {
 	return t->ops->sync == NULL ? 0 : t->ops->sync(t);
+}
+
+int
+tree_room(struct tree *t, struct tree_room *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (t->ops->room == NULL) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return t->ops->room(t, r);
 }
 
 void
@@ -523,6 +535,19 @@ dt_sync(struct tree *t)
 	return 0;
 }
 
+/* Where its file system is mounted, what room and inodes it has left. */
+static int
+dt_room(struct tree *t, struct tree_room *r)
+{
+	struct statvfs sv;
+
+	if (sr_fsroom(DT(t)->fd, r->where, sizeof(r->where), &r->avail) ==
+	    -1 || fstatvfs(DT(t)->fd, &sv) == -1)
+		return -1;
+	r->noinodes = sv.f_files > 0 && sv.f_favail == 0;
+	return 0;
+}
+
 static void
 dt_close(struct tree *t)
 {
@@ -537,13 +562,14 @@ static const struct tree_ops dir_ops = {
 	.write = dt_write, .write_fd = dt_write_fd, .keep_orig = dt_keep_orig,
 	.mkdir = dt_mkdir, .symlink = dt_symlink, .link = dt_link,
 	.mknod = dt_mknod, .remove = dt_remove, .setattr = dt_setattr,
-	.sync = dt_sync, .close = dt_close,
+	.sync = dt_sync, .room = dt_room, .close = dt_close,
 };
 
 static const struct tree_ops dir_ro_ops = {
 	.kind = "directory",
 	.lstat = dt_lstat, .read = dt_read, .pread = dt_pread,
-	.list = dt_list, .readlink = dt_readlink, .close = dt_close,
+	.list = dt_list, .readlink = dt_readlink, .room = dt_room,
+	.close = dt_close,
 };
 
 struct tree *

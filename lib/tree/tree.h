@@ -3,11 +3,16 @@
  *
  * Paths are relative to the guest's root ("etc/rc"), never absolute and
  * never with "." or ".." components; no implementation ever follows a
- * symbolic link of the guest's.  Every byte a tree returns is the
+ * symbolic link of the guest's.  "" is the root itself: every tree's
+ * lstat and list answer for it as for a directory (a host directory's
+ * own; tree_mem's 0755 and root's; tree_recording's inner root with the
+ * owner and mode its spec gives "."; an FFS image's root inode), so
+ * that a walk of "" is the whole tree.  Every byte a tree returns is the
  * guest's: untrusted.  Functions return 0 (or a count) on success and
  * -1 on failure with a message naming the path inside the guest
  * (sr_errmsg()) and errno set; a path that is not there fails with
- * ENOENT.  An operation a tree does not have fails with EROFS.
+ * ENOENT (but see remove).  An operation a tree does not have fails
+ * with EROFS.
  *
  * Implementations:
  *   tree_dir()        a host directory (dir.h: contained *at() calls)
@@ -35,6 +40,13 @@ struct tree_wopts {
 	gid_t	 gid;
 	bool	 keep_orig;	/* link the old file to NAME.orig, once */
 	bool	 nosync;	/* the caller syncs the whole tree later */
+};
+
+/* The room left on what holds a tree (tree_room()). */
+struct tree_room {
+	uint64_t avail;		/* bytes free, for us */
+	bool	 noinodes;	/* and no inode left for a new file */
+	char	 where[512];	/* where it is mounted, for messages */
 };
 
 struct tree;
@@ -69,13 +81,21 @@ struct tree_ops {
 	/* A device node or fifo (wo->mode holds the type). */
 	int	(*mknod)(struct tree *, const char *, dev_t,
 		    const struct tree_wopts *);
-	/* A path and, for a directory, all below it. */
+	/*
+	 * A path and, for a directory, all below it.  A path that is not
+	 * there is removed already (0), so that a plan's remove holds
+	 * whatever ran before it; its parents must be there, as for any
+	 * write (ENOENT, ENOTDIR: a plan made for another tree), and the
+	 * top ("") is refused (EINVAL).
+	 */
 	int	(*remove)(struct tree *, const char *);
 	/* Owner and permissions of what is there (a link: owner only). */
 	int	(*setattr)(struct tree *, const char *,
 		    const struct tree_wopts *);
 	/* Make what was written durable (or nothing to do). */
 	int	(*sync)(struct tree *);
+	/* The room left on what holds it (NULL: a tree not on a disk). */
+	int	(*room)(struct tree *, struct tree_room *);
 	void	(*close)(struct tree *);
 };
 
@@ -105,6 +125,13 @@ int	tree_mknod(struct tree *, const char *, dev_t,
 int	tree_remove(struct tree *, const char *);
 int	tree_setattr(struct tree *, const char *, const struct tree_wopts *);
 int	tree_sync(struct tree *);
+/*
+ * The room left on what holds the tree, for a message about a full one
+ * (a plan's: what the rest of it needs); -1 where it cannot tell (a tree
+ * in memory, an image read with libtsk: ENOTSUP), errno set and no
+ * message recorded, so that the failure being told keeps its own.
+ */
+int	tree_room(struct tree *, struct tree_room *);
 /* Close the tree and free it; NULL is fine. */
 void	tree_close(struct tree *);
 /* Whether the tree can be written. */
@@ -134,15 +161,17 @@ struct tree *tree_sub(struct tree *, const char *);
  * never into a directory met before (by device and inode: a host tree
  * may hold one twice).  fn returns 0 to go on, 1 not to go into this
  * directory, -1 to stop with an error.  A top that is not there is an
- * empty walk when missing_ok.
+ * empty walk when missing_ok.  A top of "" is the root: fn meets ""
+ * first, then every path of the tree.
  */
 typedef int tree_walkfn(void *, const char *, const struct stat *);
 int	tree_walk(struct tree *, const char *, bool, tree_walkfn *, void *);
 
 /*
  * A host directory at fd (the tree keeps a duplicate of its own), named
- * name in messages.  TREE_NOSYNC: files are not synced one by one (the
- * caller calls tree_sync() when done); TREE_RDONLY: no write operation.
+ * name in messages; its room is its file system's (fstatvfs).
+ * TREE_NOSYNC: files are not synced one by one (the caller calls
+ * tree_sync() when done); TREE_RDONLY: no write operation.
  */
 #define TREE_NOSYNC	0x1
 #define TREE_RDONLY	0x2
@@ -164,7 +193,7 @@ struct tree *tree_mem(struct entset *);
  * it, and what the path truly is (type, owner, group, mode, time, link
  * target, device numbers) to spec as it is made.  Read, it answers with
  * inner's contents and spec's owners and modes, and shows the device
- * nodes spec alone holds.  See tree_rec.c.
+ * nodes spec alone holds; its room is inner's.  See tree_rec.c.
  */
 struct spec;
 struct tree *tree_recording(struct tree *, struct spec *);

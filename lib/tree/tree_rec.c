@@ -52,7 +52,8 @@ rt_lstat(struct tree *t, const char *rel, struct stat *st)
 	const struct spec_ent *e;
 
 	if (tree_lstat(r->in, rel, st) == 0) {
-		(void)spec_stat(r->spec, rel, st);
+		/* The top is the image's root: "." in a spec (spec_write()). */
+		(void)spec_stat(r->spec, *rel != '\0' ? rel : ".", st);
 		return 0;
 	}
 	if (errno != ENOENT || (e = spec_node(r, rel)) == NULL)
@@ -369,7 +370,10 @@ rt_remove(struct tree *t, const char *rel)
 {
 	struct rectree *r = RT(t);
 
-	/* A node the spec alone holds: nothing to remove in the tree. */
+	/*
+	 * Not there is removed already (tree.h): the inner tree says so.
+	 * A node the spec alone holds: nothing to remove in the tree.
+	 */
 	if (tree_remove(r->in, rel) == -1 && spec_node(r, rel) == NULL)
 		return -1;
 	(void)spec_drop(r->spec, rel);
@@ -405,6 +409,12 @@ rt_sync(struct tree *t)
 	return tree_sync(RT(t)->in);
 }
 
+static int
+rt_room(struct tree *t, struct tree_room *r)
+{
+	return tree_room(RT(t)->in, r);
+}
+
 static void
 rt_close(struct tree *t)
 {
@@ -419,7 +429,7 @@ static const struct tree_ops rec_ops = {
 	.write = rt_write, .write_fd = rt_write_fd, .keep_orig = rt_keep_orig,
 	.mkdir = rt_mkdir, .symlink = rt_symlink, .link = rt_link,
 	.mknod = rt_mknod, .remove = rt_remove, .setattr = rt_setattr,
-	.sync = rt_sync, .close = rt_close,
+	.sync = rt_sync, .room = rt_room, .close = rt_close,
 };
 
 struct tree *

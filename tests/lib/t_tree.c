@@ -10,6 +10,7 @@
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include <errno.h>
@@ -297,6 +298,8 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	struct tree *t = guest_tree(0);
 	struct sbuf b = { .s = NULL };
 	struct stat st, old;
+	struct tree_room room;
+	struct statvfs sv;
 	char buf[8];
 	int fd;
 
@@ -348,6 +351,12 @@ ATF_TC_BODY(tree_dir_write_read, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "etc: write: is a directory");
 	ATF_REQUIRE(lstat("g/etc", &st) == 0 && S_ISDIR(st.st_mode));
 	ATF_CHECK(tree_dir_fd(t) >= 0);
+	/* Its room: its file system's. */
+	ATF_REQUIRE_MSG(tree_room(t, &room) == 0, "%s", strerror(errno));
+	ATF_REQUIRE(statvfs("g", &sv) == 0);
+	ATF_CHECK(room.where[0] != '\0');
+	ATF_CHECK(room.noinodes == (sv.f_files > 0 && sv.f_favail == 0));
+	ATF_CHECK(room.avail <= (uint64_t)sv.f_blocks * sv.f_frsize);
 	ATF_CHECK_EQ(tree_sync(t), 0);
 	tree_close(t);
 	tree_close(NULL);
@@ -393,7 +402,8 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(b.len == 2 && memcmp(b.s, "rc", 2) == 0);
 	sbuf_free(&b);
 	ATF_CHECK_EQ(tree_symlink(t, "var", "etc", &fwo), -1);
-	ATF_CHECK(strncmp(sr_errmsg(), "var: symlink: into place: ", 26) == 0);
+	ATF_CHECK(strncmp(sr_errmsg(), "var: symlink: rename into place: ",
+	    33) == 0);
 	ATF_REQUIRE(lstat("g/var/db", &st) == 0 && S_ISDIR(st.st_mode));
 	ATF_CHECK_STREQ(names(t, ""), "etc var ");
 	ATF_CHECK_EQ(tree_readlink(t, "etc/rc", &b), -1);
@@ -407,6 +417,14 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(a.st_ino == st.st_ino);
 	ATF_CHECK_EQ(st.st_nlink, 2);
 	ATF_CHECK_STREQ(names(t, "etc"), "old rc rc.link ");
+	/* Not over a directory: its temporary name goes with it. */
+	ATF_CHECK_EQ(tree_link(t, "etc/rc", "var"), -1);
+	ATF_CHECK(strncmp(sr_errmsg(), "var: link to etc/rc: rename into "
+	    "place: ", 40) == 0);
+	ATF_CHECK_STREQ(names(t, ""), "etc var ");
+	ATF_CHECK_STREQ(names(t, "var"), "db ");
+	ATF_REQUIRE(lstat("g/etc/rc", &a) == 0);
+	ATF_CHECK_EQ(a.st_nlink, 2);
 	ATF_CHECK_EQ(tree_link(t, "etc/none", "etc/new"), -1);
 	ATF_CHECK_EQ(errno, ENOENT);
 	ATF_CHECK(lstat("g/etc/new", &st) == -1);
@@ -420,6 +438,44 @@ ATF_TC_BODY(tree_dir_mkdir_symlink_link_remove, tc)
 	ATF_CHECK(lstat("g/etc/rc", &st) == 0);
 	/* Removing what is not there is done already. */
 	ATF_CHECK_EQ(tree_remove(t, "var"), 0);
+	tree_close(t);
+}
+
+/*
+ * Removing what is not there is done already (tree.h); its parents
+ * must be there, and the top is never removed.
+ */
+ATF_TC_WITHOUT_HEAD(tree_dir_remove_not_there);
+ATF_TC_BODY(tree_dir_remove_not_there, tc)
+{
+	struct tree *t = guest_tree(0);
+	struct stat st;
+
+	h_put("g/etc/rc", "x");
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	ATF_CHECK_STREQ(names(t, ""), "etc ");
+	ATF_CHECK_STREQ(names(t, "etc"), "rc ");
+	/* Twice: the second finds it gone. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK(lstat("g/etc/rc", &st) == -1 && errno == ENOENT);
+	h_put("g/etc/rc", "x");
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_STREQ(sr_errmsg(), "usr/never: open parent directory: "
+	    "No such file or directory");
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_REQUIRE(symlink("etc", "g/link") == 0);
+	ATF_CHECK_EQ(tree_remove(t, "link/rc"), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_REQUIRE(unlink("g/link") == 0);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	ATF_CHECK_STREQ(sr_errmsg(), "the top of the tree: remove: refused");
+	ATF_CHECK_STREQ(names(t, ""), "etc ");
+	ATF_CHECK_STREQ(h_text("g/etc/rc"), "x");
 	tree_close(t);
 }
 
@@ -595,7 +651,13 @@ ATF_TC_BODY(tree_walk_order, tc)
 {
 	struct tree *t = guest_tree(TREE_RDONLY);
 	struct visits v = { .out = { .s = NULL } };
+	struct stat st, host;
 
+	/* "" is the directory itself (tree.h). */
+	ATF_REQUIRE_MSG(tree_lstat(t, "", &st) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(stat("g", &host) == 0);
+	ATF_CHECK(st.st_dev == host.st_dev && st.st_ino == host.st_ino);
+	ATF_CHECK_EQ(st.st_mode, host.st_mode);
 	ATF_REQUIRE(mkdir("g/etc/rc.d", 0755) == 0);
 	h_put("g/etc/rc.d/sshd", "x");
 	h_put("g/etc/rc.conf", "x");
@@ -915,6 +977,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_dir_owners);
 	ATF_TP_ADD_TC(tp, tree_dir_user_owns);
 	ATF_TP_ADD_TC(tp, tree_dir_read_only);
+	ATF_TP_ADD_TC(tp, tree_dir_remove_not_there);
 	ATF_TP_ADD_TC(tp, tree_walk_order);
 	ATF_TP_ADD_TC(tp, tree_walk_depth_limit);
 	ATF_TP_ADD_TC(tp, tree_walk_seen_directory);

@@ -289,6 +289,32 @@ ATF_TC_BODY(tree_ffs_walk, tc)
 	tree_close(t);
 }
 
+/* "" is the root, as a host directory's: a walk of it is the image. */
+ATF_TC_WITHOUT_HEAD(tree_ffs_walk_root);
+ATF_TC_BODY(tree_ffs_walk_root, tc)
+{
+	struct ffsimg fi;
+	struct tree *t = make_tree(&fi);
+	struct sbuf b = { 0 };
+	struct stat st;
+
+	ATF_REQUIRE_MSG(tree_lstat(t, "", &st) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(st.st_mode, S_IFDIR | 0755);
+	ATF_CHECK_EQ(st.st_uid, 0);
+	ATF_CHECK_EQ(st.st_gid, 0);
+	ATF_CHECK_EQ(st.st_ino, 2);	/* FFS's root inode */
+	ATF_REQUIRE_MSG(tree_walk(t, "", false, note, &b) == 0, "%s",
+	    sr_errmsg());
+	ATF_CHECK_STREQ(b.s, " 40755\ndev 40755\ndev/fifo 10600\n"
+	    "dev/null 20666\ndev/wd0a 60640\netc 40755\netc/C 100644\n"
+	    "etc/a 100644\netc/a.b 100644\netc/b 100644\n"
+	    "etc/localtime 120755\netc/passwd 100644\netc/pw2 100644\n"
+	    "etc/rc.d 40755\nlink 120755\nnetbsd 100444\nvar 40775\n"
+	    "var/empty 44711\n");
+	sbuf_free(&b);
+	tree_close(t);
+}
+
 /* A directory of the image as a tree of its own: paths below it. */
 ATF_TC_WITHOUT_HEAD(tree_ffs_sub);
 ATF_TC_BODY(tree_ffs_sub, tc)
@@ -353,6 +379,7 @@ ATF_TC_BODY(tree_ffs_read_only, tc)
 	const struct tree_wopts wo = { .mode = 0644 };
 	struct ffsimg fi;
 	struct tree *t = make_tree(&fi);
+	struct tree_room room;
 	struct stat st;
 
 	ATF_CHECK_EQ(tree_write(t, "etc/passwd", "x", 1, &wo), -1);
@@ -373,6 +400,11 @@ ATF_TC_BODY(tree_ffs_read_only, tc)
 	ATF_CHECK_EQ(tree_keep_orig(t, "etc/a"), -1);
 	ATF_CHECK_EQ(errno, EROFS);
 	ATF_CHECK_EQ(tree_sync(t), 0);
+	/* No room to tell: nothing is written to it. */
+	sr_seterr("kept");
+	ATF_CHECK_EQ(tree_room(t, &room), -1);
+	ATF_CHECK_EQ(errno, ENOTSUP);
+	ATF_CHECK_STREQ(sr_errmsg(), "kept");
 	/* Nothing changed: the image is as makefs wrote it. */
 	ATF_REQUIRE(tree_lstat(t, "etc/passwd", &st) == 0);
 	ATF_CHECK_EQ(st.st_size, 26);
@@ -535,6 +567,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tree_ffs_read_whole_and_in_pieces);
 	ATF_TP_ADD_TC(tp, tree_ffs_list_and_readlink);
 	ATF_TP_ADD_TC(tp, tree_ffs_walk);
+	ATF_TP_ADD_TC(tp, tree_ffs_walk_root);
 	ATF_TP_ADD_TC(tp, tree_ffs_exists_has);
 	ATF_TP_ADD_TC(tp, tree_ffs_sub);
 	ATF_TP_ADD_TC(tp, tree_ffs_read_only);

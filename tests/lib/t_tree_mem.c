@@ -556,12 +556,53 @@ ATF_TC_BODY(remove_subtree, tc)
 	entset_free(&s);
 }
 
+/*
+ * Removing what is not there is done already, as for every tree; its
+ * parents must be there, and the top is never removed.
+ */
+ATF_TC_WITHOUT_HEAD(remove_not_there);
+ATF_TC_BODY(remove_not_there, tc)
+{
+	struct entset s;
+	struct tree *t;
+	char *before, *after;
+
+	fixture(&s);
+	ATF_REQUIRE((t = tree_mem(&s)) != NULL);
+	before = dump(&s);
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	/* Removed before (in the set, marked gone): not there. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/old"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_STREQ(sr_errmsg(), "usr/never: remove: No such file or "
+	    "directory");
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_CHECK_EQ(tree_remove(t, "etc/localtime/never"), -1);
+	ATF_CHECK_EQ(errno, ELOOP);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	after = dump(&s);
+	ATF_CHECK_STREQ(after, before);
+	free(after);
+	/* Twice: the second finds it gone. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	check_lstat_fails(t, "etc/rc", ENOENT);
+	free(before);
+	tree_close(t);
+	entset_free(&s);
+}
+
 ATF_TC_WITHOUT_HEAD(writable_never_erofs);
 ATF_TC_BODY(writable_never_erofs, tc)
 {
 	struct entset s;
 	struct tree *t;
 	struct tree_wopts wo = { .mode = 0644 };
+	struct tree_room room;
 
 	fixture(&s);
 	ATF_REQUIRE((t = tree_mem(&s)) != NULL);
@@ -580,6 +621,10 @@ ATF_TC_BODY(writable_never_erofs, tc)
 	    tree_setattr(t, "etc/h", &wo) == 0 &&
 	    tree_remove(t, "etc/d") == 0 && tree_sync(t) == 0);
 	ATF_CHECK(errno != EROFS);
+	/* No disk holds it: no room to tell, and no message for it. */
+	sr_seterr("kept");
+	ATF_CHECK(tree_room(t, &room) == -1 && errno == ENOTSUP);
+	ATF_CHECK_STREQ(sr_errmsg(), "kept");
 	/* Closing the tree leaves the set, which is the caller's. */
 	tree_close(t);
 	ATF_CHECK(entset_get(&s, "etc/w") != NULL &&
@@ -897,6 +942,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, mkdir_symlink_link_mknod);
 	ATF_TP_ADD_TC(tp, setattr_owner_mode);
 	ATF_TP_ADD_TC(tp, remove_subtree);
+	ATF_TP_ADD_TC(tp, remove_not_there);
 	ATF_TP_ADD_TC(tp, writable_never_erofs);
 	ATF_TP_ADD_TC(tp, provision_etc_as_apply_virtual);
 	ATF_TP_ADD_TC(tp, plan_apply_every_kind);

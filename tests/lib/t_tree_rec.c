@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "h_util.h"
 #include "plan/plan.h"
+#include "tree/entset.h"
 #include "tree/spec.h"
 #include "tree/tree.h"
 
@@ -267,6 +269,61 @@ ATF_TC_BODY(rec_remove_drops_subtree, tc)
 	spec_free(&s);
 }
 
+/* What remove answers through t: not there is done already (tree.h). */
+static void
+check_remove_not_there(struct tree *t, struct spec *s)
+{
+	size_t n = s->n;
+
+	ATF_CHECK_EQ_MSG(tree_remove(t, "etc/never"), 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(tree_remove(t, "never"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "usr/never"), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc/never"), -1);
+	ATF_CHECK_EQ(errno, ENOTDIR);
+	ATF_CHECK_EQ(tree_remove(t, ""), -1);
+	ATF_CHECK_EQ(errno, EINVAL);
+	ATF_CHECK_EQ(s->n, n);
+	ATF_CHECK(spec_get(s, "etc/rc") != NULL);
+	/* Twice: the second finds it gone, in the tree and the spec. */
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK_EQ(tree_remove(t, "etc/rc"), 0);
+	ATF_CHECK(spec_get(s, "etc/rc") == NULL);
+	ATF_CHECK(tree_exists(t, "etc/rc") == 1);
+}
+
+/* The same answer over a host directory and over a tree in memory. */
+ATF_TC_WITHOUT_HEAD(rec_remove_not_there);
+ATF_TC_BODY(rec_remove_not_there, tc)
+{
+	const struct tree_wopts cwo = { .mode = S_IFCHR | 0600 };
+	const struct tree_wopts dwo = { .mode = 0755 }, fwo = { .mode = 0644 };
+	struct spec s = { 0 }, ms = { 0 };
+	struct entset set = { 0 };
+	struct tree *t = stage(&s);
+	struct stat st;
+
+	check_remove_not_there(t, &s);
+	ATF_CHECK(lstat("s/etc/rc", &st) == -1 && errno == ENOENT);
+	ATF_CHECK(lstat("s/etc", &st) == 0);
+	/* A device node the spec alone holds: then not there. */
+	ATF_REQUIRE(tree_mknod(t, "dev/null", makedev(2, 2), &cwo) == 0);
+	ATF_CHECK_EQ(tree_remove(t, "dev/null"), 0);
+	ATF_CHECK(spec_get(&s, "dev/null") == NULL);
+	ATF_CHECK_EQ(tree_remove(t, "dev/null"), 0);
+	tree_close(t);
+	spec_free(&s);
+
+	ATF_REQUIRE((t = tree_recording(tree_mem(&set), &ms)) != NULL);
+	ATF_REQUIRE(tree_mkdir(t, "etc", &dwo) == 0);
+	ATF_REQUIRE(tree_write(t, "etc/rc", "rc\n", 3, &fwo) == 0);
+	check_remove_not_there(t, &ms);
+	ATF_CHECK(entset_get(&set, "etc/rc")->gone);
+	tree_close(t);
+	spec_free(&ms);
+	entset_free(&set);
+}
+
 ATF_TC_WITHOUT_HEAD(rec_link_and_orig_take_the_original);
 ATF_TC_BODY(rec_link_and_orig_take_the_original, tc)
 {
@@ -363,6 +420,39 @@ ATF_TC_BODY(rec_walk_sees_the_image, tc)
 	spec_free(&s);
 }
 
+/*
+ * "" is the root, as a host directory's: the stage's, with the owner
+ * and mode the spec gives the image's root (".").
+ */
+ATF_TC_WITHOUT_HEAD(rec_walk_root);
+ATF_TC_BODY(rec_walk_root, tc)
+{
+	const struct tree_wopts cwo = { .mode = S_IFBLK | 0640, .gid = 5 };
+	struct spec s = { 0 };
+	struct tree *t = stage(&s);
+	struct sbuf b = { 0 };
+	struct stat st, host;
+	char want[512];
+
+	/* Without "." in the spec: what the stage is. */
+	ATF_REQUIRE(stat("s", &host) == 0);
+	ATF_REQUIRE_MSG(tree_lstat(t, "", &st) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(st.st_mode, host.st_mode);
+	ATF_CHECK_EQ(st.st_uid, host.st_uid);
+	ATF_CHECK_EQ(st.st_ino, host.st_ino);
+	copied(&s, ".", S_IFDIR | 0755, 0, 0, 50);
+	ATF_REQUIRE(tree_mknod(t, "wd0a", makedev(3, 0), &cwo) == 0);
+	ATF_REQUIRE_MSG(tree_walk(t, "", false, walked, &b) == 0, "%s",
+	    sr_errmsg());
+	snprintf(want, sizeof(want), " 40755 0\ndev 40755 0\n"
+	    "dev/MAKEDEV 100555 0\netc 40755 0\netc/rc 100644 %u\n"
+	    "wd0a 60640 0\n", UID);
+	ATF_CHECK_STREQ(b.s, want);
+	sbuf_free(&b);
+	tree_close(t);
+	spec_free(&s);
+}
+
 ATF_TC_WITHOUT_HEAD(rec_plan_apply_records_the_plan);
 ATF_TC_BODY(rec_plan_apply_records_the_plan, tc)
 {
@@ -411,6 +501,97 @@ ATF_TC_BODY(rec_plan_apply_records_the_plan, tc)
 	plan_free(&p);
 	tree_close(t);
 	spec_free(&s);
+}
+
+#ifdef __NetBSD__
+#define MOUNT_TMPFS	"mount_tmpfs -s 64k tmpfs full"
+#else
+#define MOUNT_TMPFS	"mount -t tmpfs -o size=64k tmpfs full"
+#endif
+
+/* A plan of 300 KiB to write: a directory, then two files. */
+static void
+big_plan(struct plan *p)
+{
+	const struct tree_wopts wo = { .mode = 0644 };
+	char *a, *b;
+
+	ATF_REQUIRE((a = calloc(1, 200 << 10)) != NULL &&
+	    (b = calloc(1, 100 << 10)) != NULL);
+	ATF_REQUIRE(plan_mkdir(p, "etc", 0755) == 0);
+	ATF_REQUIRE(plan_write_data(p, "etc/big", a, 200 << 10, &wo) == 0);
+	ATF_REQUIRE(plan_write_data(p, "etc/more", b, 100 << 10, &wo) == 0);
+}
+
+/*
+ * A plan applied through a recording tree on a full file system says
+ * where, what is free and what the rest of the plan needs, as one
+ * applied to the directory itself says; nothing is left half-written.
+ */
+ATF_TC_WITH_CLEANUP(rec_plan_apply_no_room);
+ATF_TC_HEAD(rec_plan_apply_no_room, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "An apply through a recording tree "
+	    "that finds no room: the estimate of what more is needed");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(rec_plan_apply_no_room, tc)
+{
+	struct plan p = { 0 };
+	struct spec s = { 0 };
+	struct entset set = { 0 };
+	struct tree_room room;
+	struct tree *t;
+	char where[PATH_MAX], want[PATH_MAX + 64], *viarec;
+	const char *tail = " free) to write etc/big; about 300.0 KiB more "
+	    "needed";
+	int fd;
+
+	ATF_REQUIRE(mkdir("full", 0755) == 0);
+	if (system(MOUNT_TMPFS " >/dev/null 2>&1") != 0)
+		atf_tc_skip("cannot mount a tmpfs of 64 KiB here (%s)",
+		    MOUNT_TMPFS);
+	ATF_REQUIRE(realpath("full", where) != NULL);
+	ATF_REQUIRE((fd = open("full", O_RDONLY | O_DIRECTORY)) >= 0);
+	t = tree_recording(tree_dir(fd, "full", TREE_NOSYNC), &s);
+	ATF_REQUIRE_MSG(t != NULL, "%s", sr_errmsg());
+	/* Its room is the directory's file system's. */
+	ATF_REQUIRE_MSG(tree_room(t, &room) == 0, "%s", strerror(errno));
+	ATF_CHECK_STREQ(room.where, where);
+	ATF_CHECK(room.avail > 0 && room.avail <= 64 << 10);
+	ATF_CHECK(!room.noinodes);
+	big_plan(&p);
+	ATF_CHECK_EQ(plan_apply(&p, t, no_log, NULL), -1);
+	ATF_CHECK_EQ(errno, ENOSPC);
+	snprintf(want, sizeof(want), "no room left on %s (", where);
+	ATF_REQUIRE((viarec = strdup(sr_errmsg())) != NULL);
+	ATF_CHECK_MSG(strncmp(viarec, want, strlen(want)) == 0 &&
+	    strlen(viarec) > strlen(tail) && strcmp(viarec + strlen(viarec) -
+	    strlen(tail), tail) == 0, "%s", viarec);
+	/* The directory made and noted; no file, whole or not. */
+	ATF_CHECK(spec_get(&s, "etc") != NULL);
+	ATF_CHECK(spec_get(&s, "etc/big") == NULL);
+	ATF_CHECK_EQ(system("test -z \"$(ls -A full/etc)\""), 0);
+	tree_close(t);
+	/* The same message applied to the directory itself. */
+	ATF_CHECK_EQ(plan_apply_dir(&p, fd, TREE_NOSYNC, no_log, NULL), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), viarec);
+	ATF_CHECK_EQ(system("test -z \"$(ls -A full/etc)\""), 0);
+	/* A tree in memory has no room to tell, nor says anything. */
+	ATF_REQUIRE((t = tree_recording(tree_mem(&set), &s)) != NULL);
+	ATF_CHECK_EQ(tree_room(t, &room), -1);
+	ATF_CHECK_EQ(errno, ENOTSUP);
+	ATF_CHECK_STREQ(sr_errmsg(), viarec);
+	tree_close(t);
+	free(viarec);
+	close(fd);
+	plan_free(&p);
+	spec_free(&s);
+	entset_free(&set);
+}
+ATF_TC_CLEANUP(rec_plan_apply_no_room, tc)
+{
+	(void)system("umount full >/dev/null 2>&1");
 }
 
 ATF_TC_WITHOUT_HEAD(rec_read_only_inner_refused);
@@ -484,10 +665,13 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, rec_writes_noted);
 	ATF_TP_ADD_TC(tp, rec_device_nodes_in_spec_alone);
 	ATF_TP_ADD_TC(tp, rec_remove_drops_subtree);
+	ATF_TP_ADD_TC(tp, rec_remove_not_there);
 	ATF_TP_ADD_TC(tp, rec_link_and_orig_take_the_original);
 	ATF_TP_ADD_TC(tp, rec_setattr_noted);
 	ATF_TP_ADD_TC(tp, rec_walk_sees_the_image);
+	ATF_TP_ADD_TC(tp, rec_walk_root);
 	ATF_TP_ADD_TC(tp, rec_plan_apply_records_the_plan);
+	ATF_TP_ADD_TC(tp, rec_plan_apply_no_room);
 	ATF_TP_ADD_TC(tp, rec_read_only_inner_refused);
 	ATF_TP_ADD_TC(tp, spec_below_and_drop);
 	ATF_TP_ADD_TC(tp, spec_stat_same_type_only);
