@@ -660,9 +660,81 @@ ATF_TC_BODY(v2_every_kind, tc)
 	every_kind(tc, 2, true);
 }
 
+/*
+ * A file reaching the triple indirect blocks, sparse: bytes in the
+ * direct, single, double and triple ranges and at the very end.  The
+ * kernel (ffs-check) reads every byte of it and must find its size;
+ * NetBSD's listing (with the whole file's sha256) is checked where the
+ * file is small enough to hash twice in a test (FFSv2: 1 GiB; FFSv1's
+ * triple range starts at 4 GiB).  libtsk (tree_ffs) reads no file over
+ * 1 GiB: it is asked for the inode alone.
+ */
+static void
+triple(const atf_tc_t *tc, int version)
+{
+	const char *img = version == 1 ? "t1.img" : "t2.img";
+	uint64_t nin = version == 1 ? BS / 4 : BS / 8;
+	uint64_t tri = (12 + nin + nin * nin) * BS;
+	uint64_t at[] = { 5, 12 * BS + 1, (12 + nin + 3) * BS + 2, tri + 3,
+	    tri + 5 * BS + 17, tri + 40 * BS };
+	uint64_t size = at[5] + 7;
+	struct tree *t, *r;
+	struct ffsimg fi;
+	char *want;
+	int fd, sfd;
+	struct tree_wopts w = wo(0640, 1, 2);
+
+	t = writer(img, 16 << 20, version, true, &fd);
+	sfd = sparse_file("triple.src", size, at, 6);
+	ATF_REQUIRE(tree_write_fd(t, "huge", sfd, &w) == 0);
+	close(sfd);
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	close(fd);
+	ATF_REQUIRE(ffsimg_probe(img, -1, &fi) == 0);
+	ATF_REQUIRE_MSG((r = tree_ffs(&fi)) != NULL, "%s", sr_errmsg());
+	{
+		struct stat st;
+
+		ATF_REQUIRE(tree_lstat(r, "huge", &st) == 0);
+		ATF_CHECK_EQ((uint64_t)st.st_size, size);
+		ATF_CHECK_EQ(st.st_mode, S_IFREG | 0640);
+	}
+	tree_close(r);
+	want = version == 2 ? expected(t) : NULL;
+	netbsd_check(tc, img, want, false);
+	free(want);
+	tree_close(t);
+}
+
+ATF_TC(v1_triple_indirect);
+ATF_TC_HEAD(v1_triple_indirect, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "FFSv1: a sparse file of 4 GiB "
+	    "reaching the triple indirect blocks");
+	atf_tc_set_md_var(tc, "timeout", "900");
+}
+ATF_TC_BODY(v1_triple_indirect, tc)
+{
+	triple(tc, 1);
+}
+
+ATF_TC(v2_triple_indirect);
+ATF_TC_HEAD(v2_triple_indirect, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "FFSv2: a sparse file of 1 GiB "
+	    "reaching the triple indirect blocks");
+	atf_tc_set_md_var(tc, "timeout", "600");
+}
+ATF_TC_BODY(v2_triple_indirect, tc)
+{
+	triple(tc, 2);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_every_kind);
 	ATF_TP_ADD_TC(tp, v2_every_kind);
+	ATF_TP_ADD_TC(tp, v1_triple_indirect);
+	ATF_TP_ADD_TC(tp, v2_triple_indirect);
 	return atf_no_error();
 }
