@@ -1141,6 +1141,8 @@ ffsw_layout(struct ffsw_tree *ft)
 	if ((l = lay_new(ft)) == NULL)
 		return -1;
 	reset(ft->root);
+	if (ft->sink.start != NULL && ft->sink.start(ft->sink.ctx) == -1)
+		goto out;
 	mark_meta(l);
 	l->cursor = l->fs.dblkno;
 	l->icount[0] = FFSW_ROOTINO;
@@ -1197,6 +1199,16 @@ fd_pwrite(void *ctx, uint64_t off, const void *buf, size_t len)
 }
 
 static int
+fd_start(void *ctx)
+{
+	if (ftruncate((int)(intptr_t)ctx, 0) == -1) {
+		sr_seterrno("emptying the image");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 fd_finish(void *ctx, uint64_t size)
 {
 	if (ftruncate((int)(intptr_t)ctx, (off_t)size) == -1) {
@@ -1206,12 +1218,13 @@ fd_finish(void *ctx, uint64_t size)
 	return 0;
 }
 
-/* A sink writing sparse to the host file fd (empty, or all zeros). */
+/* A sink writing sparse to the host file fd, emptied first. */
 void
 ffsw_sink_fd(struct ffsw_sink *s, int fd, uint64_t size, const char *name)
 {
 	memset(s, 0, sizeof(*s));
 	s->ctx = (void *)(intptr_t)fd;
+	s->start = fd_start;
 	s->pwrite = fd_pwrite;
 	s->finish = fd_finish;
 	s->size = size;

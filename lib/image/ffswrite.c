@@ -113,6 +113,11 @@ lookup(struct ffsw_tree *ft, const char *rel, const char *step, bool top,
 		*np = ft->root;
 		return 0;
 	}
+	/* The whole path is plain before any of it is looked for. */
+	while (*p != '\0')
+		if (component(&p, name, rel, step) == -1)
+			return -1;
+	p = rel;
 	for (;;) {
 		if (component(&p, name, rel, step) == -1)
 			return -1;

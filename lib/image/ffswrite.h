@@ -64,11 +64,13 @@ int	ffsw_params_for(uint64_t, int, struct ffsw_params *);
  * offsets from the file system's start, never twice at one offset
  * except the superblocks' summary of which a later copy wins; size is
  * the image's, every byte not written is zero.  pwrite returns 0 or -1
- * with a message (sr_seterr*).  finish, if set, ends the image (a host
- * file: ftruncate to size).
+ * with a message (sr_seterr*).  start, if set, begins an image (a host
+ * file: emptied, so that a second sync leaves nothing of the first);
+ * finish, if set, ends it (a host file: ftruncate to size).
  */
 struct ffsw_sink {
 	void	*ctx;
+	int	(*start)(void *);
 	int	(*pwrite)(void *, uint64_t, const void *, size_t);
 	int	(*finish)(void *, uint64_t);
 	uint64_t size;
@@ -76,10 +78,10 @@ struct ffsw_sink {
 };
 
 /*
- * A sink over the host file fd (the caller's; kept open), written
- * sparse: an all-zero block is not written, and the file is truncated
- * to size at the end (bytes beyond size are cut, those before it not
- * written read as zero).  name is used in messages.
+ * A sink over the host file fd (the caller's; kept open), from its
+ * offset 0, written sparse: the file is emptied first, an all-zero
+ * block is not written, and the file is extended to size at the end.
+ * name is used in messages.
  */
 void	ffsw_sink_fd(struct ffsw_sink *, int, uint64_t, const char *);
 

@@ -484,6 +484,12 @@ cmp_one(void *arg, const char *path, const struct stat *ws)
 	ATF_CHECK_MSG(rs.st_mtim.tv_sec == ws->st_mtim.tv_sec &&
 	    (!c->v2 || rs.st_mtim.tv_nsec == ws->st_mtim.tv_nsec),
 	    "%s: mtime", path);
+	ATF_CHECK_MSG(rs.st_atim.tv_sec == ws->st_atim.tv_sec &&
+	    (!c->v2 || rs.st_atim.tv_nsec == ws->st_atim.tv_nsec),
+	    "%s: atime", path);
+	ATF_CHECK_MSG(rs.st_ctim.tv_sec == ws->st_ctim.tv_sec &&
+	    (!c->v2 || rs.st_ctim.tv_nsec == ws->st_ctim.tv_nsec),
+	    "%s: ctime", path);
 	if (S_ISDIR(ws->st_mode))
 		return 0;
 	ATF_CHECK_MSG(rs.st_size == ws->st_size, "%s: size %lld, written "
@@ -730,11 +736,228 @@ ATF_TC_BODY(v2_triple_indirect, tc)
 	triple(tc, 2);
 }
 
+/* A call that must fail with errno e and a message naming what. */
+#define REFUSED(call, e, what) do {					\
+	errno = 0;							\
+	ATF_CHECK_MSG((call) == -1 && errno == (e), "%s: errno %d, not "	\
+	    "%d", #call, errno, (e));					\
+	ATF_CHECK_MSG(strstr(sr_errmsg(), (what)) != NULL, "%s: message "	\
+	    "\"%s\" does not name %s", #call, sr_errmsg(), (what));	\
+} while (0)
+
+ATF_TC(too_small);
+ATF_TC_HEAD(too_small, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A file system too small for its "
+	    "parameters, a tree too large for its data or its inodes: "
+	    "one-line ENOSPC messages naming the image and the path");
+}
+ATF_TC_BODY(too_small, tc)
+{
+	struct ffsw_params p;
+	struct ffsw_sink s;
+	struct tree *t;
+	struct tree_wopts w = wo(0644, 0, 0);
+	char *big, path[64];
+	int fd, i;
+
+	ATF_REQUIRE((fd = open("tiny.img", O_RDWR | O_CREAT, 0644)) >= 0);
+	ATF_REQUIRE(ffsw_params_for(32 << 10, 1, &p) == 0);
+	ffsw_sink_fd(&s, fd, 32 << 10, "tiny.img");
+	ATF_CHECK(tree_ffsw(&p, &s, "tiny.img") == NULL);
+	ATF_CHECK(strstr(sr_errmsg(), "tiny.img: ") == sr_errmsg());
+	ATF_CHECK(strstr(sr_errmsg(), "too small") != NULL);
+	ATF_REQUIRE(ffsw_params_for(4 << 20, 2, &p) == 0);
+	p.bsize = 3000;
+	ATF_CHECK(tree_ffsw(&p, &s, "tiny.img") == NULL);
+	ATF_CHECK(strstr(sr_errmsg(), "block and fragment sizes") != NULL);
+	ATF_REQUIRE(ffsw_params_for(4 << 20, 3, &p) == -1);
+	ATF_REQUIRE(ffsw_params_for(4 << 20, 2, &p) == 0);
+	ffsw_sink_fd(&s, fd, 2 << 20, "tiny.img");
+	ATF_CHECK(tree_ffsw(&p, &s, "tiny.img") == NULL);
+	ATF_CHECK(strstr(sr_errmsg(), "smaller than its file system") != NULL);
+	close(fd);
+
+	/* Data: 3 MiB into 2 MiB. */
+	t = writer("small.img", 2 << 20, 1, false, &fd);
+	ATF_REQUIRE((big = malloc(3 << 20)) != NULL);
+	memset(big, 'b', 3 << 20);
+	dir(t, "etc", 0755, 0, 0);
+	ATF_REQUIRE(tree_write(t, "etc/big", big, 3 << 20, &w) == 0);
+	REFUSED(tree_sync(t), ENOSPC, "small.img: etc/big: no room left");
+	ATF_CHECK(strchr(sr_errmsg(), '\n') == NULL);
+	/* Made to fit, it is written whole. */
+	ATF_REQUIRE(tree_write(t, "etc/big", big, 1 << 20, &w) == 0);
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	tree_close(t);
+	close(fd);
+	netbsd_check(tc, "small.img", NULL, false);
+	free(big);
+
+	/* Inodes: more files than a 2 MiB file system has inodes. */
+	t = writer("few.img", 2 << 20, 2, false, &fd);
+	dir(t, "d", 0755, 0, 0);
+	for (i = 0; i < 2000; i++) {
+		snprintf(path, sizeof(path), "d/f%04d", i);
+		ATF_REQUIRE(tree_write(t, path, "", 0, &w) == 0);
+	}
+	REFUSED(tree_sync(t), ENOSPC, "few.img: d/f");
+	ATF_CHECK(strstr(sr_errmsg(), "no inode left") != NULL);
+	tree_close(t);
+	close(fd);
+}
+
+ATF_TC(bad_names);
+ATF_TC_HEAD(bad_names, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Names and paths that are not plain, "
+	    "too long, or lead through a file or a link; writes over a "
+	    "directory, links to one, bad nodes and link targets: refused, "
+	    "naming the path, and nothing made");
+}
+ATF_TC_BODY(bad_names, tc)
+{
+	struct tree_wopts w = wo(0644, 0, 0), dw = wo(0755, 0, 0);
+	struct tree_wopts chr = wo(S_IFCHR | 0600, 0, 0);
+	struct tree_wopts reg = wo(S_IFREG | 0600, 0, 0);
+	char n256[300], target[1100], **names;
+	struct sbuf b = { 0 };
+	struct stat st;
+	struct tree *t;
+	int fd, dfd;
+
+	t = writer("names.img", 4 << 20, 2, false, &fd);
+	dir(t, "d", 0755, 0, 0);
+	put(t, "d/file", "x", 1, 0644, 0, 0);
+	ATF_REQUIRE(tree_symlink(t, "d/link", "..", &w) == 0);
+	REFUSED(tree_write(t, "a/../b", "x", 1, &w), EINVAL, "a/../b");
+	REFUSED(tree_write(t, "..", "x", 1, &w), EINVAL, "..");
+	REFUSED(tree_write(t, ".", "x", 1, &w), EINVAL, ".");
+	REFUSED(tree_write(t, "d/./x", "x", 1, &w), EINVAL, "d/./x");
+	REFUSED(tree_write(t, "/etc", "x", 1, &w), EINVAL, "/etc");
+	REFUSED(tree_write(t, "d//x", "x", 1, &w), EINVAL, "d//x");
+	REFUSED(tree_write(t, "d/x/", "x", 1, &w), EINVAL, "d/x/");
+	ATF_CHECK(tree_mkdir(t, "", &dw) == 0);	/* the top is there */
+	memset(n256, 'n', 256);
+	n256[256] = '\0';
+	REFUSED(tree_write(t, n256, "x", 1, &w), ENAMETOOLONG, "nnnn");
+	REFUSED(tree_mkdir(t, n256, &dw), ENAMETOOLONG, "nnnn");
+	n256[255] = '\0';
+	put(t, n256, "255", 3, 0644, 0, 0);
+	REFUSED(tree_write(t, "nodir/x", "x", 1, &w), ENOENT, "nodir/x");
+	REFUSED(tree_write(t, "d/file/x", "x", 1, &w), ENOTDIR, "d/file/x");
+	REFUSED(tree_write(t, "d/link/x", "x", 1, &w), ELOOP, "d/link/x");
+	REFUSED(tree_write(t, "d", "x", 1, &w), EISDIR, "d");
+	REFUSED(tree_symlink(t, "d", "x", &w), EISDIR, "d");
+	REFUSED(tree_link(t, "d", "d2"), EPERM, "d");
+	REFUSED(tree_mkdir(t, "d/file", &dw), EEXIST, "d/file");
+	REFUSED(tree_symlink(t, "l0", "", &w), EINVAL, "l0");
+	memset(target, 't', 1024);
+	target[1024] = '\0';
+	REFUSED(tree_symlink(t, "l1024", target, &w), ENAMETOOLONG, "l1024");
+	REFUSED(tree_mknod(t, "n", 0, &reg), EINVAL, "n");
+	REFUSED(tree_mknod(t, "n", makedev(5000, 1), &chr), EINVAL, "n");
+	REFUSED(tree_setattr(t, "none", &w), ENOENT, "none");
+	REFUSED(tree_readlink(t, "d/file", &b), EINVAL, "d/file");
+	REFUSED(tree_read(t, "d", 100, &b), EISDIR, "d");
+	REFUSED(tree_read(t, "d/file", 0, &b), EFBIG, "d/file");
+	REFUSED(tree_list(t, "d/file", &names), ENOTDIR, "d/file");
+	ATF_REQUIRE((dfd = open(".", O_RDONLY | O_DIRECTORY)) >= 0);
+	REFUSED(tree_write_fd(t, "fromdir", dfd, &w), EINVAL, "fromdir");
+	close(dfd);
+	REFUSED(ffsw_add_file(t, "nofn", 5, NULL, NULL, &w), EINVAL, "nofn");
+	ATF_CHECK(tree_remove(t, "not/there") == 0 || errno == ENOENT);
+	ATF_CHECK(tree_remove(t, "none") == 0);
+	/* Nothing was made by the refusals. */
+	ATF_REQUIRE(tree_list(t, "", &names) == 0);
+	ATF_CHECK(names[0] != NULL && strcmp(names[0], "d") == 0);
+	ATF_CHECK(names[1] != NULL && strcmp(names[1], n256) == 0);
+	ATF_CHECK(names[2] == NULL);
+	tree_freelist(names);
+	ATF_REQUIRE(tree_list(t, "d", &names) == 0);
+	ATF_CHECK(names[0] != NULL && strcmp(names[0], "file") == 0);
+	ATF_CHECK(names[1] != NULL && strcmp(names[1], "link") == 0);
+	ATF_CHECK(names[2] == NULL);
+	tree_freelist(names);
+	ATF_CHECK(tree_lstat(t, "d/link", &st) == 0 && S_ISLNK(st.st_mode));
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	/* Synced again after a change: nothing of the first is left. */
+	ATF_REQUIRE(tree_remove(t, "d") == 0);
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	netbsd_check(tc, "names.img", expected(t), false);
+	tree_close(t);
+	close(fd);
+	sbuf_free(&b);
+}
+
+/* A superblock's 32-bit field at byte off of the FFSv1 superblock. */
+static int32_t
+sb32(const char *img, off_t off)
+{
+	int32_t v;
+	int fd;
+
+	ATF_REQUIRE((fd = open(img, O_RDONLY)) >= 0);
+	ATF_REQUIRE(pread(fd, &v, 4, 8192 + off) == 4);
+	close(fd);
+	return v;
+}
+
+ATF_TC(geometry_as_makefs);
+ATF_TC_HEAD(geometry_as_makefs, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "FFSv1 geometry as NetBSD's makefs "
+	    "lays it out with the same sizes, density and free space: "
+	    "cylinder groups, inodes and fragments a group, where each "
+	    "area starts");
+}
+ATF_TC_BODY(geometry_as_makefs, tc)
+{
+	static const uint64_t sizes[] = { 8 << 20, 64 << 20, 300 << 20,
+	    1100 << 20 };
+	static const int offs[] = { 8, 12, 16, 20, 40, 44, 48, 52, 88, 156,
+	    160, 184, 188, 1316, 1320 };
+	struct ffsw_params p;
+	char cmd[512];
+	struct tree *t;
+	size_t i, k;
+	int fd;
+
+	h_require_prog("makefs");
+	ATF_REQUIRE(mkdir("empty", 0755) == 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		ATF_REQUIRE(ffsw_params_for(sizes[i], 1, &p) == 0);
+		ATF_CHECK_EQ(p.fsize, sizes[i] < (20 << 20) ? 512 :
+		    sizes[i] < (1000ULL << 20) ? 1024 : 2048);
+		ATF_CHECK_EQ(p.bsize, 8 * p.fsize);
+		snprintf(cmd, sizeof(cmd), "makefs -t ffs -s %llu -o version=1,"
+		    "bsize=%d,fsize=%d,density=%d,minfree=%d mk.img empty "
+		    ">/dev/null", (unsigned long long)sizes[i], p.bsize,
+		    p.fsize, p.density, p.minfree);
+		ATF_REQUIRE_EQ(system(cmd), 0);
+		t = writer("our.img", sizes[i], 1, false, &fd);
+		ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+		tree_close(t);
+		close(fd);
+		for (k = 0; k < sizeof(offs) / sizeof(*offs); k++)
+			ATF_CHECK_MSG(sb32("our.img", offs[k]) ==
+			    sb32("mk.img", offs[k]), "%llu bytes: superblock "
+			    "field at %d: ours %d, makefs's %d",
+			    (unsigned long long)sizes[i], offs[k],
+			    sb32("our.img", offs[k]), sb32("mk.img", offs[k]));
+		unlink("mk.img");
+		unlink("our.img");
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_every_kind);
 	ATF_TP_ADD_TC(tp, v2_every_kind);
 	ATF_TP_ADD_TC(tp, v1_triple_indirect);
 	ATF_TP_ADD_TC(tp, v2_triple_indirect);
+	ATF_TP_ADD_TC(tp, too_small);
+	ATF_TP_ADD_TC(tp, bad_names);
+	ATF_TP_ADD_TC(tp, geometry_as_makefs);
 	return atf_no_error();
 }
