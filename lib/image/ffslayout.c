@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image/ffsimg.h"
 #include "image/ffsw_impl.h"
 
 #define HOWMANY(a, b)	(((a) + (b) - 1) / (b))
@@ -83,6 +84,31 @@ ffsw_params_for(uint64_t size, int version, struct ffsw_params *p)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Parameters like those of the file system fi holds: the density is
+ * the sparsest (fragments an inode, from 64 down) that gives at least
+ * its inodes, as the inodes a group follow the group's size, not the
+ * file system's.
+ */
+int
+ffsw_params_like(const struct ffsimg *fi, struct ffsw_params *p)
+{
+	struct ffsw_geom g;
+	int fpi;
+
+	if (fi->len <= 0 || ffsw_params_for((uint64_t)fi->len, fi->version,
+	    p) == -1)
+		return -1;
+	p->bsize = fi->bsize;
+	p->fsize = fi->fsize;
+	for (fpi = 64; fpi >= 1; fpi--) {
+		p->density = fpi * fi->fsize;
+		if (ffsw_geometry(p, &g) == 0 && g.inodes >= fi->inodes)
+			return 0;
+	}
+	return ffsw_geometry(p, &g);
 }
 
 /* CGSIZE(): a cylinder group's header and maps, in bytes. */

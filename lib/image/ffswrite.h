@@ -60,6 +60,14 @@ struct ffsw_params {
 int	ffsw_params_for(uint64_t, int, struct ffsw_params *);
 
 /*
+ * Parameters for a file system like fi's (an image being rebuilt): its
+ * size, version, block and fragment sizes, and a density giving at
+ * least as many inodes; the rest as ffsw_params_for().
+ */
+struct ffsimg;
+int	ffsw_params_like(const struct ffsimg *, struct ffsw_params *);
+
+/*
  * Where the image goes, written in whole fragments (at least) at
  * offsets from the file system's start, never twice at one offset
  * except the superblocks' summary of which a later copy wins; size is

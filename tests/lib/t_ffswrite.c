@@ -950,6 +950,80 @@ ATF_TC_BODY(geometry_as_makefs, tc)
 	}
 }
 
+static int
+cb_fail(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	sr_seterr("the source went away at %llu", (unsigned long long)off);
+	errno = EIO;
+	return -1;
+}
+
+ATF_TC(content_errors);
+ATF_TC_HEAD(content_errors, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A reader that fails and a host file "
+	    "that shrank after it was given: the sync fails naming the "
+	    "image and the path");
+}
+ATF_TC_BODY(content_errors, tc)
+{
+	struct tree_wopts w = wo(0644, 0, 0);
+	struct tree *t;
+	int fd, sfd;
+
+	t = writer("c.img", 4 << 20, 1, false, &fd);
+	dir(t, "a", 0755, 0, 0);
+	ATF_REQUIRE(ffsw_add_file(t, "a/streamed", 10000, cb_fail, NULL,
+	    &w) == 0);
+	REFUSED(tree_sync(t), EIO, "c.img: a/streamed: reading its content: "
+	    "the source went away at 0");
+	ATF_REQUIRE(tree_remove(t, "a/streamed") == 0);
+	ATF_REQUIRE((sfd = open("src", O_RDWR | O_CREAT | O_TRUNC, 0644)) >=
+	    0);
+	ATF_REQUIRE(write(sfd, "0123456789", 10) == 10);
+	ATF_REQUIRE(tree_write_fd(t, "a/shrank", sfd, &w) == 0);
+	ATF_REQUIRE(ftruncate(sfd, 4) == 0);
+	close(sfd);
+	REFUSED(tree_sync(t), EIO, "c.img: a/shrank: reading its content: "
+	    "the file to copy became shorter");
+	tree_close(t);
+	close(fd);
+}
+
+ATF_TC(params_like_image);
+ATF_TC_HEAD(params_like_image, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Parameters taken from an image "
+	    "found by ffsimg_probe(): the same version, sizes, and at least "
+	    "as many inodes");
+}
+ATF_TC_BODY(params_like_image, tc)
+{
+	struct ffsw_params p;
+	struct ffsw_geom g;
+	struct ffsimg fi;
+	struct tree *t;
+	int fd, v;
+
+	for (v = 1; v <= 2; v++) {
+		t = writer("old.img", 48 << 20, v, v == 2, &fd);
+		ATF_REQUIRE(tree_sync(t) == 0);
+		tree_close(t);
+		close(fd);
+		ATF_REQUIRE(ffsimg_probe("old.img", -1, &fi) == 0);
+		ATF_REQUIRE(ffsw_params_like(&fi, &p) == 0);
+		ATF_CHECK_EQ(p.version, v);
+		ATF_CHECK_EQ(p.bsize, fi.bsize);
+		ATF_CHECK_EQ(p.fsize, fi.fsize);
+		ATF_CHECK_EQ(p.size, (uint64_t)fi.len);
+		ATF_REQUIRE(ffsw_geometry(&p, &g) == 0);
+		ATF_CHECK_MSG(g.inodes >= fi.inodes && g.inodes < fi.inodes *
+		    11 / 10, "%llu inodes, %llu before",
+		    (unsigned long long)g.inodes,
+		    (unsigned long long)fi.inodes);
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_every_kind);
@@ -959,5 +1033,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, too_small);
 	ATF_TP_ADD_TC(tp, bad_names);
 	ATF_TP_ADD_TC(tp, geometry_as_makefs);
+	ATF_TP_ADD_TC(tp, content_errors);
+	ATF_TP_ADD_TC(tp, params_like_image);
 	return atf_no_error();
 }
