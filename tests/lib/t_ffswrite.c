@@ -550,9 +550,9 @@ tsk_check(const char *img, struct tree *w, int version)
 	return c.maxino;
 }
 
-/* A writer tree for an image file of size bytes. */
+/* A writer tree for an image file of size bytes (bsize 0: newfs's). */
 static struct tree *
-writer(const char *img, uint64_t size, int version, bool small_blocks,
+writer_bs(const char *img, uint64_t size, int version, int bsize, int fsize,
     int *fd)
 {
 	struct ffsw_params p;
@@ -560,11 +560,11 @@ writer(const char *img, uint64_t size, int version, bool small_blocks,
 	struct tree *t;
 
 	ATF_REQUIRE(ffsw_params_for(size, version, &p) == 0);
-	if (small_blocks) {
-		p.bsize = BS;
-		p.fsize = BS / 8;
+	if (bsize != 0) {
+		p.bsize = bsize;
+		p.fsize = fsize;
 		p.density = 4 * p.fsize;
-		p.maxcontig = 16;
+		p.maxcontig = 65536 / bsize > 1 ? 65536 / bsize : 1;
 	}
 	p.time.tv_sec = 1700000000;
 	p.time.tv_nsec = 123456789;
@@ -573,6 +573,14 @@ writer(const char *img, uint64_t size, int version, bool small_blocks,
 	ATF_REQUIRE_MSG((t = tree_ffsw(&p, &s, img)) != NULL, "%s",
 	    sr_errmsg());
 	return t;
+}
+
+static struct tree *
+writer(const char *img, uint64_t size, int version, bool small_blocks,
+    int *fd)
+{
+	return writer_bs(img, size, version, small_blocks ? BS : 0,
+	    BS / 8, fd);
 }
 
 /* Build the whole tree as version, and check it the three ways. */
@@ -734,6 +742,40 @@ ATF_TC_HEAD(v2_triple_indirect, tc)
 ATF_TC_BODY(v2_triple_indirect, tc)
 {
 	triple(tc, 2);
+}
+
+ATF_TC(block_sizes);
+ATF_TC_HEAD(block_sizes, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The same tree with blocks of 8 to "
+	    "64 KiB and fragments of an eighth to the whole block, FFSv1 "
+	    "and FFSv2: NetBSD lists what was written, libtsk reads it");
+	atf_tc_set_md_var(tc, "timeout", "300");
+}
+ATF_TC_BODY(block_sizes, tc)
+{
+	static const int bf[][2] = { { 8192, 1024 }, { 16384, 16384 },
+	    { 32768, 4096 }, { 65536, 8192 } };
+	struct tree *t;
+	char *want;
+	size_t i;
+	int fd, v;
+
+	for (v = 1; v <= 2; v++)
+		for (i = 0; i < sizeof(bf) / sizeof(*bf); i++) {
+			printf("FFSv%d, blocks of %d, fragments of %d\n", v,
+			    bf[i][0], bf[i][1]);
+			t = writer_bs("bs.img", 96 << 20, v, bf[i][0],
+			    bf[i][1], &fd);
+			fill(t, 40);
+			ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+			close(fd);
+			want = expected(t);
+			(void)tsk_check("bs.img", t, v);
+			netbsd_check(tc, "bs.img", want, false);
+			free(want);
+			tree_close(t);
+		}
 }
 
 /* A call that must fail with errno e and a message naming what. */
@@ -1030,6 +1072,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, v2_every_kind);
 	ATF_TP_ADD_TC(tp, v1_triple_indirect);
 	ATF_TP_ADD_TC(tp, v2_triple_indirect);
+	ATF_TP_ADD_TC(tp, block_sizes);
 	ATF_TP_ADD_TC(tp, too_small);
 	ATF_TP_ADD_TC(tp, bad_names);
 	ATF_TP_ADD_TC(tp, geometry_as_makefs);
