@@ -796,7 +796,7 @@ put_tree(struct lay *l, struct ffsw_node *d)
 
 	if (put_node(l, d) == -1)
 		return -1;
-	d->blocks |= (uint64_t)1 << 63;		/* written */
+	d->written = true;
 	for (i = 0; i < d->nents; i++) {
 		struct ffsw_node *n = d->ents[i].node;
 		size_t len = path_push(l, d->ents[i].name);
@@ -804,9 +804,9 @@ put_tree(struct lay *l, struct ffsw_node *d)
 
 		if (S_ISDIR(n->mode))
 			rv = put_tree(l, n);
-		else if ((n->blocks >> 63) == 0) {
+		else if (!n->written) {
 			rv = put_node(l, n);
-			n->blocks |= (uint64_t)1 << 63;
+			n->written = true;
 		}
 		l->path[len] = '\0';
 		if (rv == -1)
@@ -815,6 +815,7 @@ put_tree(struct lay *l, struct ffsw_node *d)
 	return 0;
 }
 
+/* An FFSv1 inode (its times are 32-bit: those past 2038 wrap). */
 static void
 dinode1(const struct lay *l, const struct ffsw_node *n, char *at)
 {
@@ -841,12 +842,13 @@ dinode1(const struct lay *l, const struct ffsw_node *n, char *at)
 	if (S_ISLNK(n->mode) && n->size < (uint64_t)l->fs.maxsymlinklen)
 		memcpy(di.db, n->data, (size_t)n->size);
 	di.flags = n->flags;
-	di.blocks = (uint32_t)(n->blocks & ~((uint64_t)1 << 63));
+	di.blocks = (uint32_t)n->blocks;
 	di.uid = n->uid;
 	di.gid = n->gid;
 	memcpy(at, &di, sizeof(di));
 }
 
+/* An FFSv2 inode: 64-bit times, and the birth time. */
 static void
 dinode2(const struct lay *l, const struct ffsw_node *n, char *at)
 {
@@ -860,7 +862,7 @@ dinode2(const struct lay *l, const struct ffsw_node *n, char *at)
 	di.gid = n->gid;
 	di.size = S_ISREG(n->mode) || S_ISDIR(n->mode) || S_ISLNK(n->mode) ?
 	    n->size : 0;
-	di.blocks = n->blocks & ~((uint64_t)1 << 63);
+	di.blocks = n->blocks;
 	di.atime = n->atime.tv_sec;
 	di.atimensec = (int32_t)n->atime.tv_nsec;
 	di.mtime = n->mtime.tv_sec;
@@ -1100,6 +1102,7 @@ reset(struct ffsw_node *d)
 
 	d->ino = 0;
 	d->blocks = 0;
+	d->written = false;
 	memset(d->db, 0, sizeof(d->db));
 	memset(d->ib, 0, sizeof(d->ib));
 	for (i = 0; i < d->nents; i++)

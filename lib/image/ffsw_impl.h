@@ -182,6 +182,7 @@ struct ffsw_node {
 	uint64_t ino;
 	int64_t	 db[FFSW_NDADDR], ib[FFSW_NIADDR];
 	uint64_t blocks;	/* in DEV_BSIZE units */
+	bool	 written;	/* its content is in the image */
 	struct ffsw_node *next;	/* in its cylinder group's list */
 };
 

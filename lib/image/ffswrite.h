@@ -68,10 +68,10 @@ struct ffsimg;
 int	ffsw_params_like(const struct ffsimg *, struct ffsw_params *);
 
 /*
- * Where the image goes, written in whole fragments (at least) at
- * offsets from the file system's start, never twice at one offset
- * except the superblocks' summary of which a later copy wins; size is
- * the image's, every byte not written is zero.  pwrite returns 0 or -1
+ * Where the image goes: pieces of whole 512-byte sectors (blocks,
+ * fragments, superblocks) at offsets from the file system's start that
+ * are multiples of 512, each written once; size is the image's, and
+ * every byte not written must read as zero.  pwrite returns 0 or -1
  * with a message (sr_seterr*).  start, if set, begins an image (a host
  * file: emptied, so that a second sync leaves nothing of the first);
  * finish, if set, ends it (a host file: ftruncate to size).
