@@ -643,6 +643,14 @@ ffsw_setmeta(struct tree *t, const char *rel, const struct ffsw_meta *m)
 {
 	struct ffsw_node *n;
 
+	const struct timespec *ts[] = { &m->atime, &m->mtime, &m->ctime,
+	    &m->birthtime };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (ts[i]->tv_nsec < 0 || ts[i]->tv_nsec >= 1000000000L)
+			return fail(rel, "set flags and times: nanoseconds "
+			    "out of range", EINVAL);
 	if (lookup_there(T(t), rel, "set flags and times", &n) == -1)
 		return -1;
 	n->flags = m->flags;

@@ -908,6 +908,15 @@ ATF_TC_BODY(bad_names, tc)
 	REFUSED(tree_write_fd(t, "fromdir", dfd, &w), EINVAL, "fromdir");
 	close(dfd);
 	REFUSED(ffsw_add_file(t, "nofn", 5, NULL, NULL, &w), EINVAL, "nofn");
+	{
+		struct ffsw_meta m = { .flags = 1 };
+
+		m.mtime.tv_nsec = 1000000000L;
+		REFUSED(ffsw_setmeta(t, "d/file", &m), EINVAL, "d/file");
+		REFUSED(ffsw_setmeta(t, "none", &m), EINVAL, "none");
+		m.mtime.tv_nsec = 0;
+		REFUSED(ffsw_setmeta(t, "none", &m), ENOENT, "none");
+	}
 	ATF_CHECK(tree_remove(t, "not/there") == 0 || errno == ENOENT);
 	ATF_CHECK(tree_remove(t, "none") == 0);
 	/* Nothing was made by the refusals. */
