@@ -99,6 +99,8 @@ void	ffsw_sink_fd(struct ffsw_sink *, int, uint64_t, const char *);
  * It holds: what write() is given (a copy), write_fd()'s descriptor (a
  * duplicate, read when synced: its size is taken now and must not
  * change), ffsw_add_file()'s reader.  ops->sync lays the image out.
+ * Each write_fd() keeps a descriptor open until the tree is closed: a
+ * caller with thousands of host files gives readers instead.
  */
 struct tree *tree_ffsw(const struct ffsw_params *, const struct ffsw_sink *,
 	    const char *);
