@@ -44,6 +44,8 @@ COMMONSRCS += lib/pkg/pkgmatch.c
 COMMONSRCS += lib/pkg/pkginstall.c
 COMMONSRCS += lib/pkg/pkgset.c
 COMMONSRCS += lib/pkg/pkgfile.c
+COMMONSRCS += lib/image/ffswrite.c
+COMMONSRCS += lib/image/ffslayout.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
@@ -169,7 +171,8 @@ $(CHECKB)/tests/t_tree_portable: tests/lib/t_tree.c $(OSSRC) lib/*/*.h \
 $(CHECKB)/tests/t_%: tests/lib/t_%.c $(B)/libsharedroot.a tests/lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/lib \
-	    -DSR_SHARE='"$(STAGE)/share/sharedroot"' -o $@ $< \
+	    -DSR_SHARE='"$(STAGE)/share/sharedroot"' \
+	    -DSR_FFSCHECK='"$(FFSCHECK)"' -o $@ $< \
 	    $(B)/libsharedroot.a $(PKG_LIBS) -latf-c
 
 # An atf-sh program: the script after the staged install it tests and
