@@ -28,23 +28,25 @@
 
 #define BS	4096		/* the block size the big trees use */
 
-/* NetBSD's checker, or NULL (then the reason is in why). */
+/*
+ * NetBSD's checker (prog beside ffs-check, where the Makefile's FFSCHECK
+ * says, as the atf-sh tests have it; SR_FFSCHECK_DIR over it), or NULL.
+ */
 static const char *
 ffscheck(const atf_tc_t *tc, const char *prog, char *buf, size_t len)
 {
 	const char *env = getenv("SR_FFSCHECK_DIR");
+	const char *slash = strrchr(SR_FFSCHECK, '/');
+	int n;
 
-	char dir[PATH_MAX];
-	char *slash;
-
-	/* The Makefile's FFSCHECK, as the atf-sh tests have it. */
-	if (env == NULL) {
-		snprintf(dir, sizeof(dir), "%s", SR_FFSCHECK);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*slash = '\0';
-		env = dir;
-	}
-	snprintf(buf, len, "%s/%s", env, prog);
+	if (env != NULL)
+		n = snprintf(buf, len, "%s/%s", env, prog);
+	else
+		n = snprintf(buf, len, "%.*s/%s",
+		    slash == NULL ? 1 : (int)(slash - SR_FFSCHECK),
+		    slash == NULL ? "." : SR_FFSCHECK, prog);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
 	return access(buf, X_OK) == 0 ? buf : NULL;
 }
 
