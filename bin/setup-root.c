@@ -1,15 +1,9 @@
 /*
  * setup-root: prepare a shared, read-only NetBSD root for Xen guests.
  */
-#include <sys/stat.h>
-
 #include <err.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "base/compat.h"

@@ -28,6 +28,7 @@ rootrun_init(struct rootrun *j)
 	j->part = -1;
 	j->rp.kernelfd = -1;
 	j->stage.fd = -1;
+	j->stage.work.lockfd = -1;
 	j->src.fi.part = -1;
 	attach_init(&j->at, NULL, true);
 }
