@@ -36,7 +36,9 @@ struct source {
  * file is probed for FFS (ffsimg_probe(), in partition part, or -1 for
  * the only one); else an image to mount.  Returns the kind, or -1 with
  * s->kind SOURCE_NONE and the message naming the step (the caller names
- * the path, as the image it reports on or the source it read).
+ * the path, as the image it reports on or the source it read); where
+ * opening it failed, errno says why (ENOENT: nothing there, for a
+ * caller that makes it).
  */
 int	source_kind(const char *, int, int, struct source *);
 /* The kind as a word for messages ("a directory", "an FFS image"). */

@@ -126,7 +126,15 @@ ATF_TC_BODY(junk, tc)
 ATF_TC_WITHOUT_HEAD(missing);
 ATF_TC_BODY(missing, tc)
 {
+	struct source s;
 	char msg[128];
+	int e;
+
+	/* A caller that makes what is missing tells it by errno. */
+	errno = 0;
+	ATF_CHECK_EQ(source_kind("nothere", -1, 0, &s), -1);
+	e = errno;
+	ATF_CHECK_EQ(e, ENOENT);
 
 	snprintf(msg, sizeof(msg), "open: %s", strerror(ENOENT));
 	refused("nothere", -1, 0, msg, SR_HINT_NONE);
