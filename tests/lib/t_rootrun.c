@@ -228,6 +228,77 @@ ATF_TC_BODY(builds_and_rebuilds_ffs, tc)
 	ATF_CHECK(empty_dir("tmp"));
 }
 
+/* Files in the work directory besides the fixtures named. */
+static int
+others(const char *const *keep)
+{
+	const char *const *k;
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	ATF_REQUIRE((dp = opendir(".")) != NULL);
+	while ((d = readdir(dp)) != NULL) {
+		for (k = keep; *k != NULL && strcmp(*k, d->d_name) != 0; k++)
+			;
+		if (*k == NULL) {
+			fprintf(stderr, "left: %s\n", d->d_name);
+			n++;
+		}
+	}
+	closedir(dp);
+	return n;
+}
+
+ATF_TC_WITHOUT_HEAD(rebuilds_ffs_in_place);
+ATF_TC_BODY(rebuilds_ffs_in_place, tc)
+{
+	const char *const keep[] = { ".", "..", "root", "root.img", "v2.img",
+	    "tmp", NULL };
+	struct rootrun j;
+	struct seen s;
+	struct stat a, b;
+
+	h_require_prog("makefs");
+	if (geteuid() == 0 && attach_backend() == BACKEND_VND)
+		atf_tc_skip("this host mounts FFS: no rebuild");
+	sample_root(tc, "nb4", "root");
+	ATF_REQUIRE(system("makefs -t ffs -s 16m root.img root >/dev/null && "
+	    "makefs -t ffs -o version=2 v2.img root >/dev/null") == 0);
+	ATF_REQUIRE(stat("root.img", &a) == 0);
+	job(&j, &s, "root.img");
+	ATF_REQUIRE_MSG(rootrun_run(&j) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(rootrun_end(&j), 0);
+	ATF_CHECK_EQ(j.mode, ROOTRUN_REBUILD);
+	ATF_CHECK(j.changes > 1);
+	ATF_CHECK(j.entries > 10);
+	ATF_CHECK(strstr(s.log, "rebuilt with makefs and replaced") != NULL);
+	/* A new file in the old one's place; nothing else left. */
+	ATF_REQUIRE(stat("root.img", &b) == 0);
+	ATF_CHECK(a.st_ino != b.st_ino);
+	ATF_CHECK_EQ(others(keep), 0);
+	ATF_CHECK(empty_dir("tmp"));
+	/* Prepared: a rerun changes nothing and writes nothing. */
+	job(&j, &s, "root.img");
+	ATF_REQUIRE_MSG(rootrun_run(&j) == 0, "%s", sr_errmsg());
+	ATF_CHECK_EQ(rootrun_end(&j), 0);
+	ATF_CHECK_EQ(j.changes, 0);
+	ATF_REQUIRE(stat("root.img", &a) == 0);
+	ATF_CHECK_EQ(a.st_ino, b.st_ino);
+	/* FFSv2 is refused before anything is staged. */
+	ATF_REQUIRE(stat("v2.img", &a) == 0);
+	job(&j, &s, "v2.img");
+	ATF_CHECK_EQ(rootrun_run(&j), -1);
+	ATF_CHECK(strncmp(sr_errmsg(), "FFSv2: makefs cannot rebuild it", 31)
+	    == 0);
+	ATF_CHECK_EQ(sr_errhint(), SR_HINT_SETS);
+	ATF_CHECK_EQ(rootrun_end(&j), 0);
+	ATF_REQUIRE(stat("v2.img", &b) == 0);
+	ATF_CHECK(a.st_ino == b.st_ino && a.st_mtime == b.st_mtime);
+	ATF_CHECK_EQ(others(keep), 0);
+	ATF_CHECK(empty_dir("tmp"));
+}
+
 ATF_TC_WITHOUT_HEAD(failed_build_leaves_nothing);
 ATF_TC_BODY(failed_build_leaves_nothing, tc)
 {
@@ -294,6 +365,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, prepares_directory);
 	ATF_TP_ADD_TC(tp, dry_run_shows_and_writes_nothing);
 	ATF_TP_ADD_TC(tp, builds_and_rebuilds_ffs);
+	ATF_TP_ADD_TC(tp, rebuilds_ffs_in_place);
 	ATF_TP_ADD_TC(tp, failed_build_leaves_nothing);
 	ATF_TP_ADD_TC(tp, refusals);
 	return atf_no_error();
