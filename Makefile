@@ -46,6 +46,8 @@ COMMONSRCS += lib/pkg/pkgset.c
 COMMONSRCS += lib/pkg/pkgfile.c
 COMMONSRCS += lib/image/ffswrite.c
 COMMONSRCS += lib/image/ffslayout.c
+COMMONSRCS += lib/image/source.c
+COMMONSRCS += lib/guest/rootrun.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)

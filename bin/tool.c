@@ -120,6 +120,10 @@ static const struct {
 	{ "setup-root", SR_HINT_FORCE, "", " (-f leaves it as it is)" },
 	{ "setup-root", SR_HINT_PICKPART, "", " with -p" },
 	{ "setup-root", SR_HINT_SETS, "", " with setup-root -o" },
+	{ "setup-root", SR_HINT_REPLACE, "", "; -f replaces it (guests running "
+	    "from it keep the old one until they reboot)" },
+	{ "setup-root", SR_HINT_BUILDROOT, "", " (setup-root -o builds a "
+	    "prepared root.img from sets without)" },
 };
 
 void

@@ -75,7 +75,9 @@ enum sr_hint {
 	SR_HINT_REPROVISION,	/* provisioning the guest afresh */
 	SR_HINT_ROLLBACK,	/* rolling a local back */
 	SR_HINT_UPGRADE,	/* upgrading a local */
-	SR_HINT_SETS		/* building a root from its sets */
+	SR_HINT_SETS,		/* building a root from its sets */
+	SR_HINT_REPLACE,	/* replacing what is there */
+	SR_HINT_BUILDROOT	/* a root built from sets, nothing mounted */
 };
 void	sr_sethint(enum sr_hint);
 enum sr_hint sr_errhint(void);
