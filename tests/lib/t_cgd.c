@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "h_util.h"
 #include "cgd/cgd.h"
 #include "cgd/cgdimage.h"
@@ -494,6 +496,207 @@ ATF_TC_BODY(cgd_round_trips, tc)
 	}
 }
 
+/*
+ * The reference: cgd's transform the plain way, as lib/cgd did it
+ * before it went a chunk at a time: OpenSSL's own XTS or CBC, started
+ * afresh for each sector with that sector's IV (for CBC the block
+ * number encrypted ivrounds times with ECB).
+ */
+static void
+ref_crypt(const char *alg, int ivrounds, const uint8_t *key, size_t bits,
+    uint8_t *buf, size_t len, uint64_t blkno, int enc)
+{
+	const EVP_CIPHER *mode, *ecb;
+	EVP_CIPHER_CTX *ctx, *ivctx;
+	uint8_t iv[16], tmp[16];
+	size_t bs = 16;
+	int i, n;
+
+	if (strcmp(alg, "aes-xts") == 0) {
+		mode = bits == 256 ? EVP_aes_128_xts() : EVP_aes_256_xts();
+		ecb = NULL;
+		ivrounds = 0;
+	} else if (strcmp(alg, "aes-cbc") == 0) {
+		mode = bits == 128 ? EVP_aes_128_cbc() : bits == 192 ?
+		    EVP_aes_192_cbc() : EVP_aes_256_cbc();
+		ecb = bits == 128 ? EVP_aes_128_ecb() : bits == 192 ?
+		    EVP_aes_192_ecb() : EVP_aes_256_ecb();
+	} else if (strcmp(alg, "3des-cbc") == 0) {
+		mode = EVP_des_ede3_cbc();
+		ecb = EVP_des_ede3_ecb();
+		bs = 8;
+	} else {
+		mode = EVP_bf_cbc();
+		ecb = EVP_bf_ecb();
+		bs = 8;
+	}
+	ATF_REQUIRE((ctx = EVP_CIPHER_CTX_new()) != NULL);
+	ATF_REQUIRE((ivctx = EVP_CIPHER_CTX_new()) != NULL);
+	ATF_REQUIRE(EVP_CipherInit_ex(ctx, mode, NULL, NULL, NULL, enc) == 1);
+	ATF_REQUIRE(EVP_CIPHER_CTX_set_key_length(ctx, (int)bits / 8) == 1);
+	ATF_REQUIRE(EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) == 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	if (ecb != NULL) {
+		ATF_REQUIRE(EVP_CipherInit_ex(ivctx, ecb, NULL, NULL, NULL,
+		    1) == 1);
+		ATF_REQUIRE(EVP_CIPHER_CTX_set_key_length(ivctx,
+		    (int)bits / 8) == 1);
+		ATF_REQUIRE(EVP_CipherInit_ex(ivctx, NULL, NULL, key, NULL,
+		    1) == 1);
+		EVP_CIPHER_CTX_set_padding(ivctx, 0);
+	}
+	for (; len > 0; len -= CGD_SECSIZE, buf += CGD_SECSIZE, blkno++) {
+		memset(iv, 0, sizeof(iv));
+		for (i = 0; i < 8; i++)
+			iv[i] = (uint8_t)(blkno >> (8 * i));
+		for (i = 0; i < ivrounds; i++) {
+			ATF_REQUIRE(EVP_CipherUpdate(ivctx, tmp, &n, iv,
+			    (int)bs) == 1 && n == (int)bs);
+			memcpy(iv, tmp, bs);
+		}
+		ATF_REQUIRE(EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv,
+		    -1) == 1);
+		ATF_REQUIRE(EVP_CipherUpdate(ctx, buf, &n, buf,
+		    CGD_SECSIZE) == 1 && n == CGD_SECSIZE);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_CTX_free(ivctx);
+}
+
+/* A repeatable stream of bytes (xorshift64). */
+static void
+fill(uint8_t *p, size_t n, uint64_t *state)
+{
+	uint64_t x = *state;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 24);
+	}
+	*state = x;
+}
+
+/*
+ * Every algorithm, key size and iv-method, over 1 to many sectors at
+ * block numbers that start nowhere in particular (and ones near 2^64,
+ * where the number wraps): the same bytes as the reference, both ways,
+ * encrypting and decrypting in turn on one handle.
+ */
+ATF_TC_WITHOUT_HEAD(cgd_same_as_per_sector_evp);
+ATF_TC_BODY(cgd_same_as_per_sector_evp, tc)
+{
+	static const struct {
+		const char *alg;
+		size_t bits;
+	} ciphers[] = {
+		{ "aes-xts", 256 }, { "aes-xts", 512 }, { "aes-cbc", 128 },
+		{ "aes-cbc", 192 }, { "aes-cbc", 256 }, { "3des-cbc", 192 },
+		{ "blowfish-cbc", 40 }, { "blowfish-cbc", 128 },
+		{ "blowfish-cbc", 448 },
+	};
+	static const char *ivms[] = { "encblkno1", "encblkno8" };
+	static const size_t nsec[] = { 1, 2, 3, 15, 16, 17, 31, 32, 33, 64,
+	    100, 257 };
+	static const uint64_t at[] = { 0, 1, 7, 0xff, 12345, 0xfffffffe,
+	    (1ULL << 41) - 1, UINT64_MAX - 40 };
+	static uint8_t orig[257 * CGD_SECSIZE], ours[sizeof(orig)],
+	    ref[sizeof(orig)];
+	uint64_t rnd = 0x9e3779b97f4a7c15ULL;
+	uint8_t key[64];
+	struct cgd *c;
+	size_t i, v, k, j, len;
+	int enc;
+
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)
+	for (v = 0; v < 2; v++) {
+		fill(key, sizeof(key), &rnd);
+		ATF_REQUIRE_MSG(cgd_open(ciphers[i].alg, ivms[v], key,
+		    ciphers[i].bits, &c) == 0, "%s", sr_errmsg());
+		for (k = 0; k < sizeof(nsec) / sizeof(nsec[0]); k++)
+		for (j = 0; j < sizeof(at) / sizeof(at[0]); j++)
+		for (enc = 1; enc >= 0; enc--) {
+			len = nsec[k] * CGD_SECSIZE;
+			fill(orig, len, &rnd);
+			memcpy(ours, orig, len);
+			memcpy(ref, orig, len);
+			ATF_REQUIRE(cgd_crypt(c, ours, len, at[j], enc) == 0);
+			ref_crypt(ciphers[i].alg, v == 0 ? 1 : 8, key,
+			    ciphers[i].bits, ref, len, at[j], enc);
+			ATF_REQUIRE_MSG(memcmp(ours, ref, len) == 0,
+			    "%s-%zu %s, %zu sectors at %ju, %s: not the "
+			    "reference's bytes", ciphers[i].alg,
+			    ciphers[i].bits, ivms[v], nsec[k],
+			    (uintmax_t)at[j], enc ? "encrypt" : "decrypt");
+			ATF_REQUIRE(cgd_crypt(c, ours, len, at[j], !enc) ==
+			    0);
+			ATF_REQUIRE(memcmp(ours, orig, len) == 0);
+		}
+		cgd_close(c);
+	}
+}
+
+/*
+ * IEEE 1619 vectors met inside one long call, not sector by sector:
+ * 256 sectors from blkno 0 hold vector 4's plaintext at 0, vector 5's
+ * (vector 4's ciphertext) at 1 and vector 9's at 0xff; with the 512-bit
+ * key, 0xff01 sectors from blkno 0xff hold vectors 10 and 11 (both
+ * 0x00..0xff twice) at their ends.  Whatever else is in between.
+ */
+ATF_TC_WITHOUT_HEAD(cgd_vectors_in_one_call);
+ATF_TC_BODY(cgd_vectors_in_one_call, tc)
+{
+	enum { N512 = 0xffff - 0xff + 1 };
+	uint8_t count[CGD_SECSIZE], want[CGD_SECSIZE];
+	uint64_t rnd = 42;
+	uint8_t *buf;
+	struct cgd *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(count); i++)
+		count[i] = (uint8_t)i;
+	ATF_REQUIRE((buf = malloc((size_t)N512 * CGD_SECSIZE)) != NULL);
+	fill(buf, 256 * CGD_SECSIZE, &rnd);
+	memcpy(buf, count, CGD_SECSIZE);
+	unhex(vec4_ctxt_hex, buf + CGD_SECSIZE, CGD_SECSIZE);
+	unhex(vec9_ptxt_hex, buf + 0xff * CGD_SECSIZE, CGD_SECSIZE);
+	ATF_REQUIRE(cgd_open("aes-xts", NULL, xts256_key, 256, &c) == 0);
+	ATF_REQUIRE(cgd_crypt(c, buf, 256 * CGD_SECSIZE, 0, 1) == 0);
+	unhex(vec4_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf, want, CGD_SECSIZE) == 0, "vector 4");
+	ATF_CHECK_MSG(memcmp(buf + CGD_SECSIZE, xts256_ctxt, 64) == 0,
+	    "vector 5");
+	unhex(vec9_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + 0xff * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 9");
+	ATF_REQUIRE(cgd_crypt(c, buf, 256 * CGD_SECSIZE, 0, 0) == 0);
+	ATF_CHECK(memcmp(buf, count, CGD_SECSIZE) == 0);
+	unhex(vec9_ptxt_hex, want, sizeof(want));
+	ATF_CHECK(memcmp(buf + 0xff * CGD_SECSIZE, want, CGD_SECSIZE) == 0);
+	cgd_close(c);
+
+	fill(buf, (size_t)N512 * CGD_SECSIZE, &rnd);
+	memcpy(buf, count, CGD_SECSIZE);
+	memcpy(buf + (size_t)(N512 - 1) * CGD_SECSIZE, count, CGD_SECSIZE);
+	ATF_REQUIRE(cgd_open("aes-xts", NULL, xts512_key, 512, &c) == 0);
+	ATF_REQUIRE(cgd_crypt(c, buf, (size_t)N512 * CGD_SECSIZE, 0xff, 1) ==
+	    0);
+	unhex(vec10_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf, want, CGD_SECSIZE) == 0, "vector 10");
+	unhex(vec11_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + (size_t)(N512 - 1) * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 11");
+	ATF_REQUIRE(cgd_crypt(c, buf, (size_t)N512 * CGD_SECSIZE, 0xff, 0) ==
+	    0);
+	ATF_CHECK(memcmp(buf, count, CGD_SECSIZE) == 0);
+	ATF_CHECK(memcmp(buf + (size_t)(N512 - 1) * CGD_SECSIZE, count,
+	    CGD_SECSIZE) == 0);
+	cgd_close(c);
+	free(buf);
+}
+
 ATF_TC_WITHOUT_HEAD(cgd_refusals);
 ATF_TC_BODY(cgd_refusals, tc)
 {
@@ -508,6 +711,12 @@ ATF_TC_BODY(cgd_refusals, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "aes-xts: a 384-bit key is not one it "
 	    "takes");
 	ATF_CHECK_EQ(cgd_open("aes-cbc", "encblkno9", key, 128, &c), -1);
+	/* An xts key whose two halves are the same (OpenSSL's refusal). */
+	memset(key, 7, sizeof(key));
+	ATF_CHECK_EQ(cgd_open("aes-xts", NULL, key, 512, &c), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "aes-xts: the cipher will not take "
+	    "this key");
+	ATF_CHECK_EQ(cgd_open("aes-xts", NULL, key, 256, &c), -1);
 }
 
 /*
@@ -557,6 +766,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cgd_whole_sector_vector);
 	ATF_TP_ADD_TC(tp, cgd_cbc_whole_sectors);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
+	ATF_TP_ADD_TC(tp, cgd_same_as_per_sector_evp);
+	ATF_TP_ADD_TC(tp, cgd_vectors_in_one_call);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
 	ATF_TP_ADD_TC(tp, cgdimg_short_write_says_why);
 	return atf_no_error();
