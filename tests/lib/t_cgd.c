@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "h_util.h"
 #include "cgd/cgd.h"
 #include "cgd/cgdimage.h"
@@ -233,6 +235,45 @@ static const char vec9_ctxt_hex[] =
 	"8675713c8daadd17e1cabee432b09787b6ddf3304e38b731b45df5df51b78fcf"
 	"b3d32466028d0ba36555e7e11ab0ee0666061d1645d962444bc47a38188930a8"
 	"4b4d561395c73c087021927ca638b7afc8a8679ccb84c26555440ec7f10445cd";
+
+/*
+ * Vector 7 (blkno 0xfd, the 256-bit key); its ciphertext is vector 8's
+ * plaintext, and vector 8's ciphertext is vector 9's plaintext.
+ */
+static const char vec7_ptxt_hex[] =
+	"8e41b78c390b5af9d758bb214a67e9f6bf7727b09ac6124084c37611398fa45d"
+	"aad94868600ed391fb1acd4857a95b466e62ef9f4b377244d1c152e7b30d731a"
+	"ad30c716d214b707aed99eb5b5e580b3e887cf7497465651d4b60e6042051da3"
+	"693c3b78c14489543be8b6ad0ba629565bba202313ba7b0d0c94a3252b676f46"
+	"cc02ce0f8a7d34c0ed229129673c1f61aed579d08a9203a25aac3a77e9db6026"
+	"7996db38df637356d9dcd1632e369939f2a29d89345c66e05066f1a3677aef18"
+	"dea4113faeb629e46721a66d0a7e785d3e29af2594eb67dfa982affe0aac058f"
+	"6e15864269b135418261fc3afb089472cf68c45dd7f231c6249ba0255e1e0338"
+	"33fc4d00a3fe02132d7bc3873614b8aee34273581ea0325c81f0270affa13641"
+	"d052d36f0757d484014354d02d6883ca15c24d8c3956b1bd027bcf41f151fd80"
+	"23c5340e5606f37e90fdb87c86fb4fa634b3718a30bace06a66eaf8f63c4aa3b"
+	"637826a87fe8cfa44282e92cb1615af3a28e53bc74c7cba1a0977be9065d0c1a"
+	"5dec6c54ae38d37f37aa35283e048e5530a85c4e7a29d7b92ec0c3169cdf2a80"
+	"5c7604bce60049b9fb7b8eaac10f51ae23794ceba68bb58112e293b9b692ca72"
+	"1b37c662f8574ed4dba6f88e170881c82cddc1034a0ca7e284bf0962b6b26292"
+	"d836fa9f73c1ac770eef0f2d3a1eaf61d3e03555fd424eedd67e18a18094f888";
+static const char vec7_ctxt_hex[] =
+	"d55f684f81f4426e9fde92a5ff02df2ac896af63962888a97910c1379e20b0a3"
+	"b1db613fb7fe2e07004329ea5c22bfd33e3dbe4cf58cc608c2c26c19a2e2fe22"
+	"f98732c2b5cb844cc6c0702d91e1d50fc4382a7eba5635cd602432a2306ac4ce"
+	"82f8d70c8d9bc15f918fe71e74c622d5cf71178bf6e0b9cc9f2b41dd8dbe441c"
+	"41cd0c73a6dc47a348f6702f9d0e9b1b1431e948e299b9ec2272ab2c5f0c7be8"
+	"6affa5dec87a0bee81d3d50007edaa2bcfccb35605155ff36ed8edd4a40dcd4b"
+	"243acd11b2b987bdbfaf91a7cac27e9c5aea525ee53de7b2d3332c8644402b82"
+	"3e94a7db26276d2d23aa07180f76b4fd29b9c0823099c9d62c519880aee7e969"
+	"7617c1497d47bf3e571950311421b6b734d38b0db91eb85331b91ea9f61530f5"
+	"4512a5a52a4bad589eb69781d537f23297bb459bdad2948a29e1550bf4787e0b"
+	"e95bb173cf5fab17dab7a13a052a63453d97ccec1a321954886b7a1299faaeec"
+	"ae35c6eaaca753b041b5e5f093bf83397fd21dd6b3012066fcc058cc32c3b09d"
+	"7562dee29509b5839392c9ff05f51f3166aaac4ac5f238038a3045e6f72e48ef"
+	"0fe8bc675e82c318a268e43970271bf119b81bf6a982746554f84e72b9f00280"
+	"a320a08142923c23c883423ff949827f29bbacdc1ccdb04938ce6098c95ba6b3"
+	"2528f4ef78eed778b2e122ddfd1cbdd11d1c0a6783e011fc536d63d053260637";
 
 /* Vectors 10 (blkno 0xff) and 11 (blkno 0xffff): the 512-bit key. */
 static const char vec10_ctxt_hex[] =
@@ -494,6 +535,218 @@ ATF_TC_BODY(cgd_round_trips, tc)
 	}
 }
 
+/*
+ * The reference: cgd's transform the plain way, as lib/cgd did it
+ * before it went a chunk at a time: OpenSSL's own XTS or CBC, started
+ * afresh for each sector with that sector's IV (for CBC the block
+ * number encrypted ivrounds times with ECB).
+ */
+static void
+ref_crypt(const char *alg, int ivrounds, const uint8_t *key, size_t bits,
+    uint8_t *buf, size_t len, uint64_t blkno, int enc)
+{
+	const EVP_CIPHER *mode, *ecb;
+	EVP_CIPHER_CTX *ctx, *ivctx;
+	uint8_t iv[16], tmp[16];
+	size_t bs = 16;
+	int i, n;
+
+	if (strcmp(alg, "aes-xts") == 0) {
+		mode = bits == 256 ? EVP_aes_128_xts() : EVP_aes_256_xts();
+		ecb = NULL;
+		ivrounds = 0;
+	} else if (strcmp(alg, "aes-cbc") == 0) {
+		mode = bits == 128 ? EVP_aes_128_cbc() : bits == 192 ?
+		    EVP_aes_192_cbc() : EVP_aes_256_cbc();
+		ecb = bits == 128 ? EVP_aes_128_ecb() : bits == 192 ?
+		    EVP_aes_192_ecb() : EVP_aes_256_ecb();
+	} else if (strcmp(alg, "3des-cbc") == 0) {
+		mode = EVP_des_ede3_cbc();
+		ecb = EVP_des_ede3_ecb();
+		bs = 8;
+	} else {
+		mode = EVP_bf_cbc();
+		ecb = EVP_bf_ecb();
+		bs = 8;
+	}
+	ATF_REQUIRE((ctx = EVP_CIPHER_CTX_new()) != NULL);
+	ATF_REQUIRE((ivctx = EVP_CIPHER_CTX_new()) != NULL);
+	ATF_REQUIRE(EVP_CipherInit_ex(ctx, mode, NULL, NULL, NULL, enc) == 1);
+	ATF_REQUIRE(EVP_CIPHER_CTX_set_key_length(ctx, (int)bits / 8) == 1);
+	ATF_REQUIRE(EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) == 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	if (ecb != NULL) {
+		ATF_REQUIRE(EVP_CipherInit_ex(ivctx, ecb, NULL, NULL, NULL,
+		    1) == 1);
+		ATF_REQUIRE(EVP_CIPHER_CTX_set_key_length(ivctx,
+		    (int)bits / 8) == 1);
+		ATF_REQUIRE(EVP_CipherInit_ex(ivctx, NULL, NULL, key, NULL,
+		    1) == 1);
+		EVP_CIPHER_CTX_set_padding(ivctx, 0);
+	}
+	for (; len > 0; len -= CGD_SECSIZE, buf += CGD_SECSIZE, blkno++) {
+		memset(iv, 0, sizeof(iv));
+		for (i = 0; i < 8; i++)
+			iv[i] = (uint8_t)(blkno >> (8 * i));
+		for (i = 0; i < ivrounds; i++) {
+			ATF_REQUIRE(EVP_CipherUpdate(ivctx, tmp, &n, iv,
+			    (int)bs) == 1 && n == (int)bs);
+			memcpy(iv, tmp, bs);
+		}
+		ATF_REQUIRE(EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv,
+		    -1) == 1);
+		ATF_REQUIRE(EVP_CipherUpdate(ctx, buf, &n, buf,
+		    CGD_SECSIZE) == 1 && n == CGD_SECSIZE);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_CTX_free(ivctx);
+}
+
+/* A repeatable stream of bytes (xorshift64). */
+static void
+fill(uint8_t *p, size_t n, uint64_t *state)
+{
+	uint64_t x = *state;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 24);
+	}
+	*state = x;
+}
+
+/*
+ * Every algorithm, key size and iv-method, over 1 to many sectors at
+ * block numbers that start nowhere in particular (and ones near 2^64,
+ * where the number wraps): the same bytes as the reference, both ways,
+ * encrypting and decrypting in turn on one handle.
+ */
+ATF_TC_WITHOUT_HEAD(cgd_same_as_per_sector_evp);
+ATF_TC_BODY(cgd_same_as_per_sector_evp, tc)
+{
+	static const struct {
+		const char *alg;
+		size_t bits;
+	} ciphers[] = {
+		{ "aes-xts", 256 }, { "aes-xts", 512 }, { "aes-cbc", 128 },
+		{ "aes-cbc", 192 }, { "aes-cbc", 256 }, { "3des-cbc", 192 },
+		{ "blowfish-cbc", 40 }, { "blowfish-cbc", 128 },
+		{ "blowfish-cbc", 448 },
+	};
+	static const char *ivms[] = { "encblkno1", "encblkno8" };
+	static const size_t nsec[] = { 1, 2, 3, 15, 16, 17, 31, 32, 33, 64,
+	    100, 257 };
+	static const uint64_t at[] = { 0, 1, 7, 0xff, 12345, 0xfffffffe,
+	    (1ULL << 41) - 1, UINT64_MAX - 40 };
+	static uint8_t orig[257 * CGD_SECSIZE], ours[sizeof(orig)],
+	    ref[sizeof(orig)];
+	uint64_t rnd = 0x9e3779b97f4a7c15ULL;
+	uint8_t key[64];
+	struct cgd *c;
+	size_t i, v, k, j, len;
+	int enc;
+
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)
+	for (v = 0; v < 2; v++) {
+		fill(key, sizeof(key), &rnd);
+		ATF_REQUIRE_MSG(cgd_open(ciphers[i].alg, ivms[v], key,
+		    ciphers[i].bits, &c) == 0, "%s", sr_errmsg());
+		for (k = 0; k < sizeof(nsec) / sizeof(nsec[0]); k++)
+		for (j = 0; j < sizeof(at) / sizeof(at[0]); j++)
+		for (enc = 1; enc >= 0; enc--) {
+			len = nsec[k] * CGD_SECSIZE;
+			fill(orig, len, &rnd);
+			memcpy(ours, orig, len);
+			memcpy(ref, orig, len);
+			ATF_REQUIRE(cgd_crypt(c, ours, len, at[j], enc) == 0);
+			ref_crypt(ciphers[i].alg, v == 0 ? 1 : 8, key,
+			    ciphers[i].bits, ref, len, at[j], enc);
+			ATF_REQUIRE_MSG(memcmp(ours, ref, len) == 0,
+			    "%s-%zu %s, %zu sectors at %ju, %s: not the "
+			    "reference's bytes", ciphers[i].alg,
+			    ciphers[i].bits, ivms[v], nsec[k],
+			    (uintmax_t)at[j], enc ? "encrypt" : "decrypt");
+			ATF_REQUIRE(cgd_crypt(c, ours, len, at[j], !enc) ==
+			    0);
+			ATF_REQUIRE(memcmp(ours, orig, len) == 0);
+		}
+		cgd_close(c);
+	}
+}
+
+/*
+ * IEEE 1619 vectors met inside one long call, not sector by sector:
+ * 256 sectors from blkno 0 hold the plaintexts of vectors 4 and 5 at 0
+ * and 1 and of vectors 7, 8 and 9 at 0xfd to 0xff (each vector's
+ * ciphertext the next one's plaintext); with the 512-bit key, 0xff01
+ * sectors from blkno 0xff hold vectors 10 and 11 (both 0x00..0xff
+ * twice) at their ends.  Whatever else is in between.
+ */
+ATF_TC_WITHOUT_HEAD(cgd_vectors_in_one_call);
+ATF_TC_BODY(cgd_vectors_in_one_call, tc)
+{
+	enum { N512 = 0xffff - 0xff + 1 };
+	uint8_t count[CGD_SECSIZE], want[CGD_SECSIZE];
+	uint64_t rnd = 42;
+	uint8_t *buf;
+	struct cgd *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(count); i++)
+		count[i] = (uint8_t)i;
+	ATF_REQUIRE((buf = malloc((size_t)N512 * CGD_SECSIZE)) != NULL);
+	fill(buf, 256 * CGD_SECSIZE, &rnd);
+	memcpy(buf, count, CGD_SECSIZE);
+	unhex(vec4_ctxt_hex, buf + CGD_SECSIZE, CGD_SECSIZE);
+	unhex(vec7_ptxt_hex, buf + 0xfd * CGD_SECSIZE, CGD_SECSIZE);
+	unhex(vec7_ctxt_hex, buf + 0xfe * CGD_SECSIZE, CGD_SECSIZE);
+	unhex(vec9_ptxt_hex, buf + 0xff * CGD_SECSIZE, CGD_SECSIZE);
+	ATF_REQUIRE(cgd_open("aes-xts", NULL, xts256_key, 256, &c) == 0);
+	ATF_REQUIRE(cgd_crypt(c, buf, 256 * CGD_SECSIZE, 0, 1) == 0);
+	unhex(vec4_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf, want, CGD_SECSIZE) == 0, "vector 4");
+	ATF_CHECK_MSG(memcmp(buf + CGD_SECSIZE, xts256_ctxt, 64) == 0,
+	    "vector 5");
+	unhex(vec7_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + 0xfd * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 7");
+	unhex(vec9_ptxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + 0xfe * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 8");
+	unhex(vec9_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + 0xff * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 9");
+	ATF_REQUIRE(cgd_crypt(c, buf, 256 * CGD_SECSIZE, 0, 0) == 0);
+	ATF_CHECK(memcmp(buf, count, CGD_SECSIZE) == 0);
+	unhex(vec7_ptxt_hex, want, sizeof(want));
+	ATF_CHECK(memcmp(buf + 0xfd * CGD_SECSIZE, want, CGD_SECSIZE) == 0);
+	unhex(vec9_ptxt_hex, want, sizeof(want));
+	ATF_CHECK(memcmp(buf + 0xff * CGD_SECSIZE, want, CGD_SECSIZE) == 0);
+	cgd_close(c);
+
+	fill(buf, (size_t)N512 * CGD_SECSIZE, &rnd);
+	memcpy(buf, count, CGD_SECSIZE);
+	memcpy(buf + (size_t)(N512 - 1) * CGD_SECSIZE, count, CGD_SECSIZE);
+	ATF_REQUIRE(cgd_open("aes-xts", NULL, xts512_key, 512, &c) == 0);
+	ATF_REQUIRE(cgd_crypt(c, buf, (size_t)N512 * CGD_SECSIZE, 0xff, 1) ==
+	    0);
+	unhex(vec10_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf, want, CGD_SECSIZE) == 0, "vector 10");
+	unhex(vec11_ctxt_hex, want, sizeof(want));
+	ATF_CHECK_MSG(memcmp(buf + (size_t)(N512 - 1) * CGD_SECSIZE, want,
+	    CGD_SECSIZE) == 0, "vector 11");
+	ATF_REQUIRE(cgd_crypt(c, buf, (size_t)N512 * CGD_SECSIZE, 0xff, 0) ==
+	    0);
+	ATF_CHECK(memcmp(buf, count, CGD_SECSIZE) == 0);
+	ATF_CHECK(memcmp(buf + (size_t)(N512 - 1) * CGD_SECSIZE, count,
+	    CGD_SECSIZE) == 0);
+	cgd_close(c);
+	free(buf);
+}
+
 ATF_TC_WITHOUT_HEAD(cgd_refusals);
 ATF_TC_BODY(cgd_refusals, tc)
 {
@@ -508,6 +761,12 @@ ATF_TC_BODY(cgd_refusals, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "aes-xts: a 384-bit key is not one it "
 	    "takes");
 	ATF_CHECK_EQ(cgd_open("aes-cbc", "encblkno9", key, 128, &c), -1);
+	/* An xts key whose two halves are the same (OpenSSL's refusal). */
+	memset(key, 7, sizeof(key));
+	ATF_CHECK_EQ(cgd_open("aes-xts", NULL, key, 512, &c), -1);
+	ATF_CHECK_STREQ(sr_errmsg(), "aes-xts: the cipher will not take "
+	    "this key");
+	ATF_CHECK_EQ(cgd_open("aes-xts", NULL, key, 256, &c), -1);
 }
 
 /*
@@ -557,6 +816,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cgd_whole_sector_vector);
 	ATF_TP_ADD_TC(tp, cgd_cbc_whole_sectors);
 	ATF_TP_ADD_TC(tp, cgd_round_trips);
+	ATF_TP_ADD_TC(tp, cgd_same_as_per_sector_evp);
+	ATF_TP_ADD_TC(tp, cgd_vectors_in_one_call);
 	ATF_TP_ADD_TC(tp, cgd_refusals);
 	ATF_TP_ADD_TC(tp, cgdimg_short_write_says_why);
 	return atf_no_error();
