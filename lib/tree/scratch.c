@@ -70,6 +70,29 @@ lock_free(int lfd, long pid)
 	return flock(lfd, LOCK_EX | LOCK_NB) == 0;
 }
 
+/*
+ * Open name in dfd (a temporary's lock, or the temporary itself) and
+ * tell whether its owner is gone, as lock_free() does; *lfd is then
+ * held locked by us, or -1 where the file is still mode 0: an ordinary
+ * user cannot open a file of mode 0 even when it is his own, and a run
+ * killed between making it and locking it leaves one.  ENOENT is
+ * returned in errno for a file that is not there.
+ */
+static bool
+open_stale(int dfd, const char *name, long pid, int *lfd)
+{
+	struct stat st;
+
+	if ((*lfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		return lock_free(*lfd, pid);
+	if (errno != EACCES || fstatat(dfd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 07777) != 0)
+		return false;
+	return pid_gone(pid);
+}
+
 int
 scratch_make(struct scratch *sc, const char *base, const char *prefix)
 {
@@ -205,11 +228,9 @@ dir_stale(int basefd, const char *name, long pid, int *lfd)
 	    (dfd = openat(basefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return false;
-	if ((*lfd = openat(dfd, "lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		stale = errno == ENOENT && pid_gone(pid);
-	else
-		stale = lock_free(*lfd, pid);
+	if (!(stale = open_stale(dfd, "lock", pid, lfd)) && *lfd == -1 &&
+	    errno == ENOENT)
+		stale = pid_gone(pid);
 	/* Mount points are only ever one level down. */
 	if (stale && (d = fdopendir(dup(dfd))) != NULL) {
 		while (stale && (de = readdir(d)) != NULL)
@@ -269,7 +290,8 @@ purge_base(const char *base, const char *prefix)
 		if (dir_stale(fd, names[i], tmpname_pid(names[i], prefix),
 		    &lfd)) {
 			(void)remove_dir(fd, names[i]);
-			close(lfd);
+			if (lfd != -1)
+				close(lfd);
 		}
 	dir_freelist(names);
 	close(fd);
@@ -349,15 +371,18 @@ scratch_purge_beside(const char *path)
 		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != geteuid())
 			continue;
-		if ((lfd = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW |
-		    O_NONBLOCK | O_CLOEXEC)) == -1)
+		if (!open_stale(fd, de->d_name, pid, &lfd)) {
+			if (lfd != -1)
+				close(lfd);
 			continue;
+		}
 		/* Still the same file, once locked: then it is a dead one. */
-		if (lock_free(lfd, pid) && fstat(lfd, &st) == 0 &&
+		if (lfd == -1 || (fstat(lfd, &st) == 0 &&
 		    fstatat(fd, de->d_name, &nst, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == nst.st_dev && st.st_ino == nst.st_ino)
+		    st.st_dev == nst.st_dev && st.st_ino == nst.st_ino))
 			(void)unlinkat(fd, de->d_name, 0);
-		close(lfd);
+		if (lfd != -1)
+			close(lfd);
 	}
 	closedir(d);
 	close(fd);

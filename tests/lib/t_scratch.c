@@ -158,6 +158,52 @@ ATF_TC_BODY(scratch_purge_dead_only, tc)
 	ATF_CHECK(access(p, F_OK) == 0);
 }
 
+/*
+ * A run killed between making its lock (mode 0) and locking it: an
+ * ordinary user cannot open his own file of mode 0, so the purge must
+ * tell it by its mode and pid (the t_killed flake as an ordinary user).
+ */
+ATF_TC_WITHOUT_HEAD(scratch_purge_mode0_unreadable);
+ATF_TC_BODY(scratch_purge_mode0_unreadable, tc)
+{
+	char p[PATH_MAX], f[PATH_MAX];
+	const char *base;
+	pid_t dead = dead_pid();
+	int fd;
+
+	if (geteuid() == 0)
+		atf_tc_skip("root opens a file of mode 0; needs an ordinary "
+		    "user");
+	ATF_REQUIRE(mkdir("b", 0755) == 0);
+	base = here("b");
+	setenv("TMPDIR", base, 1);
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.zzzzzz", base, (long)dead);
+	ATF_REQUIRE(mkdir(p, 0700) == 0);
+	strlcat(p, "/lock", sizeof(p));
+	ATF_REQUIRE((fd = open(p, O_CREAT | O_WRONLY, 0)) != -1);
+	close(fd);
+	ATF_REQUIRE(open(p, O_RDONLY) == -1 && errno == EACCES);
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.yyyyyy", base,
+	    (long)getpid());
+	ATF_REQUIRE(mkdir(p, 0700) == 0);
+	strlcat(p, "/lock", sizeof(p));
+	ATF_REQUIRE((fd = open(p, O_CREAT | O_WRONLY, 0)) != -1);
+	close(fd);
+	/* A temporary beside an image, mode 0, of a dead run. */
+	snprintf(f, sizeof(f), ".local.img.%ld.Zzz999", (long)dead);
+	ATF_REQUIRE((fd = open(f, O_CREAT | O_WRONLY, 0)) != -1);
+	close(fd);
+	scratch_purge();
+	scratch_purge_beside(here("local.img"));
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.zzzzzz", base, (long)dead);
+	ATF_CHECK_MSG(access(p, F_OK) == -1, "mode 0, pid gone: removed");
+	snprintf(p, sizeof(p), "%s/sharedroot.%ld.yyyyyy", base,
+	    (long)getpid());
+	ATF_CHECK_MSG(access(p, F_OK) == 0, "mode 0, pid alive: kept");
+	ATF_CHECK_MSG(access(f, F_OK) == -1, "beside, mode 0, pid gone: "
+	    "removed");
+}
+
 ATF_TC_WITHOUT_HEAD(scratch_file_beside);
 ATF_TC_BODY(scratch_file_beside, tc)
 {
@@ -385,6 +431,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, scratch_dir_named_and_locked);
 	ATF_TP_ADD_TC(tp, scratch_purge_dead_only);
+	ATF_TP_ADD_TC(tp, scratch_purge_mode0_unreadable);
 	ATF_TP_ADD_TC(tp, scratch_file_beside);
 	ATF_TP_ADD_TC(tp, tmpname_shape);
 	ATF_TP_ADD_TC(tp, scratch_purge_spares_tree_temps);
