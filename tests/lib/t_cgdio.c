@@ -353,6 +353,7 @@ round_trip(const char *alg, int bits, int version, bool sparse, uint64_t off)
 	    sr_errmsg());
 	ATF_CHECK_EQ(fi.version, version);
 	ATF_CHECK(fi.src == &src);
+	ATF_CHECK_MSG(ffsimg_verify(&fi) == 0, "%s", sr_errmsg());
 	ATF_REQUIRE_MSG((c.r = tree_ffs(&fi)) != NULL, "%s", sr_errmsg());
 	c.w = w;
 	ATF_REQUIRE_MSG(tree_walk(w, "", false, cmp_one, &c) == 0, "%s",
@@ -363,6 +364,10 @@ round_trip(const char *alg, int bits, int version, bool sparse, uint64_t off)
 	ATF_CHECK(c.n > 40);
 	tree_close(c.r);
 	ATF_CHECK_EQ(watch_end(&wa, "read"), 0);
+	/* Never rebuilt in place: a plaintext would replace the cipher. */
+	h_put("newfs", "");
+	ATF_CHECK(ffsimg_install(&fi, "newfs") == -1);
+	ATF_CHECK(access("newfs", F_OK) == -1);
 	tree_close(w);
 	cgdio_free(&io);
 	close(fd);
