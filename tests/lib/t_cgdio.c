@@ -492,6 +492,42 @@ ATF_TC_BODY(wrong_key, tc)
 	refused("a", "enc.img", "truncated");
 }
 
+ATF_TC(read_error);
+ATF_TC_HEAD(read_error, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "the image cut short while it is "
+	    "read: a read fails with a message, never returns noise");
+}
+ATF_TC_BODY(read_error, tc)
+{
+	struct ffs_source src;
+	struct ffsimg fi;
+	struct cgdimg g;
+	struct cgdio io;
+	struct tree *t;
+	char buf[8192];
+	int fd;
+
+	keyfile("a", "aes-cbc", 256, "ffs");
+	write_image("a", "enc.img", false);
+	open_key(&g, "a");
+	ATF_REQUIRE((fd = open("enc.img", O_RDWR)) >= 0);
+	cgdio_init(&io, g.c, fd, 0, SIZE, "enc.img");
+	ATF_REQUIRE(cgdio_probe(&io, &g.params, &src, -1, &fi) == 0);
+	ATF_REQUIRE_MSG((t = tree_ffs(&fi)) != NULL, "%s", sr_errmsg());
+	ATF_REQUIRE(tree_pread(t, "home/user/big", 0, buf, 100) == 100);
+	ATF_CHECK(buf[0] == big_byte(0) && buf[99] == big_byte(99));
+	ATF_REQUIRE(ftruncate(fd, 1 << 20) == 0);
+	ATF_CHECK(tree_pread(t, "home/user/big", (2 << 20) + 4096, buf,
+	    sizeof(buf)) == -1);
+	printf("%s\n", sr_errmsg());
+	ATF_CHECK(strchr(sr_errmsg(), '\n') == NULL);
+	tree_close(t);
+	cgdio_free(&io);
+	close(fd);
+	(void)cgdimg_close(&g);
+}
+
 ATF_TC(pieces);
 ATF_TC_HEAD(pieces, tc)
 {
@@ -540,6 +576,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, xts_v2);
 	ATF_TP_ADD_TC(tp, cbc_at_offset);
 	ATF_TP_ADD_TC(tp, wrong_key);
+	ATF_TP_ADD_TC(tp, read_error);
 	ATF_TP_ADD_TC(tp, pieces);
 	return atf_no_error();
 }
