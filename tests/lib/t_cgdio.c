@@ -8,8 +8,12 @@
  * with inotify), no plaintext in the image, its length and holes as
  * asked; a wrong key said in one line.
  */
-#include <sys/inotify.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
+
+#include <dirent.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,52 +104,82 @@ fill(struct tree *t)
 	free(big);
 }
 
-/* Watched: dirs only this test writes in, and shared ones. */
+/*
+ * Watched: dirs only this test writes in, and shared ones.  Linux
+ * tells each name made (inotify), even one removed again; elsewhere
+ * the dirs are listed before and after, which sees what is left.
+ */
+static const char *
+watched(int i)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	switch (i) {
+	case 0:
+		return ".";
+	case 1:
+		/* Under kyua the test's own; else "." again. */
+		return tmp != NULL ? tmp : ".";
+	case 2:
+		return "/dev/shm";
+	case 3:
+		return "/tmp";
+	}
+	return NULL;
+}
+
+/* Whether name, made in watched dir i, counts against the run. */
+static bool
+offends(int i, const char *name, const char *step)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), ".%ld.", (long)getpid());
+	if (i < 2 || strstr(name, pid) != NULL) {
+		printf("%s: %s/%s made meanwhile\n", step, watched(i), name);
+		return true;
+	}
+	printf("%s: %s/%s: another program's\n", step, watched(i), name);
+	return false;
+}
+
+#ifdef __linux__
 struct watch {
 	int	 fd;
-	int	 own[2], shared[2];
+	int	 wd[4];
 };
 
 static void
 watch_start(struct watch *w)
 {
-	const char *tmp = getenv("TMPDIR");
-	uint32_t ev = IN_CREATE | IN_MOVED_TO;
+	int i;
 
 	ATF_REQUIRE((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0);
-	ATF_REQUIRE((w->own[0] = inotify_add_watch(w->fd, ".", ev)) >= 0);
-	w->own[1] = inotify_add_watch(w->fd, tmp != NULL ? tmp : "/tmp", ev);
-	w->shared[0] = inotify_add_watch(w->fd, "/dev/shm", ev);
-	w->shared[1] = inotify_add_watch(w->fd, "/tmp", ev);
+	for (i = 0; i < 4; i++)
+		w->wd[i] = inotify_add_watch(w->fd, watched(i), IN_CREATE |
+		    IN_MOVED_TO);
+	ATF_REQUIRE(w->wd[0] >= 0);
 }
 
-/*
- * What was made meanwhile, named: any name where only this test
- * writes; in /tmp and /dev/shm (other programs' too), this process's
- * (the project's temporary names hold the pid).  How many.
- */
+/* How many names made meanwhile count against the run (offends()). */
 static int
 watch_end(struct watch *w, const char *step)
 {
-	char buf[8192], pid[32];
+	char buf[8192];
 	ssize_t n;
-	int seen = 0;
+	int seen = 0, i;
 
-	snprintf(pid, sizeof(pid), ".%ld.", (long)getpid());
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
 		char *p = buf;
 
 		while (p < buf + n) {
 			struct inotify_event *e = (void *)p;
-			bool own = e->wd == w->own[0] || e->wd == w->own[1];
-			const char *name = e->len ? e->name : "?";
 
-			if (own || strstr(name, pid) != NULL) {
-				printf("%s: %s made meanwhile\n", step, name);
+			/* TMPDIR may be ".": the first watch it matches. */
+			for (i = 0; i < 4 && w->wd[i] != e->wd; i++)
+				;
+			if (i < 4 && offends(i, e->len ? e->name : "?", step))
 				seen++;
-			} else
-				printf("%s: %s: another program's\n", step,
-				    name);
 			p += sizeof(*e) + e->len;
 		}
 	}
@@ -153,6 +187,63 @@ watch_end(struct watch *w, const char *step)
 	close(w->fd);
 	return seen;
 }
+#else
+struct watch {
+	struct sbuf before[4];
+};
+
+static void
+list_dir(int i, struct sbuf *b)
+{
+	struct dirent *de;
+	DIR *d;
+
+	memset(b, 0, sizeof(*b));
+	ATF_REQUIRE(sbuf_adds(b, "\n") == 0);
+	/* "." twice would count each name twice. */
+	if ((i == 1 && strcmp(watched(1), ".") == 0) ||
+	    (d = opendir(watched(i))) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		ATF_REQUIRE(sbuf_printf(b, "%s\n", de->d_name) == 0);
+	closedir(d);
+}
+
+static void
+watch_start(struct watch *w)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		list_dir(i, &w->before[i]);
+}
+
+static int
+watch_end(struct watch *w, const char *step)
+{
+	struct sbuf after;
+	char line[NAME_MAX + 3], *p, *nl;
+	int seen = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		list_dir(i, &after);
+		for (p = after.s + 1; (nl = strchr(p, '\n')) != NULL;
+		    p = nl + 1) {
+			/* "\nNAME\n": a whole line of the listing before. */
+			snprintf(line, sizeof(line), "\n%.*s\n",
+			    (int)(nl - p), p);
+			if (strstr(w->before[i].s, line) == NULL) {
+				line[strlen(line) - 1] = '\0';
+				if (offends(i, line + 1, step))
+					seen++;
+			}
+		}
+		sbuf_free(&after);
+		sbuf_free(&w->before[i]);
+	}
+	return seen;
+}
+#endif
 
 struct cmp {
 	struct tree *w, *r;
