@@ -48,6 +48,8 @@ COMMONSRCS += lib/image/ffswrite.c
 COMMONSRCS += lib/image/ffslayout.c
 COMMONSRCS += lib/image/source.c
 COMMONSRCS += lib/guest/rootrun.c
+COMMONSRCS += lib/image/ffssrc.c
+COMMONSRCS += lib/cgd/cgdio.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)

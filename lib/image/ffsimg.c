@@ -20,6 +20,7 @@
 #include "image/attach.h"
 #include "base/compat.h"
 #include "image/ffsimg.h"
+#include "image/ffsread.h"
 #include "base/os.h"
 
 #define BBSIZE		8192	/* boot blocks and label: not the file system's */
@@ -101,6 +102,19 @@ enum {
 enum { CG_MAGIC_OFF = 4, CG_CGX = 12, CG_IUSEDOFF = 92, CG_FREEOFF = 96 };
 #define CG_MAGIC	0x090255
 #define CG_HDRSIZE	168		/* offsetof(struct cg, cg_space) */
+
+/*
+ * len bytes of src at off, all of them: 0, or -1 (beyond its end, or
+ * unreadable: the source's message).
+ */
+static int
+src_read(const struct ffs_source *src, void *buf, size_t len, off_t off)
+{
+	if (off < 0 || (uint64_t)off > src->size ||
+	    len > src->size - (uint64_t)off)
+		return -1;
+	return src->pread(src->ctx, (uint64_t)off, buf, len);
+}
 
 /* What the checks below have established, for the maps' checks. */
 struct sbv {
@@ -270,7 +284,7 @@ check_super(const unsigned char *sb, int version, off_t loc, off_t at,
  * system's start.
  */
 static int
-check_groups(int fd, off_t off, const struct sbv *v)
+check_groups(const struct ffs_source *src, off_t off, const struct sbv *v)
 {
 	unsigned char *cg;
 	int32_t c;
@@ -287,8 +301,8 @@ check_groups(int fd, off_t off, const struct sbv *v)
 		int32_t iused, fre;
 
 		if (frag < 0 || frag + v->frag > v->size ||
-		    pread(fd, cg, (size_t)v->bsize, off + frag * v->fsize) !=
-		    (ssize_t)v->bsize) {
+		    src_read(src, cg, (size_t)v->bsize, off + frag *
+		    v->fsize) == -1) {
 			sr_seterr("cylinder group %d: its header at fragment "
 			    "%jd is outside the file system (corrupt; "
 			    "refused)", c, (intmax_t)frag);
@@ -328,14 +342,14 @@ done:
  * offset from off, or 0 for none.
  */
 static off_t
-tsk_super(int fd, off_t off, off_t filesize)
+tsk_super(const struct ffs_source *src, off_t off)
 {
 	unsigned char m[4];
 	size_t i;
 
 	for (i = 0; i < sizeof(tsk_try) / sizeof(tsk_try[0]); i++) {
-		if (off + tsk_try[i].loc + SBSIZE > filesize ||
-		    pread(fd, m, 4, off + tsk_try[i].loc + FS_MAGIC) != 4)
+		if ((uint64_t)(off + tsk_try[i].loc + SBSIZE) > src->size ||
+		    src_read(src, m, 4, off + tsk_try[i].loc + FS_MAGIC) == -1)
 			continue;
 		if (le32(m) == tsk_try[i].magic ||
 		    swap32(le32(m)) == tsk_try[i].magic)
@@ -349,7 +363,7 @@ tsk_super(int fd, off_t off, off_t filesize)
  * 0: found; 1: none there; -1: one we will not use (message set).
  */
 static int
-read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
+read_super(const struct ffs_source *src, off_t off, struct ffsimg *fi)
 {
 	static const off_t where[] = { 8192, 65536 };
 	unsigned char sb[SBSIZE];
@@ -360,9 +374,7 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		uint32_t magic;
 
-		if (off + where[i] + SBSIZE > filesize ||
-		    pread(fd, sb, sizeof(sb), off + where[i]) !=
-		    (ssize_t)sizeof(sb))
+		if (src_read(src, sb, sizeof(sb), off + where[i]) == -1)
 			continue;
 		magic = le32(sb + FS_MAGIC);
 		if (swap32(magic) == FS_UFS1_MAGIC ||
@@ -381,7 +393,7 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 		    &v) == -1)
 			return -1;
 		/* libtsk must read this superblock, not another one. */
-		tsk = tsk_super(fd, off, filesize);
+		tsk = tsk_super(src, off);
 		if (tsk != 0 && tsk != where[i]) {
 			sr_seterr("a second FFS superblock at offset %jd, "
 			    "which libtsk would read instead of the one at "
@@ -395,14 +407,14 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 		fi->sboff = where[i];
 		fi->len = (off_t)(v.size * fi->fsize);
 		fi->inodes = (uint64_t)v.ncg * (uint64_t)v.ipg;
-		if (off + fi->len > filesize) {
+		if ((uint64_t)(off + fi->len) > src->size) {
 			sr_seterr("truncated: its FFS file system is %jd bytes "
 			    "from offset %jd, the image only %jd",
 			    (intmax_t)fi->len, (intmax_t)off,
-			    (intmax_t)filesize);
+			    (intmax_t)src->size);
 			return -1;
 		}
-		return check_groups(fd, off, &v);
+		return check_groups(src, off, &v);
 	}
 	return 1;
 }
@@ -410,18 +422,26 @@ read_super(int fd, off_t off, off_t filesize, struct ffsimg *fi)
 int
 ffsimg_verify(const struct ffsimg *fi)
 {
+	struct ffs_source fsrc;
 	struct ffsimg again;
 	struct stat st;
-	int fd, r;
+	int fd = -1, r;
 
-	if ((fd = open(fi->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	memset(&again, 0, sizeof(again));
+	if (fi->src != NULL)
+		r = read_super(fi->src, fi->off, &again);
+	else if ((fd = open(fi->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
 		sr_seterrno("open");
 		return -1;
+	} else if (fstat(fd, &st) == -1)
+		r = -1;
+	else {
+		ffs_source_fd(&fsrc, fd, (uint64_t)st.st_size, fi->path);
+		r = read_super(&fsrc, fi->off, &again);
 	}
-	memset(&again, 0, sizeof(again));
-	r = fstat(fd, &st) == -1 ? -1 : read_super(fd, fi->off, st.st_size,
-	    &again);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	if (r == 1 || (r == 0 && (again.sboff != fi->sboff ||
 	    again.version != fi->version || again.len != fi->len ||
 	    again.bsize != fi->bsize || again.fsize != fi->fsize))) {
@@ -441,12 +461,12 @@ ffsimg_verify(const struct ffsimg *fi)
  * 0: none, or one libtsk may read; -1: refused.
  */
 static int
-check_disklabel(int fd)
+check_disklabel(const struct ffs_source *src)
 {
 	unsigned char s[512];
 	unsigned np;
 
-	if (pread(fd, s, sizeof(s), 512) != (ssize_t)sizeof(s))
+	if (src_read(src, s, sizeof(s), 512) == -1)
 		return 0;
 	if (le32(s) == DISKMAGIC && le32(s + 132) == DISKMAGIC)
 		np = (unsigned)s[138] | (unsigned)s[139] << 8;
@@ -480,7 +500,7 @@ many_parts(const struct ffsimg *found, size_t n)
 
 /* Partitions holding FFS, through libtsk's volume-system layer. */
 static int
-probe_parts(struct ffsimg *fi, int fd, int want)
+probe_parts(struct ffsimg *fi, const struct ffs_source *src, int want)
 {
 	struct ffsimg found[MAXPARTS];
 	TSK_IMG_INFO *img;
@@ -489,13 +509,10 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 	size_t n = 0;
 	int rv = -1, num;
 
-	if (check_disklabel(fd) == -1)
+	if (check_disklabel(src) == -1)
 		return -1;
-	tsk_error_reset();
-	if ((img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) == NULL) {
-		sr_seterr("read image: %s", tsk_error_get());
+	if ((img = ffs_tsk_open(fi)) == NULL)
 		return -1;
-	}
 	if ((vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT)) == NULL) {
 		tsk_img_close(img);
 		if (want >= 0) {
@@ -516,8 +533,7 @@ probe_parts(struct ffsimg *fi, int fd, int want)
 			continue;
 		if (++num != want && want >= 0)
 			continue;
-		r = read_super(fd, (off_t)(p->start * vs->block_size),
-		    fi->filesize, &t);
+		r = read_super(src, (off_t)(p->start * vs->block_size), &t);
 		if (r == -1) {
 			sr_prefixerr("partition %d", num);
 			goto done;
@@ -551,9 +567,29 @@ done:
 	return rv;
 }
 
+/* The probe of src (fi->path and fi->src set). */
+static int
+probe(const struct ffs_source *src, int part, struct ffsimg *fi)
+{
+	int r;
+
+	fi->part = -1;
+	fi->filesize = (off_t)src->size;
+	r = part >= 0 ? 1 : read_super(src, 0, fi);
+	if (r == 1)
+		r = probe_parts(fi, src, part);
+	if (r == 0 && part >= 0 && fi->part < 0) {
+		sr_seterr("%d: the image has no partition table", part);
+		sr_sethint(SR_HINT_PARTITION);
+		return -1;
+	}
+	return r;
+}
+
 int
 ffsimg_probe(const char *path, int part, struct ffsimg *fi)
 {
+	struct ffs_source src;
 	struct stat st;
 	int fd, r;
 
@@ -568,17 +604,26 @@ ffsimg_probe(const char *path, int part, struct ffsimg *fi)
 		close(fd);
 		return 1;
 	}
-	fi->filesize = st.st_size;
-	r = part >= 0 ? 1 : read_super(fd, 0, fi->filesize, fi);
-	if (r == 1)
-		r = probe_parts(fi, fd, part);
+	/* fi->src stays NULL: libtsk and ffsimg_verify() open path again. */
+	ffs_source_fd(&src, fd, (uint64_t)st.st_size, path);
+	r = probe(&src, part, fi);
 	close(fd);
-	if (r == 0 && part >= 0 && fi->part < 0) {
-		sr_seterr("%d: the image has no partition table", part);
-		sr_sethint(SR_HINT_PARTITION);
+	return r;
+}
+
+int
+ffsimg_probe_source(const struct ffs_source *src, int part,
+    struct ffsimg *fi)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->path = src->name != NULL ? src->name : "the image";
+	fi->src = src;
+	if (src->size > (uint64_t)INT64_MAX) {
+		sr_seterr("an image of %ju bytes (refused)",
+		    (uintmax_t)src->size);
 		return -1;
 	}
-	return r;
+	return probe(src, part, fi);
 }
 
 int
@@ -758,6 +803,13 @@ ffsimg_install(const struct ffsimg *fi, const char *newfs)
 	bool whole = fi->off == 0 && fi->len >= fi->filesize;
 
 	out[0] = '\0';
+	/* Its source is not the file: a plaintext would replace a cipher. */
+	if (fi->src != NULL) {
+		sr_seterr("install: an image read through a transform is not "
+		    "rebuilt in place (refused)");
+		(void)unlink(newfs);
+		return -1;
+	}
 	if ((in = open(fi->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(in, &st) == -1) {
 		sr_seterrno("install: open");

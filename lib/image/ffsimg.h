@@ -14,8 +14,29 @@
 
 #include "base/sr.h"
 
+/*
+ * Where an FFS image's bytes come from when it is not a plain file
+ * (an encrypted image decrypted on demand: cgd/cgdio.h): pread fills
+ * buf with len bytes from off (off + len <= size), returning 0, or -1
+ * with a message; name is the image's, for messages.  It is the
+ * caller's, and must outlive every ffsimg and tree made from it.
+ */
+struct ffs_source {
+	void	*ctx;
+	int	(*pread)(void *, uint64_t, void *, size_t);
+	uint64_t size;
+	const char *name;
+};
+
+/*
+ * The plain file case: the host file fd (the caller's, kept open) of
+ * size bytes.
+ */
+void	ffs_source_fd(struct ffs_source *, int, uint64_t, const char *);
+
 struct ffsimg {
-	const char *path;
+	const char *path;	/* the image (with src: src->name) */
+	const struct ffs_source *src;	/* or NULL: read path */
 	off_t	 off;		/* where the file system starts */
 	off_t	 len;		/* its length, from its superblock */
 	off_t	 filesize;	/* the image file's */
@@ -33,6 +54,12 @@ struct ffsimg {
  * a choice to make (more than one FFS partition: they are listed).
  */
 int	ffsimg_probe(const char *, int, struct ffsimg *);
+/*
+ * ffsimg_probe() of the image src gives: fi->src is src, and every
+ * later read of fi (ffsimg_verify(), libtsk's through ffsread.h and
+ * tree_ffs()) goes through it.  ffsimg_install() refuses it.
+ */
+int	ffsimg_probe_source(const struct ffs_source *, int, struct ffsimg *);
 /*
  * Check again, before libtsk reads it, the superblock and cylinder
  * groups ffsimg_probe() found and checked: the image is the guest's,

@@ -640,12 +640,8 @@ ffs_fs_open(const struct ffsimg *fi, TSK_IMG_INFO **img, TSK_FS_INFO **fs)
 
 	if (ffsimg_verify(fi) == -1)
 		return -1;
-	tsk_error_reset();
-	if ((*img = tsk_img_open_sing(fi->path, TSK_IMG_TYPE_RAW, 0)) ==
-	    NULL) {
-		sr_seterr("read image: %s", tsk_error_get());
+	if ((*img = ffs_tsk_open(fi)) == NULL)
 		return -1;
-	}
 	if ((*fs = tsk_fs_open_img(*img, (TSK_OFF_T)fi->off,
 	    TSK_FS_TYPE_FFS_DETECT)) == NULL) {
 		sr_seterr("read image: holds no FFS file system libtsk can "

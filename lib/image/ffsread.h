@@ -48,6 +48,13 @@ struct TSK_IMG_INFO;
 struct TSK_FS_INFO;
 struct TSK_FS_FILE;
 /*
+ * libtsk's image of fi: its file, or its source (fi->src) as an
+ * external image whose reads go through it (libtsk's read cache is
+ * cleared when it is closed: it may hold what a transform decrypted).
+ * NULL with a message; tsk_img_close() frees.
+ */
+struct TSK_IMG_INFO *ffs_tsk_open(const struct ffsimg *);
+/*
  * Open fi with libtsk: its superblock checked again first (ffsimg.h),
  * and its root directory one libtsk can read.  ffs_fs_close() frees.
  */

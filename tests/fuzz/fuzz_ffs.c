@@ -3,7 +3,9 @@
  * then libtsk's inodes and directories as setup-root and setup-local
  * read them: a whole tree extracted into a stage, walked and read as a
  * tree (tree_ffs), a file looked up and searched, the free-fragment
- * map.  The input is an image, or its sparse form (fuzz.h).
+ * map; then the same through a source (ffsimg_probe_source(): libtsk's
+ * external image, as an encrypted image is read).  The input is an
+ * image, or its sparse form (fuzz.h).
  */
 #include "image/ffsimg.h"
 #include "image/ffsread.h"
@@ -27,6 +29,33 @@ visit(void *arg, const char *rel, const struct stat *st)
 	return 0;
 }
 
+/* The image read through a source over its file, as cgdio's are. */
+static void
+through_source(const char *img)
+{
+	struct ffs_source src;
+	struct ffsimg fi;
+	struct stat st;
+	struct tree *t;
+	uint8_t *map;
+	size_t n, fsize;
+	int fd;
+
+	if ((fd = open(img, O_RDONLY)) == -1 || fstat(fd, &st) == -1)
+		abort();
+	ffs_source_fd(&src, fd, (uint64_t)st.st_size, img);
+	if (ffsimg_probe_source(&src, -1, &fi) == 0) {
+		FUZZ_ASSERT(fi.src == &src && fi.off + fi.len <= fi.filesize);
+		if ((t = tree_ffs(&fi)) != NULL) {
+			(void)tree_walk(t, "", false, visit, t);
+			tree_close(t);
+		}
+		if (ffs_free_map(&fi, &map, &n, &fsize) == 0)
+			free(map);
+	}
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	fuzz_image("ffs.img", data, size, img, sizeof(img));
+	through_source(img);
 	if (ffsimg_probe(img, -1, &fi) != 0)
 		return 0;
 	FUZZ_ASSERT(fi.off >= 0 && fi.len > 0 && fi.off + fi.len <=
