@@ -4,6 +4,9 @@
 #   make check                build, install into a staging prefix, run
 #                             every test with kyua; ends "N passed, N failed"
 #   make PREFIX=/dir install  install the tools, man pages and data
+#   make PREFIX=/dir uninstall  remove exactly what install put there
+#   make dist                 build/sharedroot-VERSION.tar.gz (git archive)
+#                             and the pkgsrc distinfo for it
 #   make demo                 the main job on a bundled sample
 #   make bench                speed figures (not a test)
 #   make fuzz                 run the fuzz targets (clang; mk/fuzz.mk)
@@ -13,6 +16,11 @@ DESTDIR	?=
 B	?= build
 SHAREDIR = $(PREFIX)/share/sharedroot
 LIBEXECDIR = $(PREFIX)/libexec
+# Where the manuals go: pkgsrc passes its own (${PREFIX}/${PKGMANDIR}).
+MANDIR	?= $(PREFIX)/share/man
+# The release, in one place (make dist, debian/changelog, pkgsrc's
+# DISTNAME all say it; t_package checks they agree).
+VERSION	:= $(shell cat VERSION)
 
 CC	?= cc
 # Linux takes BSD interfaces from libbsd and file-system types from
@@ -95,23 +103,62 @@ $(B)/bin/%: $(B)/bin/%.o $(B)/bin/tool.o $(B)/libsharedroot.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/man/man8 \
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SHAREDIR)/rc $(DESTDIR)$(SHAREDIR)/templates \
 	    $(DESTDIR)$(SHAREDIR)/xen
 	for t in $(TOOLS); do \
 	    install -m 0755 $(B)/bin/$$t $(DESTDIR)$(PREFIX)/sbin/$$t && \
-	    install -m 0644 man/$$t.8 $(DESTDIR)$(PREFIX)/man/man8/$$t.8 || \
+	    install -m 0644 man/$$t.8 $(DESTDIR)$(MANDIR)/man8/$$t.8 || \
 	    exit 1; done
 	install -m 0644 rc/* $(DESTDIR)$(SHAREDIR)/rc/
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(B)/bin/sharedroot-cgdkey $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 man/sharedroot-cgdkey.8 $(DESTDIR)$(PREFIX)/man/man8/
+	install -m 0644 man/sharedroot-cgdkey.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@CGDKEY@|$(LIBEXECDIR)/sharedroot-cgdkey|' xen/block-cgd \
 	    > $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp
 	chmod 0755 $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp
 	mv $(DESTDIR)$(SHAREDIR)/xen/.block-cgd.tmp $(DESTDIR)$(SHAREDIR)/xen/block-cgd
 	if ls templates/* >/dev/null 2>&1; then \
 	    install -m 0644 templates/* $(DESTDIR)$(SHAREDIR)/templates/; fi
+
+# What install put, file by file, then share/sharedroot's own folders
+# (if empty: a file of the administrator's there stays, and so does the
+# folder).  sbin, libexec and man8 are the system's: they stay.
+uninstall:
+	for t in $(TOOLS); do \
+	    rm -f $(DESTDIR)$(PREFIX)/sbin/$$t $(DESTDIR)$(MANDIR)/man8/$$t.8; \
+	    done
+	for h in $(HELPERS); do \
+	    rm -f $(DESTDIR)$(LIBEXECDIR)/$$h $(DESTDIR)$(MANDIR)/man8/$$h.8; \
+	    done
+	rm -f $(patsubst %,$(DESTDIR)$(SHAREDIR)/%,$(wildcard rc/* templates/*)) \
+	    $(DESTDIR)$(SHAREDIR)/xen/block-cgd
+	for d in $(DESTDIR)$(SHAREDIR)/rc $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(SHAREDIR)/xen $(DESTDIR)$(SHAREDIR); do \
+	    if [ -d $$d ] && [ -z "$$(ls -A $$d)" ]; then rmdir $$d; fi; done
+
+# The release tarball: what git tracks at HEAD, under sharedroot-VERSION/,
+# and pkgsrc's distinfo for it (the digests pkgsrc checks; regenerated
+# here, never by hand).  git archive fixes the order, owners and times
+# (the commit's), so the same commit gives the same bytes.  The tarball
+# builds and passes make check by itself (no .git, no ../shared).
+DISTDIR	?= $(CURDIR)/build
+DISTNAME = sharedroot-$(VERSION)
+DISTINFO ?= $(CURDIR)/pkgsrc/sysutils/sharedroot/distinfo
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || \
+	    { echo "make dist: not a git checkout (git archive makes the tarball)" >&2; exit 1; }
+	@git diff-index --quiet HEAD -- || \
+	    echo "make dist: uncommitted changes are not in the tarball (it is HEAD)" >&2
+	@mkdir -p $(DISTDIR)
+	git archive --format=tar.gz --prefix=$(DISTNAME)/ \
+	    -o $(DISTDIR)/$(DISTNAME).tar.gz HEAD
+	f=$(DISTNAME).tar.gz; t=$(DISTDIR)/$$f; { echo '$$NetBSD$$'; echo; \
+	  echo "BLAKE2s ($$f) = $$(openssl dgst -blake2s256 -r $$t | cut -d' ' -f1)"; \
+	  echo "SHA512 ($$f) = $$(openssl dgst -sha512 -r $$t | cut -d' ' -f1)"; \
+	  echo "Size ($$f) = $$(wc -c < $$t | tr -d ' ') bytes"; } > $(DISTINFO).tmp
+	mv $(DISTINFO).tmp $(DISTINFO)
+	@echo "make dist: $(DISTDIR)/$(DISTNAME).tar.gz; $(DISTINFO) regenerated"
 
 # Tests: a staged install, the atf-c programs, the atf-sh scripts.
 check: deps layers
@@ -189,6 +236,7 @@ $(CHECKB)/tests/t_%: tests/bin/t_%.sh Makefile
 	  echo 'SR_SBIN=$(STAGE)/sbin'; \
 	  echo 'SR_SHARE=$(STAGE)/share/sharedroot'; \
 	  echo 'SR_FFSCHECK=$(FFSCHECK)'; \
+	  echo 'SR_SRCDIR=$(CURDIR)'; \
 	  echo '. "$$(atf_get_srcdir)/h_common.sh"'; \
 	  cat $<; } > $@.tmp
 	chmod 0755 $@.tmp
@@ -233,7 +281,7 @@ bench: deps
 clean:
 	rm -rf build
 
-.PHONY: all install check tests test-files deps layers demo bench clean compat-check h_xlcfg FORCE
+.PHONY: all install uninstall dist check tests test-files deps layers demo bench clean compat-check h_xlcfg FORCE
 .SECONDARY:
 
 include mk/fuzz.mk
