@@ -134,12 +134,14 @@ install_uninstall_body()
 	# An administrator's file stays, and its folders; nothing else.
 	echo keep > local/usr/local/share/sharedroot/templates/mine
 	mk uninstall local /usr/local
+	files local > left
 	atf_check -o inline:"usr/local/share/sharedroot/templates/mine\n" \
-	    files local
+	    cat left
 	rm local/usr/local/share/sharedroot/templates/mine
 	mk uninstall local /usr/local
-	atf_check -o empty files pkg
-	atf_check -o empty files local
+	files pkg > left
+	files local >> left
+	atf_check -o empty cat left
 	# Left: only the system's own folders, none of sharedroot's.
 	(cd pkg && find . -type d; cd ../local && find . -type d) |
 	    LC_ALL=C sort -u > dirs
