@@ -57,10 +57,19 @@ have openssl || need openssl
 have xxd || need xxd
 have cryptsetup || need cryptsetup-bin
 # make fuzz alone: libFuzzer comes with clang (make check needs no clang);
-# .ci/run clones the tree it was given, which a fresh machine may lack git for.
+# .ci/run clones the tree it was given, which a fresh machine may lack git for,
+# and builds the Debian package.
 case $1 in
 fuzz)	have clang || need clang ;;
-ci)	have git || need git ;;
+ci)	have git || need git
+	# t_package builds the .deb (dpkg-buildpackage wants
+	# build-essential besides debian/control's Build-Depends) and runs
+	# lintian on it; elsewhere it skips, saying so.
+	have dpkg-buildpackage || need dpkg-dev
+	have dh || need debhelper
+	have lintian || need lintian
+	dpkg-query -W -f '${Status}' build-essential 2>/dev/null |
+	    grep -q ' installed$' || need build-essential ;;
 esac
 
 [ -z "$pkgs" ] && exit 0
