@@ -149,7 +149,7 @@ DISTINFO ?= $(CURDIR)/pkgsrc/sysutils/sharedroot/distinfo
 dist:
 	@git rev-parse --verify -q HEAD >/dev/null || \
 	    { echo "make dist: not a git checkout (git archive makes the tarball)" >&2; exit 1; }
-	@git diff-index --quiet HEAD -- || \
+	@test -z "$$(git status --porcelain -uno)" || \
 	    echo "make dist: uncommitted changes are not in the tarball (it is HEAD)" >&2
 	@mkdir -p $(DISTDIR)
 	git archive --format=tar.gz --prefix=$(DISTNAME)/ \
