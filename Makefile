@@ -39,6 +39,7 @@ COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_ma
 	  lib/cgd/cgdimage.c lib/guest/identity.c lib/guest/upgrade.c lib/tree/scratch.c \
 	  lib/tree/lock.c lib/base/run.c lib/base/tmpname.c \
 	  lib/tree/entset.c lib/tree/tree_mem.c lib/guest/merge.c lib/guest/record.c
+COMMONSRCS += lib/guest/job.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
