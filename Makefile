@@ -40,6 +40,8 @@ COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_ma
 	  lib/tree/lock.c lib/base/run.c lib/base/tmpname.c \
 	  lib/tree/entset.c lib/tree/tree_mem.c lib/guest/merge.c lib/guest/record.c
 COMMONSRCS += lib/guest/job.c
+COMMONSRCS += lib/guest/localrun.c
+COMMONSRCS += lib/guest/localfleet.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
