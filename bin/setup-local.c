@@ -134,31 +134,60 @@ numopt(struct lp_job *j, int ch, const char *arg)
 static void
 options(struct lp_job *j, int argc, char *argv[], char *seen)
 {
-	int ch, ops = 0;
+	int ch;
 
 	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uvz")) != -1) {
 		seen[(unsigned char)ch] = 1;
 		switch (ch) {
-		case 'b': j->baseroot = optarg; break;
-		case 'c': j->keyfile = optarg; break;
-		case 'f': j->lp.force = true; break;
-		case 'h': j->lp.hostname = optarg; break;
-		case 'K': j->passfile = optarg; break;
-		case 'n': j->dryrun = true; break;
+		case 'b':
+			j->baseroot = optarg;
+			break;
+		case 'c':
+			j->keyfile = optarg;
+			break;
+		case 'f':
+			j->lp.force = true;
+			break;
+		case 'h':
+			j->lp.hostname = optarg;
+			break;
+		case 'K':
+			j->passfile = optarg;
+			break;
+		case 'n':
+			j->dryrun = true;
+			break;
 		case 'P':
 			j->lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL :
 			    optarg;
 			break;
 		case 'p':
-		case 's': numopt(j, ch, optarg); break;
-		case 'q': j->verbose = -1; break;
-		case 'R': j->op = LP_ROLLBACK; ops++; break;
-		case 'S': j->lp.cipher = optarg; break;
-		case 'T': j->lp.tmpldir = optarg; break;
-		case 'u': j->op = LP_UPGRADE; ops++; break;
-		case 'v': j->verbose = 1; break;
-		case 'z': j->sparse = true; break;
-		default: usage();
+		case 's':
+			numopt(j, ch, optarg);
+			break;
+		case 'q':
+			j->verbose = -1;
+			break;
+		case 'R':
+			j->op = LP_ROLLBACK;
+			break;
+		case 'S':
+			j->lp.cipher = optarg;
+			break;
+		case 'T':
+			j->lp.tmpldir = optarg;
+			break;
+		case 'u':
+			j->op = LP_UPGRADE;
+			break;
+		case 'v':
+			j->verbose = 1;
+			break;
+		case 'z':
+			j->sparse = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (seen['u'] && seen['R'])
