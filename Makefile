@@ -58,6 +58,9 @@ COMMONSRCS += lib/image/source.c
 COMMONSRCS += lib/guest/rootrun.c
 COMMONSRCS += lib/image/ffssrc.c
 COMMONSRCS += lib/cgd/cgdio.c
+COMMONSRCS += lib/guest/job.c
+COMMONSRCS += lib/guest/localrun.c
+COMMONSRCS += lib/guest/localfleet.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)

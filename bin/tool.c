@@ -115,6 +115,12 @@ static const struct {
 	{ "setup-local", SR_HINT_ROLLBACK, "", " (setup-local -R)" },
 	{ "setup-local", SR_HINT_UPGRADE, "", " (setup-local -u)" },
 	{ "setup-local", SR_HINT_SETS, "", " with setup-root -o" },
+	{ "setup-local", SR_HINT_KEYFILE, "-c ", "" },
+	{ "setup-local", SR_HINT_MAKESIZE, "", " -s size creates it" },
+	{ "setup-local", SR_HINT_ARGORDER, "", " (setup-local root local)" },
+	{ "setup-local", SR_HINT_MAKEROOT, "",
+	    " with setup-root -o root.img SETS first" },
+	{ "setup-local", SR_HINT_NOCIPHER, "", " -S none" },
 	{ "setup-root", SR_HINT_LOCALDEV, "-l ", "" },
 	{ "setup-root", SR_HINT_PARTITION, "-p ", "" },
 	{ "setup-root", SR_HINT_FORCE, "", " (-f leaves it as it is)" },
@@ -127,20 +133,27 @@ static const struct {
 };
 
 void
-tool_errmsg(char *buf, size_t bufsz)
+tool_hintwords(enum sr_hint h, const char **before, const char **after)
 {
-	const char *before = "", *after = "";
-	enum sr_hint h = sr_errhint();
 	size_t i;
 
+	*before = *after = "";
 	for (i = 0; h != SR_HINT_NONE &&
 	    i < sizeof(hintwords) / sizeof(hintwords[0]); i++)
 		if (hintwords[i].hint == h &&
 		    strcmp(hintwords[i].prog, getprogname()) == 0) {
-			before = hintwords[i].before;
-			after = hintwords[i].after;
+			*before = hintwords[i].before;
+			*after = hintwords[i].after;
 			break;
 		}
+}
+
+void
+tool_errmsg(char *buf, size_t bufsz)
+{
+	const char *before, *after;
+
+	tool_hintwords(sr_errhint(), &before, &after);
 	snprintf(buf, bufsz, "%s%s%s", before, sr_errmsg(), after);
 }
 

@@ -28,6 +28,8 @@ void	tool_log(void *, enum sr_level, const char *, ...)
  * words ("-h a;b: not a host name"), into buf.
  */
 void	tool_errmsg(char *, size_t);
+/* The words this tool puts before and after a message with a hint. */
+void	tool_hintwords(enum sr_hint, const char **, const char **);
 /*
  * Undo everything attached (in reverse order), then say what failed
  * ("prog: image: message") and exit 1.

@@ -77,7 +77,12 @@ enum sr_hint {
 	SR_HINT_UPGRADE,	/* upgrading a local */
 	SR_HINT_SETS,		/* building a root from its sets */
 	SR_HINT_REPLACE,	/* replacing what is there */
-	SR_HINT_BUILDROOT	/* a root built from sets, nothing mounted */
+	SR_HINT_BUILDROOT,	/* a root built from sets, nothing mounted */
+	SR_HINT_KEYFILE,	/* the key file (a value given) */
+	SR_HINT_MAKESIZE,	/* giving a size, to make a new image */
+	SR_HINT_ARGORDER,	/* the arguments in their order */
+	SR_HINT_MAKEROOT,	/* making a root from sets first */
+	SR_HINT_NOCIPHER	/* no swap cipher */
 };
 void	sr_sethint(enum sr_hint);
 enum sr_hint sr_errhint(void);

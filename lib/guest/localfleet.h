@@ -1,0 +1,19 @@
+/*
+ * Upgrades and rollbacks over one or many guests (localfleet.c): the
+ * new root read once, each guest in a worker process of its own (one
+ * failure stops no other), a row a guest for the front end's table.
+ */
+#ifndef LOCALFLEET_H
+#define LOCALFLEET_H
+
+#include "guest/job.h"
+
+/*
+ * The job's op over j->locals: 0 every guest done (or current, or
+ * planned); 1 one failed, was not run, or kept conflicts without
+ * lp.force; -1 the run failed before or between guests.  j->rows (one a
+ * guest) is filled unless -1.
+ */
+int	lp_fleet(struct lp_job *);
+
+#endif /* LOCALFLEET_H */
