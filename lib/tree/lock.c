@@ -180,13 +180,105 @@ lock_dir(const char *target, bool excl, int *tfd)
 	return 0;
 }
 
+/*
+ * The lock file name in dirfd held already by this run (a root named
+ * twice): never a second descriptor; a shared hold made exclusive when
+ * asked.  1: not held; 0: held (now as asked); -1: refused.
+ */
+static int
+lock_again(int dirfd, const char *name, bool excl)
+{
+	struct stat st;
+	size_t i;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 1;
+	for (i = 0; i < nheld; i++) {
+		if (held[i].dev != st.st_dev || held[i].ino != st.st_ino)
+			continue;
+		if (!excl || held[i].excl)
+			return 0;
+		if (set_lock(held[i].fd, true) == -1) {
+			say_holder(held[i].fd, F_WRLCK);
+			return -1;
+		}
+		if (held[i].tfd != -1 &&
+		    flock(held[i].tfd, LOCK_EX | LOCK_NB) == -1) {
+			sr_seterr("in use by another run");
+			return -1;
+		}
+		held[i].excl = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* Room in the table of held locks for one more. */
+static int
+held_room(void)
+{
+	size_t n;
+	struct held *nh;
+
+	if (nheld < maxheld)
+		return 0;
+	n = maxheld ? maxheld * 2 : 8;
+	if ((nh = reallocarray(held, n, sizeof(*nh))) == NULL) {
+		sr_seterrno("lock");
+		return -1;
+	}
+	held = nh;
+	maxheld = n;
+	return 0;
+}
+
+/*
+ * Open and lock the lock file name in dirfd (dir for messages), again
+ * while its last holder removes or replaces it meanwhile.  0: *fd
+ * holds it, *st says what it is; 1: no lock file can be made there
+ * (a directory a run may not write); -1: refused.
+ */
+static int
+take_lockfile(int dirfd, const char *dir, const char *name, bool excl,
+    int *fd, struct stat *st)
+{
+	int tries, r;
+
+	for (tries = 0; tries < 20; tries++) {
+		if ((r = open_lockfile(dirfd, name, excl, fd)) != 0)
+			return r;
+		if (fstat(*fd, st) == -1 || !S_ISREG(st->st_mode)) {
+			sr_seterr("lock: %s/%s: not a regular file", dir, name);
+			break;
+		}
+		if (set_lock(*fd, excl) == -1) {
+			if (errno == EAGAIN || errno == EACCES)
+				say_holder(*fd, excl ? F_WRLCK : F_RDLCK);
+			else
+				sr_seterrno("lock: %s/%s", dir, name);
+			break;
+		}
+		/* Removed or replaced by its last holder meanwhile: again. */
+		if (still_named(dirfd, name, st))
+			return 0;
+		close(*fd);
+		*fd = -1;
+	}
+	if (*fd == -1)
+		sr_seterr("lock: %s/%s keeps being replaced", dir, name);
+	else {
+		close(*fd);
+		*fd = -1;
+	}
+	return -1;
+}
+
 int
 sr_lock(const char *target, bool excl)
 {
 	char dir[PATH_MAX], name[NAME_MAX + 2];
 	struct stat st;
-	size_t i;
-	int dirfd, fd = -1, tfd = -1, tries, r;
+	int dirfd, fd = -1, tfd = -1, r;
 
 	if (lock_place(target, dir, sizeof(dir), name, sizeof(name)) == -1)
 		return -1;
@@ -194,72 +286,14 @@ sr_lock(const char *target, bool excl)
 		sr_seterrno("lock: %s", dir);
 		return -1;
 	}
-	/* Held already (a root named twice): never a second descriptor. */
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		for (i = 0; i < nheld; i++) {
-			if (held[i].dev != st.st_dev ||
-			    held[i].ino != st.st_ino)
-				continue;
-			close(dirfd);
-			if (!excl || held[i].excl)
-				return 0;
-			if (set_lock(held[i].fd, true) == -1) {
-				say_holder(held[i].fd, F_WRLCK);
-				return -1;
-			}
-			if (held[i].tfd != -1 &&
-			    flock(held[i].tfd, LOCK_EX | LOCK_NB) == -1) {
-				sr_seterr("in use by another run");
-				return -1;
-			}
-			held[i].excl = true;
-			return 0;
-		}
-	if (nheld == maxheld) {
-		size_t n = maxheld ? maxheld * 2 : 8;
-		struct held *nh = reallocarray(held, n, sizeof(*nh));
-
-		if (nh == NULL) {
-			close(dirfd);
-			sr_seterrno("lock");
-			return -1;
-		}
-		held = nh;
-		maxheld = n;
-	}
-	for (tries = 0; tries < 20; tries++) {
-		if ((r = open_lockfile(dirfd, name, excl, &fd)) != 0) {
-			close(dirfd);
-			if (r == 1 && lock_dir(target, excl, &tfd) == -1)
-				return -1;
-			/* Kept for the run, never removed: not in the table. */
-			return r;
-		}
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-			sr_seterr("lock: %s/%s: not a regular file", dir, name);
-			close(fd);
-			close(dirfd);
-			return -1;
-		}
-		if (set_lock(fd, excl) == -1) {
-			if (errno == EAGAIN || errno == EACCES)
-				say_holder(fd, excl ? F_WRLCK : F_RDLCK);
-			else
-				sr_seterrno("lock: %s/%s", dir, name);
-			close(fd);
-			close(dirfd);
-			return -1;
-		}
-		/* Removed or replaced by its last holder meanwhile: again. */
-		if (still_named(dirfd, name, &st))
-			break;
-		close(fd);
-		fd = -1;
-	}
-	if (fd == -1) {
+	if ((r = lock_again(dirfd, name, excl)) != 1 ||
+	    (r = held_room()) == -1 ||
+	    (r = take_lockfile(dirfd, dir, name, excl, &fd, &st)) != 0) {
 		close(dirfd);
-		sr_seterr("lock: %s/%s keeps being replaced", dir, name);
-		return -1;
+		if (r == 1 && lock_dir(target, excl, &tfd) == -1)
+			return -1;
+		/* 1: kept for the run, never removed: not in the table. */
+		return r;
 	}
 	if (lock_dir(target, excl, &tfd) == -1) {
 		close(fd);
