@@ -19,8 +19,6 @@ lp_job_init(struct lp_job *j)
 	j->newimgfd = -1;
 	j->stage.fd = j->rstage.fd = j->bstage.fd = -1;
 	j->rout.job = j->lout.job = j;
-	j->lp.log = lp_log;
-	j->lp.logctx = &j->lout;
 	attach_init(&j->ra, "", true);
 	attach_init(&j->la, "", true);
 	attach_init(&j->ba, "", true);

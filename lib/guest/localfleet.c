@@ -47,8 +47,7 @@ open_mine(struct lp_job *j, int *fd, struct spec **spec)
 		if (t == NULL || tops[i] != NULL)
 			return -1;
 		if (stage_open(&j->stage) == -1 || ffs_extract(&j->lfi, have,
-		    NULL, j->stage.fd, &j->stage.copied, lp_log, &j->lout,
-		    &j->cs) == -1)
+		    NULL, j->stage.fd, &j->stage.copied, &j->cs) == -1)
 			return -1;
 		*fd = j->stage.fd;
 		*spec = &j->stage.copied;

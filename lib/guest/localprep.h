@@ -27,8 +27,6 @@ struct localprep {
 	 * base of an upgrade of a local made then.
 	 */
 	bool	 before_random_file;
-	sr_logfn *log;
-	void	*logctx;
 };
 
 /* The trees a guest keeps, and what of them it must not share. */

@@ -337,9 +337,17 @@ int
 lp_stage_ffs_root(const struct ffsimg *fi, struct stage *st,
     struct lp_out *out, struct copy_stats *cs)
 {
-	return stage_open(st) == -1 || ffs_extract(fi, local_copy,
-	    local_secrets, st->fd, &st->copied, lp_log, out, cs) == -1 ?
-	    -1 : 0;
+	sr_logfn *fn;
+	void *ctx;
+	int rv;
+
+	/* Its messages name the image read. */
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, out);
+	rv = stage_open(st) == -1 || ffs_extract(fi, local_copy,
+	    local_secrets, st->fd, &st->copied, cs) == -1 ? -1 : 0;
+	sr_setlog(fn, ctx);
+	return rv;
 }
 
 /*
@@ -544,14 +552,29 @@ lp_check_root_id(struct lp_job *j)
 	return lp_fail(j, j->rout.image);
 }
 
+/* A dry run's copy, its list of secrets left out said through out. */
+static int
+copy_secrets(const struct copy_opts *co, struct lp_out *out,
+    struct copy_stats *cs)
+{
+	sr_logfn *fn;
+	void *ctx;
+	int rv;
+
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, out);
+	rv = copy_trees(co, cs);
+	sr_setlog(fn, ctx);
+	return rv;
+}
+
 /* A dry run: what would be copied, left out and changed. */
 static int
 show_plan(struct lp_job *j)
 {
 	struct lp_out sout = { j, j->lout.image, true };
 	struct copy_opts co = { .srcpath = j->rpath, .dstfd = -1,
-	    .tops = local_copy, .exclude = local_secrets, .dryrun = true,
-	    .log = lp_log, .logctx = &sout };
+	    .tops = local_copy, .exclude = local_secrets, .dryrun = true };
 	struct sbuf desc = { 0 }, head = { 0 };
 
 	if (j->mode == LP_BUILD)
@@ -567,7 +590,7 @@ show_plan(struct lp_job *j)
 		lp_log(&j->lout, SR_INFO, "would be created: %ju bytes, %s",
 		    (uintmax_t)j->size, j->keyfile != NULL && !j->sparse ?
 		    "every sector written through cgd" : "sparse");
-	if ((j->rpath != NULL && copy_trees(&co, &j->cs) == -1) ||
+	if ((j->rpath != NULL && copy_secrets(&co, &sout, &j->cs) == -1) ||
 	    plan_describe(&j->plan, &desc) == -1 ||
 	    sbuf_printf(&head, "copy etc, tmp, var: %ju entries from %s\n",
 	    j->cs.entries, j->rout.image) == -1) {
@@ -678,8 +701,14 @@ lp_provision(struct lp_job *j)
 int
 lp_run(struct lp_job *j)
 {
+	sr_logfn *fn;
+	void *ctx;
 	int rv;
 
+	/* lib's messages during the run go to the sink (a fleet's workers
+	 * inherit it), naming the local. */
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, &j->lout);
 	/* What killed runs left. */
 	scratch_purge();
 	switch (j->op) {
@@ -696,5 +725,6 @@ lp_run(struct lp_job *j)
 		(void)lp_job_teardown(j, true);
 	/* The locks are the run's. */
 	sr_unlock_all();
+	sr_setlog(fn, ctx);
 	return rv;
 }
