@@ -20,6 +20,7 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "image/ffsread.h"
+#include "image/source.h"
 #include "tree/lock.h"
 
 /* The guest's own trees, as they are: etc, tmp, var and the record. */
@@ -254,27 +255,22 @@ worker(struct lp_job *j, int i, int rowfd)
 static int
 open_base(struct lp_job *j)
 {
-	struct ffsimg bfi;
-	struct stat st;
-	int p = 1;
+	struct source s;
 
 	j->bfd = -1;
 	if (j->baseroot == NULL)
 		return 0;
-	if (stat(j->baseroot, &st) == 0 && S_ISREG(st.st_mode) &&
-	    !lp_mounts_ffs())
-		p = ffsimg_probe(j->baseroot, -1, &bfi);
-	if (p == 0) {
+	if (source_kind(j->baseroot, -1, 0, &s) == -1)
+		goto fail;
+	if (s.kind == SOURCE_FFS && !lp_mounts_ffs()) {
 		struct copy_stats cs = { 0 };
 
-		if (lp_stage_ffs_root(&bfi, &j->bstage, &j->rout, &cs) == -1)
+		if (lp_stage_ffs_root(&s.fi, &j->bstage, &j->rout, &cs) == -1)
 			goto fail;
 		j->bfd = j->bstage.fd;
 		j->bspec = &j->bstage.copied;
 		return 0;
 	}
-	if (p == -1)
-		goto fail;
 	attach_init(&j->ba, j->baseroot, true);
 	if (attach_open(&j->ba) == -1)
 		goto fail;

@@ -17,6 +17,7 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "image/ffsread.h"
+#include "image/source.h"
 #include "tree/lock.h"
 #include "tree/scratch.h"
 
@@ -109,26 +110,25 @@ lp_check_opts(struct lp_job *j)
 int
 lp_check_root(struct lp_job *j)
 {
-	memset(&j->rst, 0, sizeof(j->rst));
-	if (stat(j->root, &j->rst) == -1)
-		memset(&j->rst, 0, sizeof(j->rst));
-	else if (S_ISREG(j->rst.st_mode)) {
-		int ffs = probe_ffs(j, j->root, j->part, &j->rfi);
+	struct source s;
 
-		if (ffs == -1)
-			return -1;
-		if (!ffs && is_set_name(j->root)) {
-			sr_seterr("a set archive, not a root image: make a "
-			    "root");
-			sr_sethint(SR_HINT_MAKEROOT);
-			return lp_fail(j, j->rout.image);
-		}
-		j->rffs = ffs && !lp_mounts_ffs();
-	} else if (j->part >= 0) {
-		sr_seterr("%d: not an image", j->part);
-		sr_sethint(SR_HINT_PARTITION);
+	memset(&j->rst, 0, sizeof(j->rst));
+	errno = 0;
+	if (source_kind(j->root, j->part, SOURCE_PART_STRICT, &s) == -1) {
+		/* A missing root: said where it is opened. */
+		if (errno == ENOENT && s.st.st_mode == 0)
+			return 0;
 		return lp_fail(j, j->rout.image);
 	}
+	if (s.kind == SOURCE_SET) {
+		sr_seterr("a set archive, not a root image: make a root");
+		sr_sethint(SR_HINT_MAKEROOT);
+		return lp_fail(j, j->rout.image);
+	}
+	j->rst = s.st;
+	if (s.kind == SOURCE_FFS)
+		j->rfi = s.fi;
+	j->rffs = s.kind == SOURCE_FFS && !lp_mounts_ffs();
 	return 0;
 }
 
