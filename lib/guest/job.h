@@ -109,6 +109,8 @@ struct lp_job {
 	struct ffsimg rfi, lfi;
 	const char *rpath;		/* the root's trees as a host path */
 	char	 rbuf[PATH_MAX];
+	int	 planfd;		/* the root's tree the plan reads: */
+					/* ra's, or a stage's (not owned), -1 */
 	int	 bfd;			/* the base root's tree, or -1 */
 	struct spec *bspec;		/* its owners, if staged */
 	struct upgrade_root newroot;	/* what was read of the new root */

@@ -70,8 +70,8 @@ apply_mine(struct lp_job *j, const struct plan *u)
 	const char *path;
 
 	if (j->mode == LP_REBUILD) {
-		if (localprep_build(NULL, &j->stage, j->crypt ? j->cg.plain :
-		    j->local, 0, &j->lfi, &j->lp, u, &j->cs) == -1 ||
+		if (localprep_build_stage(&j->stage, j->crypt ? j->cg.plain :
+		    j->local, 0, &j->lfi, u) == -1 ||
 		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
 		    &j->lst) == -1))
 			return lp_fail(j, j->lout.image);
@@ -121,7 +121,7 @@ guest_plan(struct lp_job *j, struct plan *u, struct upgrade_report *rep)
 		if (rollback_plan(minefd, minespec, u, rep) == -1)
 			return lp_fail(j, j->lout.image);
 	} else {
-		const struct upgrade up = { j->ra.rootfd, &j->newroot, minefd,
+		const struct upgrade up = { j->planfd, &j->newroot, minefd,
 		    minespec, &j->lp, j->bfd, j->bspec };
 
 		if (upgrade_plan(&up, u, rep) == -1)
@@ -353,7 +353,7 @@ fleet_root(struct lp_job *j)
 	j->lp.local_fstype = "ffs";
 	if (lp_plan_local(j) == -1 || lp_check_root_id(j) == -1)
 		return -1;
-	if (upgrade_root_load(j->ra.rootfd, j->lp.rootspec, &j->plan,
+	if (upgrade_root_load(j->planfd, j->lp.rootspec, &j->plan,
 	    &j->newroot) == -1)
 		return lp_fail(j, j->rout.image);
 	return open_base(j);

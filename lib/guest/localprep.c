@@ -905,9 +905,19 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 }
 
 int
-localprep_build(const char *rootpath, struct stage *st, const char *image,
-    uint64_t size, const struct ffsimg *like, const struct localprep *lp,
-    const struct plan *p, struct copy_stats *cs)
+localprep_build_tree(const char *rootpath, struct stage *st,
+    const char *image, uint64_t size, const struct ffsimg *like,
+    const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
+{
+	if (stage_copy(rootpath, local_copy, local_secrets, st->fd, lp, p,
+	    &st->copied, cs) == -1)
+		return -1;
+	return localprep_build_stage(st, image, size, like, p);
+}
+
+int
+localprep_build_stage(struct stage *st, const char *image, uint64_t size,
+    const struct ffsimg *like, const struct plan *p)
 {
 	/* A guest's disk: room to grow, half its blocks and inodes free. */
 	static const char *const room[] = { "-M", "64m", "-b", "50%", "-f",
@@ -917,11 +927,7 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	    STAGE, NULL };
 	const struct build_opts bo = { size, room, like };
 
-	/* Without rootpath, the root was staged already (a staged root). */
-	if ((rootpath != NULL && stage_copy(rootpath, local_copy,
-	    local_secrets, st->fd, lp, p, &st->copied, cs) == -1) ||
-	    stage_apply(st, p) == -1 ||
-	    sr_checkpoint() == -1)
+	if (stage_apply(st, p) == -1 || sr_checkpoint() == -1)
 		return -1;
 	if (like != NULL) {
 		struct copy_stats ks;

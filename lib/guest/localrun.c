@@ -369,7 +369,7 @@ lp_open_root(struct lp_job *j)
 		    (!build && j->op == LP_PROVISION && geteuid() == 0 &&
 		    spec_apply(&st->copied, st->fd) == -1))
 			return lp_fail(j, j->rout.image);
-		j->ra.rootfd = st->fd;
+		j->planfd = st->fd;
 		j->lp.rootspec = &st->copied;
 		j->lp.root_fstype = "ffs";
 		j->rpath = build ? NULL : st->tree;
@@ -377,6 +377,7 @@ lp_open_root(struct lp_job *j)
 	}
 	if (attach_open(&j->ra) == -1)
 		return lp_fail(j, j->rout.image);
+	j->planfd = j->ra.rootfd;
 	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL : j->ra.fstype);
 	if ((j->rpath = root_path(&j->ra, j->rbuf)) == NULL)
 		return lp_fail(j, j->rout.image);
@@ -392,7 +393,7 @@ lp_open_root(struct lp_job *j)
 static struct tree *
 root_tree(const struct lp_job *j)
 {
-	return j->rffs ? tree_ffs(&j->rfi) : tree_dir(j->ra.rootfd,
+	return j->rffs ? tree_ffs(&j->rfi) : tree_dir(j->planfd,
 	    j->rout.image, TREE_RDONLY);
 }
 
@@ -407,10 +408,10 @@ lp_plan_local(struct lp_job *j)
 	struct tree *t;
 
 	if (j->lp.rootspec != NULL)
-		t = tree_recording(tree_dir(j->ra.rootfd, j->rout.image, 0),
+		t = tree_recording(tree_dir(j->planfd, j->rout.image, 0),
 		    j->lp.rootspec);
 	else
-		t = tree_dir(j->ra.rootfd, j->rout.image, TREE_RDONLY);
+		t = tree_dir(j->planfd, j->rout.image, TREE_RDONLY);
 	if (t == NULL || localprep_plan(t, &j->lp, &j->plan) == -1) {
 		tree_close(t);
 		return lp_fail(j, j->rout.image);
@@ -608,6 +609,18 @@ show_plan(struct lp_job *j)
 	return 0;
 }
 
+/* The local built with makefs, from the root's trees or its stage. */
+static int
+build_local(struct lp_job *j, const char *image, const struct ffsimg *like)
+{
+	/* No path: an FFS root, read into the build's stage already. */
+	if (j->rpath == NULL)
+		return localprep_build_stage(&j->stage, image, j->size, like,
+		    &j->plan);
+	return localprep_build_tree(j->rpath, &j->stage, image, j->size, like,
+	    &j->lp, &j->plan, &j->cs);
+}
+
 /* Make the local as decided. */
 static int
 make_local(struct lp_job *j)
@@ -616,9 +629,8 @@ make_local(struct lp_job *j)
 	case LP_BUILD:
 	case LP_REBUILD:
 		/* Encrypted: built in private, then encrypted into place. */
-		if (localprep_build(j->rpath, &j->stage, j->crypt ?
-		    j->cg.plain : j->local, j->size, j->mode == LP_REBUILD ?
-		    &j->lfi : NULL, &j->lp, &j->plan, &j->cs) == -1 ||
+		if (build_local(j, j->crypt ? j->cg.plain : j->local,
+		    j->mode == LP_REBUILD ? &j->lfi : NULL) == -1 ||
 		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
 		    j->mode == LP_REBUILD ? &j->lst : NULL) == -1))
 			return lp_fail(j, j->lout.image);
@@ -653,9 +665,6 @@ prepare(struct lp_job *j)
 	    lp_check_root_id(j) == -1)
 		return -1;
 	check_kernel_cgd(j);
-	/* A staged root was only lent for planning. */
-	if (j->ra.rootfd == j->stage.fd || j->ra.rootfd == j->rstage.fd)
-		j->ra.rootfd = -1;
 	return 0;
 }
 
