@@ -460,7 +460,6 @@ lp_edit(struct tree *root, const struct localprep *lp, struct plan *p,
     const char *rel, plan_editfn *edit, const void *ctx,
     struct plan_edit o)
 {
-	(void)lp;
 	return plan_edit_file(p, root, rel, edit, ctx, &o);
 }
 
