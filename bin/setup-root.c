@@ -147,8 +147,7 @@ main(int argc, char *argv[])
 	rootrun_init(&job);
 	job.localdev = "/dev/rxbd2a";
 	job.rp.sharedir = tool_sharedir(SHAREDIR);
-	job.rp.log = tool_log;
-	job.rp.logctx = &out;
+	sr_setlog(tool_log, &out);
 	getopts(argc, argv, &job, &out);
 	argc -= optind;
 	argv += optind;

@@ -20,7 +20,7 @@ struct toolout {
 void	tool_putsafe(FILE *, const char *);
 /* The same, line by line, keeping the newlines. */
 void	tool_putlines(FILE *, const char *, size_t);
-/* The sr_logfn the library reports through. */
+/* The sr_logfn the library reports through (sr_setlog()). */
 void	tool_log(void *, enum sr_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /*

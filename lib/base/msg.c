@@ -310,3 +310,40 @@ sr_checkpoint(void)
 	}
 	return 0;
 }
+
+/* Logging --------------------------------------------------------------- */
+
+static sr_logfn *logfn;
+static void *logctx;
+
+void
+sr_setlog(sr_logfn *fn, void *ctx)
+{
+	logfn = fn;
+	logctx = ctx;
+}
+
+void
+sr_getlog(sr_logfn **fn, void **ctx)
+{
+	*fn = logfn;
+	*ctx = logctx;
+}
+
+void
+sr_log(enum sr_level level, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int saved = errno;
+
+	if (logfn == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	logfn(logctx, level, "%s", msg != NULL ? msg : "(out of memory)");
+	free(msg);
+	errno = saved;
+}

@@ -92,10 +92,20 @@ enum sr_hint sr_errhint(void);
 /* How deep a walk of a guest tree goes (components of a directory). */
 #define SR_MAXDEPTH	128
 
-/* Progress reporting, supplied by the tool. */
+/*
+ * Progress reporting, supplied by the tool: registered once with
+ * sr_setlog() (a fleet's workers inherit it), then every sr_log() of lib
+ * goes to it.  None registered, sr_log() says nothing.  Filtering by
+ * verbosity is the logger's.
+ */
 enum sr_level { SR_INFO, SR_VERBOSE, SR_WARN };
 typedef void sr_logfn(void *, enum sr_level, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+void	sr_setlog(sr_logfn *, void *);
+/* The logger registered and its context (to register it again after). */
+void	sr_getlog(sr_logfn **, void **);
+void	sr_log(enum sr_level, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Growing buffers ------------------------------------------------------ */
 

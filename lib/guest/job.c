@@ -15,12 +15,11 @@ lp_job_init(struct lp_job *j)
 	memset(j, 0, sizeof(*j));
 	j->op = LP_PROVISION;
 	j->part = -1;
+	j->planfd = -1;
 	j->bfd = -1;
 	j->newimgfd = -1;
 	j->stage.fd = j->rstage.fd = j->bstage.fd = -1;
 	j->rout.job = j->lout.job = j;
-	j->lp.log = lp_log;
-	j->lp.logctx = &j->lout;
 	attach_init(&j->ra, "", true);
 	attach_init(&j->la, "", true);
 	attach_init(&j->ba, "", true);
@@ -121,10 +120,7 @@ lp_job_teardown(struct lp_job *j, bool undo)
 		close(j->newimgfd);
 		j->newimgfd = -1;
 	}
-	/* A stage's fd may stand in for the root's: never closed twice. */
-	if (j->ra.rootfd != -1 && (j->ra.rootfd == j->stage.fd ||
-	    j->ra.rootfd == j->rstage.fd))
-		j->ra.rootfd = -1;
+	j->planfd = -1;		/* ra's or a stage's: closed with it */
 	if (j->ba.rootfd != -1 && j->ba.rootfd == j->bstage.fd)
 		j->ba.rootfd = -1;
 	/* A worker's roots and their stages are its parent's to undo. */

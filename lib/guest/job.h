@@ -109,6 +109,8 @@ struct lp_job {
 	struct ffsimg rfi, lfi;
 	const char *rpath;		/* the root's trees as a host path */
 	char	 rbuf[PATH_MAX];
+	int	 planfd;		/* the root's tree the plan reads: */
+					/* ra's, or a stage's (not owned), -1 */
 	int	 bfd;			/* the base root's tree, or -1 */
 	struct spec *bspec;		/* its owners, if staged */
 	struct upgrade_root newroot;	/* what was read of the new root */
@@ -149,7 +151,11 @@ int	lp_job_teardown(struct lp_job *, bool);
 void	lp_job_free(struct lp_job *);
 /* Record that the step failed about image; -1, for "return lp_fail()". */
 int	lp_fail(struct lp_job *, const char *);
-/* The sr_logfn a job's lp_out reports through (to its sink). */
+/*
+ * The sr_logfn a job's lp_out reports through (to its sink, filtered by
+ * the job's verbosity): lp_run() registers it (sr_setlog()) for the run,
+ * naming the local, so that lib's sr_log()s go to the sink.
+ */
 void	lp_log(void *, enum sr_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* A warning about out's image ending where hint's words go. */

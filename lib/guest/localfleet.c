@@ -20,6 +20,7 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "image/ffsread.h"
+#include "image/source.h"
 #include "tree/lock.h"
 
 /* The guest's own trees, as they are: etc, tmp, var and the record. */
@@ -47,8 +48,7 @@ open_mine(struct lp_job *j, int *fd, struct spec **spec)
 		if (t == NULL || tops[i] != NULL)
 			return -1;
 		if (stage_open(&j->stage) == -1 || ffs_extract(&j->lfi, have,
-		    NULL, j->stage.fd, &j->stage.copied, lp_log, &j->lout,
-		    &j->cs) == -1)
+		    NULL, j->stage.fd, &j->stage.copied, &j->cs) == -1)
 			return -1;
 		*fd = j->stage.fd;
 		*spec = &j->stage.copied;
@@ -70,8 +70,8 @@ apply_mine(struct lp_job *j, const struct plan *u)
 	const char *path;
 
 	if (j->mode == LP_REBUILD) {
-		if (localprep_build(NULL, &j->stage, j->crypt ? j->cg.plain :
-		    j->local, 0, &j->lfi, &j->lp, u, &j->cs) == -1 ||
+		if (localprep_build_stage(&j->stage, j->crypt ? j->cg.plain :
+		    j->local, 0, &j->lfi, u) == -1 ||
 		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
 		    &j->lst) == -1))
 			return lp_fail(j, j->lout.image);
@@ -121,7 +121,7 @@ guest_plan(struct lp_job *j, struct plan *u, struct upgrade_report *rep)
 		if (rollback_plan(minefd, minespec, u, rep) == -1)
 			return lp_fail(j, j->lout.image);
 	} else {
-		const struct upgrade up = { j->ra.rootfd, &j->newroot, minefd,
+		const struct upgrade up = { j->planfd, &j->newroot, minefd,
 		    minespec, &j->lp, j->bfd, j->bspec };
 
 		if (upgrade_plan(&up, u, rep) == -1)
@@ -255,27 +255,22 @@ worker(struct lp_job *j, int i, int rowfd)
 static int
 open_base(struct lp_job *j)
 {
-	struct ffsimg bfi;
-	struct stat st;
-	int p = 1;
+	struct source s;
 
 	j->bfd = -1;
 	if (j->baseroot == NULL)
 		return 0;
-	if (stat(j->baseroot, &st) == 0 && S_ISREG(st.st_mode) &&
-	    !lp_mounts_ffs())
-		p = ffsimg_probe(j->baseroot, -1, &bfi);
-	if (p == 0) {
+	if (source_kind(j->baseroot, -1, 0, &s) == -1)
+		goto fail;
+	if (s.kind == SOURCE_FFS && !lp_mounts_ffs()) {
 		struct copy_stats cs = { 0 };
 
-		if (lp_stage_ffs_root(&bfi, &j->bstage, &j->rout, &cs) == -1)
+		if (lp_stage_ffs_root(&s.fi, &j->bstage, &j->rout, &cs) == -1)
 			goto fail;
 		j->bfd = j->bstage.fd;
 		j->bspec = &j->bstage.copied;
 		return 0;
 	}
-	if (p == -1)
-		goto fail;
 	attach_init(&j->ba, j->baseroot, true);
 	if (attach_open(&j->ba) == -1)
 		goto fail;
@@ -358,7 +353,7 @@ fleet_root(struct lp_job *j)
 	j->lp.local_fstype = "ffs";
 	if (lp_plan_local(j) == -1 || lp_check_root_id(j) == -1)
 		return -1;
-	if (upgrade_root_load(j->ra.rootfd, j->lp.rootspec, &j->plan,
+	if (upgrade_root_load(j->planfd, j->lp.rootspec, &j->plan,
 	    &j->newroot) == -1)
 		return lp_fail(j, j->rout.image);
 	return open_base(j);

@@ -153,7 +153,7 @@ localprep_provisioned(bool has_etc, const struct localprep *lp)
 	if (!has_etc)
 		return 0;
 	if (lp->force) {
-		lp->log(lp->logctx, SR_INFO, "etc: the guest's configuration "
+		sr_log(SR_INFO, "etc: the guest's configuration "
 		    "is replaced (forced)");
 		return 0;
 	}
@@ -224,7 +224,7 @@ lp_template(struct tree *root, const struct localprep *lp, struct plan *p,
 	if (plan_read(root, rel, true, &old, NULL, &found) == -1)
 		goto done;
 	rv = plan_text(p, rel, found ? &old : NULL, &new, NULL, mode, NULL);
-	lp->log(lp->logctx, SR_VERBOSE, "%s: from template %s", rel, tmpl);
+	sr_log(SR_VERBOSE, "%s: from template %s", rel, tmpl);
 done:
 	sbuf_free(&old);
 	sbuf_free(&new);
@@ -269,7 +269,7 @@ lp_rc_vanilla(struct tree *root, const struct localprep *lp,
 		free(new);
 		if (sbuf_add(want, orig.s, orig.len) == -1)
 			goto done;
-		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the vanilla rc, "
+		sr_log(SR_VERBOSE, "etc/rc: the vanilla rc, "
 		    "from rc.orig");
 		rv = 0;
 		goto done;
@@ -279,11 +279,11 @@ lp_rc_vanilla(struct tree *root, const struct localprep *lp,
 	    chain(r, "etc/rc", new, newlen, want) == -1)
 		goto done;
 	if (r == EDIT_ALREADY)
-		lp->log(lp->logctx, SR_WARN, "etc/rc: the root does not call "
+		sr_log(SR_WARN, "etc/rc: the root does not call "
 		    "rc.pre-hooks, so its guests will not mount their local "
 		    "disks: run setup-root on it");
 	else
-		lp->log(lp->logctx, SR_VERBOSE, "etc/rc: the root's rc without "
+		sr_log(SR_VERBOSE, "etc/rc: the root's rc without "
 		    "the pre-hook");
 	rv = 0;
 done:
@@ -392,7 +392,7 @@ rcvars_known(struct tree *root, const struct localprep *lp,
 		snprintf(path, sizeof(path), "etc/rc.d/%s", v->script);
 		ctx->known[i] = tree_lstat(root, path, &st) == 0;
 		if (!ctx->known[i] && rcvar_value(ctx, i) != NULL)
-			lp->log(lp->logctx, SR_VERBOSE, "etc/rc.conf: %s not "
+			sr_log(SR_VERBOSE, "etc/rc.conf: %s not "
 			    "set: the root has no rc.d/%s to read it",
 			    v->name, v->script);
 		/* An upgrade's base made before random_file was set. */
@@ -460,8 +460,6 @@ lp_edit(struct tree *root, const struct localprep *lp, struct plan *p,
     const char *rel, plan_editfn *edit, const void *ctx,
     struct plan_edit o)
 {
-	o.log = lp->log;
-	o.logctx = lp->logctx;
 	return plan_edit_file(p, root, rel, edit, ctx, &o);
 }
 
@@ -488,7 +486,7 @@ lp_swap(struct tree *root, const struct localprep *lp, struct plan *p,
 
 	*swap = !(name != NULL && strcmp(name, "none") == 0);
 	if (!*swap) {
-		lp->log(lp->logctx, SR_VERBOSE, "swap: none, as asked");
+		sr_log(SR_VERBOSE, "swap: none, as asked");
 		return 0;
 	}
 	/* aes-xts and adiantum need NetBSD 8 and 10; 4.x has aes-cbc. */
@@ -503,7 +501,7 @@ lp_swap(struct tree *root, const struct localprep *lp, struct plan *p,
 		return -1;
 	}
 	if (c->obsolete)
-		lp->log(lp->logctx, SR_WARN, "%s: obsolete cipher, kept "
+		sr_log(SR_WARN, "%s: obsolete cipher, kept "
 		    "only for old disks", name);
 	{
 		const struct tmpl_var vars[] = {
@@ -514,7 +512,7 @@ lp_swap(struct tree *root, const struct localprep *lp, struct plan *p,
 			{ NULL, NULL }
 		};
 
-		lp->log(lp->logctx, SR_VERBOSE, "swap: cgd0 on /dev/xbd1a, "
+		sr_log(SR_VERBOSE, "swap: cgd0 on /dev/xbd1a, "
 		    "%s with a %s-bit key, new at every boot", c->name,
 		    c->keylen);
 		if (lp_dir(root, p, "etc/cgd") == -1 ||
@@ -611,7 +609,7 @@ lp_identity(struct tree *root, const struct localprep *lp, struct plan *p)
 		sr_prefixerr("identity");
 		goto done;
 	}
-	lp->log(lp->logctx, SR_VERBOSE, "%s: seeded from root %.12s; its etc "
+	sr_log(SR_VERBOSE, "%s: seeded from root %.12s; its etc "
 	    "kept as %s (%zu bytes)", ID_LOCAL, id, ID_BASE, base.len);
 	if (plan_mkdir(p, ID_DIR, 0755) == -1 ||
 	    plan_write(p, ID_LOCAL, NULL, line.s, line.len, &wo) == -1) {
@@ -693,7 +691,7 @@ localprep_plan(struct tree *root, const struct localprep *lp, struct plan *p)
 	 * each guest's own, and goes stale at the first swap.
 	 */
 	if (pkgdb_in_var(root))
-		lp->log(lp->logctx, SR_WARN, "var/db/pkg: the root keeps a "
+		sr_log(SR_WARN, "var/db/pkg: the root keeps a "
 		    "package database in var, which each guest would copy: "
 		    "with a shared pkg.img, keep it on pkg.img "
 		    "(PKG_DBDIR=/usr/pkg/pkgdb)");
@@ -765,13 +763,11 @@ stage_copy(const char *srcpath, const char *const *tops,
 	co.tops = tops;
 	co.exclude = exclude;
 	co.spec = spec;
-	co.log = lp->log;
-	co.logctx = lp->logctx;
 	/* The room checked before copying is for the plan's writes too. */
 	co.extra = plan_bytes(p, 4096);
 	if (copy_trees(&co, cs) == -1 || sr_checkpoint() == -1)
 		return -1;
-	lp->log(lp->logctx, SR_VERBOSE, "%ju entries and %ju bytes copied, "
+	sr_log(SR_VERBOSE, "%ju entries and %ju bytes copied, "
 	    "%ju secrets left out", cs->entries, cs->bytes, cs->excluded);
 	return 0;
 }
@@ -795,8 +791,8 @@ stage_swap(const char *srcpath, int localfd, const char *const *tops,
 	    (stagefd = dir_opendir(localfd, STAGE)) == -1)
 		goto done;
 	if (stage_copy(srcpath, tops, exclude, stagefd, lp, p, NULL,
-	    cs) == -1 || plan_apply_dir(p, stagefd, TREE_NOSYNC, lp->log,
-	    lp->logctx) == -1 || sr_checkpoint() == -1)
+	    cs) == -1 || plan_apply_dir(p, stagefd,
+	    TREE_NOSYNC) == -1 || sr_checkpoint() == -1)
 		goto done;
 	/*
 	 * Nothing in the stage is live until it is swapped in: one sync of
@@ -871,14 +867,6 @@ localprep_apply_copy(const char *localpath, int localfd,
 	return stage_swap(localpath, localfd, tops, NULL, order, lp, p, cs);
 }
 
-static void
-no_log(void *ctx, enum sr_level level, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)level;
-	(void)fmt;
-}
-
 int
 localprep_fits(struct stage *st, const struct ffsimg *like,
     const struct plan *p)
@@ -887,6 +875,9 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	    STAGE, NULL };
 	struct mfsize m;
 	uint64_t need;
+	sr_logfn *logfn;
+	void *logctx;
+	int rv;
 
 	memset(&m, 0, sizeof(m));
 	m.version = like->version;
@@ -894,7 +885,11 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	m.fsize = like->fsize;
 	m.maxsymlink = like->version == 1 ? 60 : 120;
 	/* The stage is this run's private copy: it may take the plan. */
-	if (stage_apply(st, p, no_log, NULL) == -1 ||
+	sr_getlog(&logfn, &logctx);
+	sr_setlog(NULL, NULL);		/* a trial: nothing said */
+	rv = stage_apply(st, p);
+	sr_setlog(logfn, logctx);
+	if (rv == -1 ||
 	    stage_size(st->fd, &st->copied, &m) == -1 ||
 	    ffs_size(like, replaced, &m) == -1)
 		return -1;
@@ -909,9 +904,19 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 }
 
 int
-localprep_build(const char *rootpath, struct stage *st, const char *image,
-    uint64_t size, const struct ffsimg *like, const struct localprep *lp,
-    const struct plan *p, struct copy_stats *cs)
+localprep_build_tree(const char *rootpath, struct stage *st,
+    const char *image, uint64_t size, const struct ffsimg *like,
+    const struct localprep *lp, const struct plan *p, struct copy_stats *cs)
+{
+	if (stage_copy(rootpath, local_copy, local_secrets, st->fd, lp, p,
+	    &st->copied, cs) == -1)
+		return -1;
+	return localprep_build_stage(st, image, size, like, p);
+}
+
+int
+localprep_build_stage(struct stage *st, const char *image, uint64_t size,
+    const struct ffsimg *like, const struct plan *p)
 {
 	/* A guest's disk: room to grow, half its blocks and inodes free. */
 	static const char *const room[] = { "-M", "64m", "-b", "50%", "-f",
@@ -921,22 +926,18 @@ localprep_build(const char *rootpath, struct stage *st, const char *image,
 	    STAGE, NULL };
 	const struct build_opts bo = { size, room, like };
 
-	/* Without rootpath, the root was staged already (a staged root). */
-	if ((rootpath != NULL && stage_copy(rootpath, local_copy,
-	    local_secrets, st->fd, lp, p, &st->copied, cs) == -1) ||
-	    stage_apply(st, p, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1)
+	if (stage_apply(st, p) == -1 || sr_checkpoint() == -1)
 		return -1;
 	if (like != NULL) {
 		struct copy_stats ks;
 
 		if (ffs_extract(like, NULL, replaced, st->fd, &st->copied,
-		    lp->log, lp->logctx, &ks) == -1) {
+		    &ks) == -1) {
 			sr_prefixerr("read the old image");
 			return -1;
 		}
-		lp->log(lp->logctx, SR_VERBOSE, "%ju other entries of the old "
+		sr_log(SR_VERBOSE, "%ju other entries of the old "
 		    "image kept", ks.entries);
 	}
-	return build_image(st, image, &bo, lp->log, lp->logctx);
+	return build_image(st, image, &bo);
 }

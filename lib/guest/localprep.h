@@ -27,8 +27,6 @@ struct localprep {
 	 * base of an upgrade of a local made then.
 	 */
 	bool	 before_random_file;
-	sr_logfn *log;
-	void	*logctx;
 };
 
 /* The trees a guest keeps, and what of them it must not share. */
@@ -91,16 +89,18 @@ int	localprep_fits(struct stage *, const struct ffsimg *,
 
 /*
  * Build a local image without mounting anything: fill the stage from
- * the root at rootpath (or, with NULL, take it as already filled, its
- * spec too), apply the plan, describe owners, modes and devices in an
- * mtree spec, and write an FFS image with makefs(8) under a temporary
- * name, renamed when whole.  Needs no privileges.  size 0: sized to
- * the content, with room.  With like (an existing FFS local image, read
- * with libtsk), the new file system takes its place, like it, keeping
- * what it held beside etc, tmp and var.
+ * the root's trees at rootpath, apply the plan, describe owners, modes
+ * and devices in an mtree spec, and write an FFS image with makefs(8)
+ * under a temporary name, renamed when whole.  Needs no privileges.
+ * size 0: sized to the content, with room.  With like (an existing FFS
+ * local image, read with libtsk), the new file system takes its place,
+ * like it, keeping what it held beside etc, tmp and var.
  */
-int	localprep_build(const char *, struct stage *, const char *, uint64_t,
-	    const struct ffsimg *, const struct localprep *,
+int	localprep_build_tree(const char *, struct stage *, const char *,
+	    uint64_t, const struct ffsimg *, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
+/* The same from a stage already filled (a staged root), its spec too. */
+int	localprep_build_stage(struct stage *, const char *, uint64_t,
+	    const struct ffsimg *, const struct plan *);
 
 #endif /* LOCALPREP_H */

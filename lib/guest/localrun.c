@@ -17,6 +17,7 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "image/ffsread.h"
+#include "image/source.h"
 #include "tree/lock.h"
 #include "tree/scratch.h"
 
@@ -109,26 +110,25 @@ lp_check_opts(struct lp_job *j)
 int
 lp_check_root(struct lp_job *j)
 {
-	memset(&j->rst, 0, sizeof(j->rst));
-	if (stat(j->root, &j->rst) == -1)
-		memset(&j->rst, 0, sizeof(j->rst));
-	else if (S_ISREG(j->rst.st_mode)) {
-		int ffs = probe_ffs(j, j->root, j->part, &j->rfi);
+	struct source s;
 
-		if (ffs == -1)
-			return -1;
-		if (!ffs && is_set_name(j->root)) {
-			sr_seterr("a set archive, not a root image: make a "
-			    "root");
-			sr_sethint(SR_HINT_MAKEROOT);
-			return lp_fail(j, j->rout.image);
-		}
-		j->rffs = ffs && !lp_mounts_ffs();
-	} else if (j->part >= 0) {
-		sr_seterr("%d: not an image", j->part);
-		sr_sethint(SR_HINT_PARTITION);
+	memset(&j->rst, 0, sizeof(j->rst));
+	errno = 0;
+	if (source_kind(j->root, j->part, SOURCE_PART_STRICT, &s) == -1) {
+		/* A missing root: said where it is opened. */
+		if (errno == ENOENT && s.st.st_mode == 0)
+			return 0;
 		return lp_fail(j, j->rout.image);
 	}
+	if (s.kind == SOURCE_SET) {
+		sr_seterr("a set archive, not a root image: make a root");
+		sr_sethint(SR_HINT_MAKEROOT);
+		return lp_fail(j, j->rout.image);
+	}
+	j->rst = s.st;
+	if (s.kind == SOURCE_FFS)
+		j->rfi = s.fi;
+	j->rffs = s.kind == SOURCE_FFS && !lp_mounts_ffs();
 	return 0;
 }
 
@@ -337,9 +337,17 @@ int
 lp_stage_ffs_root(const struct ffsimg *fi, struct stage *st,
     struct lp_out *out, struct copy_stats *cs)
 {
-	return stage_open(st) == -1 || ffs_extract(fi, local_copy,
-	    local_secrets, st->fd, &st->copied, lp_log, out, cs) == -1 ?
-	    -1 : 0;
+	sr_logfn *fn;
+	void *ctx;
+	int rv;
+
+	/* Its messages name the image read. */
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, out);
+	rv = stage_open(st) == -1 || ffs_extract(fi, local_copy,
+	    local_secrets, st->fd, &st->copied, cs) == -1 ? -1 : 0;
+	sr_setlog(fn, ctx);
+	return rv;
 }
 
 /*
@@ -361,7 +369,7 @@ lp_open_root(struct lp_job *j)
 		    (!build && j->op == LP_PROVISION && geteuid() == 0 &&
 		    spec_apply(&st->copied, st->fd) == -1))
 			return lp_fail(j, j->rout.image);
-		j->ra.rootfd = st->fd;
+		j->planfd = st->fd;
 		j->lp.rootspec = &st->copied;
 		j->lp.root_fstype = "ffs";
 		j->rpath = build ? NULL : st->tree;
@@ -369,6 +377,7 @@ lp_open_root(struct lp_job *j)
 	}
 	if (attach_open(&j->ra) == -1)
 		return lp_fail(j, j->rout.image);
+	j->planfd = j->ra.rootfd;
 	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL : j->ra.fstype);
 	if ((j->rpath = root_path(&j->ra, j->rbuf)) == NULL)
 		return lp_fail(j, j->rout.image);
@@ -384,7 +393,7 @@ lp_open_root(struct lp_job *j)
 static struct tree *
 root_tree(const struct lp_job *j)
 {
-	return j->rffs ? tree_ffs(&j->rfi) : tree_dir(j->ra.rootfd,
+	return j->rffs ? tree_ffs(&j->rfi) : tree_dir(j->planfd,
 	    j->rout.image, TREE_RDONLY);
 }
 
@@ -399,10 +408,10 @@ lp_plan_local(struct lp_job *j)
 	struct tree *t;
 
 	if (j->lp.rootspec != NULL)
-		t = tree_recording(tree_dir(j->ra.rootfd, j->rout.image, 0),
+		t = tree_recording(tree_dir(j->planfd, j->rout.image, 0),
 		    j->lp.rootspec);
 	else
-		t = tree_dir(j->ra.rootfd, j->rout.image, TREE_RDONLY);
+		t = tree_dir(j->planfd, j->rout.image, TREE_RDONLY);
 	if (t == NULL || localprep_plan(t, &j->lp, &j->plan) == -1) {
 		tree_close(t);
 		return lp_fail(j, j->rout.image);
@@ -544,14 +553,29 @@ lp_check_root_id(struct lp_job *j)
 	return lp_fail(j, j->rout.image);
 }
 
+/* A dry run's copy, its list of secrets left out said through out. */
+static int
+copy_secrets(const struct copy_opts *co, struct lp_out *out,
+    struct copy_stats *cs)
+{
+	sr_logfn *fn;
+	void *ctx;
+	int rv;
+
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, out);
+	rv = copy_trees(co, cs);
+	sr_setlog(fn, ctx);
+	return rv;
+}
+
 /* A dry run: what would be copied, left out and changed. */
 static int
 show_plan(struct lp_job *j)
 {
 	struct lp_out sout = { j, j->lout.image, true };
 	struct copy_opts co = { .srcpath = j->rpath, .dstfd = -1,
-	    .tops = local_copy, .exclude = local_secrets, .dryrun = true,
-	    .log = lp_log, .logctx = &sout };
+	    .tops = local_copy, .exclude = local_secrets, .dryrun = true };
 	struct sbuf desc = { 0 }, head = { 0 };
 
 	if (j->mode == LP_BUILD)
@@ -567,7 +591,7 @@ show_plan(struct lp_job *j)
 		lp_log(&j->lout, SR_INFO, "would be created: %ju bytes, %s",
 		    (uintmax_t)j->size, j->keyfile != NULL && !j->sparse ?
 		    "every sector written through cgd" : "sparse");
-	if ((j->rpath != NULL && copy_trees(&co, &j->cs) == -1) ||
+	if ((j->rpath != NULL && copy_secrets(&co, &sout, &j->cs) == -1) ||
 	    plan_describe(&j->plan, &desc) == -1 ||
 	    sbuf_printf(&head, "copy etc, tmp, var: %ju entries from %s\n",
 	    j->cs.entries, j->rout.image) == -1) {
@@ -585,6 +609,18 @@ show_plan(struct lp_job *j)
 	return 0;
 }
 
+/* The local built with makefs, from the root's trees or its stage. */
+static int
+build_local(struct lp_job *j, const char *image, const struct ffsimg *like)
+{
+	/* No path: an FFS root, read into the build's stage already. */
+	if (j->rpath == NULL)
+		return localprep_build_stage(&j->stage, image, j->size, like,
+		    &j->plan);
+	return localprep_build_tree(j->rpath, &j->stage, image, j->size, like,
+	    &j->lp, &j->plan, &j->cs);
+}
+
 /* Make the local as decided. */
 static int
 make_local(struct lp_job *j)
@@ -593,9 +629,8 @@ make_local(struct lp_job *j)
 	case LP_BUILD:
 	case LP_REBUILD:
 		/* Encrypted: built in private, then encrypted into place. */
-		if (localprep_build(j->rpath, &j->stage, j->crypt ?
-		    j->cg.plain : j->local, j->size, j->mode == LP_REBUILD ?
-		    &j->lfi : NULL, &j->lp, &j->plan, &j->cs) == -1 ||
+		if (build_local(j, j->crypt ? j->cg.plain : j->local,
+		    j->mode == LP_REBUILD ? &j->lfi : NULL) == -1 ||
 		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
 		    j->mode == LP_REBUILD ? &j->lst : NULL) == -1))
 			return lp_fail(j, j->lout.image);
@@ -630,9 +665,6 @@ prepare(struct lp_job *j)
 	    lp_check_root_id(j) == -1)
 		return -1;
 	check_kernel_cgd(j);
-	/* A staged root was only lent for planning. */
-	if (j->ra.rootfd == j->stage.fd || j->ra.rootfd == j->rstage.fd)
-		j->ra.rootfd = -1;
 	return 0;
 }
 
@@ -678,8 +710,14 @@ lp_provision(struct lp_job *j)
 int
 lp_run(struct lp_job *j)
 {
+	sr_logfn *fn;
+	void *ctx;
 	int rv;
 
+	/* lib's messages during the run go to the sink (a fleet's workers
+	 * inherit it), naming the local. */
+	sr_getlog(&fn, &ctx);
+	sr_setlog(lp_log, &j->lout);
 	/* What killed runs left. */
 	scratch_purge();
 	switch (j->op) {
@@ -696,5 +734,6 @@ lp_run(struct lp_job *j)
 		(void)lp_job_teardown(j, true);
 	/* The locks are the run's. */
 	sr_unlock_all();
+	sr_setlog(fn, ctx);
 	return rv;
 }

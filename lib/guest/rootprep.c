@@ -213,7 +213,7 @@ rp_kernel(struct tree *root, const struct rootprep *rp, struct plan *p)
 	bool same;
 
 	if (rp->kernel == NULL) {
-		rp->log(rp->logctx, SR_VERBOSE,
+		sr_log(SR_VERBOSE,
 		    "netbsd: no kernel given; left as it is");
 		return 0;
 	}
@@ -231,7 +231,7 @@ rp_kernel(struct tree *root, const struct rootprep *rp, struct plan *p)
 	if (plan_link(p, "netbsd", base, true) == -1)
 		return -1;
 report:
-	rp->log(rp->logctx, SR_VERBOSE, "netbsd: kernel %s %s", base,
+	sr_log(SR_VERBOSE, "netbsd: kernel %s %s", base,
 	    p->n ? "to be installed" : "already installed");
 	return 0;
 }
@@ -264,7 +264,7 @@ rp_makedev(struct tree *root, const struct rootprep *rp, struct plan *p)
 		.already = "already patched",
 		.notneeded = "init) makes all devices, xbd0 to xbd3 included; "
 		    "left as it is",
-		.cannot_ok = true, .log = rp->log, .logctx = rp->logctx
+		.cannot_ok = true
 	};
 	char msg[512];
 	int r;
@@ -278,7 +278,7 @@ rp_makedev(struct tree *root, const struct rootprep *rp, struct plan *p)
 		sr_sethint(SR_HINT_FORCE);
 		return -1;
 	}
-	rp->log(rp->logctx, SR_WARN, "dev/MAKEDEV: %s; left as it is (forced)",
+	sr_log(SR_WARN, "dev/MAKEDEV: %s; left as it is (forced)",
 	    msg);
 	return 0;
 }
@@ -306,10 +306,10 @@ rp_dev(struct tree *root, const struct rootprep *rp, struct plan *p)
 		nrm++;
 	}
 	if (nrm > 0)
-		rp->log(rp->logctx, SR_VERBOSE, "dev: %zu entries to remove; "
+		sr_log(SR_VERBOSE, "dev: %zu entries to remove; "
 		    "init makes /dev in memory at boot", nrm);
 	else
-		rp->log(rp->logctx, SR_VERBOSE, "dev: already holds only "
+		sr_log(SR_VERBOSE, "dev: already holds only "
 		    "MAKEDEV");
 	rv = 0;
 done:
@@ -346,7 +346,7 @@ rp_mountpoints(struct tree *root, const struct rootprep *rp, struct plan *p)
 			return -1;
 		made++;
 	}
-	rp->log(rp->logctx, SR_VERBOSE, "emul, local, usr/pkg: %s",
+	sr_log(SR_VERBOSE, "emul, local, usr/pkg: %s",
 	    made ? "mount points to be made" : "already present");
 	return 0;
 }
@@ -369,8 +369,7 @@ rp_hook(struct tree *root, const struct rootprep *rp, struct plan *p)
 	};
 	const struct plan_edit o = {
 		.what = "to source rc.pre-hooks before rc.subr and rc.conf",
-		.already = "already sources rc.pre-hooks",
-		.log = rp->log, .logctx = rp->logctx
+		.already = "already sources rc.pre-hooks"
 	};
 	struct sbuf hook = { 0 }, cur = { 0 };
 	char dir[PATH_MAX];
@@ -388,10 +387,10 @@ rp_hook(struct tree *root, const struct rootprep *rp, struct plan *p)
 		goto done;
 	if (have && cur.len == hook.len && memcmp(cur.s, hook.s,
 	    hook.len) == 0)
-		rp->log(rp->logctx, SR_VERBOSE, "etc/rc.pre-hooks: already "
+		sr_log(SR_VERBOSE, "etc/rc.pre-hooks: already "
 		    "installed");
 	else {
-		rp->log(rp->logctx, SR_VERBOSE, "etc/rc.pre-hooks: to be %s "
+		sr_log(SR_VERBOSE, "etc/rc.pre-hooks: to be %s "
 		    "(local disk %s)", have ? "updated" : "installed",
 		    rp->localdev);
 		if (plan_text(p, "etc/rc.pre-hooks", have ? &cur : NULL, &hook,
@@ -417,7 +416,7 @@ rp_fastboot(struct tree *root, const struct rootprep *rp, struct plan *p)
 
 	if (tree_lstat(root, "fastboot", &st) == -1)
 		return errno == ENOENT ? 0 : -1;
-	rp->log(rp->logctx, SR_INFO, "fastboot: to be removed: rc.d/root "
+	sr_log(SR_INFO, "fastboot: to be removed: rc.d/root "
 	    "cannot remove it from the read-only root, and would leave "
 	    "/local read-only");
 	return plan_remove(p, "fastboot");

@@ -20,8 +20,6 @@ struct rootprep {
 	const char *sharedir;	/* where rc/ and templates/ are */
 	bool	 force;		/* an unknown MAKEDEV is left as it is */
 	struct spec *rootspec;	/* a staged root's spec, or NULL */
-	sr_logfn *log;
-	void	*logctx;
 };
 
 /* Check -l: a raw disk device, /dev/rNAME; fill both device names. */

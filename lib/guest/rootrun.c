@@ -1,7 +1,7 @@
 /*
  * setup-root's run (rootrun.h): the root probed once (source.c), its
  * mode decided, then prepared in place, rebuilt from a stage, or built
- * from sources.  Nothing here prints: the job's log and show functions
+ * from sources.  Nothing here prints: the logger registered (sr_log) and show
  * do, and a failure is a message for the tool.
  */
 #include <sys/stat.h>
@@ -19,7 +19,7 @@
 #include "tree/copytree.h"
 #include "tree/dir.h"
 
-#define LOG(j, lvl, ...)	(j)->rp.log((j)->rp.logctx, lvl, __VA_ARGS__)
+#define sr_log(lvl, ...)	sr_log(lvl, __VA_ARGS__)
 
 void
 rootrun_init(struct rootrun *j)
@@ -113,7 +113,7 @@ record_identity(const struct rootrun *j, int rootfd, struct tree *t,
 		rv = 0;
 		goto done;
 	}
-	LOG(j, SR_VERBOSE, "%s: %s the root's identity %.12s (what guests "
+	sr_log(SR_VERBOSE, "%s: %s the root's identity %.12s (what guests "
 	    "copy: %zu bytes of manifest)", ID_ROOT, dryrun ? "would record" :
 	    "recording", id, man.len);
 	if (!dryrun) {
@@ -161,7 +161,7 @@ apply_staged(struct rootrun *j, const struct plan *plan)
 
 	if ((t = stage_tree(&j->stage)) == NULL)
 		return -1;
-	if (plan_apply(plan, t, j->rp.log, j->rp.logctx) == 0)
+	if (plan_apply(plan, t) == 0)
 		r = record_identity(j, j->stage.fd, t, &j->stage.copied,
 		    false);
 	tree_close(t);
@@ -201,8 +201,7 @@ static int
 stage_source(struct rootrun *j, const char *src, struct copy_stats *cs)
 {
 	struct copy_opts co = { .dstfd = j->stage.fd,
-	    .spec = &j->stage.copied, .log = j->rp.log,
-	    .logctx = j->rp.logctx };
+	    .spec = &j->stage.copied };
 	struct source s;
 	int r = -1;
 
@@ -216,7 +215,7 @@ stage_source(struct rootrun *j, const char *src, struct copy_stats *cs)
 		break;
 	case SOURCE_FFS:
 		r = ffs_extract(&s.fi, NULL, NULL, j->stage.fd,
-		    &j->stage.copied, j->rp.log, j->rp.logctx, cs);
+		    &j->stage.copied, cs);
 		break;
 	case SOURCE_IMAGE:
 		sr_seterr("neither a directory, a set (.tgz, .tar.xz, ...) nor "
@@ -251,20 +250,19 @@ rootprep_build(struct rootrun *j)
 		if (stage_source(j, j->srcs[i], &cs) == -1)
 			goto done;
 		j->entries += cs.entries;
-		LOG(j, SR_VERBOSE, "%s: %ju entries staged", j->srcs[i],
+		sr_log(SR_VERBOSE, "%s: %ju entries staged", j->srcs[i],
 		    cs.entries);
 	}
 	/* init makes /dev in memory: the sources' device nodes go. */
 	if (spec_drop_devices(&j->stage.copied, "dev") > 0)
-		LOG(j, SR_VERBOSE, "dev: device nodes left out");
+		sr_log(SR_VERBOSE, "dev: device nodes left out");
 	if (plan_staged(j, &plan) == -1)
 		goto done;
 	if (j->dryrun) {
 		if (show(j, &plan) == -1)
 			goto done;
 	} else if (apply_staged(j, &plan) == -1 ||
-	    build_image(&j->stage, j->target, &bo, j->rp.log,
-	    j->rp.logctx) == -1)
+	    build_image(&j->stage, j->target, &bo) == -1)
 		goto done;
 	if (stage_close(&j->stage) == -1)
 		goto done;
@@ -294,7 +292,7 @@ rootprep_rebuild(struct rootrun *j)
 	    stage_open(&j->stage) == -1)
 		return -1;
 	if (ffs_extract(fi, NULL, NULL, j->stage.fd, &j->stage.copied,
-	    j->rp.log, j->rp.logctx, &cs) == -1) {
+	    &cs) == -1) {
 		sr_prefixerr("read");
 		return -1;
 	}
@@ -307,14 +305,14 @@ rootprep_rebuild(struct rootrun *j)
 		    &j->stage.copied, true)) == -1))
 			goto done;
 	} else if ((id = apply_staged(j, &plan)) == -1 ||
-	    ((plan.n > 0 || id > 0) && build_image(&j->stage, fi->path, &bo,
-	    j->rp.log, j->rp.logctx) == -1))
+	    ((plan.n > 0 || id > 0) && build_image(&j->stage, fi->path, &bo)
+	    == -1))
 		goto done;
 	if (stage_close(&j->stage) == -1)
 		goto done;
 	j->entries = cs.entries;
 	j->changes = plan.n + (size_t)(id > 0);
-	LOG(j, SR_VERBOSE, "read with libtsk: %ju entries%s", cs.entries,
+	sr_log(SR_VERBOSE, "read with libtsk: %ju entries%s", cs.entries,
 	    j->changes && !j->dryrun ? "; rebuilt with makefs and replaced" :
 	    "");
 	rv = 0;
@@ -358,8 +356,7 @@ rootprep_in_place(struct rootrun *j)
 	if (j->dryrun) {
 		if (show(j, &plan) == -1)
 			goto done;
-	} else if (plan_apply_dir(&plan, j->at.rootfd, 0, j->rp.log,
-	    j->rp.logctx) == -1)
+	} else if (plan_apply_dir(&plan, j->at.rootfd, 0) == -1)
 		goto done;
 	/* With changes planned, a dry run cannot know the identity made. */
 	if ((!j->dryrun || plan.n == 0) &&

@@ -40,7 +40,7 @@ struct rootrun {
 	int	 part;		/* the FFS partition of an image, or -1 */
 	const char *kernel;	/* the kernel to install, or NULL */
 	const char *localdev;	/* the local disk's raw device */
-	struct rootprep rp;	/* force, sharedir, log and logctx */
+	struct rootprep rp;	/* force, sharedir */
 	rootrun_showfn *show;	/* a dry run's diffs, or NULL */
 	void	*showctx;
 	/* Decided by rootrun_run(). */

@@ -47,14 +47,6 @@ is_etc(const char *path)
 	return under(path, "etc");
 }
 
-static void
-quiet(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 /*
  * What provisioning makes of a root's etc: the plan's changes to etc,
  * carried out on the entries in memory.  The rest of the plan (var's,
@@ -66,6 +58,8 @@ upgrade_etc_provision(struct entset *s, const struct plan *p)
 {
 	struct plan etc = { 0 };
 	struct tree *t;
+	sr_logfn *fn;
+	void *ctx;
 	size_t i;
 	int rv;
 
@@ -78,7 +72,10 @@ upgrade_etc_provision(struct entset *s, const struct plan *p)
 		free(etc.v);
 		return -1;
 	}
-	rv = plan_apply(&etc, t, quiet, NULL);
+	sr_getlog(&fn, &ctx);
+	sr_setlog(NULL, NULL);		/* in memory: nothing to say */
+	rv = plan_apply(&etc, t);
+	sr_setlog(fn, ctx);
 	tree_close(t);
 	free(etc.v);
 	return rv;
@@ -788,11 +785,14 @@ base_effective(const struct upgrade *up, struct record *rec,
 	struct localprep blp = *up->lp;
 	struct plan bp = { 0 };
 	struct tree *t = NULL;
+	sr_logfn *fn;
+	void *ctx;
 	int rv = -1;
 
-	blp.log = quiet;
 	if (before_random_file(m, &blp.before_random_file) == -1)
 		return -1;
+	sr_getlog(&fn, &ctx);
+	sr_setlog(NULL, NULL);		/* the old root's plan: not said */
 	if (base_plan(&rec->etc, &blp, shape, &bp) == -1) {
 		sr_prefixerr("the old root's etc, as recorded");
 		goto done;
@@ -801,6 +801,7 @@ base_effective(const struct upgrade *up, struct record *rec,
 		goto done;
 	rv = 0;
 done:
+	sr_setlog(fn, ctx);
 	tree_close(t);
 	plan_free(&bp);
 	return rv;

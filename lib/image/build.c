@@ -30,14 +30,14 @@ stage_tree(struct stage *st)
 }
 
 int
-stage_apply(struct stage *st, const struct plan *p, sr_logfn *log, void *ctx)
+stage_apply(struct stage *st, const struct plan *p)
 {
 	struct tree *t;
 	int rv;
 
 	if ((t = stage_tree(st)) == NULL)
 		return -1;
-	rv = plan_apply(p, t, log, ctx);
+	rv = plan_apply(p, t);
 	tree_close(t);
 	return rv;
 }
@@ -553,8 +553,7 @@ run_makefs(struct makefs_cmd *c, const char *out, int *outfd,
 }
 
 int
-build_image(struct stage *st, const char *image, const struct build_opts *bo,
-    sr_logfn *log, void *ctx)
+build_image(struct stage *st, const char *image, const struct build_opts *bo)
 {
 	struct makefs_cmd cmd;
 	char specf[PATH_MAX], out[PATH_MAX];
@@ -575,7 +574,7 @@ build_image(struct stage *st, const char *image, const struct build_opts *bo,
 	if (check_room(outfd, bo) == -1 ||
 	    makefs_cmd(&cmd, specf, out, st->tree, bo) == -1)
 		goto done;
-	log(ctx, SR_VERBOSE, "makefs: %ju entries described",
+	sr_log(SR_VERBOSE, "makefs: %ju entries described",
 	    (uintmax_t)st->copied.n);
 	if (run_makefs(&cmd, out, &outfd, st->tree, image) == -1) {
 		made = false;

@@ -39,7 +39,7 @@ void	stage_memory(const char *);
  */
 struct tree *stage_tree(struct stage *);
 /* Apply the plan to the stage through stage_tree(). */
-int	stage_apply(struct stage *, const struct plan *, sr_logfn *, void *);
+int	stage_apply(struct stage *, const struct plan *);
 /* Plan the removal of the device nodes below dir that the spec holds. */
 int	stage_plan_nodevs(struct stage *, const char *, struct plan *);
 /*
@@ -74,7 +74,6 @@ struct build_opts {
  * that one (size, version, blocks, inodes) and put where it was
  * (ffsimg_install()).
  */
-int	build_image(struct stage *, const char *, const struct build_opts *,
-	    sr_logfn *, void *);
+int	build_image(struct stage *, const char *, const struct build_opts *);
 
 #endif /* BUILD_H */

@@ -117,8 +117,6 @@ struct walk {
 	int	 stagefd;
 	const char *const *exclude;
 	struct spec *spec;
-	sr_logfn *log;
-	void	*ctx;
 	struct copy_stats *cs;
 	struct inoset dirs;	/* directories walked */
 	struct inoset files;	/* regular files copied */
@@ -401,14 +399,14 @@ entry_special(struct walk *w, TSK_FS_FILE *f, struct spec_ent *e,
 
 	if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
 		if (!ffs_rdev(f, &e->rmajor, &e->rminor)) {
-			w->log(w->ctx, SR_WARN, "%s: device numbers unreadable;"
+			sr_log(SR_WARN, "%s: device numbers unreadable;"
 			    " left out", rel);
 			return 0;
 		}
 		return spec_add(w->spec, e);
 	}
 	if (S_ISLNK(e->mode) && m->link == NULL) {
-		w->log(w->ctx, SR_WARN, "%s: link target unreadable; left out",
+		sr_log(SR_WARN, "%s: link target unreadable; left out",
 		    rel);
 		return 0;
 	}
@@ -438,7 +436,7 @@ entry(struct walk *w, TSK_FS_FILE *f, const char *rel, const char *name,
 	e.mtime.tv_nsec = (long)m->mtime_nano;
 	e.mode = ffs_mode(f);
 	if (e.mode == 0 || S_ISSOCK(e.mode)) {
-		w->log(w->ctx, SR_WARN, "%s: a kind of file the image copy "
+		sr_log(SR_WARN, "%s: a kind of file the image copy "
 		    "cannot hold; left out", rel);
 		return 0;
 	}
@@ -525,13 +523,13 @@ walk_dir(struct walk *w, TSK_INUM_T inum, const char *rel, int dirfd,
 			goto done;
 		}
 		if (path_excluded(w->exclude, path)) {
-			w->log(w->ctx, SR_VERBOSE, "%s: left out", path);
+			sr_log(SR_VERBOSE, "%s: left out", path);
 			w->cs->excluded++;
 			tsk_fs_file_close(f);
 			continue;
 		}
 		if (f->meta == NULL) {
-			w->log(w->ctx, SR_WARN, "%s: no inode readable; left "
+			sr_log(SR_WARN, "%s: no inode readable; left "
 			    "out", path);
 			tsk_fs_file_close(f);
 			continue;
@@ -754,8 +752,8 @@ ffs_lookup(TSK_FS_INFO *fs, const struct ffsimg *fi, const char *rel,
 
 int
 ffs_extract(const struct ffsimg *fi, const char *const *tops,
-    const char *const *exclude, int dstfd, struct spec *spec, sr_logfn *log,
-    void *ctx, struct copy_stats *cs)
+    const char *const *exclude, int dstfd, struct spec *spec,
+    struct copy_stats *cs)
 {
 	struct walk w;
 	TSK_IMG_INFO *img;
@@ -769,8 +767,6 @@ ffs_extract(const struct ffsimg *fi, const char *const *tops,
 	w.stagefd = dstfd;
 	w.exclude = exclude;
 	w.spec = spec;
-	w.log = log;
-	w.ctx = ctx;
 	w.cs = cs;
 	w.budget = (uint64_t)fi->len;
 	w.maxsize = ffs_maxsize(fi);

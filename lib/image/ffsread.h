@@ -23,7 +23,7 @@
  * exclude are left out; what cannot be read is named, file by file.
  */
 int	ffs_extract(const struct ffsimg *, const char *const *,
-	    const char *const *, int, struct spec *, sr_logfn *, void *,
+	    const char *const *, int, struct spec *,
 	    struct copy_stats *);
 /*
  * Add to m what makefs would count for the file system fi, less the

@@ -248,7 +248,7 @@ plan_edit_file(struct plan *p, struct tree *t, const char *rel,
 	if (plan_read(t, rel, o->optional, &old, &st, &found) == -1)
 		goto done;
 	if (!found) {
-		o->log(o->logctx, SR_WARN, "%s: not in the root; no %s", rel,
+		sr_log(SR_WARN, "%s: not in the root; no %s", rel,
 		    o->what);
 		rv = 0;
 		goto done;
@@ -259,9 +259,9 @@ plan_edit_file(struct plan *p, struct tree *t, const char *rel,
 		goto done;
 	}
 	if (said != NULL)
-		o->log(o->logctx, SR_VERBOSE, "%s: %s", rel, said);
+		sr_log(SR_VERBOSE, "%s: %s", rel, said);
 	else
-		o->log(o->logctx, SR_VERBOSE, "%s: %s (already)", rel,
+		sr_log(SR_VERBOSE, "%s: %s (already)", rel,
 		    o->what);
 	if (r == 0 && sbuf_add(&cur, old.s, old.len) == -1)
 		goto done;
@@ -282,15 +282,14 @@ done:
 static uint64_t plan_bytes_from(const struct plan *, size_t, uint64_t);
 
 int
-plan_apply_dir(const struct plan *p, int fd, int flags, sr_logfn *log,
-    void *ctx)
+plan_apply_dir(const struct plan *p, int fd, int flags)
 {
 	struct tree *t;
 	int rv;
 
 	if ((t = tree_dir(fd, "the tree", flags)) == NULL)
 		return -1;
-	rv = plan_apply(p, t, log, ctx);
+	rv = plan_apply(p, t);
 	tree_close(t);
 	return rv;
 }
@@ -325,7 +324,7 @@ plan_noroom(const struct plan *p, size_t i, struct tree *t)
 }
 
 int
-plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
+plan_apply(const struct plan *p, struct tree *t)
 {
 	size_t i;
 
@@ -337,17 +336,17 @@ plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
 			return -1;
 		switch (c->kind) {
 		case CH_WRITE:
-			log(ctx, SR_VERBOSE, "%s: %s", c->path,
+			sr_log(SR_VERBOSE, "%s: %s", c->path,
 			    c->old ? "edited" : "written");
 			rv = tree_write(t, c->path, c->new, c->newlen, &c->wo);
 			break;
 		case CH_WRITE_FD:
-			log(ctx, SR_VERBOSE, "%s: installed from %s", c->path,
+			sr_log(SR_VERBOSE, "%s: installed from %s", c->path,
 			    c->target);
 			rv = tree_write_fd(t, c->path, c->srcfd, &c->wo);
 			break;
 		case CH_LINK:
-			log(ctx, SR_VERBOSE, "%s: linked to %s", c->path,
+			sr_log(SR_VERBOSE, "%s: linked to %s", c->path,
 			    c->target);
 			rv = 0;
 			if (c->wo.keep_orig)
@@ -356,22 +355,22 @@ plan_apply(const struct plan *p, struct tree *t, sr_logfn *log, void *ctx)
 				rv = tree_link(t, c->target, c->path);
 			break;
 		case CH_MKDIR:
-			log(ctx, SR_VERBOSE, "%s: directory made", c->path);
+			sr_log(SR_VERBOSE, "%s: directory made", c->path);
 			rv = tree_mkdir(t, c->path, &c->wo);
 			break;
 		case CH_SYMLINK:
-			log(ctx, SR_VERBOSE, "%s: link to %s", c->path,
+			sr_log(SR_VERBOSE, "%s: link to %s", c->path,
 			    c->target);
 			rv = tree_symlink(t, c->path, c->target, &c->wo);
 			break;
 		case CH_ATTR:
-			log(ctx, SR_VERBOSE, "%s: owner %u:%u, mode %04o",
+			sr_log(SR_VERBOSE, "%s: owner %u:%u, mode %04o",
 			    c->path, (unsigned)c->wo.uid, (unsigned)c->wo.gid,
 			    (unsigned)(c->wo.mode & 07777));
 			rv = tree_setattr(t, c->path, &c->wo);
 			break;
 		case CH_REMOVE:
-			log(ctx, SR_VERBOSE, "%s: removed", c->path);
+			sr_log(SR_VERBOSE, "%s: removed", c->path);
 			rv = tree_remove(t, c->path);
 			break;
 		}

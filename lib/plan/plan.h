@@ -88,8 +88,6 @@ struct plan_edit {
 	const char *origpath;	/* plan_text()'s; NULL: NAME.orig */
 	bool	 optional;	/* missing: a warning, and no edit */
 	bool	 cannot_ok;	/* EDIT_CANNOT: 1, the caller says why */
-	sr_logfn *log;
-	void	*logctx;
 };
 /*
  * Read the file rel of the tree, edit it and plan the write of the new
@@ -104,9 +102,9 @@ int	plan_edit_file(struct plan *, struct tree *, const char *,
  * Carry out the changes in order on the tree; stops at the first
  * failure.  The one interpreter of a plan, whatever holds the tree.
  */
-int	plan_apply(const struct plan *, struct tree *, sr_logfn *, void *);
+int	plan_apply(const struct plan *, struct tree *);
 /* The same on a host directory at fd (tree_dir()'s flags). */
-int	plan_apply_dir(const struct plan *, int, int, sr_logfn *, void *);
+int	plan_apply_dir(const struct plan *, int, int);
 /* What the plan writes, in blocks of the size given. */
 uint64_t plan_bytes(const struct plan *, uint64_t);
 /* What the plan would do: diffs and a list of paths. */

@@ -97,7 +97,7 @@ record(const struct copy_opts *o, struct archive_entry *e)
 	if (spec_add(o->spec, &se) == -1)
 		return -1;
 	if (archive_entry_xattr_count(e) > 0)
-		o->log(o->logctx, SR_WARN, "%s: extended attributes not kept "
+		sr_log(SR_WARN, "%s: extended attributes not kept "
 		    "(the image holds none)", se.path);
 	if (S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode))
 		return 1;
@@ -222,7 +222,7 @@ write_entry(const struct copy_opts *o, struct archive *in, int fd,
 	}
 	if (r == ARCHIVE_WARN) {
 		/* An attribute this host cannot set: say which. */
-		o->log(o->logctx, SR_WARN, "%s: %s", archive_entry_pathname(e),
+		sr_log(SR_WARN, "%s: %s", archive_entry_pathname(e),
 		    archive_error_string(out));
 		st->warnings++;
 	}
@@ -359,7 +359,7 @@ describe_fd(struct copier *c, struct archive_entry *e, int fd,
 		return -1;
 	}
 	if (r == ARCHIVE_WARN) {
-		c->o->log(c->o->logctx, SR_WARN, "%s: %s", rel,
+		sr_log(SR_WARN, "%s: %s", rel,
 		    archive_error_string(c->attrs));
 		c->st->warnings++;
 	}
@@ -438,7 +438,7 @@ copy_entry(struct copier *c, int dirfd, const char *name, const char *rel,
 	if (path_excluded(o->exclude, rel)) {
 		if (c->sizing)
 			return 0;
-		o->log(o->logctx, SR_VERBOSE, "%s: not copied (each guest "
+		sr_log(SR_VERBOSE, "%s: not copied (each guest "
 		    "makes its own)", rel);
 		c->st->excluded++;
 		return 0;

@@ -23,8 +23,6 @@ struct copy_opts {
 	 * access kept); the spec holds what the image must have.
 	 */
 	struct spec *spec;
-	sr_logfn *log;
-	void	*logctx;
 	uint64_t extra;		/* what the caller writes after it */
 };
 

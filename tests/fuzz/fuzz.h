@@ -272,13 +272,4 @@ fuzz_scratch_only(const char *const *names)
 	closedir(dir);
 }
 
-/* A log function for the library that says nothing. */
-static inline void
-fuzz_nolog(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 #endif /* FUZZ_H */

@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mkdir(stage, 0700) == -1 ||
 	    (fd = open(stage, O_RDONLY | O_DIRECTORY)) == -1)
 		abort();
-	(void)ffs_extract(&fi, NULL, NULL, fd, &spec, fuzz_nolog, NULL, &cs);
+	(void)ffs_extract(&fi, NULL, NULL, fd, &spec, &cs);
 	spec_free(&spec);
 	close(fd);
 	fuzz_scratch_only(mine);
@@ -99,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (fd = open(stage, O_RDONLY | O_DIRECTORY)) == -1)
 		abort();
 	memset(&spec, 0, sizeof(spec));
-	(void)ffs_extract(&fi, tops, NULL, fd, &spec, fuzz_nolog, NULL, &cs);
+	(void)ffs_extract(&fi, tops, NULL, fd, &spec, &cs);
 	spec_free(&spec);
 	close(fd);
 	fuzz_scratch_only(mine);

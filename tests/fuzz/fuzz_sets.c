@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char canary[PATH_MAX];
 	char set[PATH_MAX], stage[PATH_MAX];
 	struct spec spec = { 0 };
-	struct copy_opts co = { .spec = &spec, .log = fuzz_nolog };
+	struct copy_opts co = { .spec = &spec };
 	struct copy_stats cs;
 
 	check_name(data, size);

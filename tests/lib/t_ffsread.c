@@ -83,8 +83,9 @@ ATF_TC_BODY(ffs_read_back_matches_source, tc)
 	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
 	ATF_REQUIRE_MSG(ffsimg_probe("ffs.img", -1, &fi) == 0, "%s",
 	    sr_errmsg());
-	ATF_REQUIRE_MSG(ffs_extract(&fi, tops, excl, stage, &spec, quiet,
-	    &warnings, &cs) == 0, "%s", sr_errmsg());
+	sr_setlog(quiet, &warnings);
+	ATF_REQUIRE_MSG(ffs_extract(&fi, tops, excl, stage, &spec, &cs) == 0,
+	    "%s", sr_errmsg());
 	ATF_CHECK_EQ(warnings, 0);
 	ATF_CHECK_EQ(cs.excluded, 1);
 	ATF_CHECK(lstat("stage/etc/secret", &a) == -1);
@@ -312,8 +313,8 @@ ATF_TC_BODY(ffs_top_not_directory_refused, tc)
 	ATF_REQUIRE(mkdir("stage", 0700) == 0);
 	ATF_REQUIRE((stage = open("stage", O_RDONLY | O_DIRECTORY)) >= 0);
 	ATF_REQUIRE(ffsimg_probe("ffs.img", -1, &fi) == 0);
-	ATF_CHECK_EQ(ffs_extract(&fi, tops, NULL, stage, &spec, quiet,
-	    &warnings, &cs), -1);
+	sr_setlog(quiet, &warnings);
+	ATF_CHECK_EQ(ffs_extract(&fi, tops, NULL, stage, &spec, &cs), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "tmp: not a directory in the root (refused)");
 }
 
@@ -357,7 +358,8 @@ extract(const char *img, const char *dir, struct copy_stats *cs)
 	ATF_REQUIRE(mkdir(dir, 0700) == 0);
 	ATF_REQUIRE((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
 	ATF_REQUIRE_MSG(ffsimg_probe(img, -1, &fi) == 0, "%s", sr_errmsg());
-	rv = ffs_extract(&fi, tops, NULL, fd, &spec, quiet, &warnings, cs);
+	sr_setlog(quiet, &warnings);
+	rv = ffs_extract(&fi, tops, NULL, fd, &spec, cs);
 	close(fd);
 	spec_free(&spec);
 	return rv;

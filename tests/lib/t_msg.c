@@ -2,6 +2,8 @@
  * The error message and the hint beside it: what a tool is told.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "h_util.h"
 
@@ -41,9 +43,60 @@ ATF_TC_BODY(hint_cleared_by_next_error, tc)
 	ATF_CHECK_EQ(sr_errhint(), SR_HINT_NONE);
 }
 
+/* What a logger registered with sr_setlog() was told. */
+struct heard {
+	int	 n;
+	enum sr_level level;
+	char	 msg[256];
+	void	*ctx;
+};
+
+static void
+hear(void *ctx, enum sr_level level, const char *fmt, ...)
+{
+	struct heard *h = ctx;
+	va_list ap;
+
+	h->n++;
+	h->level = level;
+	h->ctx = ctx;
+	va_start(ap, fmt);
+	vsnprintf(h->msg, sizeof(h->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* sr_log() reaches the registered logger, level and text; none: silent. */
+ATF_TC_WITHOUT_HEAD(log_registered_and_not);
+ATF_TC_BODY(log_registered_and_not, tc)
+{
+	struct heard h = { 0 };
+	sr_logfn *fn;
+	void *ctx;
+
+	sr_log(SR_WARN, "nobody hears %s", "this");	/* none: no crash */
+	sr_setlog(hear, &h);
+	sr_log(SR_WARN, "etc/rc: %s %d%%", "kept", 50);
+	ATF_CHECK_EQ(h.n, 1);
+	ATF_CHECK_EQ(h.level, SR_WARN);
+	ATF_CHECK_STREQ(h.msg, "etc/rc: kept 50%");
+	ATF_CHECK_EQ(h.ctx, &h);
+	sr_log(SR_VERBOSE, "dev: made");
+	ATF_CHECK_EQ(h.n, 2);
+	ATF_CHECK_EQ(h.level, SR_VERBOSE);
+	ATF_CHECK_STREQ(h.msg, "dev: made");
+	sr_getlog(&fn, &ctx);
+	ATF_CHECK(fn == hear && ctx == &h);
+
+	sr_setlog(NULL, NULL);
+	sr_log(SR_INFO, "unheard");
+	ATF_CHECK_EQ(h.n, 2);
+	ATF_CHECK_STREQ(h.msg, "dev: made");
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, hint_kept_by_prefix);
 	ATF_TP_ADD_TC(tp, hint_cleared_by_next_error);
+	ATF_TP_ADD_TC(tp, log_registered_and_not);
 	return atf_no_error();
 }

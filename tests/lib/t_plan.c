@@ -115,7 +115,8 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 	ATF_REQUIRE((src = open("hooks", O_RDONLY)) >= 0);
 	ATF_REQUIRE((fd = open("g", O_RDONLY | O_DIRECTORY)) >= 0);
 	every_kind(&p, src);
-	ATF_REQUIRE_EQ_MSG(plan_apply_dir(&p, fd, 0, logline, &log), 0, "%s",
+	sr_setlog(logline, &log);
+	ATF_REQUIRE_EQ_MSG(plan_apply_dir(&p, fd, 0), 0, "%s",
 	    sr_errmsg());
 	ATF_CHECK_STREQ(log.s,
 	    "1 var/db: directory made\n"
@@ -167,7 +168,8 @@ ATF_TC_BODY(plan_apply_stops_at_failure, tc)
 	ATF_REQUIRE((fd = open("g", O_RDONLY | O_DIRECTORY)) >= 0);
 	ATF_REQUIRE(plan_write(&p, "etc/rc", NULL, own("x\n"), 2, &f) == 0);
 	ATF_REQUIRE(plan_mkdir(&p, "etc", 0755) == 0);
-	ATF_CHECK_EQ(plan_apply_dir(&p, fd, 0, logline, &log), -1);
+	sr_setlog(logline, &log);
+	ATF_CHECK_EQ(plan_apply_dir(&p, fd, 0), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), "etc/rc: open parent directory: "
 	    "No such file or directory");
 	ATF_CHECK_STREQ(log.s, "1 etc/rc: written\n");

@@ -62,8 +62,7 @@ job(struct rootrun *j, struct seen *s, const char *target)
 	j->target = target;
 	j->localdev = "/dev/rxbd2a";
 	j->rp.sharedir = SR_SHARE;
-	j->rp.log = logfn;
-	j->rp.logctx = s;
+	sr_setlog(logfn, s);
 	j->show = showfn;
 	j->showctx = s;
 }

@@ -466,14 +466,6 @@ ATF_TC_BODY(tree_ffs_superblock_checked, tc)
 	    sr_errmsg());
 }
 
-static void
-quiet(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 /* What a plan does, owners and modes too: -n's text and each wo. */
 static char *
 plan_text_of(const struct plan *p)
@@ -496,10 +488,9 @@ plans(struct tree *t, char **local, char **root)
 {
 	const struct localprep lp = { .hostname = "guest1",
 	    .tmpldir = SR_SHARE "/templates", .root_fstype = "ffs",
-	    .local_fstype = "ffs", .log = quiet };
+	    .local_fstype = "ffs" };
 	struct rootprep rp = { .kernelfd = -1, .sharedir = SR_SHARE,
-	    .localdev = "/dev/xbd1a", .localrdev = "/dev/rxbd1a",
-	    .log = quiet };
+	    .localdev = "/dev/xbd1a", .localrdev = "/dev/rxbd1a" };
 	struct plan p = { 0 };
 
 	ATF_REQUIRE_MSG(localprep_plan(t, &lp, &p) == 0, "%s", sr_errmsg());

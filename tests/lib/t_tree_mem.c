@@ -821,14 +821,6 @@ every_kind(struct plan *p, int fd)
 	ATF_REQUIRE(plan_remove(p, "var/run") == 0);
 }
 
-static void
-quiet(void *ctx, enum sr_level l, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)l;
-	(void)fmt;
-}
-
 ATF_TC_WITHOUT_HEAD(provision_etc_as_apply_virtual);
 ATF_TC_BODY(provision_etc_as_apply_virtual, tc)
 {
@@ -897,7 +889,7 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 	ATF_REQUIRE(plan_attr(&p, "etc/rc.conf", &d) == 0);
 	ATF_REQUIRE(plan_mkdir_as(&p, "etc/ssh", &d) == 0);
 	ATF_REQUIRE(plan_remove(&p, "etc/a/sub") == 0);
-	ATF_REQUIRE_MSG(plan_apply(&p, t, quiet, NULL) == 0, "%s",
+	ATF_REQUIRE_MSG(plan_apply(&p, t) == 0, "%s",
 	    sr_errmsg());
 	check_text(t, "etc/installed", "from a host file\n");
 	check_stat(t, "etc/installed", S_IFREG | 0750, 2, 3);
@@ -919,7 +911,7 @@ ATF_TC_BODY(plan_apply_every_kind, tc)
 	pwrite_text(&p, "etc/nothere/x", "x", &d);
 	ATF_REQUIRE(plan_mkdir(&p, "etc/after", 0755) == 0);
 	errno = 0;
-	ATF_CHECK(plan_apply(&p, t, quiet, NULL) == -1 && errno == ENOENT);
+	ATF_CHECK(plan_apply(&p, t) == -1 && errno == ENOENT);
 	ATF_CHECK_EQ(tree_exists(t, "etc/first"), 0);
 	ATF_CHECK_EQ(tree_exists(t, "etc/after"), 1);
 	plan_free(&p);

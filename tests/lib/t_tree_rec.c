@@ -21,14 +21,6 @@
 #define GID	8765
 
 static void
-no_log(void *ctx, enum sr_level level, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)level;
-	(void)fmt;
-}
-
-static void
 put(const char *path, const char *text, mode_t mode)
 {
 	int fd;
@@ -484,7 +476,7 @@ ATF_TC_BODY(rec_plan_apply_records_the_plan, tc)
 	ATF_REQUIRE(plan_attr(&p, "dev/MAKEDEV", &attr) == 0);
 	ATF_REQUIRE(plan_remove(&p, "dev/console") == 0);
 	ATF_REQUIRE(plan_mkdir(&p, "usr", 0755) == 0);
-	ATF_REQUIRE_MSG(plan_apply(&p, t, no_log, NULL) == 0, "%s",
+	ATF_REQUIRE_MSG(plan_apply(&p, t) == 0, "%s",
 	    sr_errmsg());
 	check_ent(&s, "etc/rc", S_IFREG | 0644, UID, GID);
 	check_ent(&s, "etc/rc.orig", S_IFREG | 0644, UID, GID);
@@ -561,7 +553,7 @@ ATF_TC_BODY(rec_plan_apply_no_room, tc)
 	ATF_CHECK(room.avail > 0 && room.avail <= 64 << 10);
 	ATF_CHECK(!room.noinodes);
 	big_plan(&p);
-	ATF_CHECK_EQ(plan_apply(&p, t, no_log, NULL), -1);
+	ATF_CHECK_EQ(plan_apply(&p, t), -1);
 	ATF_CHECK_EQ(errno, ENOSPC);
 	snprintf(want, sizeof(want), "no room left on %s (", where);
 	ATF_REQUIRE((viarec = strdup(sr_errmsg())) != NULL);
@@ -574,7 +566,7 @@ ATF_TC_BODY(rec_plan_apply_no_room, tc)
 	ATF_CHECK_EQ(system("test -z \"$(ls -A full/etc)\""), 0);
 	tree_close(t);
 	/* The same message applied to the directory itself. */
-	ATF_CHECK_EQ(plan_apply_dir(&p, fd, TREE_NOSYNC, no_log, NULL), -1);
+	ATF_CHECK_EQ(plan_apply_dir(&p, fd, TREE_NOSYNC), -1);
 	ATF_CHECK_STREQ(sr_errmsg(), viarec);
 	ATF_CHECK_EQ(system("test -z \"$(ls -A full/etc)\""), 0);
 	/* A tree in memory has no room to tell, nor says anything. */
