@@ -631,22 +631,73 @@ vnd_create_cgd_head()
 {
 	atf_set descr "setup-local -c -s: a new image's file system is made" \
 	    "on the cgd over its vnd, mounted from it, all undone in reverse"
-	atf_set require.user root
 }
 vnd_create_cgd_body()
 {
 	nb_stubs
 	make_root nb10 root
-	atf_check -o ignore setup-root root
+	atf_check -o ignore $asroot setup-root root
 	# verify_method none: a new volume has no file system for ffs to
 	# find, and cgdconfig would ask for the key again for ever.
 	params key none
 	fixture
-	atf_check -o match:provisioned setup-local -z -c key -s 8m root \
-	    new.img
+	atf_check -o match:provisioned $asroot setup-local -z -c key -s 8m \
+	    root new.img
 	atf_check test -f new.img
 	atf_check -o match:'^newfs on cgd0 inode ' cat nb/history
 	atf_check -o match:'^/dev/xbd2a' cat "$(tree new.img)/etc/fstab"
+	released
+}
+
+atf_test_case vnd_cgd_failure_detaches
+vnd_cgd_failure_detaches_head()
+{
+	atf_set descr "setup-local -c: cgdconfig refusing the params file" \
+	    "leaves the vnd detached and the image as it was"
+}
+vnd_cgd_failure_detaches_body()
+{
+	nb_stubs
+	make_root nb10 root
+	atf_check -o ignore $asroot setup-root root
+	# Parsed by cgdconfig only: no algorithm, so "params invalid".
+	params key
+	sed -i '/^algorithm/d' key
+	mkdir empty
+	stage local.img empty
+	fixture
+	atf_check -s exit:1 -e save:err $asroot setup-local -c key root \
+	    local.img
+	atf_check -o inline:'cgdconfig: params invalid\n' sed -n 1p err
+	atf_check -o match:'^setup-local: local.img: attach cgd: cgdconfig: exited with status 255' \
+	    sed -n 2p err
+	atf_check -o inline:'2\n' sh -c 'wc -l < err'
+	atf_check -o match:'^vnd0 unconfigured$' tail -n 1 nb/history
+	atf_check -o empty find "$(tree local.img)" -mindepth 1
+	released
+}
+
+atf_test_case vnd_cgd_interrupted_unwinds
+vnd_cgd_interrupted_unwinds_head()
+{
+	atf_set descr "setup-local -c, SIGTERM after mounting the cgd:" \
+	    "unmounted, cgd and vnd unconfigured, nothing written"
+}
+vnd_cgd_interrupted_unwinds_body()
+{
+	nb_stubs
+	make_root nb10 root
+	atf_check -o ignore $asroot setup-root root
+	params key
+	mkdir empty
+	stage local.img empty
+	fixture
+	export MOUNT_KILL=1
+	atf_check -s exit:1 -e match:'interrupted by signal 15' \
+	    $asroot setup-local -c key root local.img
+	atf_check -o inline:'cgd0 unconfigured\nvnd0 unconfigured\n' \
+	    sh -c 'tail -n 2 nb/history'
+	atf_check -o empty find "$(tree local.img)" -mindepth 1
 	released
 }
 
@@ -721,4 +772,6 @@ atf_init_test_cases()
 	atf_add_test_case vnd_interrupted_unwinds
 	atf_add_test_case vnd_setup_local_cgd
 	atf_add_test_case vnd_create_cgd
+	atf_add_test_case vnd_cgd_failure_detaches
+	atf_add_test_case vnd_cgd_interrupted_unwinds
 }
