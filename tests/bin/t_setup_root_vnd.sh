@@ -184,9 +184,13 @@ cgdconfig() {
 	esac
 	case $# in
 	2) nm "params from /etc/cgd" ;;
-	3) ;;
+	3) cgd_config "$@" ;;
 	*) echo "cgdconfig: wrong number of args" >&2; usage ;;
 	esac
+}
+
+# cgd_config CGD DEV PARAMSFILE: configure() and configure_params().
+cgd_config() {
 	c=$1 d=$2 p=$3
 	if [ ! -r "$p" ]; then
 		echo "cgdconfig: $p: No such file or directory" >&2; exit 255
@@ -273,25 +277,7 @@ mount() {
 	done
 	case $# in
 	1)	[ $upd = 1 ] || nm "fstab lookups"
-		d=$(realpath "$1" 2>/dev/null) || d=$1
-		dev=$(awk -v d="$d" '$1 == d { print $2 }' "$S/mnt")
-		if [ -z "$dev" ]; then
-			echo "mount: unknown special file or file system $1." >&2
-			exit 1
-		fi
-		i=$(inode "$dev")
-		set -- $(unit "$dev")
-		if [ $ro = 0 ] && [ "$1" = vnd ] && [ "$(field vnd $2 3)" = 1 ]; then
-			echo "mount_ffs: $dev on $d: Read-only file system" >&2
-			exit 1
-		fi
-		was=$(awk -v d="$d" '$1 == d { print $3 }' "$S/mnt")
-		awk -v d="$d" -v r=$ro '$1 == d { $3 = r } { print }' \
-		    "$S/mnt" > "$S/mnt.t" && mv "$S/mnt.t" "$S/mnt"
-		# Read-write from now on: what is there now is the image's.
-		[ "$was" = 0 ] || [ $ro = 1 ] || check_ro "$d" "$i"
-		hist "remounted $dev ro $ro"
-		exit 0 ;;
+		mount_update $ro "$1" ;;
 	2)	[ $upd = 0 ] || nm "-u with two arguments" ;;
 	*)	usage ;;
 	esac
@@ -328,6 +314,29 @@ mount() {
 	echo "$d $dev $ro" >> "$S/mnt"
 	hist "mounted $dev ro $ro"
 	[ -z "$MOUNT_KILL" ] || kill -TERM $PPID
+	exit 0
+}
+
+# mount_update RO NODE: mount -u, the node looked up among the mounts.
+mount_update() {
+	d=$(realpath "$2" 2>/dev/null) || d=$2
+	dev=$(awk -v d="$d" '$1 == d { print $2 }' "$S/mnt")
+	if [ -z "$dev" ]; then
+		echo "mount: unknown special file or file system $2." >&2
+		exit 1
+	fi
+	i=$(inode "$dev")
+	set -- $1 $(unit "$dev")
+	if [ $1 = 0 ] && [ "$2" = vnd ] && [ "$(field vnd $3 3)" = 1 ]; then
+		echo "mount_ffs: $dev on $d: Read-only file system" >&2
+		exit 1
+	fi
+	was=$(awk -v d="$d" '$1 == d { print $3 }' "$S/mnt")
+	awk -v d="$d" -v r=$1 '$1 == d { $3 = r } { print }' \
+	    "$S/mnt" > "$S/mnt.t" && mv "$S/mnt.t" "$S/mnt"
+	# Read-write from now on: what is there now is the image's.
+	[ "$was" = 0 ] || [ $1 = 1 ] || check_ro "$d" "$i"
+	hist "remounted $dev ro $1"
 	exit 0
 }
 
@@ -758,7 +767,41 @@ vnd3: not in use
 	    -e inline:'vndconfig: /dev/rvnd0d: VNDIOCCLR: Device not configured\n' \
 	    vndconfig -u vnd0
 	atf_check -o empty cat nb/vnd nb/mnt
+	# A read-only vnd: no read-write mount of it.
+	atf_check vndconfig -r vnd0 a.img
+	atf_check -s exit:1 \
+	    -e inline:"mount_ffs: /dev/vnd0a on $(pwd)/m: Read-only file system\n" \
+	    mount /dev/vnd0a m
+	atf_check mount -r /dev/vnd0a m
+	atf_check -s exit:1 \
+	    -e inline:"mount_ffs: /dev/vnd0a on $(pwd)/m: Read-only file system\n" \
+	    mount -u -w m
+	atf_check umount m
+	atf_check vndconfig -u vnd0
 	atf_check test ! -e nb/violations
+	# A cgd holds its vnd: neither detached nor mounted under it; the
+	# cgd itself busy while mounted.
+	params key
+	atf_check vndconfig vnd1 a.img
+	atf_check -s exit:6 -e inline:'ioctl: Device not configured\n' \
+	    cgdconfig cgd0 /dev/vnd0a key
+	atf_check cgdconfig cgd0 /dev/vnd1a key
+	atf_check -o inline:'cgd0: vnd1a \ncgd1: not in use\ncgd2: not in use\ncgd3: not in use\n' \
+	    cgdconfig -l
+	atf_check -s exit:1 \
+	    -e inline:'vndconfig: /dev/rvnd1d: VNDIOCCLR: Device busy\n' \
+	    vndconfig -u vnd1
+	atf_check -s exit:1 \
+	    -e inline:"mount_ffs: /dev/vnd1a on $(pwd)/m: Device busy\n" \
+	    mount /dev/vnd1a m
+	atf_check mount /dev/cgd0a m
+	atf_check -s exit:255 -e inline:'ioctl: Device busy\n' cgdconfig -u cgd0
+	atf_check umount /dev/cgd0a
+	atf_check cgdconfig -u cgd0
+	atf_check -s exit:255 -e inline:'ioctl: Device not configured\n' \
+	    cgdconfig -u cgd0
+	atf_check vndconfig -u vnd1
+	atf_check -o empty cat nb/vnd nb/cgd nb/mnt
 }
 
 atf_init_test_cases()
