@@ -30,7 +30,9 @@ nb_stubs()
 #   history       one line a change of state, for the tests to read
 #   violations    what the real kernel would have refused (a write on a
 #                 read-only mount)
-# Units vnd0-3 and cgd0-3 exist.
+# Units vnd0-3 and cgd0-3 exist.  With MOUNT_KILL set, mount sends
+# SIGTERM to its caller once mounted: a test's way to interrupt a run
+# at that point, not a behaviour of mount.
 # What is not modelled fails loudly: exit 2, "stub: ... not modelled".
 S=${NB_STATE:?}
 NUNIT=4
