@@ -5,10 +5,14 @@
  * key file's cgd goes between the vnd and the mount (attach_cgd.c).
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,43 @@
 #define NVND	64
 
 /*
+ * Whether a `vndconfig -l` line for a unit in use names the file
+ * system that holds a's image.  vnconfig's show() prints that file
+ * system, never the file's path: "MNTON (/dev/MNTFROM) ", a bare
+ * "DEVNAME ", or "dev MAJOR,MINOR ", then "inode N".  A device this
+ * host cannot resolve counts as a match: refusing an image whose inode
+ * a unit holds is safer than attaching it twice.
+ */
+static bool
+vnd_same_fs(const struct attach *a, const char *line)
+{
+	char name[PATH_MAX];
+	const char *p = strchr(line, ':'), *open, *close;
+	unsigned long long maj, mnr;
+	struct stat st;
+
+	if (p == NULL)
+		return true;
+	for (p++; *p == ' '; p++)
+		;
+	if (sscanf(p, "dev %llu,%llu ", &maj, &mnr) == 2)
+		return makedev(maj, mnr) == a->dev;
+	if ((open = strstr(p, " (/dev/")) != NULL &&
+	    (close = strchr(open, ')')) != NULL && close - open - 2 <
+	    (ptrdiff_t)sizeof(name))
+		snprintf(name, sizeof(name), "%.*s", (int)(close - open - 2),
+		    open + 2);
+	else if ((close = strchr(p, ' ')) != NULL && close - p + 5 <
+	    (ptrdiff_t)sizeof(name))
+		snprintf(name, sizeof(name), "/dev/%.*s", (int)(close - p), p);
+	else
+		return true;
+	if (stat(name, &st) == -1 || !S_ISBLK(st.st_mode))
+		return true;
+	return st.st_rdev == a->dev;
+}
+
+/*
  * "vndconfig -l" prints a line a unit: "vnd0: /path (/dev/wd0a) inode
  * 1234" when attached, "vnd1: not in use" when free.  Find whether our
  * image is among them, and the first free unit.
@@ -31,12 +72,9 @@ vnd_scan(struct attach *a, int *freeunit)
 {
 	char *argv[] = { "vndconfig", "-l", NULL };
 	struct sbuf out = { 0 };
-	const char *base = strrchr(a->path, '/');
 	char *line, *save = NULL;
 	int rv = -1;
 
-	/* The listing may name the image by another path: match the name. */
-	base = base ? base + 1 : a->path;
 	*freeunit = -1;
 	if (run_cmd(argv, &out) == -1)
 		goto done;
@@ -58,7 +96,7 @@ vnd_scan(struct attach *a, int *freeunit)
 		}
 		if ((ino = strstr(line, " inode ")) != NULL &&
 		    strtoumax(ino + 7, NULL, 10) == (uintmax_t)a->ino &&
-		    strstr(line, base) != NULL) {
+		    vnd_same_fs(a, line)) {
 			sr_seterr("attach: already attached to vnd%lld "
 			    "(in use; detach it first)", nr);
 			goto done;
