@@ -30,13 +30,16 @@ usage(void)
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
+	    "       %s [-fnqv] [-P pkg-device|none] [-p partition] "
+	    "[-S cipher|none] [-s size]\n"
+	    "       [-T templates-dir] root local local ...\n"
 	    "       %s -u [-fnqvz] [-b old-root] [-c keyfile] [-h hostname] "
 	    "[-K passfile]\n"
 	    "       [-P pkg-device|none] "
 	    "[-p partition] [-S cipher|none] [-T templates-dir]\n"
 	    "       root local ...\n"
 	    "       %s -R [-nqvz] [-c keyfile] [-K passfile] local ...\n",
-	    getprogname(), getprogname(), getprogname());
+	    getprogname(), getprogname(), getprogname(), getprogname());
 	exit(1);
 }
 
@@ -83,11 +86,16 @@ flush(void *arg)
 	fflush(stdout);
 }
 
-/* A guest's worker: whole lines, however many guests at once. */
+/*
+ * A guest's worker: whole lines, however many guests at once; what it
+ * prints (a dry run's plan) in one piece at its end, up to 1 MiB, not
+ * cut where the default buffer fills and mixed with another guest's.
+ */
 static void
 worker(void *arg)
 {
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 }
 
 /*
@@ -195,6 +203,28 @@ options(struct lp_job *j, int argc, char *argv[], char *seen)
 	check_mode_opts(j, seen);
 }
 
+/* Several guests provisioned: what each copied and changed. */
+static void
+print_head_made(int w)
+{
+	printf("%-*s %8s %7s  %s\n", w, "guest", "entries", "changes",
+	    "result");
+}
+
+static void
+print_row_made(int w, const char *name, const struct lp_row *r)
+{
+	static const char *const results[] = { "failed", "provisioned",
+	    "current", "conflicts", "planned", "not run" };
+
+	if (r->result == LP_ROW_DONE || r->result == LP_ROW_PLANNED)
+		printf("%-*s %8ju %7zu  %s\n", w, name, r->entries,
+		    r->changes, results[r->result]);
+	else
+		printf("%-*s %8s %7s  %s\n", w, name, "-", "-",
+		    results[r->result]);
+}
+
 /* The fleet's table: a row a guest, names whole (and vis-encoded). */
 static void
 print_table(const struct lp_job *j)
@@ -214,9 +244,17 @@ print_table(const struct lp_job *j)
 		if ((int)strlen(names[i]) > w)
 			w = (int)strlen(names[i]);
 	}
-	printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken", "kept",
-	    "merged", "conflicts", "added", "result");
+	if (j->op == LP_PROVISION)
+		print_head_made(w);
+	else
+		printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken",
+		    "kept", "merged", "conflicts", "added", "result");
 	for (i = 0; i < n; i++) {
+		if (j->op == LP_PROVISION) {
+			print_row_made(w, names[i], &rows[i]);
+			free(names[i]);
+			continue;
+		}
 		const char *res = rows[i].result != LP_ROW_DONE ||
 		    j->op != LP_ROLLBACK ? results[rows[i].result] :
 		    rows[i].forward ? "rolled forward" : "rolled back";
@@ -253,8 +291,13 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	nroots = j.op == LP_ROLLBACK ? 0 : 1;
-	if (j.op == LP_PROVISION ? argc != 2 : argc < nroots + 1)
+	if (argc < nroots + 1 || (j.op == LP_PROVISION && argc < 2))
 		usage();
+	/* Several guests: each named by its image, none by one key. */
+	if (j.op == LP_PROVISION && argc > 2 && (seen['h'] || seen['c']))
+		errx(1, "-%c: names one guest; with several, each guest's "
+		    "host name is its image's name and -c is refused",
+		    seen['h'] ? 'h' : 'c');
 	/* A guest's key and plaintext: never in a core file on a disk. */
 	if (j.keyfile != NULL && sr_no_core() == -1)
 		err(1, "core dumps");
@@ -268,11 +311,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/* Quiet: nothing but errors and warnings; the exit status tells. */
-	if (j.op != LP_PROVISION && (j.nlocals > 1 || sr_interrupted()) &&
-	    j.verbose >= 0)
+	if ((j.op != LP_PROVISION || j.nlocals > 1) && (j.nlocals > 1 ||
+	    sr_interrupted()) && j.verbose >= 0)
 		print_table(&j);
 	lp_job_free(&j);
-	if (j.op != LP_PROVISION && sr_interrupted()) {
+	if ((j.op != LP_PROVISION || j.nlocals > 1) && sr_interrupted()) {
 		fprintf(stderr, "%s: interrupted\n", getprogname());
 		return 1;
 	}
