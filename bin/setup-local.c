@@ -124,6 +124,24 @@ check_mode_opts(const struct lp_job *j, const char *seen)
 		    "sparse)");
 }
 
+/*
+ * Several guests provisioned: each is named by its image's name, and an
+ * encrypted guest's key is its own (made a run each, as with -u).
+ */
+static void
+check_several(const char *seen)
+{
+	const char *p;
+
+	if (seen['h'])
+		errx(1, "-h: one guest's host name: with several locals, "
+		    "each guest's is its image's name (web1.img: web1)");
+	for (p = "cKz"; *p != '\0'; p++)
+		if (seen[(unsigned char)*p])
+			errx(1, "-%c: one guest's key: encrypted guests are "
+			    "provisioned a run each", *p);
+}
+
 /* A number option's value, or the run refused naming it. */
 static void
 numopt(struct lp_job *j, int ch, const char *arg)
@@ -293,11 +311,8 @@ main(int argc, char *argv[])
 	nroots = j.op == LP_ROLLBACK ? 0 : 1;
 	if (argc < nroots + 1 || (j.op == LP_PROVISION && argc < 2))
 		usage();
-	/* Several guests: each named by its image, none by one key. */
-	if (j.op == LP_PROVISION && argc > 2 && (seen['h'] || seen['c']))
-		errx(1, "-%c: names one guest; with several, each guest's "
-		    "host name is its image's name and -c is refused",
-		    seen['h'] ? 'h' : 'c');
+	if (j.op == LP_PROVISION && argc > 2)
+		check_several(seen);
 	/* A guest's key and plaintext: never in a core file on a disk. */
 	if (j.keyfile != NULL && sr_no_core() == -1)
 		err(1, "core dumps");

@@ -222,9 +222,9 @@ out:
  * name without the extension (web1.img: web1), checked as -h is.
  */
 static int
-guest_hostname(struct lp_job *j, char *buf, size_t len)
+name_of(const char *local, char *buf, size_t len)
 {
-	const char *p = j->local, *base = p, *dot;
+	const char *p = local, *base = p, *dot;
 	size_t n;
 
 	/* The last component, trailing slashes aside (a directory). */
@@ -240,7 +240,7 @@ guest_hostname(struct lp_job *j, char *buf, size_t len)
 	}
 	if (n == 0 || n >= len) {
 		sr_seterr("no host name in the image's name (NAME.img)");
-		return lp_fail(j, j->lout.image);
+		return -1;
 	}
 	memcpy(buf, base, n);
 	buf[n] = '\0';
@@ -248,9 +248,57 @@ guest_hostname(struct lp_job *j, char *buf, size_t len)
 		/* Not -h's: the image's name is what to change. */
 		sr_sethint(SR_HINT_NONE);
 		sr_prefixerr("the host name from the image's name");
-		return lp_fail(j, j->lout.image);
+		return -1;
 	}
+	return 0;
+}
+
+#define HOSTLEN	256
+
+/* The guest's host name, from its image's name, into the job. */
+static int
+guest_hostname(struct lp_job *j, char *buf)
+{
+	if (name_of(j->local, buf, HOSTLEN) == -1)
+		return lp_fail(j, j->lout.image);
 	j->lp.hostname = buf;
+	return 0;
+}
+
+/*
+ * Two guests of one run with one host name (web1/local.img and
+ * web2/local.img) would be two hosts of one name: refused, nothing
+ * made.  A name that is no host name fails its guest alone, later.
+ */
+static int
+check_names(struct lp_job *j)
+{
+	char *names;
+	int i, k, n = j->nlocals;
+
+	if (j->op != LP_PROVISION)
+		return 0;
+	if ((names = calloc((size_t)n, HOSTLEN)) == NULL) {
+		sr_oom();
+		return lp_fail(j, j->rout.image);
+	}
+	for (i = 0; i < n; i++) {
+		char *mine = names + (size_t)i * HOSTLEN;
+
+		if (name_of(j->locals[i], mine, HOSTLEN) == -1) {
+			mine[0] = '\0';
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(names + (size_t)k * HOSTLEN, mine) == 0) {
+				sr_seterr("host name %s, as %s's: each guest "
+				    "is named by its image's name", mine,
+				    j->locals[k]);
+				free(names);
+				return lp_fail(j, j->locals[i]);
+			}
+	}
+	free(names);
 	return 0;
 }
 
@@ -314,9 +362,9 @@ provision_shown(struct lp_job *j, const char *name)
 static int
 guest_provision(struct lp_job *j, struct lp_row *row)
 {
-	static char name[256];
+	static char name[HOSTLEN];
 
-	if (guest_hostname(j, name, sizeof(name)) == -1)
+	if (guest_hostname(j, name) == -1)
 		return -1;
 	if ((j->dryrun && j->verbose >= 0 ? provision_shown(j, name) :
 	    lp_provision(j)) == -1)
@@ -699,7 +747,7 @@ lp_fleet(struct lp_job *j)
 	}
 	if (lp_check_opts(j) == -1 || fleet_lock(j, f.refused) == -1 ||
 	    fleet_root(j) == -1 || check_distinct(j) == -1 ||
-	    run_all(j, &f) == -1)
+	    check_names(j) == -1 || run_all(j, &f) == -1)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (j->rows[i].result == LP_ROW_FAILED || j->rows[i].result ==

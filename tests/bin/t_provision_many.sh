@@ -240,17 +240,28 @@ refusals_body()
 	many_fixture root
 	mkdir a b
 	atf_check -s exit:1 -o empty \
-	    -e inline:"setup-local: -h: names one guest; with several, each guest's host name is its image's name and -c is refused\n" \
+	    -e inline:"setup-local: -h: one guest's host name: with several locals, each guest's is its image's name (web1.img: web1)\n" \
 	    $SL -h web root a b
-	atf_check -s exit:1 -o empty -e match:'^setup-local: -c: names one guest' \
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: -c: one guest's key: encrypted guests are provisioned a run each\n" \
 	    $SL -c key root a b.img
 	atf_check test ! -e key
+	echo secret > pass
+	atf_check -s exit:1 -o empty -e match:'^setup-local: -K: one guest' \
+	    $SL -K pass root a b.img
 	atf_check -s exit:1 -o empty -e match:'c.img: named twice .as c.img.' \
 	    $SL root c.img a ./c.img
 	atf_check -s exit:1 -o empty -e match:'a/: named twice .as a.' \
 	    $SL root a b a/
+	# Two guests of one host name: refused, nothing made.
+	mkdir x y
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-local: y/local.img: host name local, as x/local.img's: each guest is named by its image's name\n" \
+	    $SL root a x/local.img y/local.img
 	atf_check -o empty ls -A a
 	atf_check -o empty ls -A b
+	atf_check -o empty ls -A x
+	atf_check -o empty ls -A y
 	atf_check test ! -e b.img
 	atf_check test ! -e c.img
 	# One local is one guest, as before: -h taken.
