@@ -1,9 +1,9 @@
 /*
  * setup-local's runs over a fleet of guests (localfleet.h): upgrades,
- * rollbacks, and several guests provisioned from one root.  Each guest runs in a worker process of this run's
- * own: its attachments, stages and plaintext are its own, and a failure
- * ends it alone.  A worker ends with _exit(); the caller's process is
- * never ended here.
+ * rollbacks, and several guests provisioned from one root.  Each guest
+ * runs in a worker process of this run's own: its attachments, stages
+ * and plaintext are its own, and a failure ends it alone.  A worker
+ * ends with _exit(); the caller's process is never ended here.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>

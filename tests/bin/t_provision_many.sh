@@ -344,8 +344,36 @@ interrupted_leaves_nothing_cleanup()
 	undo_run
 }
 
+atf_test_case loop_root cleanup
+loop_root_head()
+{
+	atf_set descr "A root image attached through a loop device, once," \
+	    "for several guests; nothing left attached"
+}
+loop_root_body()
+{
+	require_loop
+	many_fixture root
+	command -v fls >/dev/null || atf_skip "sleuthkit is not installed"
+	make_ext2 root root.ext2 32M
+	mkdir d1
+	atf_check -o save:out -e ignore $SL root.ext2 d1 g2.img
+	atf_check -o match:'^d1 +[0-9]+ +[0-9]+  provisioned$' \
+	    -o match:'^g2.img +[0-9]+ +[0-9]+  provisioned$' cat out
+	atf_check -o inline:'d1\n' cat d1/etc/myname
+	[ "$(img_cat g2.img etc/myname)" = g2 ] || atf_fail "g2.img: etc/myname"
+	atf_check -o empty losetup -j root.ext2
+	atf_check -s exit:1 -o empty grep -F "$W" /proc/mounts
+	check_no_build_leftovers .
+}
+loop_root_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case loop_root
 	atf_add_test_case three_dirs_root
 	atf_add_test_case three_dirs_user
 	atf_add_test_case three_images_root
