@@ -344,6 +344,50 @@ interrupted_leaves_nothing_cleanup()
 	undo_run
 }
 
+atf_test_case killed_at_makefs cleanup
+killed_at_makefs_head()
+{
+	atf_set descr "A run of several killed outright while its workers" \
+	    "wait at makefs: they die with it, no image is put in place" \
+	    "after, and the next run makes them all"
+}
+killed_at_makefs_body()
+{
+	command -v fls >/dev/null || atf_skip "sleuthkit is not installed"
+	many_fixture root
+	makefs_gate "$W/bin"
+	gate_shut "$W/bin"
+	env PATH="$W/bin:$PATH" $SL root g1.img g2.img g3.img \
+	    >/dev/null 2>&1 &
+	p=$!
+	wait_until 120 "no worker reached makefs" \
+	    '[ $(gate_count "$W/bin" started) -ge 1 ]'
+	kill -9 $p
+	wait $p
+	wait_until 1 "workers still running after their run was killed" \
+	    '! pgrep -f "^$W/setup-local" >/dev/null'
+	n=$(gate_count "$W/bin" started)
+	gate_open "$W/bin"
+	wait_until 120 "the makefs of the killed workers did not end" \
+	    "[ \$(gate_count '$W/bin' done) = $n ]"
+	atf_check -o empty find . -maxdepth 1 -name 'g*.img'
+	gate_stop "$W/bin"
+	# The next run clears what they left, and makes every guest.
+	atf_check -o match:'^g3.img .*provisioned$' -e ignore \
+	    $SL root g1.img g2.img g3.img
+	for g in g1 g2 g3; do
+		[ "$(img_cat $g.img etc/myname)" = $g ] ||
+		    atf_fail "$g.img: etc/myname"
+	done
+	check_no_build_leftovers .
+	atf_check -o empty find "$W" -mindepth 1 -maxdepth 1 \
+	    -name 'sharedroot*'
+}
+killed_at_makefs_cleanup()
+{
+	undo_run
+}
+
 atf_test_case loop_root cleanup
 loop_root_head()
 {
@@ -374,6 +418,7 @@ loop_root_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case loop_root
+	atf_add_test_case killed_at_makefs
 	atf_add_test_case three_dirs_root
 	atf_add_test_case three_dirs_user
 	atf_add_test_case three_images_root
