@@ -557,9 +557,53 @@ fleet_lock(struct lp_job *j, bool *refused)
 }
 
 /*
+ * A host name for the plan made once: each guest's is swapped in for
+ * it.  A valid one (it goes where -h's goes), that no root holds.
+ */
+#define PLACEHOLDER	"sharedroot-host-name-to-be-swapped-in-0f6b3c"
+
+/* Whether text holds the placeholder. */
+static bool
+holds_placeholder(const char *text, size_t len)
+{
+	return text != NULL && memmem(text, len, PLACEHOLDER,
+	    sizeof(PLACEHOLDER) - 1) != NULL;
+}
+
+/*
+ * What is the same for every guest, planned once (the root's identity,
+ * its pristine etc, every edit), with the placeholder as host name.  A
+ * root whose texts hold the placeholder is planned by each guest.
+ */
+static int
+provision_plan(struct lp_job *j)
+{
+	const char *image = j->lout.image;
+	size_t i;
+	int rv;
+
+	j->lp.hostname = PLACEHOLDER;
+	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL :
+	    j->ra.fstype);
+	/* As a new local, or a directory (localrun.c: open_local). */
+	j->lp.local_fstype = "ffs";
+	j->lout.image = j->rout.image;
+	rv = lp_plan_local(j) == -1 || lp_check_root_id(j) == -1 ? -1 : 0;
+	j->lout.image = image;
+	j->lp.hostname = NULL;
+	for (i = 0; rv == 0 && i < j->plan.n; i++)
+		if (holds_placeholder(j->plan.v[i].old, j->plan.v[i].oldlen)) {
+			plan_free(&j->plan);
+			break;
+		}
+	return rv;
+}
+
+/*
  * Provisioning several: the root checked once, and attached once to be
- * lent to every worker; an FFS root read with libtsk is read by each
- * guest's build into its own stage (makefs writes from it).
+ * lent to every worker, with the plan; an FFS root read with libtsk is
+ * read (and planned) by each guest's build into its own stage, which
+ * makefs writes from.
  */
 static int
 provision_root(struct lp_job *j)
@@ -568,7 +612,65 @@ provision_root(struct lp_job *j)
 		return -1;
 	if (!j->rffs && attach_open(&j->ra) == -1)
 		return lp_fail(j, j->rout.image);
-	return lp_check_not_local(j);
+	if (lp_check_not_local(j) == -1)
+		return -1;
+	return j->rffs ? 0 : provision_plan(j);
+}
+
+/*
+ * The parent's text with the guest's host name for the placeholder;
+ * NULL, out of memory.
+ */
+static char *
+swap_name(const char *text, size_t len, const char *name, size_t *newlen)
+{
+	struct sbuf b = { 0 };
+	const char *p = text, *end = text + len, *at;
+	size_t n = sizeof(PLACEHOLDER) - 1;
+
+	while ((at = memmem(p, (size_t)(end - p), PLACEHOLDER, n)) != NULL) {
+		if (sbuf_add(&b, p, (size_t)(at - p)) == -1 ||
+		    sbuf_adds(&b, name) == -1)
+			goto fail;
+		p = at + n;
+	}
+	if (sbuf_add(&b, p, (size_t)(end - p)) == -1)
+		goto fail;
+	*newlen = b.len;
+	return b.s;
+fail:
+	sbuf_free(&b);
+	return NULL;
+}
+
+int
+lp_fleet_plan(struct lp_job *j)
+{
+	size_t i;
+
+	/* None made once, or made for another kind of disk. */
+	if (j->plan.n == 0 || strcmp(j->lp.local_fstype, "ffs") != 0) {
+		plan_free(&j->plan);
+		return lp_plan_local(j);
+	}
+	for (i = 0; i < j->plan.n; i++) {
+		struct change *c = &j->plan.v[i];
+		size_t len;
+		char *text;
+
+		if (c->kind != CH_WRITE || c->binary ||
+		    !holds_placeholder(c->new, c->newlen))
+			continue;
+		if ((text = swap_name(c->new, c->newlen, j->lp.hostname,
+		    &len)) == NULL) {
+			sr_oom();
+			return lp_fail(j, j->lout.image);
+		}
+		free(c->new);
+		c->new = text;
+		c->newlen = len;
+	}
+	return 0;
 }
 
 /* The new root, read once for every guest. */

@@ -17,5 +17,11 @@
  * guest) is filled unless -1.
  */
 int	lp_fleet(struct lp_job *);
+/*
+ * A worker's plan, of several guests provisioned: the one its parent
+ * made once, given the guest's host name (j->lp.hostname), or (none
+ * made, or its disk not FFS) planned here.
+ */
+int	lp_fleet_plan(struct lp_job *);
 
 #endif /* LOCALFLEET_H */

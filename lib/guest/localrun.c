@@ -634,8 +634,8 @@ prepare(struct lp_job *j)
 	if (lp_check_opts(j) == -1 || (mine && lp_check_root(j) == -1) ||
 	    lp_check_local(j) == -1 || lp_open_crypt(j) == -1 ||
 	    lp_open_root(j) == -1 || (mine && lp_check_not_local(j) == -1) ||
-	    open_local(j) == -1 || lp_plan_local(j) == -1 ||
-	    lp_check_root_id(j) == -1)
+	    open_local(j) == -1 || (mine ? lp_plan_local(j) :
+	    lp_fleet_plan(j)) == -1 || lp_check_root_id(j) == -1)
 		return -1;
 	check_kernel_cgd(j);
 	/* A staged root was only lent for planning. */

@@ -388,6 +388,44 @@ killed_at_makefs_cleanup()
 	undo_run
 }
 
+atf_test_case planned_once cleanup
+planned_once_head()
+{
+	atf_set descr "What is the same for every guest is planned once (the" \
+	    "root's identity and etc); a root holding the placeholder host" \
+	    "name is planned by each guest"
+}
+planned_once_body()
+{
+	many_fixture root
+	mkdir a b c
+	atf_check -o save:out -e empty $SL -v root a b c
+	atf_check -o inline:'1\n' grep -c 'seeded from root' out
+	atf_check -o match:'^setup-local: root: .sharedroot/root-id: seeded from root' cat out
+	atf_check cmp a/.sharedroot/base-etc.tgz b/.sharedroot/base-etc.tgz
+	atf_check cmp a/.sharedroot/base-etc.tgz c/.sharedroot/base-etc.tgz
+	atf_check cmp a/.sharedroot/base-manifest c/.sharedroot/base-manifest
+	# The placeholder in the root's own rc.conf: kept as it is there,
+	# each guest planned alone, with its own name.
+	p=sharedroot-host-name-to-be-swapped-in-0f6b3c
+	rm -rf root a b c
+	make_root nb10 root
+	echo "# $p" >> root/etc/rc.conf
+	atf_check -o ignore setup-root root
+	mkdir a b
+	atf_check -o save:out -e empty $SL -v root a b
+	atf_check -o inline:'2\n' grep -c '^setup-local: [ab]: .*seeded from root' out
+	for g in a b; do
+		atf_check -o inline:"$g\n" cat $g/etc/myname
+		atf_check -o inline:"# $p\n" grep -F "$p" $g/etc/rc.conf
+		atf_check -o inline:"hostname=$g\n" grep '^hostname=' $g/etc/rc.conf
+	done
+}
+planned_once_cleanup()
+{
+	undo_run
+}
+
 atf_test_case loop_root cleanup
 loop_root_head()
 {
@@ -418,6 +456,7 @@ loop_root_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case loop_root
+	atf_add_test_case planned_once
 	atf_add_test_case killed_at_makefs
 	atf_add_test_case three_dirs_root
 	atf_add_test_case three_dirs_user
