@@ -82,6 +82,7 @@ TESTS_SH = t_setup_root t_rc_pre_hooks t_setup_root_vnd t_setup_root_loop \
 	   t_ffs_images t_guest_boot t_demo t_cgd_local t_block_cgd t_upgrade \
 	   t_xl_config t_lock t_killed t_hostile
 TESTS_SH += t_package
+TESTS_SH += t_provision_many
 
 CHECKB	 = $(CURDIR)/build/check
 STAGE	 = $(CHECKB)/stage

@@ -30,13 +30,16 @@ usage(void)
 	    "[-K passfile] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
+	    "       %s [-fnqv] [-P pkg-device|none] [-p partition] "
+	    "[-S cipher|none] [-s size]\n"
+	    "       [-T templates-dir] root local local ...\n"
 	    "       %s -u [-fnqvz] [-b old-root] [-c keyfile] [-h hostname] "
 	    "[-K passfile]\n"
 	    "       [-P pkg-device|none] "
 	    "[-p partition] [-S cipher|none] [-T templates-dir]\n"
 	    "       root local ...\n"
 	    "       %s -R [-nqvz] [-c keyfile] [-K passfile] local ...\n",
-	    getprogname(), getprogname(), getprogname());
+	    getprogname(), getprogname(), getprogname(), getprogname());
 	exit(1);
 }
 
@@ -83,11 +86,16 @@ flush(void *arg)
 	fflush(stdout);
 }
 
-/* A guest's worker: whole lines, however many guests at once. */
+/*
+ * A guest's worker: whole lines, however many guests at once; what it
+ * prints (a dry run's plan) in one piece at its end, up to 1 MiB, not
+ * cut where the default buffer fills and mixed with another guest's.
+ */
 static void
 worker(void *arg)
 {
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 }
 
 /*
@@ -114,6 +122,24 @@ check_mode_opts(const struct lp_job *j, const char *seen)
 	if (j->sparse && j->keyfile == NULL)
 		errx(1, "-z: only with -c (it keeps an encrypted image "
 		    "sparse)");
+}
+
+/*
+ * Several guests provisioned: each is named by its image's name, and an
+ * encrypted guest's key is its own (made a run each, as with -u).
+ */
+static void
+check_several(const char *seen)
+{
+	const char *p;
+
+	if (seen['h'])
+		errx(1, "-h: one guest's host name: with several locals, "
+		    "each guest's is its image's name (web1.img: web1)");
+	for (p = "cKz"; *p != '\0'; p++)
+		if (seen[(unsigned char)*p])
+			errx(1, "-%c: one guest's key: encrypted guests are "
+			    "provisioned a run each", *p);
 }
 
 /* A number option's value, or the run refused naming it. */
@@ -195,6 +221,28 @@ options(struct lp_job *j, int argc, char *argv[], char *seen)
 	check_mode_opts(j, seen);
 }
 
+/* Several guests provisioned: what each copied and changed. */
+static void
+print_head_made(int w)
+{
+	printf("%-*s %8s %7s  %s\n", w, "guest", "entries", "changes",
+	    "result");
+}
+
+static void
+print_row_made(int w, const char *name, const struct lp_row *r)
+{
+	static const char *const results[] = { "failed", "provisioned",
+	    "current", "conflicts", "planned", "not run" };
+
+	if (r->result == LP_ROW_DONE || r->result == LP_ROW_PLANNED)
+		printf("%-*s %8ju %7zu  %s\n", w, name, r->entries,
+		    r->changes, results[r->result]);
+	else
+		printf("%-*s %8s %7s  %s\n", w, name, "-", "-",
+		    results[r->result]);
+}
+
 /* The fleet's table: a row a guest, names whole (and vis-encoded). */
 static void
 print_table(const struct lp_job *j)
@@ -214,9 +262,17 @@ print_table(const struct lp_job *j)
 		if ((int)strlen(names[i]) > w)
 			w = (int)strlen(names[i]);
 	}
-	printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken", "kept",
-	    "merged", "conflicts", "added", "result");
+	if (j->op == LP_PROVISION)
+		print_head_made(w);
+	else
+		printf("%-*s %6s %6s %6s %9s %6s  %s\n", w, "guest", "taken",
+		    "kept", "merged", "conflicts", "added", "result");
 	for (i = 0; i < n; i++) {
+		if (j->op == LP_PROVISION) {
+			print_row_made(w, names[i], &rows[i]);
+			free(names[i]);
+			continue;
+		}
 		const char *res = rows[i].result != LP_ROW_DONE ||
 		    j->op != LP_ROLLBACK ? results[rows[i].result] :
 		    rows[i].forward ? "rolled forward" : "rolled back";
@@ -253,8 +309,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	nroots = j.op == LP_ROLLBACK ? 0 : 1;
-	if (j.op == LP_PROVISION ? argc != 2 : argc < nroots + 1)
+	if (argc < nroots + 1 || (j.op == LP_PROVISION && argc < 2))
 		usage();
+	if (j.op == LP_PROVISION && argc > 2)
+		check_several(seen);
 	/* A guest's key and plaintext: never in a core file on a disk. */
 	if (j.keyfile != NULL && sr_no_core() == -1)
 		err(1, "core dumps");
@@ -268,11 +326,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/* Quiet: nothing but errors and warnings; the exit status tells. */
-	if (j.op != LP_PROVISION && (j.nlocals > 1 || sr_interrupted()) &&
-	    j.verbose >= 0)
+	if ((j.op != LP_PROVISION || j.nlocals > 1) && (j.nlocals > 1 ||
+	    sr_interrupted()) && j.verbose >= 0)
 		print_table(&j);
 	lp_job_free(&j);
-	if (j.op != LP_PROVISION && sr_interrupted()) {
+	if ((j.op != LP_PROVISION || j.nlocals > 1) && sr_interrupted()) {
 		fprintf(stderr, "%s: interrupted\n", getprogname());
 		return 1;
 	}

@@ -73,11 +73,13 @@ struct lp_out {
 	bool	 secrets;	/* show what is left out (a dry run's list) */
 };
 
-/* What a guest's upgrade or rollback tells the fleet's table. */
+/* What a guest's run (of several) tells the fleet's table. */
 enum lp_result { LP_ROW_FAILED, LP_ROW_DONE, LP_ROW_CURRENT,
     LP_ROW_CONFLICTS, LP_ROW_PLANNED, LP_ROW_NOTRUN };
 struct lp_row {
 	size_t	 taken, kept, merged, conflicts, added;
+	uintmax_t entries;		/* provision: copied from the root */
+	size_t	 changes;		/* provision: the plan's edits */
 	int	 result;		/* enum lp_result */
 	bool	 forward;		/* a rollback to the newer root */
 };
@@ -88,7 +90,8 @@ struct lp_job {
 	struct localprep lp;		/* the guest's settings */
 	const char *root;		/* NULL for a rollback */
 	const char *local;		/* provision: the local */
-	char	*const *locals;		/* upgrade, rollback: the guests */
+	char	*const *locals;		/* the guests (provision: more than */
+					/* one, each named by its image) */
 	int	 nlocals;
 	const char *baseroot;		/* the root a local without a record */
 					/* was seeded from, or NULL */
@@ -130,6 +133,8 @@ struct lp_job {
 	struct stage bstage;		/* an FFS base root */
 	struct cgdimg cg;		/* the key and the plaintext */
 	bool	 roots_lent;		/* a worker: the roots are its parent's */
+	bool	 in_fleet;		/* a worker: the locks and the root's */
+					/* checks are its parent's */
 
 	/* Told back. */
 	const char *errimage;		/* what a failure's message is about */

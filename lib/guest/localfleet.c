@@ -1,9 +1,9 @@
 /*
- * setup-local's upgrades and rollbacks over a fleet of guests
- * (localfleet.h).  Each guest runs in a worker process of this run's
- * own: its attachments, stages and plaintext are its own, and a failure
- * ends it alone.  A worker ends with _exit(); the caller's process is
- * never ended here.
+ * setup-local's runs over a fleet of guests (localfleet.h): upgrades,
+ * rollbacks, and several guests provisioned from one root.  Each guest
+ * runs in a worker process of this run's own: its attachments, stages
+ * and plaintext are its own, and a failure ends it alone.  A worker
+ * ends with _exit(); the caller's process is never ended here.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -218,6 +218,164 @@ out:
 }
 
 /*
+ * A guest's host name when several are provisioned: its image's file
+ * name without the extension (web1.img: web1), checked as -h is.
+ */
+static int
+name_of(const char *local, char *buf, size_t len)
+{
+	const char *p = local, *base = p, *dot;
+	size_t n;
+
+	/* The last component, trailing slashes aside (a directory). */
+	for (; *p != '\0'; p++)
+		if (*p == '/' && p[1] != '\0' && p[1] != '/')
+			base = p + 1;
+	n = strcspn(base, "/");
+	if ((dot = memchr(base, '.', n)) != NULL && dot != base) {
+		while ((p = memchr(dot + 1, '.', n - (size_t)(dot + 1 - base)))
+		    != NULL)
+			dot = p;
+		n = (size_t)(dot - base);
+	}
+	if (n == 0 || n >= len) {
+		sr_seterr("no host name in the image's name (NAME.img)");
+		return -1;
+	}
+	memcpy(buf, base, n);
+	buf[n] = '\0';
+	if (hostname_ok(buf) == -1) {
+		/* Not -h's: the image's name is what to change. */
+		sr_sethint(SR_HINT_NONE);
+		sr_prefixerr("the host name from the image's name");
+		return -1;
+	}
+	return 0;
+}
+
+#define HOSTLEN	256
+
+/* The guest's host name, from its image's name, into the job. */
+static int
+guest_hostname(struct lp_job *j, char *buf)
+{
+	if (name_of(j->local, buf, HOSTLEN) == -1)
+		return lp_fail(j, j->lout.image);
+	j->lp.hostname = buf;
+	return 0;
+}
+
+/*
+ * Two guests of one run with one host name (web1/local.img and
+ * web2/local.img) would be two hosts of one name: refused, nothing
+ * made.  A name that is no host name fails its guest alone, later.
+ */
+static int
+check_names(struct lp_job *j)
+{
+	char *names;
+	int i, k, n = j->nlocals;
+
+	if (j->op != LP_PROVISION)
+		return 0;
+	if ((names = calloc((size_t)n, HOSTLEN)) == NULL) {
+		sr_oom();
+		return lp_fail(j, j->rout.image);
+	}
+	for (i = 0; i < n; i++) {
+		char *mine = names + (size_t)i * HOSTLEN;
+
+		if (name_of(j->locals[i], mine, HOSTLEN) == -1) {
+			mine[0] = '\0';
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(names + (size_t)k * HOSTLEN, mine) == 0) {
+				sr_seterr("host name %s, as %s's: each guest "
+				    "is named by its image's name", mine,
+				    j->locals[k]);
+				free(names);
+				return lp_fail(j, j->locals[i]);
+			}
+	}
+	free(names);
+	return 0;
+}
+
+/* A guest's text (its plan), kept to be shown whole under its name. */
+struct held_text {
+	struct lp_sink sink;	/* the front end's */
+	struct sbuf text;
+	bool	 oom;
+};
+
+static void
+held_msg(void *arg, const char *image, enum sr_level level,
+    enum sr_hint hint, const char *msg)
+{
+	struct held_text *h = arg;
+
+	if (h->sink.msg != NULL)
+		h->sink.msg(h->sink.arg, image, level, hint, msg);
+}
+
+static void
+held_text(void *arg, const char *text, size_t len)
+{
+	struct held_text *h = arg;
+
+	if (sbuf_add(&h->text, text, len) == -1)
+		h->oom = true;
+}
+
+/*
+ * A dry run's plan under the guest's name, in one piece: the workers
+ * print at once.  The sink's other calls go where they went.
+ */
+static int
+provision_shown(struct lp_job *j, const char *name)
+{
+	struct held_text h = { j->sink, { 0 }, false };
+	int rv;
+
+	if (sbuf_printf(&h.text, "guest %s (host name %s):\n", j->local,
+	    name) == -1) {
+		sbuf_free(&h.text);
+		return lp_fail(j, j->lout.image);
+	}
+	/* Nothing else of the sink is called during a guest's run. */
+	j->sink = (struct lp_sink){ held_msg, NULL, held_text, NULL, NULL,
+	    &h };
+	rv = lp_provision(j);
+	j->sink = h.sink;
+	if (rv == 0 && h.oom) {
+		sr_oom();
+		rv = lp_fail(j, j->lout.image);
+	}
+	if (rv == 0)
+		lp_text(j, h.text.s, h.text.len);
+	sbuf_free(&h.text);
+	return rv;
+}
+
+/* One guest of several provisioned, in a worker: its row, or -1. */
+static int
+guest_provision(struct lp_job *j, struct lp_row *row)
+{
+	static char name[HOSTLEN];
+
+	if (guest_hostname(j, name) == -1)
+		return -1;
+	if ((j->dryrun && j->verbose >= 0 ? provision_shown(j, name) :
+	    lp_provision(j)) == -1)
+		return -1;
+	row->entries = j->cs.entries;
+	row->changes = j->plan.n;
+	row->result = j->dryrun ? LP_ROW_PLANNED : LP_ROW_DONE;
+	return 0;
+}
+
+/*
  * A worker's whole life: guest i of the fleet, its row written to rowfd.
  * Its exit status: 0 done, 1 failed or left with conflicts (unless
  * forced).
@@ -231,11 +389,13 @@ worker(struct lp_job *j, int i, int rowfd)
 	if (j->sink.worker != NULL)
 		j->sink.worker(j->sink.arg);
 	/* The roots and locks are the parent's. */
-	j->roots_lent = true;
+	j->roots_lent = j->op != LP_PROVISION || !j->rffs;
+	j->in_fleet = true;
 	sr_lock_forget();
 	j->local = j->locals[i];
 	j->lout.image = j->locals[i];
-	if (guest_run(j, &row) == -1) {
+	if ((j->op == LP_PROVISION ? guest_provision(j, &row) :
+	    guest_run(j, &row)) == -1) {
 		(void)lp_job_teardown(j, true);
 		if (j->sink.error != NULL)
 			j->sink.error(j->sink.arg, j->errimage ? j->errimage :
@@ -282,30 +442,82 @@ fail:
 	return lp_fail(j, j->baseroot);
 }
 
+/*
+ * What names a local: the file itself, or (one to be made) the directory
+ * it goes in with its name there, so that a new guest named twice is
+ * seen too.  0, or -1 not found.
+ */
+static int
+local_id(const char *local, struct stat *st, const char **name)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(local, '/');
+
+	*name = NULL;
+	if (stat(local, st) == 0)
+		return 0;
+	*name = slash == NULL ? local : slash + 1;
+	if (slash == NULL)
+		return stat(".", st);
+	if (slash[1] == '\0' || (size_t)(slash - local) >= sizeof(dir))
+		return -1;
+	memcpy(dir, local, (size_t)(slash - local));
+	dir[slash - local] = '\0';
+	return stat(slash == local ? "/" : dir, st);
+}
+
+/* Whether locals k and i are the same (by local_id). */
+static bool
+same_local(const struct stat *st, const char *const *nm, int k, int i)
+{
+	const char *ni = nm[i], *nk = nm[k];
+
+	if (st[k].st_ino == 0 || st[k].st_ino != st[i].st_ino ||
+	    st[k].st_dev != st[i].st_dev)
+		return false;
+	if (ni == NULL && nk == NULL)
+		return true;
+	if (ni == NULL || nk == NULL)
+		return false;
+	return strcmp(ni, nk) == 0;
+}
+
 /* A guest named twice would be changed by two runs at once. */
 static int
 check_distinct(struct lp_job *j)
 {
 	struct stat *st;
+	const char **nm;
 	int i, k, n = j->nlocals;
 
-	if ((st = calloc((size_t)n, sizeof(*st))) == NULL) {
+	st = calloc((size_t)n, sizeof(*st));
+	nm = calloc((size_t)n, sizeof(*nm));
+	if (st == NULL || nm == NULL) {
+		free(st);
+		free(nm);
 		sr_oom();
 		return lp_fail(j, j->rout.image);
 	}
 	for (i = 0; i < n; i++) {
-		if (stat(j->locals[i], &st[i]) == -1)
+		/* Only a provision names guests still to be made. */
+		if (j->op == LP_PROVISION) {
+			if (local_id(j->locals[i], &st[i], &nm[i]) == -1) {
+				memset(&st[i], 0, sizeof(st[i]));
+				continue;
+			}
+		} else if (stat(j->locals[i], &st[i]) == -1)
 			continue;
 		for (k = 0; k < i; k++)
-			if (st[k].st_ino != 0 && st[k].st_ino == st[i].st_ino &&
-			    st[k].st_dev == st[i].st_dev) {
+			if (same_local(st, nm, k, i)) {
 				sr_seterr("named twice (as %s)", j->locals[k]);
 				j->lout.image = j->locals[i];
 				free(st);
+				free(nm);
 				return lp_fail(j, j->locals[i]);
 			}
 	}
 	free(st);
+	free(nm);
 	return 0;
 }
 
@@ -319,7 +531,7 @@ fleet_lock(struct lp_job *j, bool *refused)
 {
 	int i;
 
-	if (j->op == LP_UPGRADE && lp_lock(j, j->root, false, &j->rout) == -1)
+	if (j->op != LP_ROLLBACK && lp_lock(j, j->root, false, &j->rout) == -1)
 		return -1;
 	if (j->baseroot != NULL) {
 		struct lp_out bout = { j, j->baseroot, false };
@@ -339,13 +551,132 @@ fleet_lock(struct lp_job *j, bool *refused)
 	return 0;
 }
 
+/*
+ * A host name for the plan made once: each guest's is swapped in for
+ * it.  A valid one (it goes where -h's goes), that no root holds.
+ */
+#define PLACEHOLDER	"sharedroot-host-name-to-be-swapped-in-0f6b3c"
+
+/* Whether text holds the placeholder. */
+static bool
+holds_placeholder(const char *text, size_t len)
+{
+	return text != NULL && memmem(text, len, PLACEHOLDER,
+	    sizeof(PLACEHOLDER) - 1) != NULL;
+}
+
+/*
+ * What is the same for every guest, planned once (the root's identity,
+ * its pristine etc, every edit), with the placeholder as host name.  A
+ * root whose texts hold the placeholder is planned by each guest.
+ */
+static int
+provision_plan(struct lp_job *j)
+{
+	const char *image = j->lout.image;
+	size_t i;
+	int rv;
+
+	j->lp.hostname = PLACEHOLDER;
+	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL :
+	    j->ra.fstype);
+	/* As a new local, or a directory (localrun.c: open_local). */
+	j->lp.local_fstype = "ffs";
+	j->lout.image = j->rout.image;
+	rv = lp_plan_local(j) == -1 || lp_check_root_id(j) == -1 ? -1 : 0;
+	j->lout.image = image;
+	j->lp.hostname = NULL;
+	for (i = 0; rv == 0 && i < j->plan.n; i++)
+		if (holds_placeholder(j->plan.v[i].old, j->plan.v[i].oldlen)) {
+			plan_free(&j->plan);
+			break;
+		}
+	return rv;
+}
+
+/*
+ * Provisioning several: the root checked once, and attached once to be
+ * lent to every worker, with the plan; an FFS root read with libtsk is
+ * read (and planned) by each guest's build into its own stage, which
+ * makefs writes from.
+ */
+static int
+provision_root(struct lp_job *j)
+{
+	if (lp_check_root(j) == -1)
+		return -1;
+	if (!j->rffs && attach_open(&j->ra) == -1)
+		return lp_fail(j, j->rout.image);
+	if (lp_check_not_local(j) == -1)
+		return -1;
+	return j->rffs ? 0 : provision_plan(j);
+}
+
+/*
+ * The parent's text with the guest's host name for the placeholder;
+ * NULL, out of memory.
+ */
+static char *
+swap_name(const char *text, size_t len, const char *name, size_t *newlen)
+{
+	struct sbuf b = { 0 };
+	const char *p = text, *end = text + len, *at;
+	size_t n = sizeof(PLACEHOLDER) - 1;
+
+	while ((at = memmem(p, (size_t)(end - p), PLACEHOLDER, n)) != NULL) {
+		if (sbuf_add(&b, p, (size_t)(at - p)) == -1 ||
+		    sbuf_adds(&b, name) == -1)
+			goto fail;
+		p = at + n;
+	}
+	if (sbuf_add(&b, p, (size_t)(end - p)) == -1)
+		goto fail;
+	*newlen = b.len;
+	return b.s;
+fail:
+	sbuf_free(&b);
+	return NULL;
+}
+
+int
+lp_fleet_plan(struct lp_job *j)
+{
+	size_t i;
+
+	/* None made once, or made for another kind of disk. */
+	if (j->plan.n == 0 || strcmp(j->lp.local_fstype, "ffs") != 0) {
+		plan_free(&j->plan);
+		return lp_plan_local(j);
+	}
+	for (i = 0; i < j->plan.n; i++) {
+		struct change *c = &j->plan.v[i];
+		size_t len;
+		char *text;
+
+		if (c->kind != CH_WRITE || c->binary ||
+		    !holds_placeholder(c->new, c->newlen))
+			continue;
+		if ((text = swap_name(c->new, c->newlen, j->lp.hostname,
+		    &len)) == NULL) {
+			sr_oom();
+			return lp_fail(j, j->lout.image);
+		}
+		free(c->new);
+		c->new = text;
+		c->newlen = len;
+	}
+	return 0;
+}
+
 /* The new root, read once for every guest. */
 static int
 fleet_root(struct lp_job *j)
 {
-	if (j->op != LP_UPGRADE)
+	if (j->op == LP_ROLLBACK)
 		return 0;
 	attach_init(&j->ra, j->root, true);
+	if (j->op == LP_PROVISION)
+		return provision_root(j);
 	if (lp_check_root(j) == -1 || lp_open_root(j) == -1 ||
 	    lp_check_not_local(j) == -1)
 		return -1;
@@ -504,8 +835,16 @@ lp_fleet(struct lp_job *j)
 	for (i = 0; i < n; i++)
 		f.rfds[i] = f.wfds[i] = -1;
 	j->cg.sparse = j->sparse;
-	if (lp_check_opts(j) == -1 || fleet_lock(j, f.refused) == -1 || fleet_root(j) == -1 ||
-	    check_distinct(j) == -1 || run_all(j, &f) == -1)
+	/* One host name, one key: a single guest's (bin says so first). */
+	if (j->op == LP_PROVISION && (j->lp.hostname != NULL ||
+	    j->keyfile != NULL)) {
+		sr_seterr("a host name or key file names one guest, not %d", n);
+		lp_fail(j, j->lout.image);
+		goto out;
+	}
+	if (lp_check_opts(j) == -1 || fleet_lock(j, f.refused) == -1 ||
+	    fleet_root(j) == -1 || check_distinct(j) == -1 ||
+	    check_names(j) == -1 || run_all(j, &f) == -1)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (j->rows[i].result == LP_ROW_FAILED || j->rows[i].result ==

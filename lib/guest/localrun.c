@@ -375,7 +375,8 @@ lp_open_root(struct lp_job *j)
 		j->rpath = build ? NULL : st->tree;
 		return 0;
 	}
-	if (attach_open(&j->ra) == -1)
+	/* A worker's root was attached once, by its parent. */
+	if (!j->roots_lent && attach_open(&j->ra) == -1)
 		return lp_fail(j, j->rout.image);
 	j->planfd = j->ra.rootfd;
 	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL : j->ra.fstype);
@@ -646,23 +647,30 @@ make_local(struct lp_job *j)
 	return 0;
 }
 
-/* Checked, opened and planned: everything before the local is made. */
+/*
+ * Checked, opened and planned: everything before the local is made.  A
+ * fleet's worker (several guests provisioned) has its locks, the root's
+ * checks and (unless read with libtsk) the root from its parent.
+ */
 static int
 prepare(struct lp_job *j)
 {
-	if (lp_lock(j, j->root, false, &j->rout) == -1 ||
-	    lp_lock(j, j->local, !j->dryrun, &j->lout) == -1)
+	bool mine = !j->in_fleet;
+
+	if (mine && (lp_lock(j, j->root, false, &j->rout) == -1 ||
+	    lp_lock(j, j->local, !j->dryrun, &j->lout) == -1))
 		return -1;
-	attach_init(&j->ra, j->root, true);
+	if (mine)
+		attach_init(&j->ra, j->root, true);
 	attach_init(&j->la, j->local, j->dryrun);
 	j->la.keyfile = j->keyfile;
 	j->la.sparse = j->sparse;
 	j->cg.sparse = j->sparse;
-	if (lp_check_opts(j) == -1 || lp_check_root(j) == -1 ||
+	if (lp_check_opts(j) == -1 || (mine && lp_check_root(j) == -1) ||
 	    lp_check_local(j) == -1 || lp_open_crypt(j) == -1 ||
-	    lp_open_root(j) == -1 || lp_check_not_local(j) == -1 ||
-	    open_local(j) == -1 || lp_plan_local(j) == -1 ||
-	    lp_check_root_id(j) == -1)
+	    lp_open_root(j) == -1 || (mine && lp_check_not_local(j) == -1) ||
+	    open_local(j) == -1 || (mine ? lp_plan_local(j) :
+	    lp_fleet_plan(j)) == -1 || lp_check_root_id(j) == -1)
 		return -1;
 	check_kernel_cgd(j);
 	return 0;
@@ -722,7 +730,7 @@ lp_run(struct lp_job *j)
 	scratch_purge();
 	switch (j->op) {
 	case LP_PROVISION:
-		rv = lp_provision(j);
+		rv = j->nlocals > 1 ? lp_fleet(j) : lp_provision(j);
 		break;
 	case LP_UPGRADE:
 	case LP_ROLLBACK:

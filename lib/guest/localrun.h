@@ -12,8 +12,8 @@
 #include "guest/job.h"
 
 /*
- * The whole run the job asks for: one local provisioned, or every
- * guest upgraded or rolled back.  0 done; 1 a fleet's guest failed or
+ * The whole run the job asks for: one local provisioned, several (in a
+ * fleet: lp_fleet()), or every guest upgraded or rolled back.  0 done; 1 a fleet's guest failed or
  * was left with conflicts (its row says which); -1 the run failed, its
  * message recorded and everything it held undone.
  */
