@@ -607,6 +607,8 @@ provision_root(struct lp_job *j)
 		return -1;
 	if (!j->rffs && attach_open(&j->ra) == -1)
 		return lp_fail(j, j->rout.image);
+	if (!j->rffs)
+		j->planfd = j->ra.rootfd;	/* the tree the plan reads */
 	if (lp_check_not_local(j) == -1)
 		return -1;
 	return j->rffs ? 0 : provision_plan(j);
