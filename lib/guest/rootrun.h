@@ -8,6 +8,7 @@
 #ifndef ROOTRUN_H
 #define ROOTRUN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "guest/rootprep.h"
 #include "image/attach.h"
 #include "image/build.h"
+#include "image/ffscopy.h"
 #include "image/source.h"
 
 /* How the root is made ready, decided once (rootrun_run()). */
@@ -22,7 +24,7 @@ enum rootrun_mode {
 	ROOTRUN_UNDECIDED,
 	ROOTRUN_DIR,		/* a directory: the plan applied in place */
 	ROOTRUN_MOUNT,		/* an image mounted: the same, through it */
-	ROOTRUN_REBUILD,	/* an FFS image read, staged, rebuilt */
+	ROOTRUN_REBUILD,	/* an FFS image read, rebuilt like itself */
 	ROOTRUN_BUILD,		/* a new FFS image from the sources */
 };
 
@@ -36,7 +38,8 @@ struct rootrun {
 	int	 nsrc;		/* building: how many (at least one) */
 	bool	 build;		/* build target from srcs */
 	bool	 dryrun;	/* decide and show; write nothing */
-	uint64_t size;		/* of the image built; 0: as makefs needs */
+	uint64_t size;		/* of the image built; 0: what it holds */
+	int	 version;	/* of the image built: FFSv1 or FFSv2 */
 	int	 part;		/* the FFS partition of an image, or -1 */
 	const char *kernel;	/* the kernel to install, or NULL */
 	const char *localdev;	/* the local disk's raw device */
@@ -47,7 +50,12 @@ struct rootrun {
 	enum rootrun_mode mode;
 	struct source src;	/* what target is, unless building */
 	/* Held while running, undone by rootrun_end(). */
-	struct stage stage;
+	struct tree *out;	/* the image being written (tree_ffsw) */
+	int	 outfd;		/* its file, beside its final name */
+	char	 outpath[PATH_MAX];
+	struct ffscopy copy;	/* what its contents are read from */
+	struct stage *stages;	/* a set's, extracted before it is copied */
+	int	 nstages;
 	struct attach at;
 	/* What was done (or would be, dry run). */
 	size_t	 changes;	/* edits, and the identity recorded */
