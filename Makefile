@@ -62,7 +62,7 @@ COMMONSRCS += lib/cgd/cgdio.c
 COMMONSRCS += lib/guest/job.c
 COMMONSRCS += lib/guest/localrun.c
 COMMONSRCS += lib/guest/localfleet.c
-COMMONSRCS += lib/image/ffscopy.c
+COMMONSRCS += lib/image/ffssize.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)

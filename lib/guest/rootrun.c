@@ -16,7 +16,7 @@
 
 #include "guest/identity.h"
 #include "guest/rootrun.h"
-#include "image/ffscopy.h"
+#include "image/ffssize.h"
 #include "image/ffsread.h"
 #include "tree/copytree.h"
 #include "tree/dir.h"
@@ -30,7 +30,7 @@ rootrun_init(struct rootrun *j)
 	j->part = -1;
 	j->rp.kernelfd = -1;
 	j->version = 1;
-	j->outfd = -1;
+	j->outf.fd = -1;
 	j->src.fi.part = -1;
 	attach_init(&j->at, NULL, true);
 }
@@ -46,13 +46,15 @@ out_close(struct rootrun *j)
 
 	tree_close(j->out);
 	j->out = NULL;
-	if (j->outfd != -1) {
-		(void)unlink(j->outpath);
-		close(j->outfd);
-		j->outfd = -1;
-	}
-	/* The copy's trees read the stages: they go first. */
-	ffscopy_free(&j->copy);
+	ffsb_out_abort(&j->outf);
+	/* The readers read the sources, and the sources the stages. */
+	ffsb_copy_free(j->copy);
+	j->copy = NULL;
+	for (i = 0; i < j->nsrcs; i++)
+		tree_close(j->srctrees[i]);
+	free(j->srctrees);
+	j->srctrees = NULL;
+	j->nsrcs = 0;
 	for (i = 0; i < j->nstages; i++)
 		if (stage_close(&j->stages[i]) == -1)
 			rv = -1;
@@ -156,38 +158,82 @@ done:
 }
 
 /*
- * The image being written (j->out) and its file beside target: made
- * with p, written to a temporary file unless this is a dry run.
+ * The image being written (j->out), with p, to a file beside target
+ * (like: the image it replaces); on a dry run, to none (never synced).
  */
 static int
-out_open(struct rootrun *j, const struct ffsw_params *p, const char *target)
+out_open(struct rootrun *j, const struct ffsw_params *p, const char *target,
+    const struct ffsimg *like)
 {
-	struct ffsw_sink sink;
+	struct ffsw_sink none;
 
-	if (!j->dryrun && ffsout_open(target, j->outpath, sizeof(j->outpath),
-	    &j->outfd) == -1)
+	if ((j->copy = ffsb_copy_new()) == NULL)
 		return -1;
-	/* A dry run's is never synced: its sink is never written. */
-	ffsw_sink_fd(&sink, j->outfd, p->size, target);
-	if ((j->out = tree_ffsw(p, &sink, target)) == NULL)
+	if (j->dryrun)
+		ffsw_sink_fd(&none, -1, p->size, target);
+	else if (ffsb_out_open(&j->outf, target, like, p->size) == -1)
+		return -1;
+	if ((j->out = tree_ffsw(p, j->dryrun ? &none : &j->outf.sink,
+	    target)) == NULL)
 		return -1;
 	return 0;
 }
 
 /*
  * Lay the image out and put it in place (renamed, or installed where
- * like's file system was); room >= 0: sized by what it holds.
+ * its like's file system was); room >= 0: sized by what it holds.
  */
 static int
-out_finish(struct rootrun *j, const char *target, const struct ffsimg *like,
-    int room)
+out_finish(struct rootrun *j, int room)
 {
-	int fd = j->outfd, r;
+	if (ffssize_sync(j->out, room) == -1)
+		return -1;
+	return ffsb_out_commit(&j->outf);
+}
 
-	j->outfd = -1;		/* ffsout_finish() closes it, and cleans up */
-	r = ffsout_finish(j->out, fd, j->outpath, target, like, room);
-	j->outpath[0] = '\0';
-	return r;
+/* A source's tree, read until the image is written. */
+static int
+keep_src(struct rootrun *j, struct tree *t)
+{
+	struct tree **n;
+
+	if ((n = reallocarray(j->srctrees, (size_t)j->nsrcs + 1,
+	    sizeof(*n))) == NULL) {
+		tree_close(t);
+		return sr_oom();
+	}
+	j->srctrees = n;
+	j->srctrees[j->nsrcs++] = t;
+	return 0;
+}
+
+/*
+ * The device nodes below dir go (init makes /dev in memory at boot):
+ * 1 if there were any.
+ */
+static int
+drop_devices(struct tree *t, const char *dir)
+{
+	char **names = NULL, path[PATH_MAX];
+	struct stat st;
+	int i, n = 0;
+
+	if (tree_lstat(t, dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (tree_list(t, dir, &names) == -1)
+		return -1;
+	for (i = 0; names[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (tree_lstat(t, path, &st) == -1 ||
+		    (S_ISDIR(st.st_mode) && drop_devices(t, path) == -1) ||
+		    ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
+		    (n = 1, tree_remove(t, path)) == -1)) {
+			tree_freelist(names);
+			return -1;
+		}
+	}
+	tree_freelist(names);
+	return n;
 }
 
 /* A set extracted into a stage of its own (read through its spec). */
@@ -233,8 +279,8 @@ static int
 add_source(struct rootrun *j, const char *src)
 {
 	struct source s;
+	struct copy_stats cs = { 0 };
 	struct tree *t = NULL;
-	uintmax_t before = j->copy.entries;
 	int r = -1;
 
 	switch (source_kind(src, j->part, 0, &s)) {
@@ -254,13 +300,14 @@ add_source(struct rootrun *j, const char *src)
 	default:
 		break;
 	}
-	if (t != NULL)
-		r = ffscopy_tree(&j->copy, j->out, t, "dev");
+	if (t != NULL && keep_src(j, t) == 0)
+		r = ffsb_copy(j->copy, t, "", NULL, j->out, &cs);
 	if (r == -1) {
 		sr_prefixerr("%s", src);
 		return -1;
 	}
-	LOG(j, SR_VERBOSE, "%s: %ju entries", src, j->copy.entries - before);
+	j->entries += cs.entries;
+	LOG(j, SR_VERBOSE, "%s: %ju entries", src, cs.entries);
 	return 0;
 }
 
@@ -286,13 +333,15 @@ rootprep_build(struct rootrun *j)
 	}
 	/* Sized by what it holds (10% more) unless -s says. */
 	if (ffsw_params_for(j->size ? j->size : 64 << 20, j->version, &p) ==
-	    -1 || out_open(j, &p, j->target) == -1)
+	    -1 || out_open(j, &p, j->target, NULL) == -1)
 		return -1;
 	for (i = 0; i < j->nsrc; i++)
 		if (add_source(j, j->srcs[i]) == -1)
 			goto done;
-	j->entries = j->copy.entries;
-	if (j->copy.nodevs > 0)
+	/* init makes /dev in memory: the sources' device nodes go. */
+	if ((i = drop_devices(j->out, "dev")) == -1)
+		goto done;
+	if (i > 0)
 		LOG(j, SR_VERBOSE, "dev: device nodes left out");
 	if (rootprep_plan(j->out, &j->rp, &plan) == -1)
 		goto done;
@@ -301,9 +350,9 @@ rootprep_build(struct rootrun *j)
 			goto done;
 	} else if (plan_apply(&plan, j->out, j->rp.log, j->rp.logctx) == -1 ||
 	    record_identity(j, j->out, false) == -1 ||
-	    (j->size == 0 && (ffsout_size(j->out, j->version, 10, &p) == -1 ||
-	    ffsout_resize(j->out, &p) == -1)) ||
-	    out_finish(j, j->target, NULL, j->size ? -1 : 10) == -1)
+	    (j->size == 0 && (ffssize_need(j->out, j->version, 10, &p) == -1 ||
+	    ffssize_set(j->out, &p) == -1)) ||
+	    out_finish(j, j->size ? -1 : 10) == -1)
 		goto done;
 	j->changes = plan.n;
 	rv = 0;
@@ -322,7 +371,7 @@ check_fits(struct rootrun *j, const struct ffsimg *fi)
 {
 	struct ffsw_params need;
 
-	if (ffsout_size(j->out, fi->version, 0, &need) == -1)
+	if (ffssize_need(j->out, fi->version, 0, &need) == -1)
 		return -1;
 	if (need.size <= (uint64_t)fi->len)
 		return 0;
@@ -347,6 +396,7 @@ rootprep_rebuild(struct rootrun *j)
 	const struct ffsimg *fi = &j->src.fi;
 	struct ffsw_params p;
 	struct plan plan = { 0 };
+	struct copy_stats cs = { 0 };
 	struct tree *src;
 	int id = 0, rv = -1;
 
@@ -361,19 +411,18 @@ rootprep_rebuild(struct rootrun *j)
 			goto done;
 	} else if (plan.n > 0 || id > 0) {
 		if (ffsw_params_like(fi, &p) == -1 ||
-		    out_open(j, &p, fi->path) == -1)
+		    out_open(j, &p, fi->path, fi) == -1)
 			goto done;
-		j->entries = 0;
-		id = ffscopy_tree(&j->copy, j->out, src, NULL);
-		src = NULL;	/* the copy's: read when written */
-		if (id == -1 || plan_apply(&plan, j->out, j->rp.log,
+		id = keep_src(j, src);
+		src = NULL;	/* kept: read when the image is written */
+		if (id == -1 || ffsb_copy(j->copy, j->srctrees[0], "", NULL, j->out,
+		    &cs) == -1 || plan_apply(&plan, j->out, j->rp.log,
 		    j->rp.logctx) == -1 ||
 		    (id = record_identity(j, j->out, false)) == -1 ||
-		    check_fits(j, fi) == -1 ||
-		    out_finish(j, fi->path, fi, -1) == -1)
+		    check_fits(j, fi) == -1 || out_finish(j, -1) == -1)
 			goto done;
 	}
-	j->entries = j->copy.entries;
+	j->entries = cs.entries;
 	j->changes = plan.n + (size_t)(id > 0);
 	LOG(j, SR_VERBOSE, "read with libtsk%s", j->changes && !j->dryrun ?
 	    "; rebuilt like itself and replaced" : "");

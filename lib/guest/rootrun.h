@@ -8,7 +8,6 @@
 #ifndef ROOTRUN_H
 #define ROOTRUN_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +15,7 @@
 #include "guest/rootprep.h"
 #include "image/attach.h"
 #include "image/build.h"
-#include "image/ffscopy.h"
+#include "image/ffsbuild.h"
 #include "image/source.h"
 
 /* How the root is made ready, decided once (rootrun_run()). */
@@ -51,9 +50,10 @@ struct rootrun {
 	struct source src;	/* what target is, unless building */
 	/* Held while running, undone by rootrun_end(). */
 	struct tree *out;	/* the image being written (tree_ffsw) */
-	int	 outfd;		/* its file, beside its final name */
-	char	 outpath[PATH_MAX];
-	struct ffscopy copy;	/* what its contents are read from */
+	struct ffsb_out outf;	/* its file, beside its final name */
+	struct ffsb_copy *copy;	/* what its contents are read with */
+	struct tree **srctrees;	/* and from, until it is written */
+	int	 nsrcs;
 	struct stage *stages;	/* a set's, extracted before it is copied */
 	int	 nstages;
 	struct attach at;

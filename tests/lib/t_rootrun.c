@@ -259,7 +259,7 @@ others(const char *const *keep)
 static void
 ffsv2_image(const char *dir, const char *image, uint64_t size)
 {
-	struct ffscopy c = { 0 };
+	struct ffsb_copy *c = ffsb_copy_new();
 	struct ffsw_params p;
 	struct ffsw_sink sink;
 	struct tree *t, *src;
@@ -273,11 +273,12 @@ ffsv2_image(const char *dir, const char *image, uint64_t size)
 	ATF_REQUIRE((dfd = open(dir, O_RDONLY | O_DIRECTORY)) != -1);
 	ATF_REQUIRE((src = tree_dir(dfd, dir, TREE_RDONLY)) != NULL);
 	close(dfd);
-	ATF_REQUIRE_MSG(ffscopy_tree(&c, t, src, NULL) == 0, "%s",
+	ATF_REQUIRE_MSG(ffsb_copy(c, src, "", NULL, t, NULL) == 0, "%s",
 	    sr_errmsg());
 	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
 	tree_close(t);
-	ffscopy_free(&c);
+	ffsb_copy_free(c);
+	tree_close(src);
 	close(fd);
 }
 
@@ -354,7 +355,8 @@ ATF_TC_BODY(failed_build_leaves_nothing, tc)
 	ATF_CHECK_STREQ(sr_errmsg(), "junk.img: neither a directory, a set "
 	    "(.tgz, .tar.xz, ...) nor an FFS image");
 	/* The image being written, its file and stages are gone. */
-	ATF_CHECK(j.out == NULL && j.outfd == -1 && j.nstages == 0);
+	ATF_CHECK(j.out == NULL && j.outf.fd == -1 && j.copy == NULL &&
+	    j.nstages == 0 && j.nsrcs == 0);
 	ATF_CHECK(empty_dir("tmp"));
 	ATF_CHECK_EQ(rootrun_end(&j), 0);
 	ATF_CHECK(access("root.img", F_OK) == -1);
