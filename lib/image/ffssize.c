@@ -96,6 +96,8 @@ ffssize_need(struct tree *t, int version, int room, struct ffsw_params *p)
 	m.inodes = want;
 	size = mfsize_need(&m);
 	size += size * (uint64_t)room / 100;
+	/* Whole 64 KiB (any block size's multiple), 1 MiB at least. */
+	size = (size + 65535) / 65536 * 65536;
 	if (size < (1 << 20))
 		size = 1 << 20;
 	if (ffsw_params_for(size, version, p) == -1)

@@ -265,3 +265,23 @@ mac_rule()
 	    $((0x$(echo "$_h" | cut -c1-2) | 0x80)) \
 	    "$(echo "$_h" | cut -c3-4)" "$(echo "$_h" | cut -c5-6)"
 }
+
+# ffs_check IMG [OFFSET LENGTH]: NetBSD's own kernel FFS and fsck_ffs
+# (../shared/tools/netbsd-ffs, $SR_FFSCHECK) accept the image setup-root
+# or setup-local wrote: mounted read-only and read whole, checked clean,
+# then written and checked again (on a copy).  Where that checker is not
+# beside the source tree, the image is not checked (said on stderr).
+ffs_check()
+{
+	if [ ! -x "${SR_FFSCHECK:-}" ]; then
+		echo "no ${SR_FFSCHECK:-ffs-check}: $1 not checked with NetBSD's FFS" >&2
+		return 0
+	fi
+	if [ $# -ge 3 ]; then
+		atf_check -o match:'fsck_ffs -n -f after the kernel wrote to it: clean' \
+		    "$SR_FFSCHECK" -w -o "$2" -l "$3" "$1"
+	else
+		atf_check -o match:'fsck_ffs -n -f after the kernel wrote to it: clean' \
+		    "$SR_FFSCHECK" -w "$1"
+	fi
+}

@@ -127,6 +127,7 @@ root_image_rebuilt_in_place_body()
 	atf_check -o match:'File System Type: UFS 1' \
 	    -o match:'Block Size: 8192' -o match:'Fragment Size: 1024' \
 	    fsstat "$W/root.img"
+	ffs_check "$W/root.img"
 	check_no_build_leftovers "$W"
 	# What setup-root does, and nothing else.
 	iget "$W/root.img" etc/rc > got || true
@@ -217,6 +218,7 @@ partitioned_images_body()
 	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
 	img_meta "$d" 2048 > got || true
 	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' cat got
+	ffs_check "$d" 1048576 25165824
 	check_no_build_leftovers "$W"
 
 	# A GPT disk with two FFS partitions: which is meant is asked.
@@ -631,6 +633,108 @@ deep_tree_refused_no_stage_left_cleanup()
 	undo_run
 }
 
+atf_test_case ffsv2_root_built_and_prepared cleanup
+ffsv2_root_built_and_prepared_head()
+{
+	atf_set descr "setup-root -O 2 -o: an FFSv2 root; prepared in place" \
+	    "like itself, whole and in an MBR partition; NetBSD's FFS checks each"
+}
+ffsv2_root_built_and_prepared_body()
+{
+	ffs_require
+	workdir
+	ffs_root nb10 "$W/src.img" 32m
+	printf 'XEN3_DOMU kernel\n' > "$W/k"
+	chmod 0644 "$W/k"
+	atf_check -s exit:1 -o empty \
+	    -e inline:"setup-root: -O 3: give the FFS version, 1 or 2\n" \
+	    $SETUP_ROOT -O 3 -o "$W/v2.img" "$W/src.img"
+	atf_check -s exit:1 -o empty -e match:'^usage: ' \
+	    $SETUP_ROOT -O 2 "$W/src.img"
+	atf_check -o match:'built from 1 source' \
+	    $SETUP_ROOT -O 2 -o "$W/v2.img" "$W/src.img"
+	atf_check -o match:'File System Type: UFS 2' fsstat "$W/v2.img"
+	ffs_check "$W/v2.img"
+	iget "$W/v2.img" etc/rc > got || true
+	atf_check -o match:'^\. /etc/rc.pre-hooks$' cat got
+	img_meta "$W/v2.img" > got || true
+	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' \
+	    -o match:'^var/run/sgid-tool rrwxr-s--- 0 5 ' cat got
+	# Prepared in place: rebuilt like itself, FFSv2 still.
+	inode=$(stat -c %i "$W/v2.img")
+	atf_check -o match:'prepared \([0-9]+ changes\); rebuilt like itself' \
+	    $SETUP_ROOT -k "$W/k" "$W/v2.img"
+	atf_check test "$(stat -c %i "$W/v2.img")" != "$inode"
+	atf_check -o match:'File System Type: UFS 2' fsstat "$W/v2.img"
+	iget "$W/v2.img" netbsd > got || true
+	atf_check -o inline:'XEN3_DOMU kernel\n' cat got
+	img_meta "$W/v2.img" > got || true
+	atf_check -o match:'^var/log/messages rrw-r--r-- 12345 12345 ' cat got
+	ffs_check "$W/v2.img"
+	atf_check -o match:'already prepared; nothing changed' \
+	    $SETUP_ROOT -k "$W/k" "$W/v2.img"
+	check_no_build_leftovers "$W"
+
+	# An FFSv2 partition of an MBR disk: the rest of the disk kept.
+	atf_check -o match:'built from 1 source' \
+	    $SETUP_ROOT -O 2 -s 24m -o "$W/fs2.img" "$W/src.img"
+	d=$W/disk.img
+	atf_check dd if=/dev/zero of="$d" bs=1M count=0 seek=32 status=none
+	printf 'start=2048,size=49152,type=a9\n' |
+	    atf_check -o ignore -e ignore sfdisk -q "$d"
+	atf_check dd if="$W/fs2.img" of="$d" bs=1M seek=1 \
+	    conv=notrunc,sparse status=none
+	printf 'boot loader' | atf_check dd of="$d" bs=1 seek=4096 \
+	    conv=notrunc status=none
+	[ "$(id -u)" = 0 ] && chown 65534 "$d"
+	head=$(head -c 1048576 "$d" | md5sum)
+	tail=$(tail -c 7340032 "$d" | md5sum)
+	atf_check -o match:'prepared .*rebuilt like itself' \
+	    $SETUP_ROOT -k "$W/k" "$d"
+	atf_check -o inline:'33554432\n' stat -c %s "$d"
+	atf_check_equal "$head" "$(head -c 1048576 "$d" | md5sum)"
+	atf_check_equal "$tail" "$(tail -c 7340032 "$d" | md5sum)"
+	atf_check -o match:'File System Type: UFS 2' fsstat -o 2048 "$d"
+	iget "$d" netbsd 2048 > got || true
+	atf_check -o inline:'XEN3_DOMU kernel\n' cat got
+	ffs_check "$d" 1048576 25165824
+	check_no_build_leftovers "$W"
+}
+ffsv2_root_built_and_prepared_cleanup()
+{
+	undo_run
+}
+
+atf_test_case identity_as_directory_root cleanup
+identity_as_directory_root_head()
+{
+	atf_set descr "The identity an image built with -o records is the" \
+	    "one the same root prepared as a directory records"
+}
+identity_as_directory_root_body()
+{
+	ffs_require
+	workdir
+	make_root nb10 "$W/tree"
+	cp -a "$W/tree" "$W/dir"
+	sr="env SHAREDROOT_SHAREDIR=$W/share $W/sbin/setup-root"
+	atf_check -o match:'prepared' $sr "$W/dir"
+	for v in 1 2; do
+		atf_check -o match:'built from 1 source' \
+		    $sr -O $v -o "$W/v$v.img" "$W/tree"
+		iget "$W/v$v.img" .sharedroot/id > got || true
+		atf_check -o match:'^[0-9a-f]{64}$' cat got
+		atf_check cmp "$W/dir/.sharedroot/id" got
+		iget "$W/v$v.img" .sharedroot/manifest > got || true
+		atf_check cmp "$W/dir/.sharedroot/manifest" got
+		ffs_check "$W/v$v.img"
+	done
+}
+identity_as_directory_root_cleanup()
+{
+	undo_run
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case corrupt_superblocks_refused
@@ -643,4 +747,6 @@ atf_init_test_cases()
 	atf_add_test_case local_image_reseeded
 	atf_add_test_case local_keeps_guest_files
 	atf_add_test_case local_dir_from_ffs_root
+	atf_add_test_case ffsv2_root_built_and_prepared
+	atf_add_test_case identity_as_directory_root
 }
