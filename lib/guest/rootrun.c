@@ -216,18 +216,19 @@ drop_devices(struct tree *t, const char *dir)
 {
 	char **names = NULL, path[PATH_MAX];
 	struct stat st;
-	int i, n = 0;
+	int i, n = 0, sub = 0;
 
 	if (tree_lstat(t, dir, &st) == -1 || !S_ISDIR(st.st_mode))
 		return 0;
 	if (tree_list(t, dir, &names) == -1)
 		return -1;
-	for (i = 0; names[i] != NULL; i++) {
+	for (i = 0; names[i] != NULL; i++, n |= sub) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (tree_lstat(t, path, &st) == -1 ||
-		    (S_ISDIR(st.st_mode) && drop_devices(t, path) == -1) ||
+		    (S_ISDIR(st.st_mode) &&
+		    (sub = drop_devices(t, path)) == -1) ||
 		    ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
-		    (n = 1, tree_remove(t, path)) == -1)) {
+		    (sub = 1, tree_remove(t, path)) == -1)) {
 			tree_freelist(names);
 			return -1;
 		}
@@ -312,6 +313,27 @@ add_source(struct rootrun *j, const char *src)
 }
 
 /*
+ * Whether the prepared tree fits in a file system of size bytes (the
+ * old one's, or -s): refused now, with what it needs, rather than
+ * halfway through laying it out.
+ */
+static int
+check_fits(struct rootrun *j, uint64_t size, int version)
+{
+	struct ffsw_params need;
+
+	if (ffssize_need(j->out, version, 0, &need) == -1)
+		return -1;
+	if (need.size <= size)
+		return 0;
+	sr_seterr("no room in its file system of %s for the new tree: it "
+	    "needs about %s; about %s more needed (refused, nothing written)",
+	    sr_size(size), sr_size(need.size), sr_size(need.size - size));
+	errno = ENOSPC;
+	return -1;
+}
+
+/*
  * Build from sources: copy them in order (a directory, an FFS image,
  * or NetBSD sets, each set extracted to a stage first) into an FFS image
  * held in memory (tree_ffsw), prepare it there, and write it.  Nothing
@@ -352,6 +374,7 @@ rootprep_build(struct rootrun *j)
 	    record_identity(j, j->out, false) == -1 ||
 	    (j->size == 0 && (ffssize_need(j->out, j->version, 10, &p) == -1 ||
 	    ffssize_set(j->out, &p) == -1)) ||
+	    (j->size != 0 && check_fits(j, p.size, j->version) == -1) ||
 	    out_finish(j, j->size ? -1 : 10) == -1)
 		goto done;
 	j->changes = plan.n;
@@ -359,28 +382,6 @@ rootprep_build(struct rootrun *j)
 done:
 	plan_free(&plan);
 	return rv;
-}
-
-/*
- * Whether the prepared tree fits in a file system like fi's (which
- * keeps its size): refused now, with what it needs, rather than halfway
- * through laying it out.
- */
-static int
-check_fits(struct rootrun *j, const struct ffsimg *fi)
-{
-	struct ffsw_params need;
-
-	if (ffssize_need(j->out, fi->version, 0, &need) == -1)
-		return -1;
-	if (need.size <= (uint64_t)fi->len)
-		return 0;
-	sr_seterr("no room in its file system of %s for the new tree: it "
-	    "needs about %s; about %s more needed (refused, nothing written)",
-	    sr_size((uint64_t)fi->len), sr_size(need.size),
-	    sr_size(need.size - (uint64_t)fi->len));
-	errno = ENOSPC;
-	return -1;
 }
 
 /*
@@ -415,11 +416,12 @@ rootprep_rebuild(struct rootrun *j)
 			goto done;
 		id = keep_src(j, src);
 		src = NULL;	/* kept: read when the image is written */
-		if (id == -1 || ffsb_copy(j->copy, j->srctrees[0], "", NULL, j->out,
-		    &cs) == -1 || plan_apply(&plan, j->out, j->rp.log,
+		if (id == -1 || ffsb_copy(j->copy, j->srctrees[0], "", NULL,
+		    j->out, &cs) == -1 || plan_apply(&plan, j->out, j->rp.log,
 		    j->rp.logctx) == -1 ||
 		    (id = record_identity(j, j->out, false)) == -1 ||
-		    check_fits(j, fi) == -1 || out_finish(j, -1) == -1)
+		    check_fits(j, (uint64_t)fi->len, fi->version) == -1 ||
+		    out_finish(j, -1) == -1)
 			goto done;
 	}
 	j->entries = cs.entries;

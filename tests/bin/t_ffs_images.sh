@@ -651,6 +651,12 @@ ffsv2_root_built_and_prepared_body()
 	    $SETUP_ROOT -O 3 -o "$W/v2.img" "$W/src.img"
 	atf_check -s exit:1 -o empty -e match:'^usage: ' \
 	    $SETUP_ROOT -O 2 "$W/src.img"
+	# Too small a -s: refused before anything is written.
+	atf_check -s exit:1 -o empty \
+	    -e match:"^setup-root: $W/small.img: no room in its file system of 1\.0 MiB for the new tree: it needs about [0-9.]+ MiB; about [0-9.]+ MiB more needed \(refused, nothing written\)$" \
+	    $SETUP_ROOT -O 2 -s 1m -o "$W/small.img" "$W/src.img"
+	atf_check test ! -e "$W/small.img"
+	check_no_build_leftovers "$W"
 	atf_check -o match:'built from 1 source' \
 	    $SETUP_ROOT -O 2 -o "$W/v2.img" "$W/src.img"
 	atf_check -o match:'File System Type: UFS 2' fsstat "$W/v2.img"
