@@ -48,6 +48,7 @@ COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_ma
 	  lib/tree/lock.c lib/base/run.c lib/base/tmpname.c \
 	  lib/tree/entset.c lib/tree/tree_mem.c lib/guest/merge.c lib/guest/record.c
 COMMONSRCS += lib/image/ffsbuild.c
+COMMONSRCS += lib/guest/localwrite.c
 COMMONSRCS += lib/pkg/plist.c
 COMMONSRCS += lib/pkg/pkgmatch.c
 COMMONSRCS += lib/pkg/pkginstall.c

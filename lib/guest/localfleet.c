@@ -19,6 +19,7 @@
 #include "guest/identity.h"
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
+#include "guest/localwrite.h"
 #include "image/ffsread.h"
 #include "tree/lock.h"
 
@@ -70,10 +71,8 @@ apply_mine(struct lp_job *j, const struct plan *u)
 	const char *path;
 
 	if (j->mode == LP_REBUILD) {
-		if (localprep_build(NULL, &j->stage, j->crypt ? j->cg.plain :
-		    j->local, 0, &j->lfi, &j->lp, u, &j->cs) == -1 ||
-		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
-		    &j->lst) == -1))
+		/* The old image whole, the plan applied as it is written. */
+		if (lp_write_local(j, NULL, u) == -1)
 			return lp_fail(j, j->lout.image);
 		return 0;
 	}
