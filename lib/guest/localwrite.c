@@ -162,7 +162,7 @@ lp_write_local(struct lp_job *j, struct tree *root, const struct plan *p)
 		ffsb_copy_warn(c, j->lp.log, j->lp.logctx);
 	if (c == NULL ||
 	    (j->mode == LP_REBUILD && (old = tree_ffs(&j->lfi)) == NULL) ||
-	    (t = tree_ffsw(&fp, &sink, j->local)) == NULL ||
+	    (t = tree_ffsw(&fp, &sink, "the new image")) == NULL ||
 	    fill(j, root, old, p, c, t) == -1 || tree_sync(t) == -1 ||
 	    keep_mode(j, o.fd) == -1 || ffsb_out_commit(&o) == -1)
 		goto done;

@@ -417,6 +417,24 @@ ffsb_copy(struct ffsb_copy *c, struct tree *src, const char *top,
 	return tree_walk(src, top, true, copy_walkfn, &w);
 }
 
+/*
+ * Room for the new image, its whole size, refused before anything is
+ * written (as for makefs's): a guest's disk fills up as it is used.
+ */
+static int
+check_room(const struct ffsb_out *o)
+{
+	uint64_t want = o->size, avail;
+	char where[512], what[64];
+
+	if (want == 0 || sr_fsroom(o->fd, where, sizeof(where), &avail) != 0 ||
+	    avail >= want)
+		return 0;
+	snprintf(what, sizeof(what), "the new image of %s", sr_size(want));
+	sr_seterr_noroom(o->fd, what, want - avail, false);
+	return -1;
+}
+
 /* ffsw_sink over the new file, and the file itself. */
 int
 ffsb_out_open(struct ffsb_out *o, const char *target,
@@ -431,6 +449,10 @@ ffsb_out_open(struct ffsb_out *o, const char *target,
 		o->tmp[0] = '\0';
 		if (sr_noroom(errno))
 			sr_seterr_noroom(-1, "the new image", 0, false);
+		return -1;
+	}
+	if (check_room(o) == -1) {
+		ffsb_out_abort(o);
 		return -1;
 	}
 	ffsw_sink_fd(&o->sink, o->fd, o->size, target);
