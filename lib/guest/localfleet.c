@@ -22,6 +22,7 @@
 #include "guest/localwrite.h"
 #include "image/ffsread.h"
 #include "tree/lock.h"
+#include "tree/scratch.h"
 
 /* The guest's own trees, as they are: etc, tmp, var and the record. */
 static int
@@ -46,6 +47,15 @@ open_mine(struct lp_job *j, int *fd, struct spec **spec)
 		have[n] = NULL;
 		tree_close(t);
 		if (t == NULL || tops[i] != NULL)
+			return -1;
+		/*
+		 * The upgrade is planned from the guest's own trees, read
+		 * into a stage: an encrypted guest's (its plaintext) on a
+		 * memory file system only, never a disk.
+		 */
+		if (j->crypt && (scratch_memory(0, "the guest's trees",
+		    j->membase, sizeof(j->membase)) == -1 ||
+		    (stage_memory(j->membase), 0)))
 			return -1;
 		if (stage_open(&j->stage) == -1 || ffs_extract(&j->lfi, have,
 		    NULL, j->stage.fd, &j->stage.copied, lp_log, &j->lout,
