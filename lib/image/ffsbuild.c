@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
 
 #include "image/attach.h"
 #include "image/ffsbuild.h"
@@ -45,6 +48,8 @@ struct ffsb_copy {
 	/* The one host file kept open between reads (a tree_dir source). */
 	const struct ffsb_file *cur;
 	int	 curfd;
+	sr_logfn *warn;			/* what is not kept, or NULL */
+	void	*warnctx;
 };
 
 struct ffsb_copy *
@@ -58,6 +63,13 @@ ffsb_copy_new(void)
 	}
 	c->curfd = -1;
 	return c;
+}
+
+void
+ffsb_copy_warn(struct ffsb_copy *c, sr_logfn *fn, void *ctx)
+{
+	c->warn = fn;
+	c->warnctx = ctx;
 }
 
 void
@@ -293,6 +305,33 @@ struct copy_walk {
 	struct copy_stats *cs;
 };
 
+/*
+ * A host file's extended attributes: an FFS image written here holds
+ * none, which is said, file by file (as the copier did for makefs).
+ */
+static void
+warn_xattrs(struct copy_walk *w, const char *path)
+{
+#ifdef __linux__
+	int dirfd = tree_dir_fd(w->src), fd;
+	ssize_t n;
+
+	if (w->c->warn == NULL || dirfd == -1 ||
+	    (fd = dir_openfile(dirfd, path)) == -1)
+		return;
+	n = flistxattr(fd, NULL, 0);
+	close(fd);
+	if (n > 0) {
+		w->cs->warnings++;
+		w->c->warn(w->c->warnctx, SR_WARN, "%s: extended attributes "
+		    "not kept (the image holds none)", path);
+	}
+#else
+	(void)w;
+	(void)path;
+#endif
+}
+
 /* One entry of the source, as itself in dst. */
 static int
 copy_one(struct copy_walk *w, const char *path, const struct stat *st)
@@ -304,10 +343,20 @@ copy_one(struct copy_walk *w, const char *path, const struct stat *st)
 	const char *was;
 	int rv;
 
-	if (S_ISDIR(st->st_mode))
+	if (S_ISDIR(st->st_mode)) {
+		/* The walk would not go in again: a copy would lack it. */
+		if (link_seen(w->c, w->src, st, path, &was) == -1)
+			return -1;
+		if (was != NULL) {
+			sr_seterr("read directory: a directory with two "
+			    "parents (corrupt; refused): %s, also %s", was,
+			    path);
+			errno = EIO;
+			return -1;
+		}
 		rv = path[0] == '\0' ? tree_setattr(w->dst, path, &wo) :
 		    tree_mkdir(w->dst, path, &wo);
-	else if (S_ISLNK(st->st_mode)) {
+	} else if (S_ISLNK(st->st_mode)) {
 		if ((rv = tree_readlink(w->src, path, &target)) == 0)
 			rv = tree_symlink(w->dst, path, target.s, &wo);
 		sbuf_free(&target);
@@ -317,6 +366,7 @@ copy_one(struct copy_walk *w, const char *path, const struct stat *st)
 		if (was != NULL)
 			return tree_link(w->dst, was, path);
 		w->cs->bytes += (uintmax_t)st->st_size;
+		warn_xattrs(w, path);
 		if (file_new(w->c, w->src, path, st, &f) == -1)
 			return -1;
 		rv = ffsw_add_file(w->dst, path, f->size, file_read, f, &wo);
@@ -367,6 +417,24 @@ ffsb_copy(struct ffsb_copy *c, struct tree *src, const char *top,
 	return tree_walk(src, top, true, copy_walkfn, &w);
 }
 
+/*
+ * Room for the new image, its whole size, refused before anything is
+ * written (as for makefs's): a guest's disk fills up as it is used.
+ */
+static int
+check_room(const struct ffsb_out *o)
+{
+	uint64_t want = o->size, avail;
+	char where[512], what[64];
+
+	if (want == 0 || sr_fsroom(o->fd, where, sizeof(where), &avail) != 0 ||
+	    avail >= want)
+		return 0;
+	snprintf(what, sizeof(what), "the new image of %s", sr_size(want));
+	sr_seterr_noroom(o->fd, what, want - avail, false);
+	return -1;
+}
+
 /* ffsw_sink over the new file, and the file itself. */
 int
 ffsb_out_open(struct ffsb_out *o, const char *target,
@@ -381,6 +449,10 @@ ffsb_out_open(struct ffsb_out *o, const char *target,
 		o->tmp[0] = '\0';
 		if (sr_noroom(errno))
 			sr_seterr_noroom(-1, "the new image", 0, false);
+		return -1;
+	}
+	if (check_room(o) == -1) {
+		ffsb_out_abort(o);
 		return -1;
 	}
 	ffsw_sink_fd(&o->sink, o->fd, o->size, target);

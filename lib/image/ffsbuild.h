@@ -31,6 +31,8 @@
 struct ffsb_copy;
 struct ffsb_copy *ffsb_copy_new(void);
 void	ffsb_copy_free(struct ffsb_copy *);
+/* Where what a copy cannot keep is said (extended attributes), or NULL. */
+void	ffsb_copy_warn(struct ffsb_copy *, sr_logfn *, void *);
 
 /*
  * Copy top of src ("" for all of it) to the same path of dst (a

@@ -239,11 +239,7 @@ attach(struct ffsw_node *d, const char *name, struct ffsw_node *n,
 
 static int fw_keep_orig(struct tree *, const char *);
 
-/*
- * A new node of mode at rel, replacing what is there (no directory);
- * with wo->keep_orig, a regular file replaced is kept as NAME.orig
- * first (tree.h), as a host directory's write does.
- */
+/* A new node of mode at rel, replacing what is there (no directory). */
 static int
 put(struct ffsw_tree *ft, const char *rel, const char *step, mode_t mode,
     const struct tree_wopts *wo, struct ffsw_node **np)
@@ -255,8 +251,9 @@ put(struct ffsw_tree *ft, const char *rel, const char *step, mode_t mode,
 		return -1;
 	if (old != NULL && S_ISDIR(old->mode))
 		return fail(rel, step, EISDIR);
-	if (old != NULL && wo->keep_orig && S_ISREG(old->mode) &&
-	    fw_keep_orig(&ft->t, rel) == -1)
+	/* As a host tree's write: the old file kept as NAME.orig, once. */
+	if (old != NULL && S_ISREG(old->mode) && S_ISREG(mode) &&
+	    wo != NULL && wo->keep_orig && fw_keep_orig(&ft->t, rel) == -1)
 		return -1;
 	if ((n = node_new(ft, mode, wo)) == NULL)
 		return sr_oom();
