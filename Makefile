@@ -47,6 +47,8 @@ COMMONSRCS = lib/base/msg.c lib/plan/lines.c lib/plan/edit_rc.c lib/plan/edit_ma
 	  lib/cgd/cgdimage.c lib/guest/identity.c lib/guest/upgrade.c lib/tree/scratch.c \
 	  lib/tree/lock.c lib/base/run.c lib/base/tmpname.c \
 	  lib/tree/entset.c lib/tree/tree_mem.c lib/guest/merge.c lib/guest/record.c
+COMMONSRCS += lib/image/ffsbuild.c
+COMMONSRCS += lib/guest/localwrite.c
 COMMONSRCS += lib/pkg/plist.c
 COMMONSRCS += lib/pkg/pkgmatch.c
 COMMONSRCS += lib/pkg/pkginstall.c
@@ -61,6 +63,7 @@ COMMONSRCS += lib/cgd/cgdio.c
 COMMONSRCS += lib/guest/job.c
 COMMONSRCS += lib/guest/localrun.c
 COMMONSRCS += lib/guest/localfleet.c
+COMMONSRCS += lib/image/ffssize.c
 LINUXSRCS = lib/base/os_linux.c lib/image/attach_loop.c
 BSDSRCS	= lib/base/os_bsd.c lib/image/attach_noloop.c
 ifeq ($(OS),Linux)
@@ -172,7 +175,8 @@ check: deps layers
 	sh mk/check.sh $(CHECKB)/tests
 
 tests: $(TESTS_C:%=$(CHECKB)/tests/%) $(TESTS_SH:%=$(CHECKB)/tests/%) \
-	$(CHECKB)/tests/Kyuafile $(TESTHELPERS:%=$(CHECKB)/tests/%) h_xlcfg \
+	$(CHECKB)/tests/Kyuafile $(TESTHELPERS:%=$(CHECKB)/tests/%) \
+	$(CHECKB)/tests/h_hold.so h_xlcfg \
 	test-files
 
 # What the tests read besides the staged install, installed beside them
@@ -193,6 +197,11 @@ test-files: fuzz-replay
 	@cp -R tests/fuzz/corpus tests/fuzz/crashes tests/fuzz/known-crashes \
 	    $(REPLAYB)/replay_* $(TESTDIR)/fuzz/
 	@echo "test-files: data, scripts, documents and fuzz replays in $(TESTDIR)"
+
+# The gate t_killed and t_lock hold setup-local at (preloaded).
+$(CHECKB)/tests/h_hold.so: tests/lib/h_hold.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 $(CHECKB)/tests/h_%: tests/lib/h_%.c $(B)/libsharedroot.a
 	@mkdir -p $(@D)

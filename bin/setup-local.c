@@ -27,7 +27,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-fnqvz] [-c keyfile] [-h hostname] "
-	    "[-K passfile] [-P pkg-device|none]\n"
+	    "[-K passfile] [-O 1|2] [-P pkg-device|none]\n"
 	    "       [-p partition] [-S cipher|none] [-s size] "
 	    "[-T templates-dir] root local\n"
 	    "       %s [-fnqv] [-P pkg-device|none] [-p partition] "
@@ -105,9 +105,9 @@ worker(void *arg)
 static void
 check_mode_opts(const struct lp_job *j, const char *seen)
 {
-	static const char all[] = "bcfhKnPpqSsTvz";
+	static const char all[] = "bcfhKnOPpqSsTvz";
 	const char *takes = j->op == LP_ROLLBACK ? "cKnqvz" :
-	    j->op == LP_UPGRADE ? "bcfhKnPpqSTvz" : "cfhKnPpqSsTvz";
+	    j->op == LP_UPGRADE ? "bcfhKnPpqSTvz" : "cfhKnOPpqSsTvz";
 	const char *p;
 
 	for (p = all; *p != '\0'; p++) {
@@ -151,6 +151,9 @@ numopt(struct lp_job *j, int ch, const char *arg)
 	if (ch == 'p' && ((j->part = (int)strtonum(arg, 0, 127, &errstr)),
 	    errstr != NULL))
 		errx(1, "-p %s: give a partition number, 0 to 127", arg);
+	if (ch == 'O' && ((j->ffsversion = (int)strtonum(arg, 1, 2, &errstr)),
+	    errstr != NULL))
+		errx(1, "-O %s: give an FFS version, 1 or 2", arg);
 	if (ch == 's' && (sr_parse_size(arg, &j->size) == -1 ||
 	    j->size < MINSIZE || j->size > MAXSIZE))
 		errx(1, "-s %s: give a size from 4m to 16t", arg);
@@ -162,7 +165,7 @@ options(struct lp_job *j, int argc, char *argv[], char *seen)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "b:c:fh:K:nP:p:qRS:s:T:uvz")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:fh:K:nO:P:p:qRS:s:T:uvz")) != -1) {
 		seen[(unsigned char)ch] = 1;
 		switch (ch) {
 		case 'b':
@@ -187,6 +190,7 @@ options(struct lp_job *j, int argc, char *argv[], char *seen)
 			j->lp.pkgdev = strcmp(optarg, "none") == 0 ? NULL :
 			    optarg;
 			break;
+		case 'O':
 		case 'p':
 		case 's':
 			numopt(j, ch, optarg);

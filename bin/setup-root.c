@@ -22,8 +22,8 @@ usage(void)
 	fprintf(stderr, "usage: %s [-fnqv] [-k kernel] [-l local-device] "
 	    "[-p partition] target\n"
 	    "       %s [-fnqv] [-k kernel] [-l local-device] [-p partition] "
-	    "[-s size]\n"
-	    "                  -o image source ...\n", getprogname(),
+	    "[-O 1|2]\n"
+	    "                  [-s size] -o image source ...\n", getprogname(),
 	    getprogname());
 	exit(1);
 }
@@ -71,9 +71,10 @@ static void
 getopts(int argc, char *argv[], struct rootrun *j, struct toolout *out)
 {
 	const char *errstr;
+	bool vset = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "fk:l:no:p:qs:v")) != -1) {
+	while ((ch = getopt(argc, argv, "fk:l:no:O:p:qs:v")) != -1) {
 		switch (ch) {
 		case 'f':
 			j->rp.force = true;
@@ -90,6 +91,13 @@ getopts(int argc, char *argv[], struct rootrun *j, struct toolout *out)
 		case 'o':
 			j->target = optarg;
 			j->build = true;
+			break;
+		case 'O':
+			j->version = (int)strtonum(optarg, 1, 2, &errstr);
+			if (errstr != NULL)
+				errx(1, "-O %s: give the FFS version, 1 or 2",
+				    optarg);
+			vset = true;
 			break;
 		case 'p':
 			j->part = (int)strtonum(optarg, 0, 127, &errstr);
@@ -113,6 +121,9 @@ getopts(int argc, char *argv[], struct rootrun *j, struct toolout *out)
 			usage();
 		}
 	}
+	/* The version is the new image's: one prepared keeps its own. */
+	if (vset && !j->build)
+		usage();
 }
 
 /* What the run did, in a line (unless -q). */
@@ -133,7 +144,7 @@ report(const struct rootrun *j, struct toolout *out)
 		    j->changes);
 	else
 		tool_log(out, SR_INFO, "prepared (%zu changes)%s", j->changes,
-		    j->mode == ROOTRUN_REBUILD ? "; rebuilt with makefs" : "");
+		    j->mode == ROOTRUN_REBUILD ? "; rebuilt like itself" : "");
 }
 
 int

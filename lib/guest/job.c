@@ -18,6 +18,8 @@ lp_job_init(struct lp_job *j)
 	j->planfd = -1;
 	j->bfd = -1;
 	j->newimgfd = -1;
+	j->lfd = -1;
+	cgdio_init(&j->lio, NULL, -1, 0, 0, "");
 	j->stage.fd = j->rstage.fd = j->bstage.fd = -1;
 	j->rout.job = j->lout.job = j;
 	attach_init(&j->ra, "", true);
@@ -134,6 +136,12 @@ lp_job_teardown(struct lp_job *j, bool undo)
 		undo_failed(j, undo, NULL);
 	if (stage_close(&j->bstage) == -1)
 		undo_failed(j, undo, NULL);
+	/* The old local's reader first: it reads with the key. */
+	cgdio_free(&j->lio);
+	if (j->lfd != -1) {
+		close(j->lfd);
+		j->lfd = -1;
+	}
 	if (undo)
 		cgdimg_abandon(&j->cg);
 	else if (cgdimg_close(&j->cg) == -1)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cgd/cgdimage.h"
+#include "cgd/cgdio.h"
 #include "guest/localprep.h"
 #include "guest/upgrade.h"
 #include "image/attach.h"
@@ -35,10 +36,10 @@ enum lp_op {
  * lp_check_local() from what it finds; everything after switches on it:
  *   UPDATE   a directory, or an image this host mounts, filled in place;
  *   CREATE   a new image made and mounted (vnd and newfs on NetBSD);
- *   BUILD    a new FFS image written with makefs, nothing mounted;
+ *   BUILD    a new FFS image written directly, nothing mounted;
  *   REBUILD  an existing FFS image this host cannot mount (Linux), or
  *            that an ordinary user may write: read with libtsk and
- *            rebuilt like itself with makefs, renamed over the old.
+ *            written again like itself, renamed over the old.
  */
 enum lp_mode { LP_UPDATE, LP_CREATE, LP_BUILD, LP_REBUILD };
 
@@ -102,6 +103,7 @@ struct lp_job {
 	bool	 dryrun;
 	bool	 sparse;		/* an encrypted image's free sectors */
 					/* left as holes */
+	int	 ffsversion;		/* a new local's FFS: 1, 2 (0: 1) */
 	struct lp_sink sink;
 
 	/* Found and decided. */
@@ -121,8 +123,8 @@ struct lp_job {
 	struct stat rst;		/* the root, if it exists */
 	bool	 crypt;			/* cgd done here, on the plaintext */
 	bool	 rffs;			/* the root is read with libtsk */
-	char	 membase[PATH_MAX];	/* where plaintext may go */
-	uint64_t crypt_out, crypt_tree;	/* room the plaintext needs */
+	char	 membase[PATH_MAX];	/* an upgrade's stage of an encrypted
+					   guest's trees: in memory */
 
 	/* Held on the host: each with its sentinel (lp_job_teardown). */
 	struct attach ra, la, ba;	/* the root, the local, the base */
@@ -131,7 +133,10 @@ struct lp_job {
 	struct stage stage;		/* what a build fills */
 	struct stage rstage;		/* an FFS root read to fill in place */
 	struct stage bstage;		/* an FFS base root */
-	struct cgdimg cg;		/* the key and the plaintext */
+	struct cgdimg cg;		/* the key */
+	int	 lfd;			/* an encrypted old local, read */
+	struct cgdio lio;		/* through its key, */
+	struct ffs_source lsrc;		/* as lfi's source */
 	bool	 roots_lent;		/* a worker: the roots are its parent's */
 	bool	 in_fleet;		/* a worker: the locks and the root's */
 					/* checks are its parent's */

@@ -19,9 +19,11 @@
 #include "guest/identity.h"
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
+#include "guest/localwrite.h"
 #include "image/ffsread.h"
 #include "image/source.h"
 #include "tree/lock.h"
+#include "tree/scratch.h"
 
 /* The guest's own trees, as they are: etc, tmp, var and the record. */
 static int
@@ -47,6 +49,15 @@ open_mine(struct lp_job *j, int *fd, struct spec **spec)
 		tree_close(t);
 		if (t == NULL || tops[i] != NULL)
 			return -1;
+		/*
+		 * The upgrade is planned from the guest's own trees, read
+		 * into a stage: an encrypted guest's (its plaintext) on a
+		 * memory file system only, never a disk.
+		 */
+		if (j->crypt && (scratch_memory(0, "the guest's trees",
+		    j->membase, sizeof(j->membase)) == -1 ||
+		    (stage_memory(j->membase), 0)))
+			return -1;
 		if (stage_open(&j->stage) == -1 || ffs_extract(&j->lfi, have,
 		    NULL, j->stage.fd, &j->stage.copied, &j->cs) == -1)
 			return -1;
@@ -70,10 +81,8 @@ apply_mine(struct lp_job *j, const struct plan *u)
 	const char *path;
 
 	if (j->mode == LP_REBUILD) {
-		if (localprep_build_stage(&j->stage, j->crypt ? j->cg.plain :
-		    j->local, 0, &j->lfi, u) == -1 ||
-		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
-		    &j->lst) == -1))
+		/* The old image whole, the plan applied as it is written. */
+		if (lp_write_local(j, NULL, u) == -1)
 			return lp_fail(j, j->lout.image);
 		return 0;
 	}

@@ -896,7 +896,7 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	need = mfsize_need(&m);
 	if (need <= (uint64_t)like->len)
 		return 0;
-	sr_seterr("no room in its file system of %s for the new tree: makefs "
+	sr_seterr("no room in its file system of %s for the new tree: "
 	    "would need about %s; about %s more needed",
 	    sr_size((uint64_t)like->len), sr_size(need),
 	    sr_size(need - (uint64_t)like->len));

@@ -1,7 +1,7 @@
 /*
  * One guest's setup-local run: the arguments checked and the mode
  * decided, the root opened and read, every edit planned, and the local
- * filled in place, made, or built with makefs (localrun.h).
+ * filled in place, made, or written directly as FFS (localrun.h).
  */
 #include <sys/stat.h>
 
@@ -16,6 +16,7 @@
 #include "guest/identity.h"
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
+#include "guest/localwrite.h"
 #include "image/ffsread.h"
 #include "image/source.h"
 #include "tree/lock.h"
@@ -167,9 +168,8 @@ check_old_local(struct lp_job *j, const struct stat *st)
 		return lp_fail(j, j->lout.image);
 	}
 	/* A rebuild replaces the file: not under a running guest. */
-	if (j->mode == LP_REBUILD && (ffsimg_rebuildable(&j->lfi) == -1 ||
-	    (!j->dryrun && (ffsimg_writable(&j->lfi) == -1 ||
-	    attach_in_use(j->local) == -1))))
+	if (j->mode == LP_REBUILD && !j->dryrun &&
+	    (ffsimg_writable(&j->lfi) == -1 || attach_in_use(j->local) == -1))
 		return lp_fail(j, j->lout.image);
 	return check_keyfile(j, S_ISDIR(st->st_mode));
 }
@@ -191,7 +191,7 @@ lp_check_local(struct lp_job *j)
 		sr_seterrno("stat");
 		return lp_fail(j, j->lout.image);
 	}
-	/* A guest's local disk is FFS: makefs writes it, unless vnd can. */
+	/* A guest's local disk is FFS: written here, unless vnd can. */
 	j->mode = lp_mounts_ffs() ? LP_CREATE : LP_BUILD;
 	j->crypt = j->keyfile != NULL && j->mode == LP_BUILD;
 	if (check_keyfile(j, false) == -1)
@@ -205,102 +205,23 @@ lp_check_local(struct lp_job *j)
 	return 0;
 }
 
-/*
- * What the guest's local trees staged from a directory root take; an
- * image root is not measured before it is read.
- */
-static uint64_t
-root_trees(const struct lp_job *j)
-{
-	uint64_t n = 0;
-	int fd;
-
-	if (j->op != LP_PROVISION || j->rst.st_ino == 0 ||
-	    !S_ISDIR(j->rst.st_mode) || (fd = open(j->root, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) == -1)
-		return 0;
-	(void)scratch_du(fd, local_copy, &n);
-	close(fd);
-	return n;
-}
-
-/*
- * Nothing of an encrypted guest's plaintext may reach a disk: its
- * decrypted image, the stages and what makefs writes all go to a
- * private directory on a memory file system with room for them
- * (scratch_memory()), or the run is refused before anything is read:
- * the plaintext image (its allocated size: holes of the ciphertext stay
- * holes), the image makefs writes (every byte of it) and the root's
- * trees.
- */
+/* An old encrypted image read through its key, and checked. */
 static int
-crypt_room(struct lp_job *j)
+open_old_crypt(struct lp_job *j)
 {
-	uint64_t plain = 0, tree;
-
-	j->crypt_tree = tree = root_trees(j);
-	if (j->mode == LP_REBUILD) {
-		plain = (uint64_t)j->lst.st_blocks * 512;
-		if (plain > (uint64_t)j->lst.st_size)
-			plain = (uint64_t)j->lst.st_size;
-		j->crypt_out = j->dryrun ? 0 : (uint64_t)j->lst.st_size;
-	} else
-		j->crypt_out = j->size ? j->size : tree * 2 > (64 << 20) ?
-		    tree * 2 : 64 << 20;
-	if (scratch_memory(plain + j->crypt_out + tree,
-	    "the guest's plaintext", j->membase, sizeof(j->membase)) == -1)
+	if (lp_open_crypt_old(j) == -1)
 		return lp_fail(j, j->lout.image);
-	/* Every stage of this process holds plaintext now. */
-	stage_memory(j->membase);
-	lp_log(&j->lout, SR_VERBOSE, "plaintext kept in memory, in %s",
-	    j->membase);
-	return 0;
-}
-
-/* Once decrypted: what its file system holds, beside the rest. */
-static int
-crypt_room_decrypted(struct lp_job *j)
-{
-	uint8_t *map;
-	size_t n, fsize, i, nfree = 0;
-
-	if (ffs_free_map(&j->lfi, &map, &n, &fsize) == -1)
-		return lp_fail(j, j->lout.image);
-	for (i = 0; i < n; i++)
-		nfree += (map[i / 8] >> (i % 8)) & 1;
-	free(map);
-	if (scratch_room(j->membase, (uint64_t)(n - nfree) * fsize +
-	    j->crypt_out + j->crypt_tree, "the guest's trees") == -1)
-		return lp_fail(j, j->lout.image);
-	return 0;
-}
-
-/* An old image decrypted into the private directory, and checked. */
-static int
-decrypt_old(struct lp_job *j)
-{
-	int p;
-
-	if (cgdimg_decrypt(&j->cg, j->local) == -1)
-		return lp_fail(j, j->lout.image);
-	if ((p = ffsimg_probe(j->cg.plain, -1, &j->lfi)) != 0) {
-		if (p == 1)
-			sr_seterr("no FFS file system after decryption: a "
-			    "wrong key, or not an image made with this key");
-		return lp_fail(j, j->lout.image);
-	}
-	if (ffsimg_rebuildable(&j->lfi) == -1 || crypt_room_decrypted(j) == -1)
-		return lp_fail(j, j->lout.image);
-	lp_log(&j->lout, SR_VERBOSE, "decrypted (%s, %zu-bit key) into a "
-	    "private directory", j->cg.params.algorithm,
+	lp_log(&j->lout, SR_VERBOSE, "read through its key (%s, %zu-bit "
+	    "key), decrypted as it is read", j->cg.params.algorithm,
 	    j->cg.params.keylen);
 	return 0;
 }
 
 /*
- * The key (the key file made first if missing), a private directory for
- * the plaintext, and an existing image decrypted into it and checked: a
- * wrong key stops here, nothing written.
+ * The key (the key file made first if missing), and an existing image
+ * opened to be read through it and checked: a wrong key stops here,
+ * nothing written.  No plaintext is ever written anywhere: an image is
+ * decrypted as it is read, encrypted as it is written.
  */
 int
 lp_open_crypt(struct lp_job *j)
@@ -314,12 +235,9 @@ lp_open_crypt(struct lp_job *j)
 		j->crypt = false;
 		return 0;
 	}
-	if (crypt_room(j) == -1)
-		return -1;
 	/* A key is made only for a new disk: an old one has its own. */
 	if (cgdimg_open(&j->cg, j->keyfile, j->passfile, !j->dryrun &&
-	    j->mode == LP_BUILD) == -1 || cgdimg_private(&j->cg,
-	    j->membase) == -1)
+	    j->mode == LP_BUILD) == -1)
 		return lp_fail(j, j->lout.image);
 	/* The old ciphers are kept for old disks, not used for new ones. */
 	if (j->mode == LP_BUILD &&
@@ -330,7 +248,7 @@ lp_open_crypt(struct lp_job *j)
 		    j->keyfile, j->cg.params.algorithm);
 		return lp_fail(j, j->lout.image);
 	}
-	return j->mode == LP_REBUILD ? decrypt_old(j) : 0;
+	return j->mode == LP_REBUILD ? open_old_crypt(j) : 0;
 }
 
 int
@@ -352,9 +270,9 @@ lp_stage_ffs_root(const struct ffsimg *fi, struct stage *st,
 
 /*
  * The root: read-only, and all edits decided from it.  An FFS root this
- * run cannot mount is read with libtsk into a stage: the build's own, or
- * (to fill a tree in place) one of its own, given the root's owners.
- * An upgrade reads the root from a stage of its own, once.
+ * run cannot mount is read with libtsk: as it is for an image written
+ * here (LP_BUILD, LP_REBUILD); into a stage of its own, given the root's
+ * owners, to fill a tree in place, and for an upgrade, once.
  */
 int
 lp_open_root(struct lp_job *j)
@@ -362,17 +280,22 @@ lp_open_root(struct lp_job *j)
 	bool build = j->op == LP_PROVISION && (j->mode == LP_BUILD ||
 	    j->mode == LP_REBUILD);
 
+	if (j->rffs && build) {
+		j->lp.root_fstype = "ffs";
+		j->rpath = NULL;
+		return 0;
+	}
 	if (j->rffs) {
-		struct stage *st = build ? &j->stage : &j->rstage;
+		struct stage *st = &j->rstage;
 
 		if (lp_stage_ffs_root(&j->rfi, st, &j->lout, &j->cs) == -1 ||
-		    (!build && j->op == LP_PROVISION && geteuid() == 0 &&
+		    (j->op == LP_PROVISION && geteuid() == 0 &&
 		    spec_apply(&st->copied, st->fd) == -1))
 			return lp_fail(j, j->rout.image);
 		j->planfd = st->fd;
 		j->lp.rootspec = &st->copied;
 		j->lp.root_fstype = "ffs";
-		j->rpath = build ? NULL : st->tree;
+		j->rpath = st->tree;
 		return 0;
 	}
 	/* A worker's root was attached once, by its parent. */
@@ -382,8 +305,6 @@ lp_open_root(struct lp_job *j)
 	j->lp.root_fstype = netbsd_fstype(j->ra.isdir ? NULL : j->ra.fstype);
 	if ((j->rpath = root_path(&j->ra, j->rbuf)) == NULL)
 		return lp_fail(j, j->rout.image);
-	if (build && stage_open(&j->stage) == -1)
-		return lp_fail(j, j->lout.image);
 	return 0;
 }
 
@@ -401,15 +322,17 @@ root_tree(const struct lp_job *j)
 /*
  * A stage's owners and modes are its spec's (lp.rootspec): read through
  * the tree that answers with them (only read: the plan is applied
- * later).
+ * later).  An FFS root read as it is answers with its own.
  */
 int
 lp_plan_local(struct lp_job *j)
 {
 	struct tree *t;
 
-	if (j->lp.rootspec != NULL)
-		t = tree_recording(tree_dir(j->planfd, j->rout.image, 0),
+	if (j->rffs && j->ra.rootfd == -1)
+		t = tree_ffs(&j->rfi);
+	else if (j->lp.rootspec != NULL)
+		t = tree_recording(tree_dir(j->ra.rootfd, j->rout.image, 0),
 		    j->lp.rootspec);
 	else
 		t = tree_dir(j->planfd, j->rout.image, TREE_RDONLY);
@@ -580,12 +503,12 @@ show_plan(struct lp_job *j)
 	struct sbuf desc = { 0 }, head = { 0 };
 
 	if (j->mode == LP_BUILD)
-		lp_log(&j->lout, SR_INFO, "would be built with makefs (FFS, "
-		    "%s)", j->size ? "of the size given" :
-		    "sized to its content");
+		lp_log(&j->lout, SR_INFO, "would be built (FFSv%d, %s)",
+		    j->ffsversion ? j->ffsversion : 1, j->size ?
+		    "of the size given" : "sized to its content");
 	else if (j->mode == LP_REBUILD)
-		lp_log(&j->lout, SR_INFO, "would be rebuilt with makefs like "
-		    "itself (FFSv%d, %jd bytes)%s and replace the image",
+		lp_log(&j->lout, SR_INFO, "would be rebuilt like itself "
+		    "(FFSv%d, %jd bytes)%s and replace the image",
 		    j->lfi.version, (intmax_t)j->lfi.len, j->crypt ?
 		    ", encrypted again" : "");
 	else if (j->mode == LP_CREATE)
@@ -610,32 +533,20 @@ show_plan(struct lp_job *j)
 	return 0;
 }
 
-/* The local built with makefs, from the root's trees or its stage. */
-static int
-build_local(struct lp_job *j, const char *image, const struct ffsimg *like)
-{
-	/* No path: an FFS root, read into the build's stage already. */
-	if (j->rpath == NULL)
-		return localprep_build_stage(&j->stage, image, j->size, like,
-		    &j->plan);
-	return localprep_build_tree(j->rpath, &j->stage, image, j->size, like,
-	    &j->lp, &j->plan, &j->cs);
-}
-
 /* Make the local as decided. */
 static int
 make_local(struct lp_job *j)
 {
 	switch (j->mode) {
 	case LP_BUILD:
-	case LP_REBUILD:
-		/* Encrypted: built in private, then encrypted into place. */
-		if (build_local(j, j->crypt ? j->cg.plain : j->local,
-		    j->mode == LP_REBUILD ? &j->lfi : NULL) == -1 ||
-		    (j->crypt && cgdimg_encrypt(&j->cg, j->local,
-		    j->mode == LP_REBUILD ? &j->lst : NULL) == -1))
-			return lp_fail(j, j->lout.image);
-		return 0;
+	case LP_REBUILD: {
+		/* Encrypted: through the key as it is laid out. */
+		struct tree *root = root_tree(j);
+		int rv = root == NULL ? -1 : lp_write_local(j, root, &j->plan);
+
+		tree_close(root);
+		return rv == -1 ? lp_fail(j, j->lout.image) : 0;
+	}
 	case LP_UPDATE:
 	case LP_CREATE:
 		if (attach_remount_rw(&j->la) == -1 ||
@@ -709,7 +620,7 @@ lp_provision(struct lp_job *j)
 		lp_log(&j->lout, SR_INFO, "%s from %s%s: %ju entries, %zu "
 		    "changes%s", made[j->mode], j->rout.image,
 		    j->mode == LP_BUILD || j->mode == LP_REBUILD ? j->crypt ?
-		    " with makefs, encrypted" : " with makefs" : "",
+		    ", encrypted" : "" : "",
 		    j->cs.entries, j->plan.n, j->cs.warnings ?
 		    " (with warnings)" : "");
 	return 0;

@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "guest/identity.h"
 #include "guest/rootrun.h"
+#include "image/ffssize.h"
 #include "image/ffsread.h"
 #include "tree/copytree.h"
 #include "tree/dir.h"
@@ -27,10 +29,39 @@ rootrun_init(struct rootrun *j)
 	memset(j, 0, sizeof(*j));
 	j->part = -1;
 	j->rp.kernelfd = -1;
-	j->stage.fd = -1;
-	j->stage.work.lockfd = -1;
+	j->version = 1;
+	j->outf.fd = -1;
 	j->src.fi.part = -1;
 	attach_init(&j->at, NULL, true);
+}
+
+/*
+ * The image being written and what it reads from go: a file left
+ * unfinished is removed.  -1 if a stage could not be removed (message).
+ */
+static int
+out_close(struct rootrun *j)
+{
+	int i, rv = 0;
+
+	tree_close(j->out);
+	j->out = NULL;
+	ffsb_out_abort(&j->outf);
+	/* The readers read the sources, and the sources the stages. */
+	ffsb_copy_free(j->copy);
+	j->copy = NULL;
+	for (i = 0; i < j->nsrcs; i++)
+		tree_close(j->srctrees[i]);
+	free(j->srctrees);
+	j->srctrees = NULL;
+	j->nsrcs = 0;
+	for (i = 0; i < j->nstages; i++)
+		if (stage_close(&j->stages[i]) == -1)
+			rv = -1;
+	free(j->stages);
+	j->stages = NULL;
+	j->nstages = 0;
+	return rv;
 }
 
 int
@@ -38,7 +69,7 @@ rootrun_end(struct rootrun *j)
 {
 	int rv = 0;
 
-	if (stage_close(&j->stage) == -1)
+	if (out_close(j) == -1)
 		rv = -1;
 	if (attach_teardown(&j->at) == -1 && rv == 0) {
 		sr_prefixerr("%s", j->at.path);
@@ -52,7 +83,8 @@ rootrun_end(struct rootrun *j)
 }
 
 /*
- * A failure: the stage goes (nothing half made is left), its message
+ * A failure: the image being written and its stages go (nothing half
+ * made is left), its message
  * and hint kept; an attach stays for the tool to undo and report.
  */
 static int
@@ -62,7 +94,7 @@ failed(struct rootrun *j)
 	char msg[1024];
 
 	strlcpy(msg, sr_errmsg(), sizeof(msg));
-	(void)stage_close(&j->stage);
+	(void)out_close(j);
 	sr_seterr("%s", msg);
 	sr_sethint(h);
 	return -1;
@@ -86,29 +118,22 @@ show(const struct rootrun *j, const struct plan *plan)
 /*
  * Record the root's identity (identity.c) in .sharedroot, unless it is
  * there already: a digest of what its guests copy, by which a guest's
- * local disk knows its root.  The root is read at rootfd and written
- * through t (unless dryrun).  With spec, the root is a stage (and spec
- * says what its files will be).  1: recorded (or would be), 0: it was,
+ * local disk knows its root.  The root is read and written through t
+ * (only read on a dry run).  1: recorded (or would be), 0: it was,
  * -1: an error.
  */
 static int
-record_identity(const struct rootrun *j, int rootfd, struct tree *t,
-    struct spec *spec, bool dryrun)
+record_identity(const struct rootrun *j, struct tree *t, bool dryrun)
 {
 	const struct tree_wopts dwo = { .mode = 0755 },
-	    wo = { .mode = 0644, .nosync = spec != NULL };
+	    wo = { .mode = 0644, .nosync = true };
 	struct sbuf man = { 0 }, old = { 0 };
-	struct tree *own = NULL;
 	char id[ID_HEXLEN + 1];
 	int rv = -1;
 
-	/* A dry run on a stage reads it through a tree of its own. */
-	if (t == NULL && (t = own = tree_dir(rootfd, j->target,
-	    TREE_RDONLY)) == NULL)
-		return -1;
-	if (identity_manifest(t, spec, &man, id) == -1)
+	if (identity_manifest(t, NULL, &man, id) == -1)
 		goto done;
-	if (dir_readfile(rootfd, ID_ROOT, 256, &old, NULL) == 0 &&
+	if (tree_read(t, ID_ROOT, 256, &old) == 0 &&
 	    old.len == ID_HEXLEN + 1 && memcmp(old.s, id, ID_HEXLEN) == 0) {
 		rv = 0;
 		goto done;
@@ -127,95 +152,146 @@ record_identity(const struct rootrun *j, int rootfd, struct tree *t,
 	}
 	rv = 1;
 done:
-	tree_close(own);
 	sbuf_free(&man);
 	sbuf_free(&old);
 	return rv;
 }
 
 /*
- * The plan for the staged root, read through the tree that records what
- * each path truly is (its spec's owners and modes, and the device nodes
- * only the spec holds).
+ * The image being written (j->out), with p, to a file beside target
+ * (like: the image it replaces); on a dry run, to none (never synced).
  */
 static int
-plan_staged(struct rootrun *j, struct plan *plan)
+out_open(struct rootrun *j, const struct ffsw_params *p, const char *target,
+    const struct ffsimg *like)
 {
-	struct tree *t = stage_tree(&j->stage);
-	int rv = t == NULL ? -1 : rootprep_plan(t, &j->rp, plan);
+	struct ffsw_sink none;
 
-	tree_close(t);
-	return rv;
+	if ((j->copy = ffsb_copy_new()) == NULL)
+		return -1;
+	if (j->dryrun)
+		ffsw_sink_fd(&none, -1, p->size, target);
+	else if (ffsb_out_open(&j->outf, target, like, p->size) == -1)
+		return -1;
+	if ((j->out = tree_ffsw(p, j->dryrun ? &none : &j->outf.sink,
+	    target)) == NULL)
+		return -1;
+	return 0;
 }
 
 /*
- * Apply the plan to the staged root, then record its identity there,
- * both through a tree that notes what each path must be in the image.
- * Returns as record_identity().
+ * Lay the image out and put it in place (renamed, or installed where
+ * its like's file system was); room >= 0: sized by what it holds.
  */
 static int
-apply_staged(struct rootrun *j, const struct plan *plan)
+out_finish(struct rootrun *j, int room)
 {
-	struct tree *t;
-	int r = -1;
-
-	if ((t = stage_tree(&j->stage)) == NULL)
+	if (ffssize_sync(j->out, room) == -1)
 		return -1;
-	if (plan_apply(plan, t) == 0)
-		r = record_identity(j, j->stage.fd, t, &j->stage.copied,
-		    false);
-	tree_close(t);
-	return r;
+	return ffsb_out_commit(&j->outf);
 }
 
-/* A directory's entries copied into the stage, as they are. */
+/* A source's tree, read until the image is written. */
 static int
-stage_dir(const char *src, struct copy_opts *co, struct copy_stats *cs)
+keep_src(struct rootrun *j, struct tree *t)
 {
-	char **names = NULL, real[PATH_MAX];
-	int fd, r;
+	struct tree **n;
+
+	if ((n = reallocarray(j->srctrees, (size_t)j->nsrcs + 1,
+	    sizeof(*n))) == NULL) {
+		tree_close(t);
+		return sr_oom();
+	}
+	j->srctrees = n;
+	j->srctrees[j->nsrcs++] = t;
+	return 0;
+}
+
+/*
+ * The device nodes below dir go (init makes /dev in memory at boot):
+ * 1 if there were any.
+ */
+static int
+drop_devices(struct tree *t, const char *dir)
+{
+	char **names = NULL, path[PATH_MAX];
+	struct stat st;
+	int i, n = 0, sub = 0;
+
+	if (tree_lstat(t, dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (tree_list(t, dir, &names) == -1)
+		return -1;
+	for (i = 0; names[i] != NULL; i++, n |= sub) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (tree_lstat(t, path, &st) == -1 ||
+		    (S_ISDIR(st.st_mode) &&
+		    (sub = drop_devices(t, path)) == -1) ||
+		    ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
+		    (sub = 1, tree_remove(t, path)) == -1)) {
+			tree_freelist(names);
+			return -1;
+		}
+	}
+	tree_freelist(names);
+	return n;
+}
+
+/* A set extracted into a stage of its own (read through its spec). */
+static struct tree *
+set_tree(struct rootrun *j, const char *src)
+{
+	struct stage *st = &j->stages[j->nstages];
+	struct copy_opts co = { .spec = &st->copied };
+	struct copy_stats cs;
+
+	if (stage_open(st) == -1)
+		return NULL;
+	j->nstages++;
+	co.dstfd = st->fd;
+	if (sets_extract(&co, src, &cs) == -1)
+		return NULL;
+	return stage_tree(st);
+}
+
+/* A directory given as a source, read where it is. */
+static struct tree *
+dir_tree(const char *src)
+{
+	struct tree *t;
+	int fd;
 
 	if ((fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		sr_seterrno("open");
-		return -1;
+		return NULL;
 	}
-	if (realpath(src, real) == NULL) {
-		sr_seterrno("realpath");
-		close(fd);
-		return -1;
-	}
-	if (dir_list(fd, "", &names) == -1) {
-		close(fd);
-		return -1;
-	}
+	t = tree_dir(fd, src, TREE_RDONLY);
 	close(fd);
-	co->srcpath = real;
-	co->tops = (const char *const *)names;
-	r = copy_trees(co, cs);
-	dir_freelist(names);
-	return r;
+	return t;
 }
 
-/* Stage one source: a directory, a set, or an FFS image. */
+/*
+ * Copy one source (a directory, a set, or an FFS image) over what the
+ * image holds; the device nodes of its dev are left out (init makes
+ * /dev in memory).
+ */
 static int
-stage_source(struct rootrun *j, const char *src, struct copy_stats *cs)
+add_source(struct rootrun *j, const char *src)
 {
-	struct copy_opts co = { .dstfd = j->stage.fd,
-	    .spec = &j->stage.copied };
 	struct source s;
+	struct copy_stats cs = { 0 };
+	struct tree *t = NULL;
 	int r = -1;
 
-	memset(cs, 0, sizeof(*cs));
 	switch (source_kind(src, j->part, 0, &s)) {
 	case SOURCE_DIR:
-		r = stage_dir(src, &co, cs);
+		t = dir_tree(src);
 		break;
 	case SOURCE_SET:
-		r = sets_extract(&co, src, cs);
+		t = set_tree(j, src);
 		break;
 	case SOURCE_FFS:
-		r = ffs_extract(&s.fi, NULL, NULL, j->stage.fd,
-		    &j->stage.copied, cs);
+		t = tree_ffs(&s.fi);
 		break;
 	case SOURCE_IMAGE:
 		sr_seterr("neither a directory, a set (.tgz, .tar.xz, ...) nor "
@@ -224,47 +300,81 @@ stage_source(struct rootrun *j, const char *src, struct copy_stats *cs)
 	default:
 		break;
 	}
-	if (r == -1)
+	if (t != NULL && keep_src(j, t) == 0)
+		r = ffsb_copy(j->copy, t, "", NULL, j->out, &cs);
+	if (r == -1) {
 		sr_prefixerr("%s", src);
-	return r;
+		return -1;
+	}
+	j->entries += cs.entries;
+	sr_log(SR_VERBOSE, "%s: %ju entries", src, cs.entries);
+	return 0;
 }
 
 /*
- * Build from sources: stage them in order (a directory, an FFS image,
- * or NetBSD sets), prepare the staged root, and write a new FFS image
- * with makefs.  Nothing is mounted, and no privileges are needed.
+ * Whether the prepared tree fits in a file system of size bytes (the
+ * old one's, or -s): refused now, with what it needs, rather than
+ * halfway through laying it out.
+ */
+static int
+check_fits(struct rootrun *j, uint64_t size, int version)
+{
+	struct ffsw_params need;
+
+	if (ffssize_need(j->out, version, 0, &need) == -1)
+		return -1;
+	if (need.size <= size)
+		return 0;
+	sr_seterr("no room in its file system of %s for the new tree: it "
+	    "needs about %s; about %s more needed (refused, nothing written)",
+	    sr_size(size), sr_size(need.size), sr_size(need.size - size));
+	errno = ENOSPC;
+	return -1;
+}
+
+/*
+ * Build from sources: copy them in order (a directory, an FFS image,
+ * or NetBSD sets, each set extracted to a stage first) into an FFS image
+ * held in memory (tree_ffsw), prepare it there, and write it.  Nothing
+ * is mounted, no makefs is run, and no privileges are needed.
  */
 static int
 rootprep_build(struct rootrun *j)
 {
-	/* A shared root is read-only: little room is needed. */
-	static const char *const room[] = { "-b", "10%", "-f", "10%", NULL };
-	const struct build_opts bo = { j->size, room, NULL };
+	struct ffsw_params p;
 	struct plan plan = { 0 };
-	struct copy_stats cs;
 	int i, rv = -1;
 
-	if (stage_open(&j->stage) == -1)
-		return -1;
+	if ((j->stages = calloc((size_t)j->nsrc, sizeof(*j->stages))) ==
+	    NULL)
+		return sr_oom();
 	for (i = 0; i < j->nsrc; i++) {
-		if (stage_source(j, j->srcs[i], &cs) == -1)
-			goto done;
-		j->entries += cs.entries;
-		sr_log(SR_VERBOSE, "%s: %ju entries staged", j->srcs[i],
-		    cs.entries);
+		j->stages[i].fd = -1;
+		j->stages[i].work.lockfd = -1;
 	}
+	/* Sized by what it holds (10% more) unless -s says. */
+	if (ffsw_params_for(j->size ? j->size : 64 << 20, j->version, &p) ==
+	    -1 || out_open(j, &p, j->target, NULL) == -1)
+		return -1;
+	for (i = 0; i < j->nsrc; i++)
+		if (add_source(j, j->srcs[i]) == -1)
+			goto done;
 	/* init makes /dev in memory: the sources' device nodes go. */
-	if (spec_drop_devices(&j->stage.copied, "dev") > 0)
+	if ((i = drop_devices(j->out, "dev")) == -1)
+		goto done;
+	if (i > 0)
 		sr_log(SR_VERBOSE, "dev: device nodes left out");
-	if (plan_staged(j, &plan) == -1)
+	if (rootprep_plan(j->out, &j->rp, &plan) == -1)
 		goto done;
 	if (j->dryrun) {
 		if (show(j, &plan) == -1)
 			goto done;
-	} else if (apply_staged(j, &plan) == -1 ||
-	    build_image(&j->stage, j->target, &bo) == -1)
-		goto done;
-	if (stage_close(&j->stage) == -1)
+	} else if (plan_apply(&plan, j->out) == -1 ||
+	    record_identity(j, j->out, false) == -1 ||
+	    (j->size == 0 && (ffssize_need(j->out, j->version, 10, &p) == -1 ||
+	    ffssize_set(j->out, &p) == -1)) ||
+	    (j->size != 0 && check_fits(j, p.size, j->version) == -1) ||
+	    out_finish(j, j->size ? -1 : 10) == -1)
 		goto done;
 	j->changes = plan.n;
 	rv = 0;
@@ -274,49 +384,51 @@ done:
 }
 
 /*
- * An FFS root this host cannot mount: read it with libtsk, prepare the
- * stage, and when anything changes rebuild it like itself with makefs
- * and put it in the old one's place (a new file renamed over it).
+ * An FFS root this host cannot mount: read it with libtsk, plan, and
+ * when anything changes copy it into an FFS image like itself held in
+ * memory (same version, sizes and inodes), prepare that, and put it in
+ * the old one's place (a new file renamed over it, or installed in its
+ * partition).  No stage, no makefs.
  */
 static int
 rootprep_rebuild(struct rootrun *j)
 {
 	const struct ffsimg *fi = &j->src.fi;
-	const struct build_opts bo = { 0, NULL, fi };
+	struct ffsw_params p;
 	struct plan plan = { 0 };
-	struct copy_stats cs;
+	struct copy_stats cs = { 0 };
+	struct tree *src;
 	int id = 0, rv = -1;
 
-	if (ffsimg_rebuildable(fi) == -1 ||
-	    (!j->dryrun && ffsimg_writable(fi) == -1) ||
-	    stage_open(&j->stage) == -1)
+	if ((!j->dryrun && ffsimg_writable(fi) == -1) ||
+	    (src = tree_ffs(fi)) == NULL)
 		return -1;
-	if (ffs_extract(fi, NULL, NULL, j->stage.fd, &j->stage.copied,
-	    &cs) == -1) {
-		sr_prefixerr("read");
-		return -1;
-	}
-	/* The device nodes its spec alone holds go with the rest of dev. */
-	if (plan_staged(j, &plan) == -1)
+	if (rootprep_plan(src, &j->rp, &plan) == -1 || (plan.n == 0 &&
+	    (id = record_identity(j, src, true)) == -1))
 		goto done;
 	if (j->dryrun) {
-		if (show(j, &plan) == -1 || (plan.n == 0 &&
-		    (id = record_identity(j, j->stage.fd, NULL,
-		    &j->stage.copied, true)) == -1))
+		if (show(j, &plan) == -1)
 			goto done;
-	} else if ((id = apply_staged(j, &plan)) == -1 ||
-	    ((plan.n > 0 || id > 0) && build_image(&j->stage, fi->path, &bo)
-	    == -1))
-		goto done;
-	if (stage_close(&j->stage) == -1)
-		goto done;
+	} else if (plan.n > 0 || id > 0) {
+		if (ffsw_params_like(fi, &p) == -1 ||
+		    out_open(j, &p, fi->path, fi) == -1)
+			goto done;
+		id = keep_src(j, src);
+		src = NULL;	/* kept: read when the image is written */
+		if (id == -1 || ffsb_copy(j->copy, j->srctrees[0], "", NULL,
+		    j->out, &cs) == -1 || plan_apply(&plan, j->out) == -1 ||
+		    (id = record_identity(j, j->out, false)) == -1 ||
+		    check_fits(j, (uint64_t)fi->len, fi->version) == -1 ||
+		    out_finish(j, -1) == -1)
+			goto done;
+	}
 	j->entries = cs.entries;
 	j->changes = plan.n + (size_t)(id > 0);
-	sr_log(SR_VERBOSE, "read with libtsk: %ju entries%s", cs.entries,
-	    j->changes && !j->dryrun ? "; rebuilt with makefs and replaced" :
-	    "");
+	sr_log(SR_VERBOSE, "read with libtsk%s", j->changes && !j->dryrun ?
+	    "; rebuilt like itself and replaced" : "");
 	rv = 0;
 done:
+	tree_close(src);
 	plan_free(&plan);
 	return rv;
 }
@@ -331,7 +443,7 @@ record_identity_in_place(const struct rootrun *j, int rootfd)
 	if ((t = tree_dir(rootfd, j->target, j->dryrun ? TREE_RDONLY : 0)) ==
 	    NULL)
 		return -1;
-	r = record_identity(j, rootfd, t, NULL, j->dryrun);
+	r = record_identity(j, t, j->dryrun);
 	tree_close(t);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "guest/rootprep.h"
 #include "image/attach.h"
 #include "image/build.h"
+#include "image/ffsbuild.h"
 #include "image/source.h"
 
 /* How the root is made ready, decided once (rootrun_run()). */
@@ -22,7 +23,7 @@ enum rootrun_mode {
 	ROOTRUN_UNDECIDED,
 	ROOTRUN_DIR,		/* a directory: the plan applied in place */
 	ROOTRUN_MOUNT,		/* an image mounted: the same, through it */
-	ROOTRUN_REBUILD,	/* an FFS image read, staged, rebuilt */
+	ROOTRUN_REBUILD,	/* an FFS image read, rebuilt like itself */
 	ROOTRUN_BUILD,		/* a new FFS image from the sources */
 };
 
@@ -36,7 +37,8 @@ struct rootrun {
 	int	 nsrc;		/* building: how many (at least one) */
 	bool	 build;		/* build target from srcs */
 	bool	 dryrun;	/* decide and show; write nothing */
-	uint64_t size;		/* of the image built; 0: as makefs needs */
+	uint64_t size;		/* of the image built; 0: what it holds */
+	int	 version;	/* of the image built: FFSv1 or FFSv2 */
 	int	 part;		/* the FFS partition of an image, or -1 */
 	const char *kernel;	/* the kernel to install, or NULL */
 	const char *localdev;	/* the local disk's raw device */
@@ -47,7 +49,13 @@ struct rootrun {
 	enum rootrun_mode mode;
 	struct source src;	/* what target is, unless building */
 	/* Held while running, undone by rootrun_end(). */
-	struct stage stage;
+	struct tree *out;	/* the image being written (tree_ffsw) */
+	struct ffsb_out outf;	/* its file, beside its final name */
+	struct ffsb_copy *copy;	/* what its contents are read with */
+	struct tree **srctrees;	/* and from, until it is written */
+	int	 nsrcs;
+	struct stage *stages;	/* a set's, extracted before it is copied */
+	int	 nstages;
 	struct attach at;
 	/* What was done (or would be, dry run). */
 	size_t	 changes;	/* edits, and the identity recorded */

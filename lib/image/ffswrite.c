@@ -237,6 +237,8 @@ attach(struct ffsw_node *d, const char *name, struct ffsw_node *n,
 	return 0;
 }
 
+static int fw_keep_orig(struct tree *, const char *);
+
 /* A new node of mode at rel, replacing what is there (no directory). */
 static int
 put(struct ffsw_tree *ft, const char *rel, const char *step, mode_t mode,
@@ -249,6 +251,10 @@ put(struct ffsw_tree *ft, const char *rel, const char *step, mode_t mode,
 		return -1;
 	if (old != NULL && S_ISDIR(old->mode))
 		return fail(rel, step, EISDIR);
+	/* As a host tree's write: the old file kept as NAME.orig, once. */
+	if (old != NULL && S_ISREG(old->mode) && S_ISREG(mode) &&
+	    wo != NULL && wo->keep_orig && fw_keep_orig(&ft->t, rel) == -1)
+		return -1;
 	if ((n = node_new(ft, mode, wo)) == NULL)
 		return sr_oom();
 	if (attach(d, name, n, rel, step) == -1) {

@@ -33,6 +33,14 @@ struct ffstree {
 	char	*path;		/* fi.path, our own copy */
 	TSK_IMG_INFO *img;
 	TSK_FS_INFO *fs;
+	/*
+	 * The file last read with pread, kept open: libtsk loads a file's
+	 * block map when it is opened and first read, so a file read a
+	 * block at a time (a copy into a new image) would cost its whole
+	 * map for every block.
+	 */
+	TSK_FS_FILE *cur;
+	char	*currel;
 };
 
 #define FT(t)	((struct ffstree *)(void *)(t))
@@ -185,17 +193,33 @@ ft_read(struct tree *t, const char *rel, size_t max, struct sbuf *out)
 	return 0;
 }
 
+static void
+ft_forget(struct ffstree *ft)
+{
+	if (ft->cur != NULL)
+		tsk_fs_file_close(ft->cur);
+	free(ft->currel);
+	ft->cur = NULL;
+	ft->currel = NULL;
+}
+
 static ssize_t
 ft_pread(struct tree *t, const char *rel, uint64_t off, void *buf, size_t len)
 {
+	struct ffstree *ft = FT(t);
 	TSK_FS_FILE *f;
-	ssize_t n;
 
-	if ((f = ft_open_file(t, rel, "read")) == NULL)
-		return -1;
-	n = ft_content(f, rel, off, buf, len);
-	tsk_fs_file_close(f);
-	return n;
+	if (ft->cur == NULL || strcmp(ft->currel, rel) != 0) {
+		ft_forget(ft);
+		if ((f = ft_open_file(t, rel, "read")) == NULL)
+			return -1;
+		if ((ft->currel = strdup(rel)) == NULL) {
+			tsk_fs_file_close(f);
+			return sr_oom();
+		}
+		ft->cur = f;
+	}
+	return ft_content(ft->cur, rel, off, buf, len);
 }
 
 static int
@@ -296,6 +320,7 @@ ft_readlink(struct tree *t, const char *rel, struct sbuf *out)
 static void
 ft_close(struct tree *t)
 {
+	ft_forget(FT(t));
 	ffs_fs_close(FT(t)->img, FT(t)->fs);
 	free(FT(t)->path);
 	free(t);

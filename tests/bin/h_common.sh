@@ -168,8 +168,8 @@ gate_count()
 # run's: by pid, each still the stub), and forget them all.
 gate_stop()
 {
-	[ -f "$1/makefs.pids" ] || return 0
-	for _p in $(cat "$1/makefs.pids"); do
+	# A preloaded gate (h_hold.c) keeps no pids: its runs are the tools.
+	for _p in $(cat "$1/makefs.pids" 2>/dev/null); do
 		grep -qa "$1/makefs" /proc/$_p/cmdline 2>/dev/null &&
 		    kill -9 "$_p" 2>/dev/null
 	done
@@ -264,4 +264,24 @@ mac_rule()
 	printf '00:16:3e:%02x:%s:%s\n' \
 	    $((0x$(echo "$_h" | cut -c1-2) | 0x80)) \
 	    "$(echo "$_h" | cut -c3-4)" "$(echo "$_h" | cut -c5-6)"
+}
+
+# ffs_check IMG [OFFSET LENGTH]: NetBSD's own kernel FFS and fsck_ffs
+# (../shared/tools/netbsd-ffs, $SR_FFSCHECK) accept the image setup-root
+# or setup-local wrote: mounted read-only and read whole, checked clean,
+# then written and checked again (on a copy).  Where that checker is not
+# beside the source tree, the image is not checked (said on stderr).
+ffs_check()
+{
+	if [ ! -x "${SR_FFSCHECK:-}" ]; then
+		echo "no ${SR_FFSCHECK:-ffs-check}: $1 not checked with NetBSD's FFS" >&2
+		return 0
+	fi
+	if [ $# -ge 3 ]; then
+		atf_check -o match:'fsck_ffs -n -f after the kernel wrote to it: clean' \
+		    "$SR_FFSCHECK" -w -o "$2" -l "$3" "$1"
+	else
+		atf_check -o match:'fsck_ffs -n -f after the kernel wrote to it: clean' \
+		    "$SR_FFSCHECK" -w "$1"
+	fi
 }

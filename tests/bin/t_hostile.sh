@@ -110,15 +110,13 @@ full_disks_named_body()
 	    cat err
 	atf_check -o inline:'1\n' sh -c 'wc -l < err'
 	atf_check -o empty find full/local -mindepth 1
-	# A stage in TMPDIR, from an FFS image: refused when it fills up.
+	# From an FFS image, with a full TMPDIR: nothing is staged there
+	# any more (the image is written directly), so it is not needed.
 	atf_check -o ignore makefs -t ffs -s 16m root.img root
-	atf_check -s exit:1 -o empty -e save:err \
-	    env TMPDIR="$fs" setup-local root.img new.img
-	atf_check -o match:"^setup-local: root.img: no room left on $fs \([0-9.]+ (bytes|KiB|MiB) free\) to write var/big; at least [0-9.]+ MiB more needed$" \
-	    cat err
-	atf_check -o inline:'1\n' sh -c 'wc -l < err'
-	atf_check test ! -e new.img
-	atf_check -o empty find full -mindepth 1 -name 'sharedroot.*'
+	atf_check -o ignore -e ignore env TMPDIR="$fs" setup-local root.img new.img
+	atf_check test -f new.img
+	atf_check -o empty find full -mindepth 1 -name 'sharedroot*'
+	rm new.img
 	# The new image beside a local, on a file system without room for it.
 	atf_check -s exit:1 -o empty -e save:err \
 	    setup-local -q -s 4m root full/l.img
@@ -128,7 +126,7 @@ full_disks_named_body()
 	rm -f root/var/big
 	atf_check -o ignore setup-root root
 	atf_check -s exit:1 -o empty -e save:err setup-local -q root full/l.img
-	atf_check -o match:"^setup-local: full/l.img: no room left on $fs \(1\.0 MiB free\) to write the new image; about [0-9.]+ MiB more needed$" \
+	atf_check -o match:"^setup-local: full/l.img: no room left on $fs \(1\.0 MiB free\) to write the new image of 64\.0 MiB; about [0-9.]+ MiB more needed$" \
 	    sed -n '$p' err
 	atf_check -o empty find full -mindepth 1 -name '.l.img.*'
 	atf_check test ! -e full/l.img
@@ -152,16 +150,16 @@ local_image_too_small_for_upgrade_body()
 	head -c 6000000 /dev/urandom > root/var/big
 	atf_check -o ignore setup-root root
 	atf_check -o ignore -e ignore setup-local -q -s 16m root local.img
-	# The next release's etc is 3 MB larger: 16 MiB no longer holds it.
+	# The next release's etc is 8 MB larger: 16 MiB no longer holds it.
 	cp -a root new
-	head -c 3000000 /dev/urandom > new/etc/firmware.bin
+	head -c 8000000 /dev/urandom > new/etc/firmware.bin
 	atf_check -o ignore setup-root new
 	cp local.img local.orig
 	atf_check -s exit:1 -o ignore -e save:err setup-local -n -u new local.img
-	atf_check -o match:"^setup-local: local.img: warning: no room in its file system of 16\.0 MiB for the new tree: makefs would need about (19|20|21)\.[0-9] MiB; about [345]\.[0-9] MiB more needed$" \
+	atf_check -o match:"^setup-local: local.img: warning: no room in its file system of 16\.0 MiB for the new tree: would need about [0-9.]+ MiB; about [0-9.]+ MiB more needed$" \
 	    cat err
 	atf_check -s exit:1 -o empty -e save:err setup-local -u new local.img
-	atf_check -o match:"^setup-local: local.img: no room in its file system of 16\.0 MiB for the new tree: makefs needs (19|20|21)\.[0-9] MiB; about [345]\.[0-9] MiB more needed \(refused, nothing written\)$" \
+	atf_check -o match:"^setup-local: local.img: the new image: etc/firmware\.bin: no room left in the file system \(16\.0 MiB\) for its data$" \
 	    sed -n '$p' err
 	# One line but for the warnings about the sample's test attributes.
 	atf_check -o inline:'1\n' sh -c \

@@ -44,10 +44,13 @@ lk_fixture()
 	cp -R "$SR_SHARE" "$W/share"
 	cp "$SR_SBIN/setup-local" "$SR_SBIN/setup-root" "$W/"
 	makefs_gate "$W/bin"
+	# setup-local writes its images itself: held by a preloaded gate
+	# (h_hold.c) where it makes the new image durable, on the same files.
+	cp "$SR_TESTS/h_hold.so" "$W/bin/"
 	# The user's directory: its roots stay as setup-root recorded them.
 	[ -n "$run" ] && chown 65534:65534 "$W" "$W/bin" "$W/bin/makefs"
 	chmod -R go+rX "$W/share" "$W/bin"
-	SL="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W $W/setup-local"
+	SL="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W SR_HOLD=$W/bin LD_PRELOAD=$W/bin/h_hold.so $W/setup-local"
 	SR="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W $W/setup-root"
 }
 
@@ -268,11 +271,11 @@ reader_blocks_setup_root_body()
 {
 	lk_fixture
 	# A directory root, read while a local is built from it (the run
-	# held where it calls makefs).
+	# held where it makes its new image durable).
 	gate_shut "$W/bin"
 	$SL -h g1 "$W/rootA" "$W/g1.img" > out 2> err &
 	p=$!
-	wait_until 60 "setup-local never called makefs" \
+	wait_until 60 "setup-local never reached the gate" \
 	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	atf_check -s exit:1 \
 	    -e inline:"setup-root: $W/rootA: in use: setup-local (pid $p) is reading it\n" \
@@ -321,19 +324,19 @@ killed_holder_does_not_block_body()
 	lk_fixture
 	atf_check -o ignore -e ignore $SL -h h0 -s 32m "$W/rootA" "$W/local.img"
 	cp "$W/local.img" "$W/before.img"
-	# Killed while it waits for makefs: its stage and image begun.
+	# Killed while held at the gate: its new image begun.
 	gate_stop "$W/bin"
 	gate_shut "$W/bin"
 	$SL -f -h hK "$W/rootA" "$W/local.img" > out 2> err &
 	p=$!
-	wait_until 60 "setup-local never called makefs" \
+	wait_until 60 "setup-local never reached the gate" \
 	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	kill -9 $p
 	wait $p
 	gate_stop "$W/bin"
-	# Its lock file, stage and half-made image are left...
+	# Its lock file and half-made image are left (no stage: the image
+	# is written directly)...
 	atf_check test -f "$W/.local.img.lock"
-	atf_check -o not-empty find "$W" -maxdepth 1 -name "sharedroot.$p.*"
 	atf_check -o not-empty find "$W" -maxdepth 1 -name ".local.img.$p.*"
 	atf_check cmp "$W/before.img" "$W/local.img"
 	# ...and the next run goes ahead, and removes them.

@@ -50,6 +50,7 @@ root_image_from_sets_body()
 	    "$W/etc.txz"
 	img=$W/root.img
 	atf_check -o match:'UFS' fsstat "$img"
+	ffs_check "$img"
 	# The kernel, hard-linked as /netbsd; the old one kept.
 	atf_check_equal "$(ino "$img" netbsd)" "$(ino "$img" netbsd-XEN3_DOMU)"
 	atf_check -o inline:'XEN3_DOMU\n' icat "$img" "$(ino "$img" netbsd)"
