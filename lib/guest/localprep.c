@@ -907,36 +907,3 @@ localprep_fits(struct stage *st, const struct ffsimg *like,
 	    sr_size(need - (uint64_t)like->len));
 	return 1;
 }
-
-int
-localprep_build(const char *rootpath, struct stage *st, const char *image,
-    uint64_t size, const struct ffsimg *like, const struct localprep *lp,
-    const struct plan *p, struct copy_stats *cs)
-{
-	/* A guest's disk: room to grow, half its blocks and inodes free. */
-	static const char *const room[] = { "-M", "64m", "-b", "50%", "-f",
-	    "50%", NULL };
-	/* What a re-seed replaces; the rest of the old disk stays. */
-	static const char *const replaced[] = { "etc", "tmp", "var", ID_DIR,
-	    STAGE, NULL };
-	const struct build_opts bo = { size, room, like };
-
-	/* Without rootpath, the root was staged already (a staged root). */
-	if ((rootpath != NULL && stage_copy(rootpath, local_copy,
-	    local_secrets, st->fd, lp, p, &st->copied, cs) == -1) ||
-	    stage_apply(st, p, lp->log, lp->logctx) == -1 ||
-	    sr_checkpoint() == -1)
-		return -1;
-	if (like != NULL) {
-		struct copy_stats ks;
-
-		if (ffs_extract(like, NULL, replaced, st->fd, &st->copied,
-		    lp->log, lp->logctx, &ks) == -1) {
-			sr_prefixerr("read the old image");
-			return -1;
-		}
-		lp->log(lp->logctx, SR_VERBOSE, "%ju other entries of the old "
-		    "image kept", ks.entries);
-	}
-	return build_image(st, image, &bo, lp->log, lp->logctx);
-}
