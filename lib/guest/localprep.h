@@ -87,20 +87,4 @@ int	localprep_apply_copy(const char *, int, const struct localprep *,
 int	localprep_fits(struct stage *, const struct ffsimg *,
 	    const struct plan *);
 
-/*
- * Build a local image without mounting anything: fill the stage from
- * the root's trees at rootpath, apply the plan, describe owners, modes
- * and devices in an mtree spec, and write an FFS image with makefs(8)
- * under a temporary name, renamed when whole.  Needs no privileges.
- * size 0: sized to the content, with room.  With like (an existing FFS
- * local image, read with libtsk), the new file system takes its place,
- * like it, keeping what it held beside etc, tmp and var.
- */
-int	localprep_build_tree(const char *, struct stage *, const char *,
-	    uint64_t, const struct ffsimg *, const struct localprep *,
-	    const struct plan *, struct copy_stats *);
-/* The same from a stage already filled (a staged root), its spec too. */
-int	localprep_build_stage(struct stage *, const char *, uint64_t,
-	    const struct ffsimg *, const struct plan *);
-
 #endif /* LOCALPREP_H */

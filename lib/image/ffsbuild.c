@@ -21,6 +21,8 @@
 #include "image/ffsbuild.h"
 #include "tree/dir.h"
 
+#define RA_SIZE	(256 * 1024)	/* read ahead of an image's file */
+
 /* A regular file whose content a reader takes from its source. */
 struct ffsb_copy;
 struct ffsb_file {
@@ -48,6 +50,14 @@ struct ffsb_copy {
 	/* The one host file kept open between reads (a tree_dir source). */
 	const struct ffsb_file *cur;
 	int	 curfd;
+	/*
+	 * What was read ahead of another tree's file (an image's, each
+	 * read a lookup of its path): the writer asks a block at a time.
+	 */
+	const struct ffsb_file *rafile;
+	uint64_t raoff;
+	size_t	 ralen;
+	char	*ra;
 	bool	 warn;			/* say what is not kept (sr_log) */
 };
 
@@ -85,6 +95,10 @@ ffsb_copy_free(struct ffsb_copy *c)
 		free(c->links[i].dst);
 	free(c->files);
 	free(c->links);
+	/* An encrypted image's plaintext may be in it. */
+	if (c->ra != NULL)
+		explicit_bzero(c->ra, RA_SIZE);
+	free(c->ra);
 	free(c);
 }
 
@@ -194,6 +208,40 @@ host_fd(struct ffsb_copy *c, const struct ffsb_file *f)
 	return c->curfd;
 }
 
+/* Up to len bytes of another tree's file from off, read ahead. */
+static ssize_t
+tree_read_ahead(struct ffsb_copy *c, const struct ffsb_file *f, uint64_t off,
+    void *buf, size_t len)
+{
+	size_t want, got = 0;
+	ssize_t n;
+
+	if (c->rafile != f || off < c->raoff || off >= c->raoff + c->ralen) {
+		if (c->ra == NULL && (c->ra = malloc(RA_SIZE)) == NULL)
+			return sr_oom();
+		c->rafile = NULL;
+		want = off >= f->size ? 0 : f->size - off > RA_SIZE ?
+		    RA_SIZE : (size_t)(f->size - off);
+		while (got < want) {
+			if ((n = tree_pread(f->src, f->path, off + got,
+			    c->ra + got, want - got)) == -1)
+				return -1;
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got == 0)
+			return 0;
+		c->rafile = f;
+		c->raoff = off;
+		c->ralen = got;
+	}
+	if (len > c->raoff + c->ralen - off)
+		len = (size_t)(c->raoff + c->ralen - off);
+	memcpy(buf, c->ra + (off - c->raoff), len);
+	return (ssize_t)len;
+}
+
 /* ffsw_readfn: len bytes of the file from off, all of them or an error. */
 static int
 file_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -215,7 +263,7 @@ file_read(void *ctx, uint64_t off, void *buf, size_t len)
 			if (n == -1)
 				sr_seterrno("%s: read", f->path);
 		} else
-			n = tree_pread(f->src, f->path, off, p, len);
+			n = tree_read_ahead(c, f, off, p, len);
 		if (n == -1)
 			return -1;
 		if (n == 0) {
