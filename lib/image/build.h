@@ -59,21 +59,4 @@ int	stage_size(int, struct spec *, struct mfsize *);
 uint64_t mfsize_need(const struct mfsize *);
 /* Remove the stage and all in it; safe to call twice. */
 int	stage_close(struct stage *);
-/* How build_image() makes its image. */
-struct build_opts {
-	uint64_t size;			/* 0: sized by makefs, with room */
-	const char *const *room;	/* makefs options: room to grow */
-	const struct ffsimg *like;	/* or: take this one's place */
-};
-
-/*
- * Write the filled stage as an FFS image with makefs(8), its spec the
- * one recorded as it was filled (st->copied: copied, and written through
- * stage_tree()), under a temporary name beside image, made sparse and
- * renamed when whole.  With bo->like, the new file system is made like
- * that one (size, version, blocks, inodes) and put where it was
- * (ffsimg_install()).
- */
-int	build_image(struct stage *, const char *, const struct build_opts *);
-
 #endif /* BUILD_H */

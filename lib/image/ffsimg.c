@@ -627,50 +627,6 @@ ffsimg_probe_source(const struct ffs_source *src, int part,
 }
 
 int
-ffsimg_makefs_args(const struct ffsimg *fi, char **argv, char *buf,
-    size_t bufsz)
-{
-	uint64_t density = (uint64_t)fi->len / (fi->inodes ? fi->inodes : 1);
-	int n;
-
-	if (density < 512)
-		density = 512;
-	n = snprintf(buf, bufsz, "%jd%cversion=%d,bsize=%d,fsize=%d,"
-	    "density=%ju", (intmax_t)fi->len, '\0', fi->version, fi->bsize,
-	    fi->fsize, (uintmax_t)density);
-	if (n < 0 || (size_t)n >= bufsz) {
-		sr_seterr("makefs options too long");
-		return -1;
-	}
-	argv[0] = "-s";
-	argv[1] = buf;
-	argv[2] = "-o";
-	argv[3] = buf + strlen(buf) + 1;
-	argv[4] = "-B";
-	argv[5] = "le";
-	return 0;
-}
-
-int
-ffsimg_rebuildable(const struct ffsimg *fi)
-{
-	/*
-	 * makefs writes an FFSv2 superblock at 8 KiB, where NetBSD's newfs
-	 * puts it at 64 KiB and where libtsk (our own reader) and Linux do
-	 * not look: a rebuilt v2 could not be read back.  Say so rather
-	 * than hand back another version.
-	 */
-	if (fi->version != 1) {
-		sr_seterr("FFSv2: makefs cannot rebuild it as NetBSD's newfs "
-		    "lays it out (refused, nothing written); prepare it on a "
-		    "NetBSD host, or build a new one from its sets");
-		sr_sethint(SR_HINT_SETS);
-		return -1;
-	}
-	return 0;
-}
-
-int
 ffsimg_writable(const struct ffsimg *fi)
 {
 	char dir[PATH_MAX], *slash;

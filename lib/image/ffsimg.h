@@ -67,21 +67,13 @@ int	ffsimg_probe_source(const struct ffs_source *, int, struct ffsimg *);
  */
 int	ffsimg_verify(const struct ffsimg *);
 /*
- * makefs(8) options that make a file system like fi: its size, FFS
- * version, block and fragment sizes and inode density.  argv gets at
- * most 6 entries; buf holds their text.
- */
-int	ffsimg_makefs_args(const struct ffsimg *, char **, char *, size_t);
-/*
- * Put the file system in newfs (a file made by makefs beside the image)
+ * Put the file system in newfs (a file written beside the image)
  * where fi's was, in a new file that is renamed over the image when
  * whole: the rest of the image (boot blocks, label, partitions) and the
  * file's mode and owner are kept.  newfs is consumed (renamed or
  * removed).
  */
 int	ffsimg_install(const struct ffsimg *, const char *);
-/* Whether makefs can rebuild it like itself (FFSv1; see ffsimg.c). */
-int	ffsimg_rebuildable(const struct ffsimg *);
 /* Whether the image may be replaced: a writable file in a writable dir. */
 int	ffsimg_writable(const struct ffsimg *);
 

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const tops[] = { "etc", "var", NULL };
 	static const char *const mine[] = { "ffs.img", "stage", NULL };
-	char img[PATH_MAX], stage[PATH_MAX], buf[256], *argv[6];
+	char img[PATH_MAX], stage[PATH_MAX];
 	struct spec spec = { 0 };
 	struct copy_stats cs;
 	struct ffsimg fi;
@@ -76,8 +76,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	FUZZ_ASSERT(fi.off >= 0 && fi.len > 0 && fi.off + fi.len <=
 	    fi.filesize);
-	FUZZ_ASSERT(ffsimg_makefs_args(&fi, argv, buf, sizeof(buf)) == 0);
-	(void)ffsimg_rebuildable(&fi);
 	if ((t = tree_ffs(&fi)) != NULL) {
 		(void)tree_exists(t, "etc/rc");
 		(void)tree_has(t, "etc/rc", "rc.subr", 7);
