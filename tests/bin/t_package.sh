@@ -219,7 +219,8 @@ deb_body()
 	    cat contents
 
 	dpkg-deb -f "$deb" Depends > depends
-	for d in makefs libarchive13 libtsk libssl libargon2 libgit2 libblkid1 \
+	atf_check -s exit:1 grep -E "(^|, )makefs" depends
+	for d in libarchive13 libtsk libssl libargon2 libgit2 libblkid1 \
 	    libbsd0 libc6; do
 		atf_check -o ignore grep -E "(^|, )$d" depends
 	done
