@@ -51,7 +51,7 @@ lk_fixture()
 	[ -n "$run" ] && chown 65534:65534 "$W" "$W/bin" "$W/bin/makefs"
 	chmod -R go+rX "$W/share" "$W/bin"
 	SL="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W SR_HOLD=$W/bin LD_PRELOAD=$W/bin/h_hold.so $W/setup-local"
-	SR="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W $W/setup-root"
+	SR="$run env SHAREDROOT_SHAREDIR=$W/share PATH=$W/bin:$PATH TMPDIR=$W SR_HOLD=$W/bin LD_PRELOAD=$W/bin/h_hold.so $W/setup-root"
 }
 
 # rec_of LOCAL PATH: the file PATH in a local, an image or a directory.
@@ -301,7 +301,7 @@ reader_blocks_setup_root_body()
 	gate_shut "$W/bin"
 	$SR -f -o "$W/root.img" "$W/rootB" > out 2> err &
 	p=$!
-	wait_until 60 "setup-root never called makefs" \
+	wait_until 60 "setup-root never reached the gate" \
 	    '[ $(gate_count "$W/bin" started) = 1 ]'
 	atf_check -s exit:1 \
 	    -e inline:"setup-local: $W/root.img: in use: setup-root (pid $p) is changing it\n" \
