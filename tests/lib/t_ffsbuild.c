@@ -516,6 +516,119 @@ ATF_TC_BODY(proof_500_dirs, tc)
 	proof(0, 500);
 }
 
+/* NetBSD's listing of img's path (nbffs), its flags field, or NULL. */
+static char *
+nbffs_flags(const char *img, const char *path)
+{
+	static char line[4096];
+	char prog[PATH_MAX], cmd[2 * PATH_MAX + 64], *f;
+	FILE *p;
+	int k;
+
+	if (ffscheck(prog, sizeof(prog)) == NULL)
+		return NULL;
+	*strrchr(prog, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/bin/nbffs %s", prog, img);
+	ATF_REQUIRE((p = popen(cmd, "r")) != NULL);
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (strncmp(line, path, strlen(path)) == 0 &&
+		    line[strlen(path)] == '\t')
+			break;
+	pclose(p);
+	if (strncmp(line, path, strlen(path)) != 0)
+		return (char *)"(not listed)";
+	for (f = line, k = 0; k < 7 && f != NULL; k++)
+		if ((f = strchr(f, '\t')) != NULL)
+			f++;
+	ATF_REQUIRE(f != NULL);
+	f[strcspn(f, "\t")] = '\0';
+	return f;
+}
+
+/*
+ * File flags through ffsb_copy: an image the writer made with flags
+ * (ffsw_setmeta), copied into a new one of either version, keeps them,
+ * as tree_ffs reads them and as NetBSD's kernel lists them.
+ */
+static void
+flags_kept(int from, int to)
+{
+	static const struct { const char *path; uint32_t fl; } fl[] = {
+	    { "etc", 0x1 },				/* nodump */
+	    { "etc/immutable", 0x2 | 0x20000 },		/* uchg, schg */
+	    { "etc/append", 0x4 | 0x40000 },		/* uappnd, sappnd */
+	    { "etc/arch", 0x10000 | 0x1 },		/* arch, nodump */
+	    { "etc/link", 0x1 },
+	    { "etc/plain", 0 } };
+	struct tree_wopts w = { .mode = 0644 };
+	struct ffsw_params p;
+	struct ffsb_out o;
+	struct ffsimg fi;
+	struct tree *t, *s, *d;
+	size_t i;
+	uint32_t got;
+
+	ATF_REQUIRE(ffsw_params_for(8 << 20, from, &p) == 0);
+	ATF_REQUIRE(ffsb_out_open(&o, "fsrc.img", NULL, p.size) == 0);
+	ATF_REQUIRE((t = tree_ffsw(&p, &o.sink, "fsrc.img")) != NULL);
+	w.mode = 0755;
+	ATF_REQUIRE(tree_mkdir(t, "etc", &w) == 0);
+	w.mode = 0644;
+	for (i = 1; i < sizeof(fl) / sizeof(*fl); i++) {
+		struct ffsw_meta m = { .flags = fl[i].fl };
+
+		if (strcmp(fl[i].path, "etc/link") == 0)
+			ATF_REQUIRE(tree_symlink(t, fl[i].path, "plain",
+			    &w) == 0);
+		else
+			ATF_REQUIRE(tree_write(t, fl[i].path, "x\n", 2,
+			    &w) == 0);
+		m.mtime.tv_sec = 1500000000;
+		ATF_REQUIRE(ffsw_setmeta(t, fl[i].path, &m) == 0);
+	}
+	{
+		struct ffsw_meta m = { .flags = fl[0].fl };
+
+		ATF_REQUIRE(ffsw_setmeta(t, "etc", &m) == 0);
+	}
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(ffsb_out_commit(&o) == 0);
+	tree_close(t);
+	ATF_REQUIRE(ffsimg_probe("fsrc.img", -1, &fi) == 0);
+	ATF_REQUIRE((s = tree_ffs(&fi)) != NULL);
+	for (i = 0; i < sizeof(fl) / sizeof(*fl); i++) {
+		ATF_REQUIRE_MSG(tree_getflags(s, fl[i].path, &got) == 0, "%s",
+		    sr_errmsg());
+		ATF_CHECK_EQ_MSG(got, fl[i].fl, "source %s", fl[i].path);
+	}
+	copy_image(s, "fdst.img", 8 << 20, to);
+	tree_close(s);
+	ATF_REQUIRE(ffsimg_probe("fdst.img", -1, &fi) == 0);
+	ATF_REQUIRE((d = tree_ffs(&fi)) != NULL);
+	for (i = 0; i < sizeof(fl) / sizeof(*fl); i++) {
+		char want[16], *nb;
+
+		ATF_REQUIRE(tree_getflags(d, fl[i].path, &got) == 0);
+		ATF_CHECK_EQ_MSG(got, fl[i].fl, "copy %s", fl[i].path);
+		snprintf(want, sizeof(want), "0x%x", fl[i].fl);
+		if ((nb = nbffs_flags("fdst.img", fl[i].path)) != NULL)
+			ATF_CHECK_STREQ_MSG(nb, want, "NetBSD lists %s",
+			    fl[i].path);
+	}
+	ATF_CHECK(tree_getflags(d, "nothere", &got) == -1 && errno == ENOENT);
+	tree_close(d);
+	netbsd_check("fdst.img");
+}
+
+ATF_TC_WITHOUT_HEAD(flags_kept);
+ATF_TC_BODY(flags_kept, tc)
+{
+	flags_kept(1, 1);
+	flags_kept(2, 2);
+	flags_kept(1, 2);
+	flags_kept(2, 1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_round_trip);
@@ -523,5 +636,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, failure_leaves_nothing);
 	ATF_TP_ADD_TC(tp, proof_entries);
 	ATF_TP_ADD_TC(tp, proof_500_dirs);
+	ATF_TP_ADD_TC(tp, flags_kept);
 	return atf_no_error();
 }
