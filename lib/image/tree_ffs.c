@@ -362,11 +362,13 @@ ft_getflags(struct tree *t, const char *rel, uint32_t *flags)
 	size_t isz = v1 ? 128 : 256, at = v1 ? 100 :
 	    offsetof(ffs_inode2, di_flags);
 	TSK_OFF_T off;
+	unsigned perm;
 
 	*flags = 0;
 	if ((f = ft_open(t, rel, "flags")) == NULL)
 		return -1;
 	ino = f->meta->addr;
+	perm = (unsigned)f->meta->mode & 07777;
 	tsk_fs_file_close(f);
 	if (tsk_gets32(fs->endian, ffs->fs.sb1->cg_inode_num) <= 0 ||
 	    tsk_gets32(fs->endian, ffs->fs.sb1->fs_inopb) <= 0)
@@ -378,6 +380,11 @@ ft_getflags(struct tree *t, const char *rel, uint32_t *flags)
 	if (tsk_fs_read(fs, off, (char *)buf, isz) != (ssize_t)isz)
 		return ft_fail(NULL, rel, "flags", EIO, "its inode "
 		    "unreadable");
+	/* The inode libtsk read, or no flags of another's are copied. */
+	if (((fs->endian == TSK_BIG_ENDIAN ? (unsigned)buf[0] << 8 | buf[1] :
+	    (unsigned)buf[1] << 8 | buf[0]) & 07777) != perm)
+		return ft_fail(NULL, rel, "flags", EIO, "its inode not where "
+		    "the superblock puts it (corrupt; refused)");
 	*flags = ft_u32(fs->endian, buf + at);
 	return 0;
 }
