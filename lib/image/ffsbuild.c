@@ -319,13 +319,19 @@ file_new(struct ffsb_copy *c, struct tree *src, const char *path,
 	return 0;
 }
 
-/* Times as the source has them (no birth time in a stat: the change). */
+/*
+ * Times as the source has them (no birth time in a stat: the change),
+ * and its file flags where it keeps any (an FFS image's).
+ */
 static int
-copy_meta(struct tree *dst, const char *path, const struct stat *st)
+copy_meta(struct tree *src, struct tree *dst, const char *path,
+    const struct stat *st)
 {
 	struct ffsw_meta m;
 
 	memset(&m, 0, sizeof(m));
+	if (tree_getflags(src, path, &m.flags) == -1)
+		return -1;
 	m.atime = st->st_atim;
 	m.mtime = st->st_mtim;
 	m.ctime = st->st_ctim;
@@ -340,7 +346,7 @@ ffsb_copy_times(struct tree *src, const char *path, struct tree *dst)
 
 	if (tree_lstat(src, path, &st) == -1)
 		return -1;
-	return copy_meta(dst, path, &st);
+	return copy_meta(src, dst, path, &st);
 }
 
 /* What a walk of ffsb_copy() carries. */
@@ -431,7 +437,7 @@ copy_one(struct copy_walk *w, const char *path, const struct stat *st)
 	}
 	if (rv == -1)
 		return -1;
-	return copy_meta(w->dst, path, st);
+	return copy_meta(w->src, w->dst, path, st);
 }
 
 static int

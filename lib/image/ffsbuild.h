@@ -39,7 +39,7 @@ void	ffsb_copy_warn(struct ffsb_copy *, bool);
  * Copy top of src ("" for all of it) to the same path of dst (a
  * tree_ffsw(); top's parent must be there), through tree_walk (no link
  * followed, no deeper than SR_MAXDEPTH): every type, owner, mode and
- * time (file flags are not in the tree interface: none are kept), hard
+ * time, file flags where src keeps them (tree_getflags()), hard
  * links by inode as links, regular files as readers of src (ffsw_add_
  * file(): nothing read, nothing held open until the image is laid out).
  * Paths matching exclude (fnmatch(3), relative) are left out and

@@ -15,6 +15,8 @@
 #include <sys/sysmacros.h>
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 
 #include <tsk/libtsk.h>
+#include <tsk/fs/tsk_ffs.h>
 
 #include "tree/dir.h"
 #include "image/ffsread.h"
@@ -326,10 +329,71 @@ ft_close(struct tree *t)
 	free(t);
 }
 
+/* A 32-bit field of the image in its byte order (libtsk's are internal). */
+static uint32_t
+ft_u32(TSK_ENDIAN_ENUM e, const void *p)
+{
+	const uint8_t *b = p;
+
+	if (e == TSK_BIG_ENDIAN)
+		return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		    (uint32_t)b[2] << 8 | b[3];
+	return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[1] << 8 | b[0];
+}
+/* What tsk_ffs.h's macros (itod_lcl, itoo_lcl) read fields with. */
+#define tsk_getu32(e, p)	ft_u32((e), (p))
+#define tsk_gets32(e, p)	((int32_t)ft_u32((e), (p)))
+
+/*
+ * An inode's file flags (di_flags): libtsk's TSK_FS_META does not carry
+ * them, so the inode is read where FFS keeps it (itod/itoo, libtsk's
+ * own macros over its superblock; a fragment is libtsk's block).
+ */
+static int
+ft_getflags(struct tree *t, const char *rel, uint32_t *flags)
+{
+	TSK_FS_INFO *fs = FT(t)->fs;
+	FFS_INFO *ffs = (FFS_INFO *)fs;
+	TSK_FS_FILE *f;
+	TSK_INUM_T ino;
+	unsigned char buf[256];
+	bool v1 = FT(t)->fi.version == 1;
+	size_t isz = v1 ? 128 : 256, at = v1 ? 100 :
+	    offsetof(ffs_inode2, di_flags);
+	TSK_OFF_T off;
+	unsigned perm;
+
+	*flags = 0;
+	if ((f = ft_open(t, rel, "flags")) == NULL)
+		return -1;
+	ino = f->meta->addr;
+	perm = (unsigned)f->meta->mode & 07777;
+	tsk_fs_file_close(f);
+	if (tsk_gets32(fs->endian, ffs->fs.sb1->cg_inode_num) <= 0 ||
+	    tsk_gets32(fs->endian, ffs->fs.sb1->fs_inopb) <= 0)
+		return ft_fail(NULL, rel, "flags", EIO, "a superblock of no "
+		    "inodes (corrupt; refused)");
+	off = (TSK_OFF_T)itod_lcl(fs, ffs->fs.sb1, ino) *
+	    (TSK_OFF_T)fs->block_size +
+	    (TSK_OFF_T)(itoo_lcl(fs, ffs->fs.sb1, ino) * isz);
+	if (tsk_fs_read(fs, off, (char *)buf, isz) != (ssize_t)isz)
+		return ft_fail(NULL, rel, "flags", EIO, "its inode "
+		    "unreadable");
+	/* The inode libtsk read, or no flags of another's are copied. */
+	if (((fs->endian == TSK_BIG_ENDIAN ? (unsigned)buf[0] << 8 | buf[1] :
+	    (unsigned)buf[1] << 8 | buf[0]) & 07777) != perm)
+		return ft_fail(NULL, rel, "flags", EIO, "its inode not where "
+		    "the superblock puts it (corrupt; refused)");
+	*flags = ft_u32(fs->endian, buf + at);
+	return 0;
+}
+
 static const struct tree_ops ffs_ops = {
 	.kind = "FFS image",
 	.lstat = ft_lstat, .read = ft_read, .pread = ft_pread,
 	.list = ft_list, .readlink = ft_readlink, .close = ft_close,
+	.getflags = ft_getflags,
 };
 
 struct tree *

@@ -142,6 +142,15 @@ tree_room(struct tree *t, struct tree_room *r)
 	return t->ops->room(t, r);
 }
 
+int
+tree_getflags(struct tree *t, const char *rel, uint32_t *flags)
+{
+	*flags = 0;
+	if (t->ops->getflags != NULL)
+		return t->ops->getflags(t, rel, flags);
+	return 0;
+}
+
 void
 tree_close(struct tree *t)
 {
@@ -267,6 +276,14 @@ sub_readlink(struct tree *t, const char *rel, struct sbuf *out)
 	return p == NULL ? -1 : tree_readlink(ST(t)->up, p, out);
 }
 
+static int
+sub_getflags(struct tree *t, const char *rel, uint32_t *flags)
+{
+	const char *p = sub_path(t, rel);
+
+	return p == NULL ? -1 : tree_getflags(ST(t)->up, p, flags);
+}
+
 static void
 sub_close(struct tree *t)
 {
@@ -279,6 +296,7 @@ static const struct tree_ops sub_ops = {
 	.kind = "directory of a tree",
 	.lstat = sub_lstat, .read = sub_read, .pread = sub_pread,
 	.list = sub_list, .readlink = sub_readlink, .close = sub_close,
+	.getflags = sub_getflags,
 };
 
 struct tree *

@@ -97,6 +97,11 @@ struct tree_ops {
 	/* The room left on what holds it (NULL: a tree not on a disk). */
 	int	(*room)(struct tree *, struct tree_room *);
 	void	(*close)(struct tree *);
+	/*
+	 * A path's file flags (chflags(2): NetBSD's UF_*, SF_*), which stat
+	 * does not carry; NULL where a tree keeps none (tree_getflags()).
+	 */
+	int	(*getflags)(struct tree *, const char *, uint32_t *);
 };
 
 struct tree {
@@ -132,6 +137,11 @@ int	tree_sync(struct tree *);
  * message recorded, so that the failure being told keeps its own.
  */
 int	tree_room(struct tree *, struct tree_room *);
+/*
+ * A path's file flags into *flags; a tree that keeps none (no getflags
+ * op) answers 0 with none, without a look (a copy asks of every path).
+ */
+int	tree_getflags(struct tree *, const char *, uint32_t *);
 /* Close the tree and free it; NULL is fine. */
 void	tree_close(struct tree *);
 /* Whether the tree can be written. */

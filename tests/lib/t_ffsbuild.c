@@ -6,7 +6,9 @@
  * into a second one.  Each is read back with libtsk and compared entry
  * by entry with its source (type, owner, mode, size, times, contents,
  * links), and checked by NetBSD's kernel and fsck where
- * ../shared/tools/netbsd-ffs is (skipped, saying so, where not).
+ * ../shared/tools/netbsd-ffs is (skipped, saying so, where not).  The
+ * proof cases copy whole images of 1 to 10,000 entries and of 500
+ * directories, FFSv1 and FFSv2 either way, into images of 1 MiB to 16 GiB.
  */
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -309,10 +311,331 @@ ATF_TC_BODY(failure_leaves_nothing, tc)
 	close(dfd);
 }
 
+/*
+ * The proof through ffsb_copy: trees of 1, 100 and 10,000 entries of
+ * every type and one of 500 directories, written as FFS images, then
+ * each image copied whole (tree_ffs as the source) into a new one of
+ * either version and of sizes from 1 MiB to 16 GiB (sparse): read back
+ * entry by entry equal to its source, and passed by NetBSD (ffs-check -w).
+ */
+static void
+wput(struct tree *t, const char *path, mode_t mode, dev_t dev, int i)
+{
+	struct tree_wopts w = { .mode = mode & 07777, .uid = (uid_t)(i % 70),
+	    .gid = (gid_t)(i % 9) };
+	char data[2000], target[300];
+	size_t k, len = (size_t)((i * 37 + 11) % 2000);
+	int r;
+
+	for (k = 0; k < len; k++)
+		data[k] = (char)('A' + (k * 7 + (size_t)i) % 53);
+	for (k = 0; k < (size_t)(i % 250 + 1); k++)
+		target[k] = (char)('a' + (k + (size_t)i) % 26);
+	target[k] = '\0';
+	w.mode = mode;
+	if (S_ISDIR(mode))
+		r = tree_mkdir(t, path, &w);
+	else if (S_ISREG(mode))
+		r = tree_write(t, path, data, len, &w);
+	else if (S_ISLNK(mode))
+		r = tree_symlink(t, path, target, &w);
+	else
+		r = tree_mknod(t, path, dev, &w);
+	ATF_REQUIRE_MSG(r == 0, "%s: %s", path, sr_errmsg());
+}
+
+/* n entries below the root (a directory each 100), or ndirs of them. */
+static void
+gen(struct tree *t, int n, int ndirs)
+{
+	static const mode_t kinds[] = { S_IFREG | 0644, S_IFLNK | 0755, 0,
+	    S_IFIFO | 0600, S_IFCHR | 0620, S_IFBLK | 0640, S_IFDIR | 0700,
+	    S_IFREG | 04755 };
+	char p[64], first[64] = "", par[16] = "";
+	int i, made = 0;
+
+	for (i = 0; i < ndirs; i++) {
+		snprintf(p, sizeof(p), "d%03d", i);
+		wput(t, p, S_IFDIR | 0755, 0, i);
+		snprintf(p, sizeof(p), "d%03d/f", i);
+		wput(t, p, S_IFREG | 0644, 0, i);
+	}
+	for (i = 0; made < n; i++, made++) {
+		if (n >= 100 && i % 100 == 0) {
+			snprintf(par, sizeof(par), "e%03d/", i / 100);
+			snprintf(p, sizeof(p), "e%03d", i / 100);
+			wput(t, p, S_IFDIR | 0755, 0, i);
+			first[0] = '\0';
+			if (++made == n)
+				break;
+		}
+		snprintf(p, sizeof(p), "%sx%05d", par, i);
+		if (first[0] == '\0') {
+			wput(t, p, S_IFREG | 0644, 0, i);
+			snprintf(first, sizeof(first), "%s", p);
+		} else if (kinds[i % 8] == 0)
+			ATF_REQUIRE_MSG(tree_link(t, first, p) == 0, "%s: %s",
+			    p, sr_errmsg());
+		else
+			wput(t, p, kinds[i % 8], makedev((unsigned)i % 300,
+			    (unsigned)i), i);
+	}
+}
+
+/* A new image img of size bytes and version v, from gen(). */
+static void
+gen_image(const char *img, uint64_t size, int v, int n, int ndirs)
+{
+	struct ffsw_params p;
+	struct ffsb_out o;
+	struct tree *t;
+
+	ATF_REQUIRE(ffsw_params_for(size, v, &p) == 0);
+	ATF_REQUIRE(ffsb_out_open(&o, img, NULL, p.size) == 0);
+	ATF_REQUIRE((t = tree_ffsw(&p, &o.sink, img)) != NULL);
+	gen(t, n, ndirs);
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE_MSG(ffsb_out_commit(&o) == 0, "%s", sr_errmsg());
+	tree_close(t);
+}
+
+/* Copy all of src (an image) into a new image dst of size and v. */
+static void
+copy_image(struct tree *src, const char *dst, uint64_t size, int v)
+{
+	struct ffsw_params p;
+	struct ffsb_out o;
+	struct ffsb_copy *c;
+	struct copy_stats cs = { 0 };
+	struct tree *t;
+	struct stat st;
+
+	ATF_REQUIRE(ffsw_params_for(size, v, &p) == 0);
+	ATF_REQUIRE(ffsb_out_open(&o, dst, NULL, p.size) == 0);
+	ATF_REQUIRE((t = tree_ffsw(&p, &o.sink, dst)) != NULL);
+	ATF_REQUIRE((c = ffsb_copy_new()) != NULL);
+	ATF_REQUIRE_MSG(ffsb_copy(c, src, "", NULL, t, &cs) == 0, "%s",
+	    sr_errmsg());
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE_MSG(ffsb_out_commit(&o) == 0, "%s", sr_errmsg());
+	tree_close(t);
+	ffsb_copy_free(c);
+	ATF_REQUIRE(stat(dst, &st) == 0);
+	printf("%s: %llu bytes, %llu allocated\n", dst,
+	    (unsigned long long)st.st_size,
+	    (unsigned long long)st.st_blocks * 512);
+	ATF_CHECK_EQ((uint64_t)st.st_size, p.size);
+	ATF_CHECK_MSG(st.st_blocks * 512 <= 32 << 20, "%s not sparse", dst);
+}
+
+/* The directory's links, too: an image's are its subdirectories'. */
+static int
+dirlinks_one(void *ctx, const char *path, const struct stat *sa)
+{
+	struct tree *b = ctx;
+	struct stat sb;
+
+	ATF_REQUIRE(tree_lstat(b, path, &sb) == 0);
+	if (S_ISDIR(sa->st_mode))
+		ATF_CHECK_EQ_MSG(sa->st_nlink, sb.st_nlink, "%s", path);
+	return 0;
+}
+
+static void
+proof(int n, int ndirs)
+{
+	static const struct { int from, to; uint64_t size; } runs[] = {
+	    { 1, 1, 0 }, { 2, 2, 0 }, { 1, 2, 16ull << 30 },
+	    { 2, 1, 1ull << 30 } };
+	struct ffsimg fs, fd;
+	struct tree *s, *d;
+	size_t i;
+	int count = 0;
+
+	for (i = 0; i < sizeof(runs) / sizeof(*runs); i++) {
+		uint64_t size = runs[i].size != 0 ? runs[i].size :
+		    n + ndirs <= 1 ? 1 << 20 : 128 << 20;
+
+		/* 10,000 entries once each way is enough (2 CPUs). */
+		if (n >= 10000 && runs[i].from == runs[i].to)
+			continue;
+		printf("FFSv%d to FFSv%d of %llu bytes\n", runs[i].from,
+		    runs[i].to, (unsigned long long)size);
+		gen_image("src.img", 128 << 20, runs[i].from, n, ndirs);
+		ATF_REQUIRE(ffsimg_probe("src.img", -1, &fs) == 0);
+		ATF_REQUIRE((s = tree_ffs(&fs)) != NULL);
+		copy_image(s, "dst.img", size, runs[i].to);
+		netbsd_check("dst.img");
+		ATF_REQUIRE(ffsimg_probe("dst.img", -1, &fd) == 0);
+		ATF_CHECK_EQ(fd.version, runs[i].to);
+		ATF_REQUIRE((d = tree_ffs(&fd)) != NULL);
+		{
+			struct cmp c = { s, d, 0 };
+
+			ATF_REQUIRE(tree_walk(s, "", false, cmp_one, &c) == 0);
+			count = c.n;
+			c.n = 0;
+			c.a = d;
+			c.b = s;
+			/* Nothing more in the copy than in the source. */
+			ATF_REQUIRE(tree_walk(d, "", false, cmp_one, &c) == 0);
+			ATF_CHECK_EQ(c.n, count);
+		}
+		ATF_REQUIRE(tree_walk(s, "", false, dirlinks_one, d) == 0);
+		ATF_CHECK_EQ(count, 1 + n + 2 * ndirs);
+		tree_close(d);
+		tree_close(s);
+	}
+}
+
+ATF_TC(proof_entries);
+ATF_TC_HEAD(proof_entries, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Images of 1, 100 and 10,000 entries "
+	    "of every type copied by ffsb_copy into new ones (FFSv1, FFSv2, "
+	    "either to the other, 1 MiB to 16 GiB): equal entry by entry, "
+	    "passed by NetBSD");
+	atf_tc_set_md_var(tc, "timeout", "900");
+}
+ATF_TC_BODY(proof_entries, tc)
+{
+	proof(1, 0);
+	proof(100, 0);
+	proof(10000, 0);
+}
+
+ATF_TC(proof_500_dirs);
+ATF_TC_HEAD(proof_500_dirs, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "An image of 500 directories (what "
+	    "breaks Debian's makefs -o version=2) copied by ffsb_copy");
+	atf_tc_set_md_var(tc, "timeout", "600");
+}
+ATF_TC_BODY(proof_500_dirs, tc)
+{
+	proof(0, 500);
+}
+
+/* NetBSD's listing of img's path (nbffs), its flags field, or NULL. */
+static char *
+nbffs_flags(const char *img, const char *path)
+{
+	static char line[4096];
+	char prog[PATH_MAX], cmd[2 * PATH_MAX + 64], *f;
+	FILE *p;
+	int k;
+
+	if (ffscheck(prog, sizeof(prog)) == NULL)
+		return NULL;
+	*strrchr(prog, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/bin/nbffs %s", prog, img);
+	ATF_REQUIRE((p = popen(cmd, "r")) != NULL);
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (strncmp(line, path, strlen(path)) == 0 &&
+		    line[strlen(path)] == '\t')
+			break;
+	pclose(p);
+	if (strncmp(line, path, strlen(path)) != 0)
+		return (char *)"(not listed)";
+	for (f = line, k = 0; k < 7 && f != NULL; k++)
+		if ((f = strchr(f, '\t')) != NULL)
+			f++;
+	ATF_REQUIRE(f != NULL);
+	f[strcspn(f, "\t")] = '\0';
+	return f;
+}
+
+/*
+ * File flags through ffsb_copy: an image the writer made with flags
+ * (ffsw_setmeta), copied into a new one of either version, keeps them,
+ * as tree_ffs reads them and as NetBSD's kernel lists them.
+ */
+static void
+flags_kept(int from, int to)
+{
+	static const struct { const char *path; uint32_t fl; } fl[] = {
+	    { "etc", 0x1 },				/* nodump */
+	    { "etc/immutable", 0x2 | 0x20000 },		/* uchg, schg */
+	    { "etc/append", 0x4 | 0x40000 },		/* uappnd, sappnd */
+	    { "etc/arch", 0x10000 | 0x1 },		/* arch, nodump */
+	    { "etc/link", 0x1 },
+	    { "etc/plain", 0 } };
+	struct tree_wopts w = { .mode = 0644 };
+	struct ffsw_params p;
+	struct ffsb_out o;
+	struct ffsimg fi;
+	struct tree *t, *s, *d;
+	size_t i;
+	uint32_t got;
+
+	ATF_REQUIRE(ffsw_params_for(8 << 20, from, &p) == 0);
+	ATF_REQUIRE(ffsb_out_open(&o, "fsrc.img", NULL, p.size) == 0);
+	ATF_REQUIRE((t = tree_ffsw(&p, &o.sink, "fsrc.img")) != NULL);
+	w.mode = 0755;
+	ATF_REQUIRE(tree_mkdir(t, "etc", &w) == 0);
+	w.mode = 0644;
+	for (i = 1; i < sizeof(fl) / sizeof(*fl); i++) {
+		struct ffsw_meta m = { .flags = fl[i].fl };
+
+		if (strcmp(fl[i].path, "etc/link") == 0)
+			ATF_REQUIRE(tree_symlink(t, fl[i].path, "plain",
+			    &w) == 0);
+		else
+			ATF_REQUIRE(tree_write(t, fl[i].path, "x\n", 2,
+			    &w) == 0);
+		m.mtime.tv_sec = 1500000000;
+		ATF_REQUIRE(ffsw_setmeta(t, fl[i].path, &m) == 0);
+	}
+	{
+		struct ffsw_meta m = { .flags = fl[0].fl };
+
+		ATF_REQUIRE(ffsw_setmeta(t, "etc", &m) == 0);
+	}
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	ATF_REQUIRE(ffsb_out_commit(&o) == 0);
+	tree_close(t);
+	ATF_REQUIRE(ffsimg_probe("fsrc.img", -1, &fi) == 0);
+	ATF_REQUIRE((s = tree_ffs(&fi)) != NULL);
+	for (i = 0; i < sizeof(fl) / sizeof(*fl); i++) {
+		ATF_REQUIRE_MSG(tree_getflags(s, fl[i].path, &got) == 0, "%s",
+		    sr_errmsg());
+		ATF_CHECK_EQ_MSG(got, fl[i].fl, "source %s", fl[i].path);
+	}
+	copy_image(s, "fdst.img", 8 << 20, to);
+	tree_close(s);
+	ATF_REQUIRE(ffsimg_probe("fdst.img", -1, &fi) == 0);
+	ATF_REQUIRE((d = tree_ffs(&fi)) != NULL);
+	for (i = 0; i < sizeof(fl) / sizeof(*fl); i++) {
+		char want[16], *nb;
+
+		ATF_REQUIRE(tree_getflags(d, fl[i].path, &got) == 0);
+		ATF_CHECK_EQ_MSG(got, fl[i].fl, "copy %s", fl[i].path);
+		snprintf(want, sizeof(want), "0x%x", fl[i].fl);
+		if ((nb = nbffs_flags("fdst.img", fl[i].path)) != NULL)
+			ATF_CHECK_STREQ_MSG(nb, want, "NetBSD lists %s",
+			    fl[i].path);
+	}
+	ATF_CHECK(tree_getflags(d, "nothere", &got) == -1 && errno == ENOENT);
+	tree_close(d);
+	netbsd_check("fdst.img");
+}
+
+ATF_TC_WITHOUT_HEAD(flags_kept);
+ATF_TC_BODY(flags_kept, tc)
+{
+	flags_kept(1, 1);
+	flags_kept(2, 2);
+	flags_kept(1, 2);
+	flags_kept(2, 1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_round_trip);
 	ATF_TP_ADD_TC(tp, v2_round_trip);
 	ATF_TP_ADD_TC(tp, failure_leaves_nothing);
+	ATF_TP_ADD_TC(tp, proof_entries);
+	ATF_TP_ADD_TC(tp, proof_500_dirs);
+	ATF_TP_ADD_TC(tp, flags_kept);
 	return atf_no_error();
 }

@@ -6,6 +6,8 @@
  * whose listing must be what was written; read back with the project's
  * libtsk reader (tree_ffs) and compared with the tree that wrote it;
  * and refusals: a tree too large, names and paths that are not plain.
+ * The proof cases: trees of 1, 100 and 10,000 entries, 500 directories,
+ * images of 1 MiB to 16 GiB (sparse, a few MiB on disk), v1 and v2.
  */
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -1089,6 +1091,179 @@ ATF_TC_BODY(params_like_image, tc)
 	}
 }
 
+/*
+ * n entries below the root, of every type in turn (files of varied
+ * lengths, links short and long, hard links, fifos, devices, empty
+ * directories), a directory for each 100 of them.
+ */
+static void
+entries(struct tree *t, int n)
+{
+	static char data[3000];
+	char p[64], par[16] = "", first[64] = "";
+	int i, made = 0;
+
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = pat((uint64_t)i, 5);
+	for (i = 0; made < n; i++) {
+		if (n >= 100 && i % 100 == 0) {
+			snprintf(par, sizeof(par), "d%03d/", i / 100);
+			snprintf(p, sizeof(p), "d%03d", i / 100);
+			dir(t, p, 0755, (uid_t)i, 0);
+			first[0] = '\0';
+			if (++made == n)
+				break;
+		}
+		snprintf(p, sizeof(p), "%se%05d", par, i);
+		switch (first[0] == '\0' ? 0 : i % 8) {
+		case 0:
+		case 7:
+			put(t, p, data + i % 100, (size_t)((i * 37 + 11) % 2900),
+			    0644, (uid_t)(i % 70), (gid_t)(i % 11));
+			if (first[0] == '\0')
+				snprintf(first, sizeof(first), "%s", p);
+			break;
+		case 1:
+			lnk(t, p, (size_t)(i % 200 + 1), (uid_t)i);
+			break;
+		case 2:
+			ATF_REQUIRE_MSG(tree_link(t, first, p) == 0, "%s: %s",
+			    p, sr_errmsg());
+			break;
+		case 3:
+			node(t, p, S_IFIFO | 0600, 0, 1, 2);
+			break;
+		case 4:
+			node(t, p, S_IFCHR | 0620, makedev((unsigned)i % 300,
+			    (unsigned)i), 0, 4);
+			break;
+		case 5:
+			node(t, p, S_IFBLK | 0640, makedev(19,
+			    (unsigned)i * 3), 0, 5);
+			break;
+		case 6:
+			dir(t, p, 0700, (uid_t)i, (gid_t)i);
+			break;
+		}
+		made++;
+	}
+}
+
+/* At most max bytes of the host file img are allocated (it is sparse). */
+static void
+small_on_disk(const char *img, uint64_t size, uint64_t max)
+{
+	struct stat st;
+
+	ATF_REQUIRE(stat(img, &st) == 0);
+	printf("%s: %llu bytes, %llu allocated\n", img,
+	    (unsigned long long)size, (unsigned long long)st.st_blocks * 512);
+	ATF_CHECK_EQ((uint64_t)st.st_size, size);
+	ATF_CHECK_MSG((uint64_t)st.st_blocks * 512 <= max, "%s: %llu bytes "
+	    "allocated, more than %llu", img,
+	    (unsigned long long)st.st_blocks * 512, (unsigned long long)max);
+}
+
+/*
+ * The writer's proof for one image: synced, it is small on disk, libtsk
+ * reads back every entry as written, NetBSD's kernel lists the same and
+ * its fsck finds it clean, and the kernel writes to it (ffs-check -w).
+ */
+static void
+prove(const atf_tc_t *tc, struct tree *t, int fd, const char *img,
+    uint64_t size, int version, uint64_t maxdisk)
+{
+	char *want;
+
+	ATF_REQUIRE_MSG(tree_sync(t) == 0, "%s", sr_errmsg());
+	close(fd);
+	small_on_disk(img, size, maxdisk);
+	(void)tsk_check(img, t, version);
+	want = expected(t);
+	netbsd_check(tc, img, want, false);
+	netbsd_check(tc, img, NULL, true);
+	free(want);
+	tree_close(t);
+}
+
+ATF_TC(entry_counts);
+ATF_TC_HEAD(entry_counts, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Trees of 1, 100 and 10,000 entries "
+	    "of every type, FFSv1 and FFSv2: libtsk reads each entry back, "
+	    "NetBSD lists the same, passes fsck and writes to it");
+	atf_tc_set_md_var(tc, "timeout", "900");
+}
+ATF_TC_BODY(entry_counts, tc)
+{
+	static const int counts[] = { 1, 100, 10000 };
+	struct tree *t;
+	size_t i;
+	int fd, v;
+
+	nfl = 0;
+	for (v = 1; v <= 2; v++)
+		for (i = 0; i < sizeof(counts) / sizeof(*counts); i++) {
+			printf("FFSv%d, %d entries\n", v, counts[i]);
+			t = writer("n.img", 128 << 20, v, false, &fd);
+			entries(t, counts[i]);
+			prove(tc, t, fd, "n.img", 128 << 20, v, 16 << 20);
+		}
+}
+
+ATF_TC(five_hundred_dirs);
+ATF_TC_HEAD(five_hundred_dirs, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "500 directories (what breaks "
+	    "Debian's makefs -o version=2) beside every kind of entry, in "
+	    "many cylinder groups, FFSv1 and FFSv2");
+	atf_tc_set_md_var(tc, "timeout", "600");
+}
+ATF_TC_BODY(five_hundred_dirs, tc)
+{
+	struct tree *t;
+	int fd, v;
+
+	for (v = 1; v <= 2; v++) {
+		printf("FFSv%d\n", v);
+		t = writer("d.img", 64 << 20, v, true, &fd);
+		fill(t, 500);
+		{
+			struct stat st;
+
+			ATF_REQUIRE(tree_lstat(t, "many", &st) == 0);
+			ATF_CHECK_EQ(st.st_nlink, 502);
+		}
+		prove(tc, t, fd, "d.img", 64 << 20, v, 8 << 20);
+	}
+}
+
+ATF_TC(image_sizes);
+ATF_TC_HEAD(image_sizes, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Images of 1 MiB to 16 GiB, FFSv1 "
+	    "and FFSv2, newfs's parameters for each size, every kind of "
+	    "entry: sparse on disk, read back by libtsk and NetBSD");
+	atf_tc_set_md_var(tc, "timeout", "1200");
+}
+ATF_TC_BODY(image_sizes, tc)
+{
+	static const uint64_t sizes[] = { 1 << 20, 19 << 20, 64 << 20,
+	    1000ull << 20, 4ull << 30, 16ull << 30 };
+	struct tree *t;
+	size_t i;
+	int fd, v;
+
+	for (v = 1; v <= 2; v++)
+		for (i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+			printf("FFSv%d, %llu bytes\n", v,
+			    (unsigned long long)sizes[i]);
+			t = writer("s.img", sizes[i], v, false, &fd);
+			fill(t, 3);
+			prove(tc, t, fd, "s.img", sizes[i], v, 4 << 20);
+		}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, v1_every_kind);
@@ -1101,5 +1276,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, geometry_as_makefs);
 	ATF_TP_ADD_TC(tp, content_errors);
 	ATF_TP_ADD_TC(tp, params_like_image);
+	ATF_TP_ADD_TC(tp, entry_counts);
+	ATF_TP_ADD_TC(tp, five_hundred_dirs);
+	ATF_TP_ADD_TC(tp, image_sizes);
 	return atf_no_error();
 }

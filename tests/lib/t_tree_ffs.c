@@ -552,8 +552,40 @@ ATF_TC_BODY(tree_ffs_plans_as_the_directory, tc)
 	}
 }
 
+/*
+ * File flags, read from the inode (t_ffsbuild's flags_kept has images
+ * with flags; Debian's makefs writes none): none here, on every kind of
+ * entry, through a sub tree too; a path not there is ENOENT, named.
+ */
+ATF_TC_WITHOUT_HEAD(tree_ffs_getflags);
+ATF_TC_BODY(tree_ffs_getflags, tc)
+{
+	static const char *const paths[] = { "", "etc", "etc/passwd",
+	    "etc/localtime", "dev/null", "dev/fifo", "netbsd", "var/empty" };
+	struct ffsimg fi;
+	struct tree *t = make_tree(&fi), *sub;
+	uint32_t fl;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		fl = 7;
+		ATF_CHECK_MSG(tree_getflags(t, paths[i], &fl) == 0 && fl == 0,
+		    "%s: %s", paths[i], sr_errmsg());
+	}
+	ATF_CHECK_EQ(tree_getflags(t, "etc/nothing", &fl), -1);
+	ATF_CHECK_EQ(errno, ENOENT);
+	ATF_CHECK_MSG(strstr(sr_errmsg(), "etc/nothing") != NULL, "%s",
+	    sr_errmsg());
+	ATF_REQUIRE((sub = tree_sub(t, "etc")) != NULL);
+	ATF_CHECK(tree_getflags(sub, "passwd", &fl) == 0 && fl == 0);
+	ATF_CHECK_EQ(tree_getflags(sub, "nothing", &fl), -1);
+	tree_close(sub);
+	tree_close(t);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, tree_ffs_getflags);
 	ATF_TP_ADD_TC(tp, tree_ffs_lstat_from_inodes);
 	ATF_TP_ADD_TC(tp, tree_ffs_read_whole_and_in_pieces);
 	ATF_TP_ADD_TC(tp, tree_ffs_list_and_readlink);
