@@ -20,6 +20,7 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "guest/localwrite.h"
+#include "image/build.h"
 #include "image/ffsread.h"
 #include "image/source.h"
 #include "tree/lock.h"
@@ -33,8 +34,20 @@
 static struct tree *
 open_mine(struct lp_job *j)
 {
-	if (j->mode == LP_REBUILD)
+	if (j->mode == LP_REBUILD) {
+		struct mfsize m = { .version = j->lfi.version,
+		    .bsize = j->lfi.bsize, .fsize = j->lfi.fsize };
+
+		/*
+		 * Its directories checked first, as a whole read of it
+		 * is (none nested deeper than we make, none with two
+		 * parents): a corrupt local refused at once, before any
+		 * of it is planned from.
+		 */
+		if (ffs_size(&j->lfi, NULL, &m) == -1)
+			return NULL;
 		return tree_ffs(&j->lfi);
+	}
 	j->la.ro_first = true;
 	if (attach_open(&j->la) == -1)
 		return NULL;
