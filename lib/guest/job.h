@@ -123,8 +123,6 @@ struct lp_job {
 	struct stat rst;		/* the root, if it exists */
 	bool	 crypt;			/* cgd done here, on the plaintext */
 	bool	 rffs;			/* the root is read with libtsk */
-	char	 membase[PATH_MAX];	/* an upgrade's stage of an encrypted
-					   guest's trees: in memory */
 
 	/* Held on the host: each with its sentinel (lp_job_teardown). */
 	struct attach ra, la, ba;	/* the root, the local, the base */

@@ -20,57 +20,38 @@
 #include "guest/localfleet.h"
 #include "guest/localrun.h"
 #include "guest/localwrite.h"
+#include "image/build.h"
 #include "image/ffsread.h"
 #include "image/source.h"
 #include "tree/lock.h"
-#include "tree/scratch.h"
 
-/* The guest's own trees, as they are: etc, tmp, var and the record. */
-static int
-open_mine(struct lp_job *j, int *fd, struct spec **spec)
+/*
+ * The guest's own trees, as they are, read where they are: an FFS
+ * local's through libtsk (an encrypted one's decrypted a block at a
+ * time, in this process's memory alone), a mounted or directory local's
+ * on the host.  tree_close() it.
+ */
+static struct tree *
+open_mine(struct lp_job *j)
 {
-	static const char *const tops[] = { "etc", "tmp", "var", ID_DIR,
-	    NULL };
-	const char *have[5];
-	size_t i, n = 0;
-
 	if (j->mode == LP_REBUILD) {
-		struct tree *t = tree_ffs(&j->lfi);
+		struct mfsize m = { .version = j->lfi.version,
+		    .bsize = j->lfi.bsize, .fsize = j->lfi.fsize };
 
-		for (i = 0; t != NULL && tops[i] != NULL; i++) {
-			int e = tree_exists(t, tops[i]);
-
-			if (e == -1)
-				break;
-			if (e == 0)
-				have[n++] = tops[i];
-		}
-		have[n] = NULL;
-		tree_close(t);
-		if (t == NULL || tops[i] != NULL)
-			return -1;
 		/*
-		 * The upgrade is planned from the guest's own trees, read
-		 * into a stage: an encrypted guest's (its plaintext) on a
-		 * memory file system only, never a disk.
+		 * Its directories checked first, as a whole read of it
+		 * is (none nested deeper than we make, none with two
+		 * parents): a corrupt local refused at once, before any
+		 * of it is planned from.
 		 */
-		if (j->crypt && (scratch_memory(0, "the guest's trees",
-		    j->membase, sizeof(j->membase)) == -1 ||
-		    (stage_memory(j->membase), 0)))
-			return -1;
-		if (stage_open(&j->stage) == -1 || ffs_extract(&j->lfi, have,
-		    NULL, j->stage.fd, &j->stage.copied, &j->cs) == -1)
-			return -1;
-		*fd = j->stage.fd;
-		*spec = &j->stage.copied;
-		return 0;
+		if (ffs_size(&j->lfi, NULL, &m) == -1)
+			return NULL;
+		return tree_ffs(&j->lfi);
 	}
 	j->la.ro_first = true;
 	if (attach_open(&j->la) == -1)
-		return -1;
-	*fd = j->la.rootfd;
-	*spec = NULL;
-	return 0;
+		return NULL;
+	return tree_dir(j->la.rootfd, j->lout.image, TREE_RDONLY);
 }
 
 /* Apply the plan to the guest's local, as its kind allows. */
@@ -115,36 +96,35 @@ warn_lines(struct lp_job *j, const char *prefix, const char *text)
 static int
 guest_plan(struct lp_job *j, struct plan *u, struct upgrade_report *rep)
 {
-	struct spec *minespec;
 	struct tree *mine;
-	int minefd;
+	int rv = -1;
 
 	attach_init(&j->la, j->local, j->dryrun);
 	j->la.keyfile = j->keyfile;
 	j->la.sparse = j->sparse;
 	if (lp_check_local(j) == -1 || lp_open_crypt(j) == -1)
 		return -1;
-	if (open_mine(j, &minefd, &minespec) == -1)
+	if ((mine = open_mine(j)) == NULL)
 		return lp_fail(j, j->lout.image);
 	if (j->op == LP_ROLLBACK) {
-		if (rollback_plan(minefd, minespec, u, rep) == -1)
-			return lp_fail(j, j->lout.image);
+		if (rollback_plan(mine, NULL, u, rep) == -1)
+			goto done;
 	} else {
-		const struct upgrade up = { j->planfd, &j->newroot, minefd,
-		    minespec, &j->lp, j->bfd, j->bspec };
+		const struct upgrade up = { j->planfd, &j->newroot, mine,
+		    NULL, &j->lp, j->bfd, j->bspec };
 
 		if (upgrade_plan(&up, u, rep) == -1)
-			return lp_fail(j, j->lout.image);
+			goto done;
 	}
 	/* A swapped pkg.img would leave a database in var stale. */
-	if ((mine = tree_dir(minefd, j->lout.image, TREE_RDONLY)) == NULL)
-		return lp_fail(j, j->lout.image);
 	if (!rep->current && pkgdb_in_var(mine))
 		lp_log(&j->lout, SR_WARN, "var/db/pkg: the guest keeps a "
 		    "package database in var: a shared pkg.img needs it on "
 		    "pkg.img (PKG_DBDIR=/usr/pkg/pkgdb)");
+	rv = 0;
+done:
 	tree_close(mine);
-	return 0;
+	return rv == 0 ? 0 : lp_fail(j, j->lout.image);
 }
 
 /* A dry run's plan shown; whether it would be done, as its row says. */
@@ -163,9 +143,14 @@ guest_dry(struct lp_job *j, const struct plan *u,
 	}
 	sbuf_free(&desc);
 	/* A rebuilt image must hold the new tree, as makefs counts. */
-	if (j->mode == LP_REBUILD &&
-	    (fits = localprep_fits(&j->stage, &j->lfi, u)) == -1)
-		return lp_fail(j, j->lout.image);
+	if (j->mode == LP_REBUILD) {
+		struct tree *mine = tree_ffs(&j->lfi);
+
+		fits = mine != NULL ? localprep_fits(mine, &j->lfi, u) : -1;
+		tree_close(mine);
+		if (fits == -1)
+			return lp_fail(j, j->lout.image);
+	}
 	if (fits == 1)
 		lp_log(&j->lout, SR_WARN, "%s", sr_errmsg());
 	/* Conflicts fail a dry run as they would the run. */

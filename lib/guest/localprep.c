@@ -867,33 +867,194 @@ localprep_apply_copy(const char *localpath, int localfd,
 	return stage_swap(localpath, localfd, tops, NULL, order, lp, p, cs);
 }
 
-int
-localprep_fits(struct stage *st, const struct ffsimg *like,
-    const struct plan *p)
-{
-	static const char *const replaced[] = { "etc", "tmp", "var", ID_DIR,
-	    STAGE, NULL };
+/*
+ * The guest's etc, tmp, var and record as they will be: their entries
+ * (without contents: sizes alone count) in memory, the plan applied to
+ * them there.  Names that are more names of one inode are noted (links,
+ * sorted), so that they count once, as in the image.
+ */
+struct fits {
+	struct tree *mine;
+	struct entset set;
+	struct { char *path; ino_t ino; } *links;
+	size_t	 nlinks, caplinks;
+	ino_t	*seen;			/* linked inodes counted */
+	size_t	 nseen;
 	struct mfsize m;
-	uint64_t need;
+};
+
+static int
+fits_load(void *arg, const char *path, const struct stat *st)
+{
+	struct fits *f = arg;
+	struct sbuf link = { 0 };
+	struct ent e = { .path = (char *)path, .mode = st->st_mode,
+	    .uid = st->st_uid, .gid = st->st_gid, .rdev = st->st_rdev };
+	int rv = -1;
+
+	if (S_ISREG(st->st_mode))
+		e.len = (size_t)st->st_size;
+	if (S_ISLNK(st->st_mode)) {
+		if (tree_readlink(f->mine, path, &link) == -1)
+			return -1;
+		e.link = link.s != NULL ? link.s : (char *)"";
+	}
+	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+		if (f->nlinks == f->caplinks) {
+			size_t cap = f->caplinks ? f->caplinks * 2 : 16;
+			void *nv = reallocarray(f->links, cap,
+			    sizeof(*f->links));
+
+			if (nv == NULL)
+				goto done;
+			f->links = nv;
+			f->caplinks = cap;
+		}
+		if ((f->links[f->nlinks].path = strdup(path)) == NULL)
+			goto done;
+		f->links[f->nlinks++].ino = st->st_ino;
+	}
+	rv = entset_add(&f->set, &e);
+done:
+	if (rv == -1 && errno == ENOMEM)
+		sr_oom();
+	sbuf_free(&link);
+	return rv;
+}
+
+static uint64_t
+fits_frags(uint64_t n, uint64_t fsize)
+{
+	return (n + fsize - 1) / fsize * fsize;
+}
+
+/* makefs's directory entry count (build.c's dirent_add()). */
+static void
+fits_dirent(uint64_t *cur, size_t namelen)
+{
+	uint64_t this = (8 + namelen + 1 + 3) & ~(uint64_t)3;
+
+	if (this + *cur > (*cur + 511) / 512 * 512)
+		*cur = (*cur + 511) / 512 * 512;
+	*cur += this;
+}
+
+/* Whether path is a further name of an inode already counted. */
+static int
+fits_linked(struct fits *f, const char *path, bool *again)
+{
+	size_t i, k;
+
+	*again = false;
+	for (i = 0; i < f->nlinks && strcmp(f->links[i].path, path) != 0; i++)
+		;
+	if (i == f->nlinks)
+		return 0;
+	for (k = 0; k < f->nseen; k++)
+		if (f->seen[k] == f->links[i].ino) {
+			*again = true;
+			return 0;
+		}
+	if (f->seen == NULL && (f->seen = calloc(f->nlinks + 1,
+	    sizeof(*f->seen))) == NULL)
+		return sr_oom();
+	f->seen[f->nseen++] = f->links[i].ino;
+	return 0;
+}
+
+/* Count a path as build.c's size_walk() counts a stage's. */
+static int
+fits_count(void *arg, const char *path, const struct stat *st)
+{
+	struct fits *f = arg;
+	struct tree *t = (struct tree *)f->mine;
+	char **names = NULL;
+	uint64_t cur = 0;
+	bool again;
+	size_t i;
+
+	if (*path != '\0') {
+		if (fits_linked(f, path, &again) == -1)
+			return -1;
+		if (again)
+			return 0;
+		f->m.inodes++;
+		if (S_ISREG(st->st_mode))
+			f->m.data += fits_frags((uint64_t)st->st_size,
+			    (uint64_t)f->m.fsize);
+		else if (S_ISLNK(st->st_mode) && (uint64_t)st->st_size + 1 >=
+		    f->m.maxsymlink)
+			f->m.data += fits_frags((uint64_t)st->st_size + 1,
+			    (uint64_t)f->m.fsize);
+	}
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	if (tree_list(t, path, &names) == -1)
+		return -1;
+	fits_dirent(&cur, 1);
+	fits_dirent(&cur, 2);
+	for (i = 0; names[i] != NULL; i++)
+		fits_dirent(&cur, strlen(names[i]));
+	tree_freelist(names);
+	f->m.data += fits_frags(cur, (uint64_t)f->m.fsize);
+	return 0;
+}
+
+/* The tops of mine in memory, the plan applied, counted into f->m. */
+static int
+fits_measure(struct fits *f, const char *const *tops, const struct plan *p)
+{
+	struct tree *mem = NULL;
 	sr_logfn *logfn;
 	void *logctx;
-	int rv;
+	size_t i;
+	int rv = -1;
 
-	memset(&m, 0, sizeof(m));
-	m.version = like->version;
-	m.bsize = like->bsize;
-	m.fsize = like->fsize;
-	m.maxsymlink = like->version == 1 ? 60 : 120;
-	/* The stage is this run's private copy: it may take the plan. */
+	for (i = 0; tops[i] != NULL; i++)
+		if (tree_walk(f->mine, tops[i], true, fits_load, f) == -1)
+			return -1;
+	if ((mem = tree_mem(&f->set)) == NULL)
+		return -1;
 	sr_getlog(&logfn, &logctx);
 	sr_setlog(NULL, NULL);		/* a trial: nothing said */
-	rv = stage_apply(st, p);
+	rv = plan_apply(p, mem);
 	sr_setlog(logfn, logctx);
-	if (rv == -1 ||
-	    stage_size(st->fd, &st->copied, &m) == -1 ||
-	    ffs_size(like, replaced, &m) == -1)
+	f->mine = mem;			/* what is counted now */
+	if (rv == 0)
+		rv = tree_walk(mem, "", false, fits_count, f);
+	tree_close(mem);
+	return rv;
+}
+
+int
+localprep_fits(struct tree *mine, const struct ffsimg *like,
+    const struct plan *p)
+{
+	static const char *const tops[] = { "etc", "tmp", "var", ID_DIR,
+	    NULL };
+	static const char *const replaced[] = { "etc", "tmp", "var", ID_DIR,
+	    STAGE, NULL };
+	struct fits f;
+	uint64_t need;
+	size_t i;
+	int rv;
+
+	memset(&f, 0, sizeof(f));
+	f.mine = mine;
+	f.m.version = like->version;
+	f.m.bsize = like->bsize;
+	f.m.fsize = like->fsize;
+	f.m.maxsymlink = like->version == 1 ? 60 : 120;
+	rv = fits_measure(&f, tops, p) == -1 ||
+	    ffs_size(like, replaced, &f.m) == -1 ? -1 : 0;
+	entset_free(&f.set);
+	for (i = 0; i < f.nlinks; i++)
+		free(f.links[i].path);
+	free(f.links);
+	free(f.seen);
+	if (rv == -1)
 		return -1;
-	need = mfsize_need(&m);
+	need = mfsize_need(&f.m);
 	if (need <= (uint64_t)like->len)
 		return 0;
 	sr_seterr("no room in its file system of %s for the new tree: "

@@ -79,12 +79,13 @@ int	localprep_apply_copy(const char *, int, const struct localprep *,
 	    const struct plan *, struct copy_stats *);
 
 /*
- * Whether the stage, once the plan is applied to it (it is: a dry run
- * throws its stage away), and what the old image like holds beside etc,
- * tmp and var fit in a file system like like, as makefs counts: 0 yes,
- * 1 no (the message says how much more is needed), -1 error.
+ * Whether the guest's local read as mine (its etc, tmp, var and record,
+ * the plan applied to them in memory: nothing is written) and what the
+ * old image like holds beside them fit in a file system like like, as
+ * makefs counts: 0 yes, 1 no (the message says how much more is
+ * needed), -1 error.
  */
-int	localprep_fits(struct stage *, const struct ffsimg *,
+int	localprep_fits(struct tree *, const struct ffsimg *,
 	    const struct plan *);
 
 #endif /* LOCALPREP_H */

@@ -29,18 +29,18 @@ record_free(struct record *r)
 }
 
 int
-record_read(int fd, const char *dir, struct record *r)
+record_read(struct tree *t, const char *dir, struct record *r)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/root-id", dir);
-	if (dir_readfile(fd, path, 4096, &r->idline, NULL) == -1)
+	if (tree_read(t, path, 4096, &r->idline) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/base-manifest", dir);
-	if (dir_readfile(fd, path, ENT_MAX, &r->man, NULL) == -1)
+	if (tree_read(t, path, ENT_MAX, &r->man) == -1)
 		goto corrupt;
 	snprintf(path, sizeof(path), "%s/base-etc.tgz", dir);
-	if (dir_readfile(fd, path, ENT_MAX, &r->base, NULL) == -1)
+	if (tree_read(t, path, ENT_MAX, &r->base) == -1)
 		goto corrupt;
 	return identity_record_check(dir, &r->idline, &r->man, &r->base,
 	    r->id, &r->etc);
@@ -66,13 +66,13 @@ record_make(int fd, struct spec *spec, struct record *r)
 }
 
 int
-record_prev_newer(int fd, bool *newer)
+record_prev_newer(struct tree *t, bool *newer)
 {
 	struct sbuf b = { 0 };
 	int rv = 0;
 
 	*newer = false;
-	if (dir_readfile(fd, PREV_AGE, 64, &b, NULL) == -1)
+	if (tree_read(t, PREV_AGE, 64, &b) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (b.len == 6 && memcmp(b.s, "newer\n", 6) == 0)
 		*newer = true;
@@ -102,31 +102,27 @@ write_copy(struct plan *u, const char *path, const struct sbuf *b,
 }
 
 int
-record_plan_prev(struct plan *u, int minefd, struct spec *minespec,
+record_plan_prev(struct plan *u, struct tree *mine, struct spec *minespec,
     const struct record *rec, bool newer)
 {
 	struct sbuf etc = { 0 };
 	struct sbuf age = { (char *)(newer ? "newer\n" : "older\n"), 6, 0 };
 	struct stat st;
-	struct tree *t;
 	int rv = -1;
 
 	/* A local made before records has no directory for them. */
-	if (dir_lstat(minefd, ID_DIR, &st) == -1 &&
+	if (tree_lstat(mine, ID_DIR, &st) == -1 &&
 	    (errno != ENOENT || plan_mkdir(u, ID_DIR, 0755) == -1))
 		return -1;
-	if (dir_lstat(minefd, ID_PREV, &st) == 0) {
+	if (tree_lstat(mine, ID_PREV, &st) == 0) {
 		if (plan_remove(u, ID_PREV) == -1)
 			return -1;
 	} else if (errno != ENOENT)
 		return -1;
-	if ((t = tree_dir(minefd, "the local", TREE_RDONLY)) == NULL ||
-	    identity_base(t, minespec, &etc) == -1) {
-		tree_close(t);
+	if (identity_base(mine, minespec, &etc) == -1) {
 		sr_prefixerr("the guest's etc");
 		return -1;
 	}
-	tree_close(t);
 	if (plan_mkdir(u, ID_PREV, 0755) == -1 ||
 	    write_copy(u, ID_PREV "/root-id", &rec->idline, false) == -1 ||
 	    write_copy(u, ID_PREV "/base-manifest", &rec->man, true) == -1 ||

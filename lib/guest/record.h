@@ -24,10 +24,11 @@ struct record {
 void	record_free(struct record *);
 /*
  * Read and check the record in dir (ID_DIR or ID_PREV) of the local at
- * fd: the id is the digest of the manifest, and the archived etc the
- * etc the manifest describes.  A record with a part missing is corrupt.
+ * tree t: the id is the digest of the manifest, and the archived etc
+ * the etc the manifest describes.  A record with a part missing is
+ * corrupt.
  */
-int	record_read(int, const char *, struct record *);
+int	record_read(struct tree *, const char *, struct record *);
 /* The record a local seeded from the root at fd (its spec, if staged) has. */
 int	record_make(int, struct spec *, struct record *);
 /*
@@ -36,13 +37,14 @@ int	record_make(int, struct spec *, struct record *);
  * did; a record made before this was kept says nothing, and is taken
  * to be older).
  */
-int	record_prev_newer(int, bool *);
+int	record_prev_newer(struct tree *, bool *);
 /*
  * Plan the step back: rec (the record of the root the local leaves)
  * and the local's etc as it is now, newer or older than the root it
- * goes to, into prev, replacing what was there.  The local at fd.
+ * goes to, into prev, replacing what was there.  The local's tree (its
+ * owners from spec, if staged; or NULL).
  */
-int	record_plan_prev(struct plan *, int, struct spec *,
+int	record_plan_prev(struct plan *, struct tree *, struct spec *,
 	    const struct record *, bool);
 /* Plan the record the new root's provisioning plan writes. */
 int	record_plan_new(struct plan *, const struct plan *);

@@ -98,6 +98,16 @@ struct decide_ctx {
 	bool	 owners;
 };
 
+/*
+ * Whether the guest's owners are true ones: root's, a stage's (its
+ * spec), or an image's read as it is (any tree but a host directory).
+ */
+static bool
+owners_count(const struct tree *mine, const struct spec *minespec)
+{
+	return geteuid() == 0 || minespec != NULL || tree_dir_fd(mine) == -1;
+}
+
 static bool
 same(const struct decide_ctx *ctx, const struct ent *a, const struct ent *b)
 {
@@ -539,13 +549,13 @@ done:
 
 /* Conflicts of an earlier run go; this run's are written under it. */
 static int
-plan_conflicts(struct plan *u, int minefd, struct dec *v, size_t n)
+plan_conflicts(struct plan *u, struct tree *mine, struct dec *v, size_t n)
 {
 	char last[PATH_MAX] = "";
 	struct stat st;
 	size_t i;
 
-	if (dir_lstat(minefd, ID_CONFLICTS, &st) == 0) {
+	if (tree_lstat(mine, ID_CONFLICTS, &st) == 0) {
 		if (plan_remove(u, ID_CONFLICTS) == -1)
 			return -1;
 	} else if (errno != ENOENT)
@@ -651,13 +661,13 @@ plan_var_added(const struct upgrade *up, struct plan *u,
 		if (skip != NULL && under(t->path, skip))
 			continue;
 		skip = NULL;
-		if (dir_lstat(up->minefd, t->path, &st) == 0)
+		if (tree_lstat(up->mine, t->path, &st) == 0)
 			continue;
 		if (errno != ENOENT)
 			goto done;
 		for (j = 0; pp != NULL && j < nadded; j++)
 			padded |= strcmp(added[j], pp) == 0;
-		if (pp != NULL && !padded && (dir_lstat(up->minefd, pp,
+		if (pp != NULL && !padded && (tree_lstat(up->mine, pp,
 		    &st) == -1 || !S_ISDIR(st.st_mode))) {
 			/* The guest removed what it was in: not added. */
 			skip = t->path;
@@ -691,7 +701,7 @@ var_removed(void *arg, const char *path)
 	if (g->dir[0] != '\0' && under(path, g->dir))
 		return 0;
 	if (get(&g->up->root->var, path) != NULL ||
-	    dir_lstat(g->up->minefd, path, &st) == -1)
+	    tree_lstat(g->up->mine, path, &st) == -1)
 		return 0;
 	g->dir[0] = '\0';
 	if (sbuf_printf(&g->rep->list, "removed by the release, kept: %s\n",
@@ -930,7 +940,7 @@ find_record(const struct upgrade *up, struct record *rec)
 {
 	struct stat st;
 
-	if (dir_lstat(up->minefd, ID_LOCAL, &st) == 0) {
+	if (tree_lstat(up->mine, ID_LOCAL, &st) == 0) {
 		if (up->oldfd != -1) {
 			sr_seterr("the local has a record of the root it "
 			    "was seeded from (%s): name one only for a local "
@@ -938,7 +948,7 @@ find_record(const struct upgrade *up, struct record *rec)
 			sr_sethint(SR_HINT_BASEROOT);
 			return -1;
 		}
-		return record_read(up->minefd, ID_DIR, rec);
+		return record_read(up->mine, ID_DIR, rec);
 	}
 	if (errno != ENOENT)
 		return -1;
@@ -968,10 +978,10 @@ refuse_back(const struct upgrade *up, const char *oldid, const char *newid)
 	bool newer;
 	int rv = -1;
 
-	if (dir_lstat(up->minefd, ID_PREV "/root-id", &st) == 0 &&
-	    record_read(up->minefd, ID_PREV, &prev) == 0 &&
+	if (tree_lstat(up->mine, ID_PREV "/root-id", &st) == 0 &&
+	    record_read(up->mine, ID_PREV, &prev) == 0 &&
 	    strcmp(prev.id, newid) == 0) {
-		if (record_prev_newer(up->minefd, &newer) == -1)
+		if (record_prev_newer(up->mine, &newer) == -1)
 			goto done;
 		if (!newer) {
 			sr_seterr("root %.12s is the one this local was "
@@ -1010,8 +1020,8 @@ plan_etc(const struct decide_ctx *ctx, const struct upgrade *up,
 	    count(rep, v, n) == -1 ||
 	    emit_all(ctx, u, v, n, &rep->list) == -1 ||
 	    plan_var(up, rec, u, rep) == -1 ||
-	    plan_conflicts(u, up->minefd, v, n) == -1 ||
-	    record_plan_prev(u, up->minefd, up->minespec, rec, false) == -1 ||
+	    plan_conflicts(u, up->mine, v, n) == -1 ||
+	    record_plan_prev(u, up->mine, up->minespec, rec, false) == -1 ||
 	    record_plan_new(u, up->root->plan) == -1)
 		goto done;
 	rv = 0;
@@ -1026,10 +1036,9 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
     struct upgrade_report *rep)
 {
 	const struct decide_ctx ctx = {
-		.owners = geteuid() == 0 || up->minespec != NULL
+		.owners = owners_count(up->mine, up->minespec)
 	};
 	struct record rec = { 0 };
-	struct tree *t;
 	struct entset m = { 0 };
 	int bshape, rv = -1;
 
@@ -1044,13 +1053,10 @@ upgrade_plan(const struct upgrade *up, struct plan *u,
 	}
 	if (refuse_back(up, rec.id, rep->newid) == -1)
 		goto done;
-	if ((t = fd_tree(up->minefd)) == NULL ||
-	    identity_load(t, up->minespec, "etc", true, &m) == -1) {
-		tree_close(t);
+	if (identity_load(up->mine, up->minespec, "etc", true, &m) == -1) {
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
-	tree_close(t);
 	if (base_effective(up, &rec, &m, &bshape) == -1)
 		goto done;
 	if (bshape != up->root->shape) {
@@ -1071,23 +1077,22 @@ done:
 }
 
 int
-rollback_plan(int minefd, struct spec *minespec, struct plan *u,
+rollback_plan(struct tree *mine, struct spec *minespec, struct plan *u,
     struct upgrade_report *rep)
 {
 	const struct decide_ctx ctx = {
-		.owners = geteuid() == 0 || minespec != NULL
+		.owners = owners_count(mine, minespec)
 	};
 	struct record cur = { 0 }, prev = { 0 };
 	struct entset p = { 0 }, m = { 0 };
 	struct sbuf tgz = { 0 };
-	struct tree *t;
 	struct dec *v = NULL;
 	char **paths = NULL;
 	struct stat st;
 	size_t n = 0, i;
 	int rv = -1;
 
-	if (dir_lstat(minefd, ID_PREV "/etc.tgz", &st) == -1) {
+	if (tree_lstat(mine, ID_PREV "/etc.tgz", &st) == -1) {
 		if (errno == ENOENT) {
 			sr_seterr("%s: no earlier etc to go back to: the local "
 			    "was never upgraded", ID_PREV);
@@ -1095,32 +1100,29 @@ rollback_plan(int minefd, struct spec *minespec, struct plan *u,
 		}
 		return -1;
 	}
-	if (record_read(minefd, ID_DIR, &cur) == -1 ||
-	    record_read(minefd, ID_PREV, &prev) == -1 ||
-	    record_prev_newer(minefd, &rep->forward) == -1)
+	if (record_read(mine, ID_DIR, &cur) == -1 ||
+	    record_read(mine, ID_PREV, &prev) == -1 ||
+	    record_prev_newer(mine, &rep->forward) == -1)
 		goto done;
-	if (dir_readfile(minefd, ID_PREV "/etc.tgz", ENT_MAX, &tgz,
-	    NULL) == -1 || identity_untar(tgz.s, tgz.len, &p) == -1) {
+	if (tree_read(mine, ID_PREV "/etc.tgz", ENT_MAX, &tgz) == -1 ||
+	    identity_untar(tgz.s, tgz.len, &p) == -1) {
 		sr_prefixerr("%s/etc.tgz", ID_PREV);
 		goto done;
 	}
 	strlcpy(rep->oldid, cur.id, sizeof(rep->oldid));
 	strlcpy(rep->newid, prev.id, sizeof(rep->newid));
-	if ((t = fd_tree(minefd)) == NULL ||
-	    identity_load(t, minespec, "etc", true, &m) == -1) {
-		tree_close(t);
+	if (identity_load(mine, minespec, "etc", true, &m) == -1) {
 		sr_prefixerr("the guest's etc");
 		goto done;
 	}
-	tree_close(t);
 	if (decs_make(NULL, &p, &m, &paths, &v, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i++)
 		v[i].how = same(&ctx, v[i].m, v[i].t) ? SAME : TAKE;
 	if (count(rep, v, n) == -1 ||
 	    emit_all(&ctx, u, v, n, &rep->list) == -1 ||
-	    plan_conflicts(u, minefd, v, 0) == -1 ||
-	    record_plan_prev(u, minefd, minespec, &cur, !rep->forward) == -1 ||
+	    plan_conflicts(u, mine, v, 0) == -1 ||
+	    record_plan_prev(u, mine, minespec, &cur, !rep->forward) == -1 ||
 	    record_plan_back(u, &prev) == -1)
 		goto done;
 	rv = 0;

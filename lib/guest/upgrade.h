@@ -36,7 +36,7 @@ struct upgrade_root {
 struct upgrade {
 	int	 newfd;			/* the new root's tree */
 	struct upgrade_root *root;	/* what was read of it */
-	int	 minefd;		/* the guest's local tree */
+	struct tree *mine;		/* the guest's local, read */
 	struct spec *minespec;		/* its owners, if staged; or NULL */
 	const struct localprep *lp;	/* the settings the guest was given */
 	int	 oldfd;			/* -b: the root a local without a */
@@ -59,7 +59,8 @@ int	upgrade_root_load(int, struct spec *, const struct plan *,
 void	upgrade_root_free(struct upgrade_root *);
 int	upgrade_plan(const struct upgrade *, struct plan *,
 	    struct upgrade_report *);
-int	rollback_plan(int, struct spec *, struct plan *,
+/* The guest's local read from the tree (its owners from spec, or NULL). */
+int	rollback_plan(struct tree *, struct spec *, struct plan *,
 	    struct upgrade_report *);
 void	upgrade_report_free(struct upgrade_report *);
 /*

@@ -177,7 +177,7 @@ plaintext_never_on_disk_cleanup()
 atf_test_case crypt_needs_no_memory_fs cleanup
 crypt_needs_no_memory_fs_head()
 {
-	atf_set descr "-c writes no plaintext anywhere: a full TMPDIR is no matter, nothing is put in it or in /dev/shm, even mid-run"
+	atf_set descr "-c writes no plaintext anywhere: a full TMPDIR is no matter, nothing is put in it or in /dev/shm, even mid-run, by a new image, a re-seed or an upgrade"
 	atf_set require.user root
 }
 crypt_needs_no_memory_fs_body()
@@ -210,13 +210,30 @@ crypt_needs_no_memory_fs_body()
 	    "$W/rootA" "$W/new.img"
 	rec_is "${M}" "$W/new.img" etc/myname "$W/new.key"
 	atf_check -o inline:'fill\n' ls "$T"
-	# An upgrade still reads the guest's trees into a stage to plan it:
-	# in memory, where there is room (not yet written directly).
-	atf_check -s exit:1 -e match:"no room left on $T" \
-	    $SL -u -c "$W/key" "$W/rootB" "$W/g.img"
-	rm -f "$T/fill"
-	atf_check -o ignore -e ignore $SL -u -c "$W/key" "$W/rootB" "$W/g.img"
-	rm -f "$W/new.img" "$W/new.key" "$W/h_hold.so"
+	# An upgrade is planned from the guest's trees read where they are
+	# (decrypted a block at a time) and written as the image is laid
+	# out: held there, with the full TMPDIR, nothing of it in TMPDIR
+	# or /dev/shm, neither the run's nor its guest's worker's.
+	rm -rf "$W/gate"
+	mkdir "$W/gate"
+	env SR_HOLD="$W/gate" LD_PRELOAD="$W/h_hold.so" SHAREDROOT_SHAREDIR="$W/share" \
+	    TMPDIR="$T" "$W/setup-local" -u -c "$W/key" "$W/rootB" \
+	    "$W/g.img" >/dev/null 2>&1 &
+	p=$!
+	wait_until 120 "setup-local -u never reached the gate" \
+	    '[ $(gate_count "$W/gate" started) = 1 ]'
+	w=$(ls "$W/gate" | sed -n 's/^makefs\.started\.//p')
+	atf_check -o inline:'fill\n' ls "$T"
+	atf_check -o empty sh -c "ls -a /dev/shm | grep -E '^sharedroot.*\.($p|$w)\.' || :"
+	gate_open "$W/gate"
+	wait $p
+	atf_check_equal 0 $?
+	# Upgraded, the guest's own settings kept.
+	rec_is "$(cat "$W/rootB/.sharedroot/id")" "$W/g.img" \
+	    .sharedroot/root-id "$W/key"
+	rec_is "${M}b" "$W/g.img" etc/myname "$W/key"
+	atf_check -o inline:'fill\n' ls "$T"
+	rm -f "$T/fill" "$W/new.img" "$W/new.key" "$W/h_hold.so"
 	rm -rf "$W/gate"
 	nothing_left
 }

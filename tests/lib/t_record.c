@@ -70,6 +70,7 @@ ATF_TC_BODY(made_and_read_back, tc)
 {
 	struct record r, back = { 0 };
 	const struct ent *e;
+	struct tree *t;
 	int fd;
 
 	root_and_local(&r);
@@ -85,7 +86,8 @@ ATF_TC_BODY(made_and_read_back, tc)
 	    "/usr/share/zoneinfo/UTC") == 0);
 	ATF_CHECK(entset_get(&r.etc, "var") == NULL);
 	fd = opendir_fd("local");
-	ATF_REQUIRE_MSG(record_read(fd, ID_DIR, &back) == 0, "%s",
+	ATF_REQUIRE((t = tree_dir(fd, "local", TREE_RDONLY)) != NULL);
+	ATF_REQUIRE_MSG(record_read(t, ID_DIR, &back) == 0, "%s",
 	    sr_errmsg());
 	ATF_CHECK_STREQ(back.id, r.id);
 	ATF_CHECK_EQ(back.etc.n, r.etc.n);
@@ -93,7 +95,7 @@ ATF_TC_BODY(made_and_read_back, tc)
 	/* A part missing: corrupt. */
 	ATF_REQUIRE(unlink("local/.sharedroot/base-etc.tgz") == 0);
 	memset(&back, 0, sizeof(back));
-	ATF_CHECK(record_read(fd, ID_DIR, &back) == -1);
+	ATF_CHECK(record_read(t, ID_DIR, &back) == -1);
 	ATF_CHECK_MSG(strstr(sr_errmsg(), "corrupt record") != NULL, "%s",
 	    sr_errmsg());
 	record_free(&back);
@@ -102,10 +104,11 @@ ATF_TC_BODY(made_and_read_back, tc)
 	put("local/.sharedroot/root-id", "000000000000000000000000000000000"
 	    "0000000000000000000000000000000\n");
 	memset(&back, 0, sizeof(back));
-	ATF_CHECK(record_read(fd, ID_DIR, &back) == -1);
+	ATF_CHECK(record_read(t, ID_DIR, &back) == -1);
 	ATF_CHECK_MSG(strstr(sr_errmsg(), "does not match") != NULL, "%s",
 	    sr_errmsg());
 	record_free(&back);
+	tree_close(t);
 	close(fd);
 	record_free(&r);
 }
@@ -114,20 +117,23 @@ ATF_TC_WITHOUT_HEAD(prev_newer_or_older);
 ATF_TC_BODY(prev_newer_or_older, tc)
 {
 	bool newer = true;
+	struct tree *t;
 	int fd;
 
 	ATF_REQUIRE(mkdir(".sharedroot", 0755) == 0 &&
 	    mkdir(".sharedroot/prev", 0755) == 0);
 	fd = opendir_fd(".");
+	ATF_REQUIRE((t = tree_dir(fd, ".", TREE_RDONLY)) != NULL);
 	/* None: left by an upgrade (an older record). */
-	ATF_CHECK(record_prev_newer(fd, &newer) == 0 && !newer);
+	ATF_CHECK(record_prev_newer(t, &newer) == 0 && !newer);
 	put(".sharedroot/prev/root-age", "newer\n");
-	ATF_CHECK(record_prev_newer(fd, &newer) == 0 && newer);
+	ATF_CHECK(record_prev_newer(t, &newer) == 0 && newer);
 	put(".sharedroot/prev/root-age", "older\n");
-	ATF_CHECK(record_prev_newer(fd, &newer) == 0 && !newer);
+	ATF_CHECK(record_prev_newer(t, &newer) == 0 && !newer);
 	put(".sharedroot/prev/root-age", "newer");
-	ATF_CHECK(record_prev_newer(fd, &newer) == -1);
+	ATF_CHECK(record_prev_newer(t, &newer) == -1);
 	ATF_CHECK(strstr(sr_errmsg(), "corrupt record") != NULL);
+	tree_close(t);
 	close(fd);
 }
 
@@ -137,6 +143,7 @@ ATF_TC_BODY(plans_that_write_it, tc)
 	const struct tree_wopts wo = { .mode = 0644 };
 	struct record r;
 	struct plan p = { 0 }, np = { 0 };
+	struct tree *t;
 	int fd;
 
 	root_and_local(&r);
@@ -155,8 +162,10 @@ ATF_TC_BODY(plans_that_write_it, tc)
 	    mkdir("local/etc", 0755) == 0);
 	put("local/etc/rc.conf", "sshd=YES\n");
 	fd = opendir_fd("local");
-	ATF_REQUIRE_MSG(record_plan_prev(&p, fd, NULL, &r, true) == 0, "%s",
-	    sr_errmsg());
+	t = tree_dir(fd, "local", TREE_RDONLY);
+	ATF_REQUIRE_MSG(t != NULL && record_plan_prev(&p, t, NULL, &r,
+	    true) == 0, "%s", sr_errmsg());
+	tree_close(t);
 	close(fd);
 	ATF_REQUIRE_EQ(p.n, 7);
 	ATF_CHECK(p.v[0].kind == CH_REMOVE && strcmp(p.v[0].path,
