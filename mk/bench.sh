@@ -27,9 +27,9 @@ w=$(mktemp -d "${TMPDIR:-/tmp}/sharedroot-bench.XXXXXX")
 trap 'rc=$?
       [ -e "$w/stop" ] || touch "$w/stop" 2>/dev/null
       umount "$w/rmnt" "$w/lmnt" 2>/dev/null || true
-      losetup -j "$w/root.img" 2>/dev/null | cut -d: -f1 | xargs -r losetup -d
+      losetup -j "$w/root.img" 2>/dev/null | cut -d: -f1 | xargs -r losetup -d 2>/dev/null
       for f in "$w"/p*.img; do
-	      losetup -j "$f" 2>/dev/null | cut -d: -f1 | xargs -r losetup -d
+	      losetup -j "$f" 2>/dev/null | cut -d: -f1 | xargs -r losetup -d 2>/dev/null
       done
       rm -rf "$w"
       [ $rc = 0 ] || echo "bench: FAILED (exit $rc)" >&2
@@ -156,9 +156,17 @@ FSTAB
 	cp "$top/templates/rc.conf.d-cgd" "$l/etc/rc.conf.d/cgd"
 	cp "$top/templates/rc.conf.d-root" "$l/etc/rc.conf.d/root"
 	umount "$w/lmnt"
-	losetup -d "$ldev"
+	detach "$ldev" "$img"
 	umount "$w/rmnt"
-	losetup -d "$rdev"
+	detach "$rdev" "$w/root.img"
+}
+# detach DEV FILE: the loop device gone, or no longer FILE's (the machine
+# is shared: something else may detach a free device first).
+detach()
+{
+	losetup -d "$1" 2>/dev/null && return 0
+	! losetup -j "$2" | grep -q "^$1:" || { echo "bench: $1 stays attached"
+	    exit 1; }
 }
 
 # Runs as the ordinary user: nobody when root (its tree opened for
