@@ -286,6 +286,7 @@ demo: deps
 	sh mk/demo.sh $(CURDIR)/build/demo-stage/sbin
 
 bench: deps
+	@sh mk/deps.sh bench
 	$(MAKE) B=$(CURDIR)/build/bench/obj PREFIX=$(CURDIR)/build/bench/stage install
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $(CURDIR)/build/bench/cgdspeed \
 	    mk/cgdspeed.c $(CURDIR)/build/bench/obj/libsharedroot.a $(PKG_LIBS)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Check the build and test dependencies (with "fuzz": make fuzz's too;
-# with "ci": .ci/run's).  As root on Debian, install what is missing,
+# with "ci": .ci/run's; with "bench": make bench's).  As root on Debian, install what is missing,
 # quietly (the log goes to build/deps.log); otherwise print the one
 # apt-get command that would.  A program counts as installed
 # where it is, in PATH or in the sbin directories an ordinary user's PATH
@@ -60,6 +60,9 @@ have cryptsetup || need cryptsetup-bin
 # .ci/run clones the tree it was given, which a fresh machine may lack git for,
 # and builds the Debian package.
 case $1 in
+# make bench's peak memory: GNU time's %M, which the bench calls by
+# its path.
+bench)	[ -x /usr/bin/time ] || need time ;;
 fuzz)	have clang || need clang ;;
 ci)	have git || need git
 	# t_package builds the .deb (dpkg-buildpackage wants
