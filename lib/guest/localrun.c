@@ -332,7 +332,7 @@ lp_plan_local(struct lp_job *j)
 	if (j->rffs && j->ra.rootfd == -1)
 		t = tree_ffs(&j->rfi);
 	else if (j->lp.rootspec != NULL)
-		t = tree_recording(tree_dir(j->ra.rootfd, j->rout.image, 0),
+		t = tree_recording(tree_dir(j->planfd, j->rout.image, 0),
 		    j->lp.rootspec);
 	else
 		t = tree_dir(j->planfd, j->rout.image, TREE_RDONLY);

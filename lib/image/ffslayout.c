@@ -774,6 +774,7 @@ put_node(struct lay *l, struct ffsw_node *n)
 		(void)dir_fill(n, dir);
 		n->size = len;
 		rv = put_data(l, n, dir, len);
+		explicit_bzero(dir, len);
 		free(dir);
 		return rv;
 	}
@@ -1123,9 +1124,15 @@ lay_free(struct lay *l)
 	free(l->ndirs);
 	free(l->ihead);
 	free(l->itail);
+	/* They held file contents and names: an encrypted guest's too. */
+	if (l->buf != NULL)
+		explicit_bzero(l->buf, (size_t)l->fs.bsize);
 	free(l->buf);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
+		if (l->ind[i].buf != NULL)
+			explicit_bzero(l->ind[i].buf, (size_t)l->fs.bsize);
 		free(l->ind[i].buf);
+	}
 	free(l);
 }
 

@@ -169,6 +169,7 @@ struct ffsw_node {
 	uint64_t size;
 	enum ffsw_src src;
 	void	*data;		/* FFSW_MEM: the bytes; a link's target */
+	size_t	 datalen;	/* data's allocated bytes (zeroed when freed) */
 	int	 fd;		/* FFSW_FD: ours */
 	ffsw_readfn *read;	/* FFSW_CB */
 	void	*ctx;

@@ -165,6 +165,9 @@ node_free(struct ffsw_node *n)
 		node_free(n->ents[i].node);
 	}
 	free(n->ents);
+	/* An encrypted guest's plaintext: never left in freed memory. */
+	if (n->data != NULL)
+		explicit_bzero(n->data, n->datalen);
 	free(n->data);
 	if (n->fd != -1)
 		close(n->fd);
@@ -361,10 +364,12 @@ fw_read(struct tree *t, const char *rel, size_t max, struct sbuf *out)
 		return sr_oom();
 	if (ffsw_content(T(t), n, 0, buf, (size_t)n->size) == -1) {
 		sr_prefixerr("%s: read", rel);
+		explicit_bzero(buf, (size_t)n->size);
 		free(buf);
 		return -1;
 	}
 	rv = sbuf_add(out, buf, (size_t)n->size);
+	explicit_bzero(buf, (size_t)n->size);
 	free(buf);
 	return rv;
 }
@@ -441,6 +446,7 @@ fw_write(struct tree *t, const char *rel, const void *data, size_t len,
 	}
 	n->src = FFSW_MEM;
 	n->data = copy;
+	n->datalen = len > 0 ? len : 1;
 	n->size = len;
 	return 0;
 }
@@ -566,6 +572,7 @@ fw_symlink(struct tree *t, const char *rel, const char *target,
 	n->mode = S_IFLNK | (wo != NULL ? wo->mode & 07777 : 0755);
 	n->src = FFSW_MEM;
 	n->data = copy;
+	n->datalen = len + 1;
 	n->size = len;
 	return 0;
 }

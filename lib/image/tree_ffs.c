@@ -374,9 +374,18 @@ ft_getflags(struct tree *t, const char *rel, uint32_t *flags)
 	    tsk_gets32(fs->endian, ffs->fs.sb1->fs_inopb) <= 0)
 		return ft_fail(NULL, rel, "flags", EIO, "a superblock of no "
 		    "inodes (corrupt; refused)");
-	off = (TSK_OFF_T)itod_lcl(fs, ffs->fs.sb1, ino) *
-	    (TSK_OFF_T)fs->block_size +
-	    (TSK_OFF_T)(itoo_lcl(fs, ffs->fs.sb1, ino) * isz);
+	/* Unsigned, checked: the factors come from a hostile superblock. */
+	{
+		uint64_t blk = (uint64_t)itod_lcl(fs, ffs->fs.sb1, ino);
+		uint64_t in = (uint64_t)itoo_lcl(fs, ffs->fs.sb1, ino) * isz;
+		uint64_t bs = fs->block_size;
+
+		if (bs == 0 || blk > (uint64_t)INT64_MAX / bs ||
+		    blk * bs > (uint64_t)INT64_MAX - in)
+			return ft_fail(NULL, rel, "flags", EIO, "its inode "
+			    "out of range (corrupt; refused)");
+		off = (TSK_OFF_T)(blk * bs + in);
+	}
 	if (tsk_fs_read(fs, off, (char *)buf, isz) != (ssize_t)isz)
 		return ft_fail(NULL, rel, "flags", EIO, "its inode "
 		    "unreadable");

@@ -260,6 +260,12 @@ tm_read(struct tree *t, const char *rel, size_t max, struct sbuf *out)
 		errno = EFBIG;
 		return -1;
 	}
+	/* An entry known by its size only (no contents held): none to read. */
+	if (e->data == NULL && e->len > 0) {
+		sr_seterr("%s: read: its contents are not held", rel);
+		errno = EIO;
+		return -1;
+	}
 	/* An empty file too is a buffer (as dir_readfile() makes it). */
 	return sbuf_add(out, e->data != NULL ? e->data : "", e->len);
 }

@@ -352,7 +352,11 @@ cmpline(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The lines of text (not those starting '#'), sorted; text is cut up. */
+/*
+ * The entry lines of text (tab-separated: not '#' lines, nor what the
+ * rump kernel says on its console, e.g. an RNG self-test), sorted; text
+ * is cut up.
+ */
 static char **
 lines(char *text, size_t *n)
 {
@@ -362,7 +366,7 @@ lines(char *text, size_t *n)
 	*n = 0;
 	for (l = strtok_r(text, "\n", &save); l != NULL;
 	    l = strtok_r(NULL, "\n", &save)) {
-		if (*l == '#')
+		if (*l == '#' || strchr(l, '\t') == NULL)
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 256;
