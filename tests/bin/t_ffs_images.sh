@@ -717,6 +717,10 @@ identity_as_directory_root_head()
 {
 	atf_set descr "The identity an image built with -o records is the" \
 	    "one the same root prepared as a directory records"
+	# Only root can give a directory's new files (etc/rc.pre-hooks)
+	# root's owner, as an image always has them: an ordinary user's
+	# directory holds them under his own uid, and its identity says so.
+	atf_set require.user root
 }
 identity_as_directory_root_body()
 {
