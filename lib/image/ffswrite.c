@@ -127,14 +127,8 @@ lookup(struct ffsw_tree *ft, const char *rel, const char *step, bool top,
 		if (!found)
 			return fail(rel, step, ENOENT);
 		d = d->ents[i].node;
-		if (S_ISLNK(d->mode)) {
-			sr_seterr("%s: %s: a symbolic link in the path "
-			    "(refused)", rel, step);
-			errno = ELOOP;
+		if (tree_pass(rel, step, d->mode) == -1)
 			return -1;
-		}
-		if (!S_ISDIR(d->mode))
-			return fail(rel, step, ENOTDIR);
 	}
 	*dirp = d;
 	*np = found ? d->ents[i].node : NULL;

@@ -165,6 +165,23 @@ tree_writable(const struct tree *t)
 }
 
 int
+tree_pass(const char *rel, const char *step, mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return 0;
+	if (S_ISLNK(mode)) {
+		sr_seterr("%s: %s: a symbolic link in the path (refused)", rel,
+		    step);
+		errno = ELOOP;
+		return -1;
+	}
+	errno = ENOTDIR;
+	sr_seterrno("%s: %s", rel, step);
+	errno = ENOTDIR;
+	return -1;
+}
+
+int
 tree_exists(struct tree *t, const char *rel)
 {
 	struct stat st;

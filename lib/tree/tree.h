@@ -154,6 +154,13 @@ bool	tree_writable(const struct tree *);
 int	tree_has(struct tree *, const char *, const void *, size_t);
 /* Whether a path exists: 0 yes, 1 no, -1 error. */
 int	tree_exists(struct tree *, const char *);
+/*
+ * Whether a lookup of rel may go on through a component of type mode
+ * (the containment rule every tree's own lookup keeps): a directory, 0;
+ * a symbolic link (ELOOP) or anything else (ENOTDIR), -1 with one
+ * message naming rel and step.
+ */
+int	tree_pass(const char *, const char *, mode_t);
 
 /*
  * The directory rel of t as a tree of its own, for reading (NULL on an

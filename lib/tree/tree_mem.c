@@ -124,14 +124,8 @@ lookup(struct entset *s, const char *rel, const char *step, bool top,
 		*p = '/';
 		if (d == NULL)
 			return fail(rel, step, ENOENT);
-		if (S_ISLNK(d->mode)) {
-			sr_seterr("%s: %s: a symbolic link in the path "
-			    "(refused)", rel, step);
-			errno = ELOOP;
+		if (tree_pass(rel, step, d->mode) == -1)
 			return -1;
-		}
-		if (!S_ISDIR(d->mode))
-			return fail(rel, step, ENOTDIR);
 	}
 	*ep = get(s, rel);
 	return 0;
