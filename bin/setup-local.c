@@ -87,15 +87,14 @@ flush(void *arg)
 }
 
 /*
- * A guest's worker: whole lines, however many guests at once; what it
- * prints (a dry run's plan) in one piece at its end, up to 1 MiB, not
- * cut where the default buffer fills and mixed with another guest's.
+ * A guest's worker: its failure is one line, written at once, however
+ * many guests fail together (what else it says, lib holds and its
+ * parent shows whole).
  */
 static void
 worker(void *arg)
 {
 	setvbuf(stderr, NULL, _IOLBF, 0);
-	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 }
 
 /*

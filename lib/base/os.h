@@ -66,6 +66,13 @@ int	os_in_memory(const char *);
 /* A path naming open descriptor fd ("/proc/self/fd/N", "/dev/fd/N"). */
 void	os_fd_path(int, char *, size_t);
 
+/*
+ * A file only this process and its children see, in memory where the
+ * host can (Linux's memfd_create), else created in $TMPDIR and unlinked
+ * at once; close-on-exec.  A fleet's worker holds its output in one.
+ */
+int	os_anon_file(void);
+
 /* Disks ---------------------------------------------------------------- */
 
 /* The attach back end the host has: "loop" (Linux) or "vnd". */

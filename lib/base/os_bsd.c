@@ -7,6 +7,7 @@
 #include <sys/sysctl.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +88,33 @@ void
 os_fd_path(int fd, char *buf, size_t bufsz)
 {
 	snprintf(buf, bufsz, "/dev/fd/%d", fd);
+}
+
+/* An unlinked file in $TMPDIR: no name left, even if killed next. */
+int
+os_anon_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int fd, e;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/.sharedroot.XXXXXX",
+	    dir) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	if (unlink(path) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		e = errno;
+		(void)unlink(path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 const char *

@@ -2,6 +2,7 @@
  * The portability layer on Linux (see os.h).
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -135,6 +136,12 @@ void
 os_fd_path(int fd, char *buf, size_t bufsz)
 {
 	snprintf(buf, bufsz, "/proc/self/fd/%d", fd);
+}
+
+int
+os_anon_file(void)
+{
+	return memfd_create("sharedroot", MFD_CLOEXEC);
 }
 
 const char *

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -323,8 +325,8 @@ held_text(void *arg, const char *text, size_t len)
 }
 
 /*
- * A dry run's plan under the guest's name, in one piece: the workers
- * print at once.  The sink's other calls go where they went.
+ * A dry run's plan under the guest's name, shown only if the guest's
+ * plan was made whole.  The sink's other calls go where they went.
  */
 static int
 provision_shown(struct lp_job *j, const char *name)
@@ -370,18 +372,154 @@ guest_provision(struct lp_job *j, struct lp_row *row)
 }
 
 /*
+ * What a worker says (messages and text) is held, in order, and written
+ * at its end to a file its parent made; the parent shows it whole when
+ * the worker is reaped, as make -O does: one guest's lines never cut
+ * into another's, whatever stdout is (a file, a pipe, a terminal) and
+ * however long a plan is.  A failure (the error sink) is one line, on
+ * at once.
+ */
+struct held_out {
+	struct lp_sink front;	/* the front end's */
+	struct sbuf rec;	/* records: struct held_rec, image, text */
+	bool	 oom;
+};
+
+struct held_rec {
+	uint32_t kind;		/* 'm' a message, 't' text */
+	int32_t	 level, hint;
+	uint32_t ilen;		/* the image's name, then */
+	uint64_t len;		/* the message or text */
+};
+
+static void
+hold(struct held_out *h, uint32_t kind, const char *image,
+    enum sr_level level, enum sr_hint hint, const char *text, size_t len)
+{
+	struct held_rec r = { kind, (int32_t)level, (int32_t)hint,
+	    image != NULL ? (uint32_t)strlen(image) : UINT32_MAX, len };
+
+	if (sbuf_add(&h->rec, &r, sizeof(r)) == -1 || (image != NULL &&
+	    sbuf_add(&h->rec, image, r.ilen) == -1) ||
+	    sbuf_add(&h->rec, text, len) == -1)
+		h->oom = true;
+}
+
+static void
+hold_msg(void *arg, const char *image, enum sr_level level,
+    enum sr_hint hint, const char *msg)
+{
+	hold(arg, 'm', image, level, hint, msg, strlen(msg));
+}
+
+static void
+hold_text(void *arg, const char *text, size_t len)
+{
+	hold(arg, 't', NULL, SR_INFO, SR_HINT_NONE, text, len);
+}
+
+static void
+held_error(void *arg, const char *image, const char *undo)
+{
+	struct held_out *h = arg;
+
+	if (h->front.error != NULL)
+		h->front.error(h->front.arg, image, undo);
+}
+
+/* A worker's held output into outfd; -1 if not all of it is there. */
+static int
+held_write(struct held_out *h, int outfd)
+{
+	const char *p = h->rec.s;
+	size_t left = h->rec.len;
+	ssize_t n;
+
+	if (h->oom)
+		return -1;
+	while (left > 0) {
+		if ((n = write(outfd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A reaped worker's output, from outfd, shown through the front end. */
+static void
+held_show(struct lp_job *j, int outfd)
+{
+	struct held_rec r;
+	struct stat st;
+	char *buf, *p, *end, *image;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fstat(outfd, &st) == -1 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SIZE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return;
+	while (got < (size_t)st.st_size && (n = pread(outfd, buf + got,
+	    (size_t)st.st_size - got, (off_t)got)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	for (p = buf, end = buf + got; (size_t)(end - p) >= sizeof(r);) {
+		memcpy(&r, p, sizeof(r));
+		p += sizeof(r);
+		if ((r.ilen != UINT32_MAX && r.ilen > (size_t)(end - p)) ||
+		    r.len > (size_t)(end - p) - (r.ilen != UINT32_MAX ?
+		    r.ilen : 0))
+			break;
+		image = NULL;
+		if (r.ilen != UINT32_MAX) {
+			image = p;
+			p += r.ilen;
+		}
+		if (r.kind == 't' && j->sink.text != NULL)
+			j->sink.text(j->sink.arg, p, (size_t)r.len);
+		else if (r.kind == 'm' && j->sink.msg != NULL) {
+			/* Strings again: the image's name and the message. */
+			char *msg = strndup(p, (size_t)r.len);
+			char *name = image != NULL ? strndup(image, r.ilen) :
+			    NULL;
+
+			if (msg != NULL && (image == NULL || name != NULL))
+				j->sink.msg(j->sink.arg, name,
+				    (enum sr_level)r.level,
+				    (enum sr_hint)r.hint, msg);
+			free(msg);
+			free(name);
+		}
+		p += r.len;
+	}
+	free(buf);
+}
+
+/*
  * A worker's whole life: guest i of the fleet, its row written to rowfd.
  * Its exit status: 0 done, 1 failed or left with conflicts (unless
  * forced).
  */
 static void __attribute__((noreturn))
-worker(struct lp_job *j, int i, int rowfd)
+worker(struct lp_job *j, int i, int rowfd, int outfd)
 {
 	struct lp_row row = { .result = LP_ROW_FAILED };
+	struct held_out h = { j->sink, { 0 }, false };
 	int status = 1;
 
 	if (j->sink.worker != NULL)
 		j->sink.worker(j->sink.arg);
+	j->sink = (struct lp_sink){ hold_msg, held_error, hold_text, NULL,
+	    NULL, &h };
 	/* The roots and locks are the parent's. */
 	j->roots_lent = j->op != LP_PROVISION || !j->rffs;
 	j->in_fleet = true;
@@ -394,11 +532,16 @@ worker(struct lp_job *j, int i, int rowfd)
 		if (j->sink.error != NULL)
 			j->sink.error(j->sink.arg, j->errimage ? j->errimage :
 			    j->lout.image, j->teardown_err);
+	} else if (held_write(&h, outfd) == -1) {
+		/* What it said is part of its result (a dry run's plan). */
+		sr_seterrno("hold what the guest's run said");
+		if (h.front.error != NULL)
+			h.front.error(h.front.arg, j->lout.image, "");
 	} else if (write(rowfd, &row, sizeof(row)) == (ssize_t)sizeof(row))
 		status = row.result == LP_ROW_CONFLICTS && !j->lp.force ?
 		    1 : 0;
-	if (j->sink.flush != NULL)
-		j->sink.flush(j->sink.arg);
+	if (h.front.flush != NULL)
+		h.front.flush(h.front.arg);
 	_exit(status);
 }
 
@@ -690,6 +833,7 @@ fleet_root(struct lp_job *j)
 struct fleet {
 	pid_t	*pids;
 	int	*rfds, *wfds;	/* each worker's row; its parent's life */
+	int	*ofds;		/* each worker's held output */
 	bool	*refused;
 	int	 running, jobs;
 	pid_t	 self;
@@ -703,8 +847,11 @@ start(struct lp_job *j, struct fleet *f, int i)
 	pid_t pid;
 
 	j->rows[i].result = LP_ROW_FAILED;
-	if (pipe(fds) == -1 || pipe2(wfd, O_CLOEXEC) == -1 ||
-	    (pid = fork()) == -1) {
+	/* What others said is shown once: none of it left to a worker. */
+	if (j->sink.flush != NULL)
+		j->sink.flush(j->sink.arg);
+	if ((f->ofds[i] = os_anon_file()) == -1 || pipe(fds) == -1 ||
+	    pipe2(wfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
 		sr_seterrno("start a guest's run");
 		return lp_fail(j, j->rout.image);
 	}
@@ -712,13 +859,16 @@ start(struct lp_job *j, struct fleet *f, int i)
 		close(fds[0]);
 		/* Only the parent's end keeps it open. */
 		close(wfd[1]);
-		for (k = 0; k < i; k++)
+		for (k = 0; k < i; k++) {
 			if (f->wfds[k] != -1)
 				close(f->wfds[k]);
+			if (f->ofds[k] != -1)
+				close(f->ofds[k]);
+		}
 		/* No worker outlives a killed run. */
 		if (sr_die_with_parent(f->self, wfd[0]) == -1)
 			_exit(1);
-		worker(j, i, fds[1]);
+		worker(j, i, fds[1], f->ofds[i]);
 	}
 	close(fds[1]);
 	close(wfd[0]);
@@ -759,6 +909,9 @@ reap(struct lp_job *j, struct fleet *f)
 		row->result = LP_ROW_FAILED;
 	close(f->rfds[k]);
 	f->rfds[k] = -1;
+	held_show(j, f->ofds[k]);
+	close(f->ofds[k]);
+	f->ofds[k] = -1;
 	if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
 	    row->result != LP_ROW_CONFLICTS))
 		row->result = LP_ROW_FAILED;
@@ -771,9 +924,6 @@ run_all(struct lp_job *j, struct fleet *f)
 {
 	int i = 0, n = j->nlocals;
 
-	/* The workers write what they say; nothing is left buffered. */
-	if (j->sink.flush != NULL)
-		j->sink.flush(j->sink.arg);
 	while (i < n || f->running > 0) {
 		/* Another run's guest is not touched. */
 		if (i < n && f->refused[i])
@@ -801,10 +951,13 @@ fleet_free(struct lp_job *j, struct fleet *f)
 			close(f->wfds[i]);
 		if (f->rfds != NULL && f->rfds[i] != -1)
 			close(f->rfds[i]);
+		if (f->ofds != NULL && f->ofds[i] != -1)
+			close(f->ofds[i]);
 	}
 	free(f->pids);
 	free(f->rfds);
 	free(f->wfds);
+	free(f->ofds);
 	free(f->refused);
 }
 
@@ -823,13 +976,14 @@ lp_fleet(struct lp_job *j)
 	    (f.pids = calloc((size_t)n, sizeof(*f.pids))) == NULL ||
 	    (f.rfds = calloc((size_t)n, sizeof(*f.rfds))) == NULL ||
 	    (f.wfds = calloc((size_t)n, sizeof(*f.wfds))) == NULL ||
+	    (f.ofds = calloc((size_t)n, sizeof(*f.ofds))) == NULL ||
 	    (f.refused = calloc((size_t)n, sizeof(*f.refused))) == NULL) {
 		sr_oom();
 		lp_fail(j, j->lout.image);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		f.rfds[i] = f.wfds[i] = -1;
+		f.rfds[i] = f.wfds[i] = f.ofds[i] = -1;
 	j->cg.sparse = j->sparse;
 	/* One host name, one key: a single guest's (bin says so first). */
 	if (j->op == LP_PROVISION && (j->lp.hostname != NULL ||

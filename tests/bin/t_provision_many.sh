@@ -304,6 +304,45 @@ dry_run_each_plan_cleanup()
 	undo_run
 }
 
+atf_test_case dry_run_plans_whole_in_a_pipe cleanup
+dry_run_plans_whole_in_a_pipe_head()
+{
+	atf_set descr "-n with many guests into a pipe: each guest's plan" \
+	    "and messages in one piece, however long, never cut into" \
+	    "another's"
+}
+dry_run_plans_whole_in_a_pipe_body()
+{
+	many_fixture root
+	# Plans longer than a pipe's atomic write and stdio's buffer: 400
+	# terminals on, each turned off in the plan's diff of etc/ttys.
+	for i in $(seq 1 400); do
+		printf 'ttyX%d\t"/usr/libexec/getty default"\tvt100\ton secure\n' $i
+	done >> root/etc/ttys
+	atf_check -o ignore setup-root root
+	set -- g1.img g2.img g3.img g4.img g5.img g6.img g7.img g8.img
+	atf_check -e ignore sh -c "$SL -n -v root $* | cat > out"
+	[ "$(wc -c < out)" -gt 65536 ] || atf_fail "the plans are too short"
+	for g in g1 g2 g3 g4 g5 g6 g7 g8; do
+		# Its block: its header to the next guest's header or the table.
+		awk -v h="guest $g.img (host name $g):" '
+		    $0 == h { p = 1; n++; next }
+		    /^guest .* \(host name / || /^guest +entries/ { p = 0 } p' out > b.$g
+		atf_check -o inline:"1\n" grep -c "^guest $g.img (host name $g):\$" out
+		atf_check -o inline:"+hostname=$g\n" grep 'hostname=' b.$g
+		atf_check -o inline:"400\n" grep -c '^+ttyX[0-9]*	.*off secure$' b.$g
+		atf_check -o match:"^$g.img +[0-9]+ +[0-9]+  planned\$" cat out
+	done
+	for g in "$@"; do
+		atf_check test ! -e $g
+	done
+	check_no_build_leftovers .
+}
+dry_run_plans_whole_in_a_pipe_cleanup()
+{
+	undo_run
+}
+
 atf_test_case interrupted_leaves_nothing cleanup
 interrupted_leaves_nothing_head()
 {
@@ -466,5 +505,6 @@ atf_init_test_cases()
 	atf_add_test_case bad_guest_fails_alone
 	atf_add_test_case refusals
 	atf_add_test_case dry_run_each_plan
+	atf_add_test_case dry_run_plans_whole_in_a_pipe
 	atf_add_test_case interrupted_leaves_nothing
 }
